@@ -1,0 +1,1 @@
+"""The edges: subprocesses, files and streams. Everything here is thin on purpose."""

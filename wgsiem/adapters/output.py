@@ -1,0 +1,80 @@
+"""Where documents go: an NDJSON file for Filebeat (rotated by size) or standard output.
+
+A batch is one poll's documents. The file output writes a batch and fsyncs it before
+the state is saved, so a crash can repeat a poll's documents (same event.id, which
+Filebeat's document_id setting turns into the same _id) but never lose them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+
+def encode(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+class Output(Protocol):
+    def write_batch(self, docs: Iterable[dict[str, Any]]) -> int: ...
+    def close(self) -> None: ...
+
+
+class StreamOutput:
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+
+    def write_batch(self, docs: Iterable[dict[str, Any]]) -> int:
+        n = 0
+        for doc in docs:
+            self.stream.write(encode(doc) + "\n")
+            n += 1
+        self.stream.flush()
+        return n
+
+    def close(self) -> None:
+        self.stream.flush()
+
+
+class NdjsonFileOutput:
+    """`path` is the live file; on reaching `max_bytes` it becomes `path.1`, `path.1` becomes
+    `path.2`, and so on up to `keep` old files (Filebeat's filestream follows renames)."""
+
+    def __init__(self, path: Path, max_bytes: int = 100 * 1024 * 1024, keep: int = 5) -> None:
+        if max_bytes <= 0 or keep < 0:
+            raise ValueError("rotation needs max_bytes > 0 and keep >= 0")
+        self.path = path
+        self.max_bytes = max_bytes
+        self.keep = keep
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(path, "ab")  # noqa: SIM115 - held open across batches
+
+    def write_batch(self, docs: Iterable[dict[str, Any]]) -> int:
+        data = b"".join((encode(doc) + "\n").encode() for doc in docs)
+        if not data:
+            return 0
+        if self._file.tell() and self._file.tell() + len(data) > self.max_bytes:
+            self._rotate()
+        self._file.write(data)
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        return data.count(b"\n")
+
+    def _rotate(self) -> None:
+        self._file.close()
+        if self.keep == 0:
+            self.path.unlink(missing_ok=True)
+        else:
+            for i in range(self.keep - 1, 0, -1):
+                older = self.path.with_name(f"{self.path.name}.{i}")
+                if older.exists():
+                    os.replace(older, self.path.with_name(f"{self.path.name}.{i + 1}"))
+            os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+        self._file = open(self.path, "ab")  # noqa: SIM115
+
+    def close(self) -> None:
+        self._file.close()

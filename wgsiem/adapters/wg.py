@@ -1,0 +1,33 @@
+"""Run `wg show all dump`: the only place the shipper touches WireGuard."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RawPoll:
+    """What one poll printed, as read from `wg` or from a capture file."""
+
+    time: int
+    stdout: str
+    stderr: str = ""
+    source: str = "wg show all dump"
+    failure: str | None = None  # wg could not be run at all
+
+
+def run_wg(time: int, wg: str = "wg", timeout: float = 30.0) -> RawPoll:
+    argv = [wg, "show", "all", "dump"]
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except FileNotFoundError:
+        return RawPoll(time, "", failure=f"{wg!r} not found: install wireguard-tools or pass --wg PATH")
+    except PermissionError:
+        return RawPoll(time, "", failure=f"{wg!r} is not executable by this user")
+    except subprocess.TimeoutExpired:
+        return RawPoll(time, "", failure=f"'{' '.join(argv)}' did not answer within {timeout:.0f} s")
+    failure = None
+    if proc.returncode != 0 and not proc.stdout:
+        failure = f"'{' '.join(argv)}' exited with status {proc.returncode}"
+    return RawPoll(time, proc.stdout, proc.stderr, failure=failure)

@@ -1,0 +1,26 @@
+"""`wgsiem`: the command line (typer). Each command lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from . import convert, record, ship
+
+app = typer.Typer(
+    name="wgsiem",
+    help=(
+        "WireGuard security monitoring for the Elastic stack: turn `wg show all dump` polls "
+        "into ECS events (an audit trail of peers, endpoints, handshakes, sessions and "
+        "traffic) for Elasticsearch and Elastic Security."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("ship")(ship.ship)
+app.command("record")(record.record)
+app.command("convert")(convert.convert)
+
+
+def main() -> None:
+    app()

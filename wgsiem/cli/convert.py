@@ -1,0 +1,77 @@
+"""`wgsiem convert CAPTURE_DIR`: the shipper's code path on a recorded capture."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..adapters.capture import CaptureError, read_capture
+from ..adapters.output import StreamOutput
+from ..config import ConfigError, load_config
+from ..status.state import State
+from . import options as o
+from .setup import fail, log, make_shipper, report, setup_logging
+
+
+def convert(
+    capture_dir: Annotated[Path, typer.Argument(help="Directory of <unix-seconds>.dump files (wgsiem record, or wg show all dump > $(date +%s).dump).")],
+    config: o.Config = None,
+    host_name: o.HostName = None,
+    namespace: o.Namespace = None,
+    interface: o.Interfaces = None,
+    peers: o.Peers = None,
+    wg_config_dir: o.WgConfigDir = None,
+    geoip_city: o.GeoipCity = None,
+    geoip_asn: o.GeoipAsn = None,
+    session_timeout: o.SessionTimeout = None,
+    spike_factor: o.SpikeFactor = None,
+    spike_min_bytes: o.SpikeMinBytes = None,
+    spike_min_history: o.SpikeMinHistory = None,
+    spike_window_days: o.SpikeWindowDays = None,
+    verbose: o.Verbose = False,
+) -> None:
+    """Print the ECS events of a capture as NDJSON on stdout, in time order.
+
+    The first poll is the baseline of a new install, exactly as `wgsiem ship` would have
+    seen it; problems go to stderr with file, line and field, and the run goes on.
+    """
+    setup_logging(verbose)
+    try:
+        cfg = load_config(
+            config,
+            {
+                "host_name": host_name,
+                "namespace": namespace,
+                "interfaces": tuple(interface or ()),
+                "peers": peers,
+                "geoip_city": geoip_city,
+                "geoip_asn": geoip_asn,
+                **o.diff_overrides(session_timeout, spike_factor, spike_min_bytes, spike_min_history, spike_window_days),
+            },
+        )
+    except ConfigError as err:
+        raise fail(str(err)) from None
+    # A capture comes from another host: this host's wg-quick configs say nothing about it.
+    cfg = replace(cfg, wg_config_dirs=tuple(wg_config_dir or ()))
+    # Preshared-key hashes only need to be comparable within this run.
+    shipper = make_shipper(cfg, secrets.token_bytes(32), State())
+    out = StreamOutput(sys.stdout)
+    documents = 0
+    try:
+        for raw in read_capture(capture_dir):
+            outcome = shipper.process(raw)
+            report(outcome)
+            documents += out.write_batch(outcome.documents)
+    except CaptureError as err:
+        raise fail(str(err)) from None
+    log.info(
+        "%d polls, %d events, %d malformed lines skipped",
+        shipper.polls,
+        documents,
+        shipper.problem_count,
+    )

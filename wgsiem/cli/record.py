@@ -1,0 +1,66 @@
+"""`wgsiem record DIR`: write a capture directory from this host, keys redacted."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..adapters.capture import write_poll
+from ..adapters.secret import load_or_create_secret
+from ..adapters.wg import run_wg
+from ..wgdump import PresharedKeyHasher
+from ..wgdump.redact import redact_dump
+from .setup import fail, log, setup_logging
+
+
+def record(
+    directory: Annotated[Path, typer.Argument(help="Capture directory to write <unix-seconds>.dump files into.", file_okay=False)],
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between polls.")] = 30.0,
+    count: Annotated[Optional[int], typer.Option("--count", "-n", help="Stop after this many polls [default: until stopped]")] = None,
+    wg: Annotated[str, typer.Option("--wg", help="The wg program.")] = "wg",
+    state_dir: Annotated[
+        Path, typer.Option("--state-dir", help="Where the install secret lives (it keys the preshared-key stand-ins).")
+    ] = Path("/var/lib/wgsiem"),
+) -> None:
+    """Poll `wg show all dump` and keep each poll as DIR/<unix-seconds>.dump.
+
+    Private keys are replaced by '(redacted)'; a preshared key by a stand-in of the same
+    shape derived by keyed hash, so set / removed / rotated still show in `wgsiem convert`.
+    SIGTERM or SIGINT stops it after the current poll.
+    """
+    setup_logging()
+    if count is not None and count < 1:
+        raise fail("--count must be at least 1")
+    try:
+        hasher = PresharedKeyHasher(load_or_create_secret(state_dir / "secret"))
+    except (OSError, ValueError) as err:
+        raise fail(str(err)) from None
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    written = 0
+    last = 0
+    while not stop.is_set():
+        started = time.time()
+        now = int(started)
+        if now <= last:  # one file per second at most: the name is the second
+            stop.wait(last + 1 - started)
+            continue
+        raw = run_wg(now, wg)
+        if raw.failure:
+            raise fail(raw.failure, 1)
+        for line in raw.stderr.splitlines():
+            log.warning("wg: %s", line)
+        path = write_poll(directory, now, redact_dump(raw.stdout, hasher))
+        last = now
+        written += 1
+        log.info("recorded %s", path)
+        if count is not None and written >= count:
+            break
+        stop.wait(max(0.0, interval - (time.time() - started)))
+    log.info("%d polls recorded in %s", written, directory)

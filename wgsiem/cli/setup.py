@@ -1,0 +1,66 @@
+"""Turn settings into the working parts: logging, the enrichment context, the shipper."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from ..adapters.statefile import load_state
+from ..config import ConfigError, ShipConfig
+from ..ecs.document import Context
+from ..enrich.geoip import GeoIP, GeoIPError
+from ..enrich.names import NamesError, load_names
+from ..shipper import PollOutcome, Shipper
+from ..status.state import State, StateError
+from ..wgdump import PresharedKeyHasher
+
+log = logging.getLogger("wgsiem")
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="wgsiem: %(levelname)s: %(message)s",
+    )
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"wgsiem: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def make_context(cfg: ShipConfig) -> Context:
+    try:
+        names = load_names(cfg.wg_config_dirs, cfg.peers)
+        geoip = GeoIP(city=cfg.geoip_city, asn=cfg.geoip_asn)
+    except (NamesError, GeoIPError, ConfigError) as err:
+        raise fail(str(err)) from None
+    return Context(host_name=cfg.resolved_host_name, names=names, geoip=geoip, namespace=cfg.namespace)
+
+
+def make_shipper(cfg: ShipConfig, secret: bytes, state: State | None = None) -> Shipper:
+    if state is None:
+        try:
+            state = load_state(cfg.state_file)
+        except StateError as err:
+            raise fail(str(err)) from None
+    return Shipper(
+        state,
+        PresharedKeyHasher(secret),
+        make_context(cfg),
+        cfg.diff_settings(),
+        interfaces=cfg.interfaces,
+    )
+
+
+def report(outcome: PollOutcome) -> None:
+    """Say what went wrong in a poll: each malformed line with its place, each notice."""
+    if outcome.failure:
+        log.error("%s", outcome.failure)
+    for problem in outcome.problems:
+        log.warning("malformed line skipped: %s", problem)
+    for notice in outcome.notices:
+        log.warning("%s", notice)

@@ -1,0 +1,151 @@
+"""Shipper settings: defaults, a YAML config file over them, command-line options over that.
+
+Every key of the config file is also a `wgsiem ship` option (`session_timeout` is
+`--session-timeout`); docs/operate.md shows a full file.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .status.diff import DiffSettings
+from .status.spike import SpikeSettings
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ShipConfig:
+    interval: float = 30.0
+    output: str = "file"  # file | stdout
+    output_file: Path = Path("/var/log/wgsiem/wireguard-status.ndjson")
+    rotate_bytes: int = 100 * 1024 * 1024
+    rotate_keep: int = 5
+    state_dir: Path = Path("/var/lib/wgsiem")
+    host_name: str = ""  # empty: this machine's host name
+    namespace: str = "default"
+    interfaces: tuple[str, ...] = ()  # empty: every interface wg shows
+    wg: str = "wg"
+    wg_config_dirs: tuple[Path, ...] = (Path("/etc/wireguard"),)
+    peers: Path | None = None
+    geoip_city: Path | None = None
+    geoip_asn: Path | None = None
+    session_timeout: int = 180
+    spike_factor: float = 10.0
+    spike_min_bytes: int = 100 * 1024 * 1024
+    spike_min_history: int = 86400
+    spike_window_days: int = 14
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / "state.json"
+
+    @property
+    def secret_file(self) -> Path:
+        return self.state_dir / "secret"
+
+    @property
+    def resolved_host_name(self) -> str:
+        return self.host_name or socket.gethostname()
+
+    def diff_settings(self) -> DiffSettings:
+        return DiffSettings(
+            session_timeout=self.session_timeout,
+            spike=SpikeSettings(
+                factor=self.spike_factor,
+                min_bytes=self.spike_min_bytes,
+                min_history=self.spike_min_history,
+                window_days=self.spike_window_days,
+            ),
+        )
+
+    def validate(self) -> ShipConfig:
+        problems = []
+        if self.interval <= 0:
+            problems.append("interval must be more than 0 seconds")
+        if self.output not in ("file", "stdout"):
+            problems.append(f"output must be 'file' or 'stdout', not {self.output!r}")
+        if self.rotate_bytes <= 0 or self.rotate_keep < 0:
+            problems.append("rotate_bytes must be > 0 and rotate_keep >= 0")
+        if self.session_timeout <= 0:
+            problems.append("session_timeout must be more than 0 seconds")
+        if self.spike_factor <= 1:
+            problems.append("spike_factor must be more than 1")
+        if self.spike_min_bytes < 0 or self.spike_min_history < 0 or self.spike_window_days < 1:
+            problems.append("spike_min_bytes and spike_min_history must be >= 0, spike_window_days >= 1")
+        for name in ("peers", "geoip_city", "geoip_asn"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                problems.append(f"{name}: {path}: no such file")
+        if problems:
+            raise ConfigError("; ".join(problems))
+        return self
+
+
+_FIELDS = {f.name: f for f in fields(ShipConfig)}
+_PATHS = {"output_file", "state_dir", "peers", "geoip_city", "geoip_asn"}
+
+
+def load_config(path: Path | None, overrides: dict[str, Any]) -> ShipConfig:
+    """Defaults, then the YAML file, then every override that is not None."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        values.update(_read_file(path))
+    values.update({k: v for k, v in overrides.items() if v is not None and v != ()})
+    try:
+        return replace(ShipConfig(), **values).validate()
+    except TypeError as err:
+        raise ConfigError(str(err)) from None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = str(key).replace("-", "_")
+        if name not in _FIELDS:
+            raise ConfigError(f"{path}: {key}: unknown setting (known: {', '.join(sorted(_FIELDS))})")
+        values[name] = _coerce(path, key, name, value)
+    return values
+
+
+def _coerce(path: Path, key: Any, name: str, value: Any) -> Any:
+    default = getattr(ShipConfig(), name)
+    if value is None:
+        return None if name in ("peers", "geoip_city", "geoip_asn") else default
+    if name in _PATHS:
+        return Path(str(value))
+    if name == "wg_config_dirs":
+        return tuple(Path(str(v)) for v in _as_list(path, key, value))
+    if name == "interfaces":
+        return tuple(str(v) for v in _as_list(path, key, value))
+    expected = type(default)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, expected) or isinstance(value, bool) != isinstance(default, bool):
+        raise ConfigError(f"{path}: {key}: expected {expected.__name__}, got {value!r}")
+    return value
+
+
+def _as_list(path: Path, key: Any, value: Any) -> list[Any]:
+    if isinstance(value, (str, int)):
+        return [value]
+    if isinstance(value, list):
+        return value
+    raise ConfigError(f"{path}: {key}: expected a list")

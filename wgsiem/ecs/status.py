@@ -1,0 +1,258 @@
+"""`wireguard.status` events → ECS documents (docs/events.md lists every field)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from ..enrich.geoip import distance_km
+from ..status.events import StatusEvent
+from ..wgdump.model import Endpoint, InterfaceStatus, PeerStatus
+from . import document
+from .catalogue import status_actions
+from .document import Context, add_related, endpoint_fields, human_bytes, human_duration, timestamp
+
+DATASET = "wireguard.status"
+NS = 1_000_000_000
+
+
+def build(event: StatusEvent, ctx: Context) -> dict[str, Any]:
+    action = status_actions()[event.action]
+    doc = document.base(DATASET, event.action, event.time, ctx)
+    ev = doc["event"]
+    ev["kind"] = action.kind
+    ev["category"] = list(action.category)
+    ev["type"] = list(action.type)
+    if action.outcome:
+        ev["outcome"] = action.outcome
+    iface = event.interface
+    doc["observer"]["ingress"] = {"interface": {"name": iface.name}}
+    wg: dict[str, Any] = {"interface": _interface(iface)}
+    doc["wireguard"] = wg
+    words: dict[str, Any] = {
+        "interface": iface.name,
+        "listen_port": iface.listen_port,
+        "peer": "",
+        "endpoint": "(no endpoint)",
+    }
+    place = None
+    if iface.listen_port:
+        doc["destination"] = {"port": iface.listen_port}
+    peer = event.peer
+    if peer is not None:
+        name = ctx.names.get(peer.public_key)
+        wg["peer"] = _peer(peer, name)
+        words["peer"] = name or peer.public_key
+        if name:
+            doc["user"] = {"name": name}
+            add_related(doc, "user", name)
+        if peer.endpoint is not None:
+            source, place = endpoint_fields(peer.endpoint, ctx.geoip)
+            doc["source"] = source
+            doc["network"]["type"] = "ipv6" if ":" in peer.endpoint.ip else "ipv4"
+            add_related(doc, "ip", peer.endpoint.ip)
+            words["endpoint"] = peer.endpoint.address
+        add_related(doc, "ip", *_host_addresses(peer.allowed_ips))
+    detail = event.detail
+    _DETAIL[event.action](doc, event, detail, words, place, ctx)
+    doc["message"] = action.message.format(**words)
+    ev["id"] = document.event_id(
+        ctx.host_name,
+        DATASET,
+        event.action,
+        event.time,
+        iface.name,
+        peer.public_key if peer else None,
+        detail,
+    )
+    return doc
+
+
+def _interface(iface: InterfaceStatus) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": iface.name, "listen_port": iface.listen_port}
+    if iface.public_key:
+        out["public_key"] = iface.public_key
+    if iface.fwmark is not None:
+        out["fwmark"] = iface.fwmark
+    return out
+
+
+def _peer(peer: PeerStatus, name: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "public_key": peer.public_key,
+        "allowed_ips": list(peer.allowed_ips),
+        "preshared_key_set": peer.preshared_key_set,
+        "rx_bytes": peer.rx_bytes,
+        "tx_bytes": peer.tx_bytes,
+    }
+    if name:
+        out["name"] = name
+    if peer.latest_handshake:
+        out["latest_handshake"] = timestamp(peer.latest_handshake)
+    if peer.persistent_keepalive is not None:
+        out["persistent_keepalive"] = peer.persistent_keepalive
+    return out
+
+
+def _host_addresses(allowed_ips: tuple[str, ...]) -> list[str]:
+    """The single-host allowed IPs (/32, /128): the tunnel addresses worth pivoting on."""
+    out = []
+    for net in allowed_ips:
+        network = ipaddress.ip_network(net, strict=False)
+        if network.num_addresses == 1:
+            out.append(str(network.network_address))
+    return out
+
+
+def _interval(doc: dict[str, Any], start: int, end: int) -> None:
+    ev = doc["event"]
+    if start <= end:
+        ev["start"] = timestamp(start)
+        ev["duration"] = (end - start) * NS
+    ev["end"] = timestamp(end)
+
+
+def _bytes(doc: dict[str, Any], rx: int, tx: int) -> None:
+    doc.setdefault("source", {})["bytes"] = rx
+    doc.setdefault("destination", {})["bytes"] = tx
+    doc["network"]["bytes"] = rx + tx
+
+
+def _describe(changes: dict[str, Any]) -> str:
+    parts = []
+    for name, change in changes.items():
+        if isinstance(change, tuple):
+            before, after = (_word(v) for v in change)
+            parts.append(f"{name} {before} -> {after}")
+        else:
+            parts.append(f"preshared key {change}")
+    return ", ".join(parts)
+
+
+def _word(value: Any) -> str:
+    if value is None:
+        return "off"
+    if isinstance(value, tuple):
+        return ",".join(value) or "(none)"
+    return str(value)
+
+
+# -- per-action details -------------------------------------------------------------------
+
+
+def _nothing(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
+    pass
+
+
+def _interface_changed(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
+    changes = detail["changes"]
+    wi = doc["wireguard"]["interface"]
+    wi["changed_fields"] = sorted(changes)
+    wi["previous"] = {name: before for name, (before, _after) in changes.items() if before is not None}
+    words["changes"] = _describe(changes)
+
+
+def _peer_changed(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
+    changes = detail["changes"]
+    wp = doc["wireguard"]["peer"]
+    wp["changed_fields"] = sorted(changes)
+    previous: dict[str, Any] = {}
+    if "allowed_ips" in changes:
+        previous["allowed_ips"] = list(changes["allowed_ips"][0])
+    if "persistent_keepalive" in changes and changes["persistent_keepalive"][0] is not None:
+        previous["persistent_keepalive"] = changes["persistent_keepalive"][0]
+    if "preshared_key" in changes:
+        wp["preshared_key_change"] = changes["preshared_key"]
+        previous["preshared_key_set"] = changes["preshared_key"] != "set"
+    wp["previous"] = previous
+    words["changes"] = _describe(changes)
+
+
+def _endpoint_changed(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
+    previous: Endpoint | None = detail["previous"]
+    words["previous_endpoint"] = "(no endpoint)"
+    words["distance"] = ""
+    if previous is None:
+        return
+    prev_fields, prev_place = endpoint_fields(previous, ctx.geoip)
+    seen = detail["previous_seen"]
+    if seen is not None:
+        prev_fields["last_seen"] = timestamp(seen)
+    doc["wireguard"]["peer"]["previous_endpoint"] = prev_fields
+    add_related(doc, "ip", previous.ip)
+    words["previous_endpoint"] = previous.address
+    if place is None or prev_place is None:
+        return
+    km = distance_km(place.geo.get("location"), prev_place.geo.get("location"))
+    if km is None:
+        return
+    roam: dict[str, Any] = {"distance_km": round(km, 1)}
+    words["distance"] = f" ({km:.0f} km"
+    if seen is not None:
+        seconds = max(event.time - seen, 0)
+        roam["seconds"] = seconds
+        if seconds > 0:
+            roam["speed_kmh"] = round(km / (seconds / 3600), 1)
+            words["distance"] += f" in {human_duration(seconds)}"
+    words["distance"] += ")"
+    doc["wireguard"]["peer"]["roam"] = roam
+
+
+def _session_ended(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
+    _interval(doc, detail["start"], detail["end"])
+    _bytes(doc, detail["rx_bytes"], detail["tx_bytes"])
+    doc["wireguard"]["session"] = {"end_reason": detail["reason"]}
+    words.update(
+        reason=detail["reason"],
+        duration=human_duration(detail["end"] - detail["start"]),
+        rx=human_bytes(detail["rx_bytes"]),
+        tx=human_bytes(detail["tx_bytes"]),
+    )
+
+
+def _session_started(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
+    doc["event"]["start"] = timestamp(event.time)
+
+
+def _transfer(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
+    _interval(doc, detail["start"], detail["end"])
+    _bytes(doc, detail["rx_bytes"], detail["tx_bytes"])
+    doc["wireguard"]["transfer"] = {"counter_reset": detail["counter_reset"]}
+    words.update(rx=human_bytes(detail["rx_bytes"]), tx=human_bytes(detail["tx_bytes"]))
+
+
+def _transfer_spike(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
+    _transfer(doc, event, detail, words, place, ctx)
+    spike = detail["spike"]
+    transfer = doc["wireguard"]["transfer"]
+    transfer.update(
+        direction=spike.direction,
+        bytes=spike.bytes,
+        bytes_per_second=round(spike.rate, 1),
+        baseline_bytes_per_second=round(spike.baseline, 1),
+    )
+    if spike.baseline > 0:
+        transfer["ratio"] = round(spike.rate / spike.baseline, 1)
+    words.update(
+        direction=spike.direction,
+        rate=f"{human_bytes(spike.rate)}/s",
+        baseline=f"{human_bytes(spike.baseline)}/s",
+    )
+
+
+_DETAIL = {
+    "interface-discovered": _nothing,
+    "interface-up": _nothing,
+    "interface-down": _nothing,
+    "interface-changed": _interface_changed,
+    "peer-discovered": _nothing,
+    "peer-added": _nothing,
+    "peer-removed": _nothing,
+    "peer-changed": _peer_changed,
+    "endpoint-changed": _endpoint_changed,
+    "handshake": _nothing,
+    "session-started": _session_started,
+    "session-ended": _session_ended,
+    "transfer": _transfer,
+    "transfer-spike": _transfer_spike,
+}

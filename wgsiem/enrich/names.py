@@ -1,0 +1,116 @@
+"""Peer names: public key → a name people use, from wg-quick configs and a names file.
+
+wg-quick configs carry names as a comment in the peer's section (the convention of
+prometheus_wireguard_exporter):
+
+    [Peer]
+    # friendly_name = alice
+    PublicKey = ...
+
+The names file is YAML or TOML mapping public keys to names, or to tables with a
+`name` key. Where both name a key, the names file wins: it is the operator's explicit
+word. Config files also hold PrivateKey and PresharedKey lines; this reader looks only
+at section headers, PublicKey lines and friendly_* comments, and never quotes a line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import yaml
+
+from ..wgdump.parse import KEY_PATTERN
+
+_SECTION = re.compile(r"^\s*\[(?P<name>[A-Za-z]+)\]\s*$")
+_PUBLIC = re.compile(r"^\s*PublicKey\s*=\s*(?P<key>\S+)\s*$", re.IGNORECASE)
+_FRIENDLY = re.compile(r"^\s*#\s*friendly_(?P<kind>name|json)\s*=\s*(?P<value>.+?)\s*$")
+
+
+class NamesError(ValueError):
+    pass
+
+
+def names_from_config(text: str, source: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    in_peer = False
+    key: str | None = None
+    name: str | None = None
+
+    def close() -> None:
+        if in_peer and key and name:
+            names[key] = name
+
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if m := _SECTION.match(line):
+            close()
+            in_peer = m["name"].lower() == "peer"
+            key = name = None
+        elif not in_peer:
+            continue
+        elif m := _PUBLIC.match(line):
+            if not KEY_PATTERN.match(m["key"]):
+                raise NamesError(f"{source}:{lineno}: PublicKey: not a base64 WireGuard key")
+            key = m["key"]
+        elif m := _FRIENDLY.match(line):
+            name = _friendly(m["kind"], m["value"], f"{source}:{lineno}")
+    close()
+    return names
+
+
+def _friendly(kind: str, value: str, where: str) -> str:
+    if kind == "name":
+        return value
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as err:
+        raise NamesError(f"{where}: friendly_json: not JSON ({err.msg})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        raise NamesError(f"{where}: friendly_json: expected an object with a string \"name\"")
+    return data["name"]
+
+
+def names_from_file(path: Path) -> dict[str, str]:
+    text = path.read_text()
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as err:
+        raise NamesError(f"{path}: not valid {'TOML' if path.suffix == '.toml' else 'YAML'}: {err}") from None
+    if data is None:
+        return {}
+    if isinstance(data, dict) and isinstance(data.get("peers"), dict):
+        data = data["peers"]
+    if not isinstance(data, Mapping):
+        raise NamesError(f"{path}: expected a mapping of public key to name")
+    names = {}
+    for key, value in data.items():
+        if not isinstance(key, str) or not KEY_PATTERN.match(key):
+            raise NamesError(f"{path}: {key!r}: not a base64 WireGuard public key")
+        if isinstance(value, Mapping):
+            value = value.get("name")
+        if not isinstance(value, str) or not value.strip():
+            raise NamesError(f"{path}: {key}: expected a name (a string, or a table with a name)")
+        names[key] = value.strip()
+    return names
+
+
+def load_names(config_dirs: Iterable[Path] = (), names_file: Path | None = None) -> dict[str, str]:
+    """Names from every `*.conf` in the config directories, then the names file over them."""
+    names: dict[str, str] = {}
+    for directory in config_dirs:
+        if not directory.is_dir():
+            continue
+        for conf in sorted(directory.glob("*.conf")):
+            try:
+                names.update(names_from_config(conf.read_text(), str(conf)))
+            except (OSError, UnicodeDecodeError) as err:
+                raise NamesError(f"{conf}: cannot read: {err}") from None
+    if names_file is not None:
+        try:
+            names.update(names_from_file(names_file))
+        except OSError as err:
+            raise NamesError(f"{names_file}: cannot read: {err.strerror}") from None
+    return names

@@ -1,0 +1,145 @@
+"""What the shipper remembers between polls, and its JSON form.
+
+The state is what makes a restart invisible: the last status of every interface and
+peer, open sessions, and each peer's transfer history for spike detection. It holds no
+key material beyond public keys and the preshared key's keyed hash.
+
+The JSON form stores a peer as a positional list: with 100,000 peers a dict per peer
+would double both the file and the time to write it every poll.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..wgdump.model import InterfaceStatus, PeerStatus
+from ..wgdump.parse import DumpError, parse_endpoint
+
+STATE_VERSION = 1
+
+
+class StateError(ValueError):
+    pass
+
+
+@dataclass(slots=True)
+class Session:
+    start: int  # the handshake that opened it
+    rx_bytes: int = 0
+    tx_bytes: int = 0
+
+
+@dataclass(slots=True)
+class PeerState:
+    last: PeerStatus
+    first_seen: int  # poll time the peer was first observed: its history starts here
+    endpoint_since: int  # poll time its current endpoint was first observed
+    endpoint_seen: int  # last poll time its current endpoint was observed
+    session: Session | None = None
+    # [[day, rx peak bytes/s, tx peak bytes/s], ...], oldest first (see spike.py)
+    history: list[list[float]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class InterfaceState:
+    last: InterfaceStatus
+    up: bool
+    last_poll: int  # last poll that read this interface: the start of its next interval
+    peers: dict[str, PeerState] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class State:
+    last_poll: int | None = None  # None: nothing seen yet, the next poll is the baseline
+    interfaces: dict[str, InterfaceState] = field(default_factory=dict)
+
+    @property
+    def is_new(self) -> bool:
+        return self.last_poll is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "last_poll": self.last_poll,
+            "interfaces": {name: _interface_to_json(ist) for name, ist in self.interfaces.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "state") -> State:
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            raise StateError(f"{source}: not a wgsiem state file of version {STATE_VERSION}")
+        try:
+            return cls(
+                last_poll=data["last_poll"],
+                interfaces={
+                    name: _interface_from_json(name, raw) for name, raw in data["interfaces"].items()
+                },
+            )
+        except (KeyError, TypeError, ValueError, DumpError) as err:
+            raise StateError(f"{source}: damaged state ({type(err).__name__}: {err})") from None
+
+
+def _interface_to_json(ist: InterfaceState) -> dict[str, Any]:
+    i = ist.last
+    return {
+        "public_key": i.public_key,
+        "listen_port": i.listen_port,
+        "fwmark": i.fwmark,
+        "up": ist.up,
+        "last_poll": ist.last_poll,
+        "peers": {key: _peer_to_json(p) for key, p in ist.peers.items()},
+    }
+
+
+def _interface_from_json(name: str, raw: dict[str, Any]) -> InterfaceState:
+    return InterfaceState(
+        last=InterfaceStatus(
+            name=name, public_key=raw["public_key"], listen_port=raw["listen_port"], fwmark=raw["fwmark"]
+        ),
+        up=raw["up"],
+        last_poll=raw["last_poll"],
+        peers={key: _peer_from_json(name, key, p) for key, p in raw["peers"].items()},
+    )
+
+
+def _peer_to_json(p: PeerState) -> list[Any]:
+    s = p.last
+    session = None if p.session is None else [p.session.start, p.session.rx_bytes, p.session.tx_bytes]
+    return [
+        s.preshared_key_hash,
+        None if s.endpoint is None else s.endpoint.address,
+        ",".join(s.allowed_ips),
+        s.latest_handshake,
+        s.rx_bytes,
+        s.tx_bytes,
+        s.persistent_keepalive,
+        p.first_seen,
+        p.endpoint_since,
+        p.endpoint_seen,
+        session,
+        p.history,
+    ]
+
+
+def _peer_from_json(iface: str, key: str, raw: list[Any]) -> PeerState:
+    (psk_hash, endpoint, allowed, handshake, rx, tx, keepalive,
+     first_seen, endpoint_since, endpoint_seen, session, history) = raw  # fmt: skip
+    return PeerState(
+        last=PeerStatus(
+            interface=iface,
+            public_key=key,
+            preshared_key_hash=psk_hash,
+            endpoint=None if endpoint is None else parse_endpoint(endpoint),
+            allowed_ips=tuple(allowed.split(",")) if allowed else (),
+            latest_handshake=handshake,
+            rx_bytes=rx,
+            tx_bytes=tx,
+            persistent_keepalive=keepalive,
+        ),
+        first_seen=first_seen,
+        endpoint_since=endpoint_since,
+        endpoint_seen=endpoint_seen,
+        session=None if session is None else Session(*session),
+        history=history,
+    )

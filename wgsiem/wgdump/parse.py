@@ -1,0 +1,280 @@
+"""Parse the text of `wg show all dump` (or `wg show IFACE dump`) into a `Poll`.
+
+The format (wireguard-tools `show.c`, `dump_print()`) is one tab-separated line per
+interface followed by one per peer. The private key (interface line) and the preshared
+key (peer line) are printed in full: this module is the only code that ever sees them.
+It never stores the private key, keeps the preshared key only as a keyed hash, and
+never quotes either in a problem report.
+
+A line that does not parse is reported as a `ParseProblem` (line number and field) and
+skipped; the rest of the poll is still used.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from .model import Endpoint, InterfaceStatus, ParseProblem, PeerStatus, Poll
+from .psk import PresharedKeyHasher
+
+NONE = "(none)"
+U64_MAX = 2**64 - 1
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
+# Anything that could be key material is never quoted back, whatever field it sits in.
+_KEYISH = re.compile(r"[A-Za-z0-9+/=]{40,}")
+
+
+def _show(value: str) -> str:
+    if _KEYISH.search(value):
+        return f"<{len(value)} characters not shown>"
+    if len(value) > 60:
+        value = value[:57] + "..."
+    return repr(value)
+
+
+class DumpError(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def parse_key(value: str, field: str) -> str | None:
+    if value == NONE:
+        return None
+    if not KEY_PATTERN.match(value):
+        raise DumpError(field, "not a base64 WireGuard key")
+    return value
+
+
+def parse_port(value: str, field: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise DumpError(field, f"expected a port 0-65535, got {_show(value)}")
+    return int(value)
+
+
+def parse_fwmark(value: str) -> int | None:
+    if value == "off":
+        return None
+    if value.startswith("0x"):
+        try:
+            mark = int(value[2:], 16)
+        except ValueError:
+            mark = -1
+        if 0 < mark <= 0xFFFFFFFF:
+            return mark
+    raise DumpError("fwmark", f"expected 'off' or a hex mark like 0xca6c, got {_show(value)}")
+
+
+def parse_u64(value: str, field: str) -> int:
+    if not value.isdigit() or int(value) > U64_MAX:
+        raise DumpError(field, f"expected an unsigned 64-bit integer, got {_show(value)}")
+    return int(value)
+
+
+def parse_endpoint(value: str) -> Endpoint | None:
+    """`(none)`, `1.2.3.4:51820`, `[2001:db8::1]:51820` or `[fe80::1%eth0]:51820`.
+
+    When getnameinfo fails, `wg` prints the resolver's error text instead; that is
+    reported by the caller as an endpoint it could not read.
+    """
+    if value == NONE:
+        return None
+    if value.startswith("["):
+        host, sep, port = value[1:].rpartition("]:")
+        if not sep:
+            raise DumpError("endpoint", f"not an [address]:port endpoint: {_show(value)}")
+        host, _, zone = host.partition("%")
+        family = 6
+    else:
+        host, sep, port = value.rpartition(":")
+        if not sep:
+            raise DumpError("endpoint", f"not an address:port endpoint: {_show(value)}")
+        zone = ""
+        family = 4
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        raise DumpError("endpoint", f"not an IP address: {_show(host)}") from None
+    if ip.version != family:
+        raise DumpError("endpoint", f"IPv{ip.version} address in IPv{family} endpoint syntax")
+    return Endpoint(ip=ip.compressed, port=parse_port(port, "endpoint"), zone=zone or None)
+
+
+def parse_allowed_ips(value: str) -> tuple[str, ...]:
+    if value == NONE:
+        return ()
+    nets = []
+    for part in value.split(","):
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise DumpError("allowed-ips", f"not an ip/cidr: {_show(part)}") from None
+        nets.append(part)
+    return tuple(nets)
+
+
+def parse_keepalive(value: str) -> int | None:
+    if value == "off":
+        return None
+    if not value.isdigit() or int(value) > 65535:
+        raise DumpError("persistent-keepalive", f"expected seconds or 'off', got {_show(value)}")
+    return int(value)
+
+
+class DumpParser:
+    """Parses successive polls; remembers the last poll's peer lines to reuse unchanged peers.
+
+    The memory holds only the non-secret part of each peer line (endpoint onwards) and
+    the preshared key's hash, so it is no more sensitive than the `Poll` itself.
+    """
+
+    def __init__(self, hasher: PresharedKeyHasher) -> None:
+        self._hasher = hasher
+        self._last: dict[tuple[str, str], tuple[str, str | None, PeerStatus]] = {}
+
+    def parse(
+        self,
+        text: str,
+        time: int,
+        *,
+        source: str = "<dump>",
+        interface: str | None = None,
+        poll: Poll | None = None,
+    ) -> Poll:
+        """Parse one poll. `interface` is given for `wg show IFACE dump` text (no first column)."""
+        poll = poll if poll is not None else Poll(time=time)
+        last = self._last
+        seen: dict[tuple[str, str], tuple[str, str | None, PeerStatus]] = {}
+        hasher = self._hasher
+        peers_of = poll.peers
+        current: str | None = None  # interface whose peers may follow
+        problems = poll.problems
+        fixed = interface
+        for lineno, line in enumerate(text.split("\n"), 1):
+            if not line:
+                continue
+            if line.endswith("\r"):
+                line = line[:-1]
+            if fixed is not None:
+                line = f"{fixed}\t{line}"
+            nfields = line.count("\t") + 1
+            if nfields == 5:
+                current = None
+                try:
+                    iface = self._interface(line)
+                except DumpError as err:
+                    problems.append(ParseProblem(source, lineno, err.field, err.reason))
+                    name = line.split("\t", 1)[0]
+                    if name:
+                        poll.unavailable[name] = f"its line did not parse ({err.field})"
+                    continue
+                if iface.name in poll.interfaces:
+                    problems.append(ParseProblem(source, lineno, "interface", f"interface {iface.name} listed twice"))
+                    continue
+                poll.interfaces[iface.name] = iface
+                peers_of[iface.name] = {}
+                current = iface.name
+            elif nfields == 9:
+                name, public, psk, rest = line.split("\t", 3)
+                if name != current:
+                    problems.append(
+                        ParseProblem(source, lineno, "interface", f"peer line for {_show(name)} without its interface line")
+                    )
+                    continue
+                psk_hash = None if psk == NONE else hasher.hash(psk)
+                key = (name, public)
+                previous = last.get(key)
+                if previous is not None and previous[0] == rest and previous[1] == psk_hash:
+                    peer = previous[2]
+                else:
+                    try:
+                        if psk_hash is not None and not KEY_PATTERN.match(psk):
+                            raise DumpError("preshared-key", "not a base64 WireGuard key")
+                        peer = self._peer(name, public, psk_hash, rest, problems, source, lineno)
+                    except DumpError as err:
+                        problems.append(ParseProblem(source, lineno, err.field, err.reason))
+                        if KEY_PATTERN.match(public):
+                            poll.unreadable.add(key)
+                        continue
+                table = peers_of[name]
+                if public in table:
+                    problems.append(ParseProblem(source, lineno, "public-key", f"peer {public} listed twice"))
+                    continue
+                table[public] = peer
+                seen[key] = (rest, psk_hash, peer)
+            else:
+                want = "4 or 8" if fixed is not None else "5 or 9"
+                have = nfields - 1 if fixed is not None else nfields
+                problems.append(
+                    ParseProblem(source, lineno, "line", f"expected {want} tab-separated fields, found {have}")
+                )
+        self._last = seen
+        return poll
+
+    @staticmethod
+    def _interface(line: str) -> InterfaceStatus:
+        # The private key (second column) is dropped here without being looked at.
+        name, _private, public, port, fwmark = line.split("\t")
+        if not name:
+            raise DumpError("interface", "empty interface name")
+        return InterfaceStatus(
+            name=name,
+            public_key=parse_key(public, "public-key"),
+            listen_port=parse_port(port, "listen-port"),
+            fwmark=parse_fwmark(fwmark),
+        )
+
+    @staticmethod
+    def _peer(
+        iface: str,
+        public: str,
+        psk_hash: str | None,
+        rest: str,
+        problems: list[ParseProblem],
+        source: str,
+        lineno: int,
+    ) -> PeerStatus:
+        if parse_key(public, "public-key") is None:
+            raise DumpError("public-key", "a peer line needs a public key")
+        endpoint_text, allowed, handshake, rx, tx, keepalive = rest.split("\t")
+        try:
+            endpoint = parse_endpoint(endpoint_text)
+        except DumpError as err:
+            # wg prints getnameinfo's error text when it cannot format the address;
+            # the peer is still real, only its endpoint is unknown.
+            problems.append(ParseProblem(source, lineno, err.field, err.reason))
+            endpoint = None
+        return PeerStatus(
+            interface=iface,
+            public_key=public,
+            preshared_key_hash=psk_hash,
+            endpoint=endpoint,
+            allowed_ips=parse_allowed_ips(allowed),
+            latest_handshake=parse_u64(handshake, "latest-handshake"),
+            rx_bytes=parse_u64(rx, "rx-bytes"),
+            tx_bytes=parse_u64(tx, "tx-bytes"),
+            persistent_keepalive=parse_keepalive(keepalive),
+        )
+
+
+_UNABLE = re.compile(r"^Unable to access interface (?P<iface>\S+): (?P<reason>.+)$")
+_UNABLE_ALL = re.compile(r"^Unable to access interface: (?P<reason>.+)$")
+
+
+def read_stderr(stderr: str, poll: Poll) -> None:
+    """Record what `wg` said on stderr: interfaces it could not read, or a total failure."""
+    for lineno, line in enumerate(stderr.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        if m := _UNABLE.match(line):
+            poll.unavailable[m["iface"]] = m["reason"]
+        elif m := _UNABLE_ALL.match(line):
+            poll.failure = f"wg could not read the interfaces: {m['reason']}"
+            if "Operation not permitted" in m["reason"]:
+                poll.failure += " (wgsiem needs CAP_NET_ADMIN: run it as root or with that capability)"
+        else:
+            poll.problems.append(ParseProblem("wg stderr", lineno, "stderr", _show(line)))

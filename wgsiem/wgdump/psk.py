@@ -1,0 +1,32 @@
+"""Preshared keys, kept only as a keyed hash.
+
+The dump prints preshared keys in full. wgsiem needs to know whether one is set and
+whether it changed, nothing more, so the parser replaces the key with an HMAC-SHA256
+under a random secret that belongs to the install (`wgsiem.adapters.secret`). Without
+that secret the hash says nothing about the key; with it, equal keys hash equal.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+
+
+class PresharedKeyHasher:
+    __slots__ = ("_secret",)
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("the install secret must be at least 16 bytes")
+        self._secret = secret
+
+    def hash(self, preshared_key: str) -> str:
+        return hmac.digest(self._secret, preshared_key.encode(), "sha256")[:16].hex()
+
+    def stand_in(self, preshared_key: str) -> str:
+        """A key-shaped replacement for captures: same for the same key, says nothing about it."""
+        digest = hmac.digest(self._secret, b"capture\0" + preshared_key.encode(), "sha256")
+        return base64.b64encode(digest).decode()
+
+    def __repr__(self) -> str:  # never show the secret
+        return "PresharedKeyHasher(<secret>)"
