@@ -71,7 +71,7 @@ def endpoint_fields(endpoint: Endpoint, geoip: GeoIP | None) -> tuple[dict[str, 
     place = geoip.lookup(endpoint.ip) if geoip is not None and endpoint.zone is None else None
     if place is not None:
         if place.geo:
-            out["geo"] = dict(place.geo)
+            out["geo"] = place.geo_dict()
         if place.as_number is not None or place.as_organization:
             asn: dict[str, Any] = {}
             if place.as_number is not None:

@@ -1,0 +1,43 @@
+# Sourced by scripts/run and scripts/test: install what wgsiem needs on a fresh machine.
+#   - Debian packages (as root): wireguard-tools and wireguard-go for the tunnel lab,
+#     iproute2 for network namespaces, iputils-ping to make handshakes happen.
+#   - A virtualenv in .venv with wgsiem and its test dependencies (pip, from PyPI).
+# Idempotent: a second run installs nothing new.
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${WGSIEM_VENV:-$REPO/.venv}"
+PYTHON="${PYTHON:-python3}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+install_system_packages() {
+    local missing=()
+    command -v wg >/dev/null || missing+=(wireguard-tools)
+    command -v wireguard-go >/dev/null || missing+=(wireguard-go)
+    command -v ip >/dev/null || missing+=(iproute2)
+    command -v ping >/dev/null || missing+=(iputils-ping)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        say "not root: cannot install ${missing[*]} (the tunnel lab needs them and root)"
+        return 0
+    fi
+    say "installing ${missing[*]} (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # --no-install-recommends: wireguard-tools recommends a whole kernel image.
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_python() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "creating $VENV"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    local stamp="$VENV/.wgsiem-installed"
+    if [ ! -f "$stamp" ] || [ "$REPO/pyproject.toml" -nt "$stamp" ]; then
+        say "installing wgsiem and its dependencies into $VENV (pip)"
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$REPO[test]"
+        touch "$stamp"
+    fi
+    export PATH="$VENV/bin:$PATH"
+}

@@ -1,0 +1,54 @@
+"""Fixtures shared by the test modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from wgsiem.lab.geoworld import build_world
+
+REPO = Path(__file__).resolve().parents[1]
+WORLD_YAML = REPO / "fixtures" / "geoip" / "world.yaml"
+
+
+class GeoWorld(NamedTuple):
+    city: Path
+    asn: Path
+
+
+@pytest.fixture(scope="session")
+def geoip_world(tmp_path_factory: pytest.TempPathFactory) -> GeoWorld:
+    """The test GeoIP world built from fixtures/geoip/world.yaml, once per session."""
+    city, asn = build_world(WORLD_YAML, tmp_path_factory.mktemp("geoip"))
+    return GeoWorld(city=city, asn=asn)
+
+
+# --- root / lab tiers: real wireguard-go tunnels in network namespaces -----------------
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `lab` or `root` skip when the lab cannot run here, and fail under CI=true."""
+    if item.get_closest_marker("lab") is None and item.get_closest_marker("root") is None:
+        return
+    import os
+
+    from wgsiem.lab.tunnels import lab_available
+
+    reason = lab_available()
+    if reason is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true runs every tier, but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def wg_lab(tmp_path: Path):
+    """A started lab (hub only) with a prefix unique to this test; stopped afterwards."""
+    from wgsiem.lab.tunnels import Lab, free_prefix
+
+    lab = Lab(tmp_path / "lab", prefix=free_prefix("wgl", 3))
+    with lab:
+        yield lab

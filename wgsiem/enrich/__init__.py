@@ -1,0 +1,1 @@
+"""Enrichment of events: GeoIP/ASN and peer names."""

@@ -1,0 +1,1 @@
+"""Test lab: real wireguard-go tunnels and the test GeoIP world."""
