@@ -15,7 +15,7 @@ from ..adapters.output import StreamOutput
 from ..config import ConfigError, load_config
 from ..status.state import State
 from . import options as o
-from .setup import fail, log, make_shipper, report, setup_logging
+from .setup import fail, log, make_names, make_shipper, report, setup_logging
 
 
 def convert(
@@ -59,7 +59,7 @@ def convert(
     # A capture comes from another host: this host's wg-quick configs say nothing about it.
     cfg = replace(cfg, wg_config_dirs=tuple(wg_config_dir or ()))
     # Preshared-key hashes only need to be comparable within this run.
-    shipper = make_shipper(cfg, secrets.token_bytes(32), State())
+    shipper = make_shipper(cfg, secrets.token_bytes(32), make_names(cfg).names, State())
     out = StreamOutput(sys.stdout)
     documents = 0
     try:

@@ -22,6 +22,9 @@ def record(
     directory: Annotated[Path, typer.Argument(help="Capture directory to write <unix-seconds>.dump files into.", file_okay=False)],
     interval: Annotated[float, typer.Option("--interval", help="Seconds between polls.")] = 30.0,
     count: Annotated[Optional[int], typer.Option("--count", "-n", help="Stop after this many polls [default: until stopped]")] = None,
+    interface: Annotated[
+        Optional[list[str]], typer.Option("--interface", "-i", help="Only this interface (repeatable) [default: all]")
+    ] = None,
     wg: Annotated[str, typer.Option("--wg", help="The wg program.")] = "wg",
     state_dir: Annotated[
         Path, typer.Option("--state-dir", help="Where the install secret lives (it keys the preshared-key stand-ins).")
@@ -56,7 +59,10 @@ def record(
             raise fail(raw.failure, 1)
         for line in raw.stderr.splitlines():
             log.warning("wg: %s", line)
-        path = write_poll(directory, now, redact_dump(raw.stdout, hasher))
+        text = raw.stdout
+        if interface:
+            text = "".join(line for line in text.splitlines(True) if line.split("\t", 1)[0] in interface)
+        path = write_poll(directory, now, redact_dump(text, hasher))
         last = now
         written += 1
         log.info("recorded %s", path)

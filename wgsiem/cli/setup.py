@@ -11,7 +11,7 @@ from ..adapters.statefile import load_state
 from ..config import ConfigError, ShipConfig
 from ..ecs.document import Context
 from ..enrich.geoip import GeoIP, GeoIPError
-from ..enrich.names import NamesError, load_names
+from ..enrich.names import NamesError, NamesWatcher
 from ..shipper import PollOutcome, Shipper
 from ..status.state import State, StateError
 from ..wgdump import PresharedKeyHasher
@@ -32,16 +32,22 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def make_context(cfg: ShipConfig) -> Context:
+def make_names(cfg: ShipConfig) -> NamesWatcher:
     try:
-        names = load_names(cfg.wg_config_dirs, cfg.peers)
+        return NamesWatcher(cfg.wg_config_dirs, cfg.peers)
+    except NamesError as err:
+        raise fail(str(err)) from None
+
+
+def make_context(cfg: ShipConfig, names: dict[str, str]) -> Context:
+    try:
         geoip = GeoIP(city=cfg.geoip_city, asn=cfg.geoip_asn)
-    except (NamesError, GeoIPError, ConfigError) as err:
+    except (GeoIPError, ConfigError) as err:
         raise fail(str(err)) from None
     return Context(host_name=cfg.resolved_host_name, names=names, geoip=geoip, namespace=cfg.namespace)
 
 
-def make_shipper(cfg: ShipConfig, secret: bytes, state: State | None = None) -> Shipper:
+def make_shipper(cfg: ShipConfig, secret: bytes, names: dict[str, str], state: State | None = None) -> Shipper:
     if state is None:
         try:
             state = load_state(cfg.state_file)
@@ -50,7 +56,7 @@ def make_shipper(cfg: ShipConfig, secret: bytes, state: State | None = None) -> 
     return Shipper(
         state,
         PresharedKeyHasher(secret),
-        make_context(cfg),
+        make_context(cfg, names),
         cfg.diff_settings(),
         interfaces=cfg.interfaces,
     )

@@ -16,9 +16,10 @@ from ..adapters.secret import load_or_create_secret
 from ..adapters.statefile import save_state
 from ..adapters.wg import RawPoll, run_wg
 from ..config import ConfigError, ShipConfig, load_config
+from ..enrich.names import NamesError, NamesWatcher
 from ..shipper import Shipper
 from . import options as o
-from .setup import fail, log, make_shipper, report, setup_logging
+from .setup import fail, log, make_names, make_shipper, report, setup_logging
 
 
 def ship(
@@ -83,7 +84,8 @@ def ship(
         secret = load_or_create_secret(cfg.secret_file)
     except (ConfigError, ValueError, OSError) as err:
         raise fail(str(err)) from None
-    shipper = make_shipper(cfg, secret)
+    names = make_names(cfg)
+    shipper = make_shipper(cfg, secret, names.names)
     out = open_output(cfg)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -97,10 +99,21 @@ def ship(
         "" if not shipper.state.is_new else "; the first poll is the baseline",
     )
     try:
-        ok = run_loop(cfg, shipper, out, lambda t: run_wg(t, cfg.wg), time.time, stop, once)
+        ok = run_loop(cfg, shipper, out, lambda t: run_wg(t, cfg.wg), time.time, stop, once, names)
     finally:
         out.close()
     raise typer.Exit(0 if ok else 1)
+
+
+def _refresh_names(names: NamesWatcher, shipper: Shipper) -> None:
+    try:
+        fresh = names.refresh()
+    except NamesError as err:  # keep the names we had: a typo must not stop the audit trail
+        log.error("peer names not reloaded: %s", err)
+        return
+    if fresh is not None:
+        shipper.context.names = fresh
+        log.info("peer names reloaded: %d names", len(fresh))
 
 
 def open_output(cfg: ShipConfig) -> Output:
@@ -120,6 +133,7 @@ def run_loop(
     clock: Callable[[], float],
     stop: threading.Event,
     once: bool = False,
+    names: NamesWatcher | None = None,
 ) -> bool:
     """Poll until stopped. Documents are written (and fsynced) before the state is saved:
     a crash in between repeats a poll's documents, with the same event.id, rather than
@@ -128,6 +142,8 @@ def run_loop(
     ok = True
     while True:
         started = clock()
+        if names is not None:
+            _refresh_names(names, shipper)
         outcome = shipper.process(poll(int(started)))
         report(outcome)
         ok = outcome.failure is None

@@ -114,3 +114,40 @@ def load_names(config_dirs: Iterable[Path] = (), names_file: Path | None = None)
         except OSError as err:
             raise NamesError(f"{names_file}: cannot read: {err.strerror}") from None
     return names
+
+
+class NamesWatcher:
+    """Reloads the names when a config or the names file changes, so a running shipper
+    names a peer added today without a restart. Checks modification times only."""
+
+    def __init__(self, config_dirs: Iterable[Path] = (), names_file: Path | None = None) -> None:
+        self.config_dirs = tuple(config_dirs)
+        self.names_file = names_file
+        self._stamp = self._current_stamp()
+        self.names = load_names(self.config_dirs, names_file)
+
+    def _current_stamp(self) -> tuple:
+        paths: list[Path] = []
+        for directory in self.config_dirs:
+            if directory.is_dir():
+                paths.extend(sorted(directory.glob("*.conf")))
+        if self.names_file is not None:
+            paths.append(self.names_file)
+        stamp = []
+        for path in paths:
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            stamp.append((str(path), st.st_mtime_ns, st.st_size))
+        return tuple(stamp)
+
+    def refresh(self) -> dict[str, str] | None:
+        """The new names if anything changed since the last look, else None."""
+        stamp = self._current_stamp()
+        if stamp == self._stamp:
+            return None
+        names = load_names(self.config_dirs, self.names_file)
+        self._stamp = stamp
+        self.names = names
+        return names
