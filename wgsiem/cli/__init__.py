@@ -16,6 +16,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help text: "[default: 30]" must print as written, not be read as markup.
+    rich_markup_mode=None,
 )
 app.command("ship")(ship.ship)
 app.command("record")(record.record)

@@ -15,6 +15,10 @@ The method, per peer and per direction (rx = received from the peer, tx = sent t
   alerts at most once, the first night it runs (and only if the peer was watched long
   enough by then); from the next night on it is part of what is normal for that peer.
   An exfiltration far above anything the peer did before alerts on its first interval.
+
+Settings (`wgsiem ship` options, or keys of its config file): `--spike-factor` (10),
+`--spike-min-bytes` (104857600, 100 MiB), `--spike-min-history` (86400 s),
+`--spike-window-days` (14).
 """
 
 from __future__ import annotations
