@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.dumps import FakeInterface, dump, fake_key
 from wgsiem.status.diff import DiffSettings, StatusDiffer
@@ -39,7 +41,7 @@ class Run:
 
 def restart(run: Run) -> Run:
     """A new process that loads what the old one saved."""
-    saved = json.loads(json.dumps(run.differ.state.to_json()))
+    saved = json.loads(run.differ.state.encode())
     return Run(State.from_json(saved), session_timeout=run.differ.settings.session_timeout)
 
 
@@ -343,3 +345,73 @@ def test_spike_history_survives_restart():
     run.differ.settings = DiffSettings(spike=SpikeSettings(**SPIKE))
     alice.rx += 1_000_000_000
     assert "transfer-spike" not in run.actions(dump(wg0), t + 60)
+
+
+def test_incremental_state_encoding_equals_a_full_encoding():
+    """Only dirty peers are re-encoded; a mutation the diff engine forgot to mark would show here."""
+    run, wg0 = Run(session_timeout=60), FakeInterface()
+    alice = wg0.peer("alice", endpoint="198.51.100.7:4000", handshake=T0 - 10, rx=1, tx=1)
+    wg0.peer("bob")
+    steps = [
+        lambda t: None,
+        lambda t: setattr(alice, "rx", alice.rx + 500),
+        lambda t: setattr(alice, "handshake", t - 1),
+        lambda t: None,  # the session expires with no line changing
+        lambda t: wg0.peer("carol", handshake=t - 2, rx=7, tx=7),
+        lambda t: wg0.peers.pop("bob"),
+        lambda t: setattr(alice, "endpoint", "203.0.113.9:4000"),
+        lambda t: setattr(alice, "psk", fake_key("psk")),
+    ]
+    t = T0
+    for step in steps:
+        step(t)
+        run.poll(dump(wg0), t)
+        state = run.differ.state
+        incremental = state.encode()
+        full = State(last_poll=state.last_poll, interfaces=state.interfaces).encode()
+        assert json.loads(incremental) == json.loads(full)
+        t += 120
+
+
+OPS = ["same", "traffic", "handshake", "roam", "psk", "allowed", "add", "remove", "garbage", "down"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 5)), min_size=1, max_size=25))
+def test_trusting_the_parser_for_unchanged_lines_changes_no_event(ops):
+    """The diff skips peers whose line the parser found unchanged; that must never hide an event."""
+    trusting, full = Run(session_timeout=60), Run(session_timeout=60)
+    wg0 = FakeInterface()
+    for i in range(3):
+        wg0.peer(f"p{i}", endpoint=f"198.51.100.{i + 1}:4000", rx=10, tx=10, handshake=T0 - 5)
+    t = T0
+    for op, n in ops:
+        labels = sorted(wg0.peers)
+        label = labels[n % len(labels)] if labels else None
+        peer = wg0.peers.get(label) if label else None
+        if op == "traffic" and peer and peer.rx != "x":
+            peer.rx, peer.tx = peer.rx + 100 * (n + 1), peer.tx + 7
+        elif op == "handshake" and peer:
+            peer.handshake = t - n
+        elif op == "roam" and peer:
+            peer.endpoint = f"203.0.113.{n + 1}:{4000 + n}"
+        elif op == "psk" and peer:
+            peer.psk = "(none)" if n % 2 else fake_key(f"psk{t}")
+        elif op == "allowed" and peer:
+            peer.allowed_ips = f"10.0.{n}.0/24"
+        elif op == "add":
+            wg0.peer(f"p{t}-{n}", rx=n, tx=n)
+        elif op == "remove" and label:
+            del wg0.peers[label]
+        elif op == "garbage" and peer:
+            peer.rx = "x" if peer.rx != "x" else 5
+        text = "" if op == "down" else dump(wg0)
+        got = trusting.poll(text, t)
+        poll = Poll(time=t)
+        full.parser.parse(text, t, poll=poll)
+        poll.fresh = None  # compare every peer, as for a Poll built by hand
+        want = full.differ.apply(poll).events
+        assert [(e.action, e.time, e.peer and e.peer.public_key, e.detail) for e in got] == [
+            (e.action, e.time, e.peer and e.peer.public_key, e.detail) for e in want
+        ]
+        t += 30

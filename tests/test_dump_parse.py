@@ -209,3 +209,27 @@ def test_random_fields_never_crash_or_leak(fields):
     poll = parse(f"wg0\t{PRIV}\t{PUB}\t1\toff\n" + "\t".join(fields))
     for problem in poll.problems:
         assert PRIV not in str(problem)
+
+
+def test_preshared_keys_swapped_between_peers_are_seen():
+    parser = DumpParser(HASHER)
+    psk_a, psk_b = key(), key()
+    head = f"wg0\t{PRIV}\t{PUB}\t1\toff\n"
+    a = f"wg0\t{PEER1}\t{{}}\t(none)\t(none)\t0\t0\t0\toff\n"
+    b = f"wg0\t{PEER2}\t{{}}\t(none)\t(none)\t0\t0\t0\toff\n"
+    first = parser.parse(head + a.format(psk_a) + b.format(psk_b), 1).peers["wg0"]
+    # the same lines in another order, each with the other's key
+    second = parser.parse(head + b.format(psk_a) + a.format(psk_b), 2).peers["wg0"]
+    assert second[PEER1].preshared_key_hash == first[PEER2].preshared_key_hash
+    assert second[PEER2].preshared_key_hash == first[PEER1].preshared_key_hash
+
+
+def test_key_rotated_while_its_line_was_unreadable_is_seen():
+    parser = DumpParser(HASHER)
+    head = f"wg0\t{PRIV}\t{PUB}\t1\toff\n"
+    line = f"wg0\t{PEER1}\t{{}}\t(none)\t(none)\t0\t{{}}\t0\toff\n"
+    old, new = key(), key()
+    first = parser.parse(head + line.format(old, 5), 1).peers["wg0"][PEER1]
+    assert parser.parse(head + line.format(new, "x"), 2).unreadable == {("wg0", PEER1)}
+    third = parser.parse(head + line.format(new, 5), 3).peers["wg0"][PEER1]
+    assert third.preshared_key_hash != first.preshared_key_hash

@@ -2,7 +2,9 @@
 
 A batch is one poll's documents. The file output writes a batch and fsyncs it before
 the state is saved, so a crash can repeat a poll's documents (same event.id, which
-Filebeat's document_id setting turns into the same _id) but never lose them.
+Filebeat's document_id setting turns into the same _id) but never lose them. Documents
+are encoded and written as they come, so a huge batch (a baseline of 100,000 peers) is
+never held in memory whole.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 
-def encode(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+# One encoder for every document: json.dumps with options builds a new one per call.
+encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 class Output(Protocol):
@@ -41,8 +43,9 @@ class StreamOutput:
 
 
 class NdjsonFileOutput:
-    """`path` is the live file; on reaching `max_bytes` it becomes `path.1`, `path.1` becomes
-    `path.2`, and so on up to `keep` old files (Filebeat's filestream follows renames)."""
+    """`path` is the live file. Once it has reached `max_bytes`, before the next batch, it
+    becomes `path.1`, `path.1` becomes `path.2`, and so on up to `keep` old files
+    (Filebeat's filestream follows renames). A batch is never split between files."""
 
     def __init__(self, path: Path, max_bytes: int = 100 * 1024 * 1024, keep: int = 5) -> None:
         if max_bytes <= 0 or keep < 0:
@@ -54,15 +57,26 @@ class NdjsonFileOutput:
         self._file = open(path, "ab")  # noqa: SIM115 - held open across batches
 
     def write_batch(self, docs: Iterable[dict[str, Any]]) -> int:
-        data = b"".join((encode(doc) + "\n").encode() for doc in docs)
-        if not data:
+        docs = iter(docs)
+        first = next(docs, None)
+        if first is None:
             return 0
-        if self._file.tell() and self._file.tell() + len(data) > self.max_bytes:
+        if self._file.tell() >= self.max_bytes:
             self._rotate()
-        self._file.write(data)
+        n = 0
+        chunk: list[str] = [encode(first)]
+        for doc in docs:
+            chunk.append(encode(doc))
+            if len(chunk) == 1000:
+                self._file.write(("\n".join(chunk) + "\n").encode())
+                n += len(chunk)
+                chunk.clear()
+        if chunk:
+            self._file.write(("\n".join(chunk) + "\n").encode())
+            n += len(chunk)
         self._file.flush()
         os.fsync(self._file.fileno())
-        return data.count(b"\n")
+        return n
 
     def _rotate(self) -> None:
         self._file.close()

@@ -148,9 +148,10 @@ def run_loop(
         report(outcome)
         ok = outcome.failure is None
         if ok:
-            written += out.write_batch(outcome.documents)
+            n = out.write_batch(outcome.documents)
             save_state(cfg.state_file, shipper.state)
-            log.debug("poll at %d: %d documents", outcome.time, len(outcome.documents))
+            written += n
+            log.debug("poll at %d: %d documents", outcome.time, n)
         if once or stop.is_set():
             break
         stop.wait(max(0.0, cfg.interval - (clock() - started)))

@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..wgdump.model import Endpoint
@@ -28,17 +29,17 @@ class Context:
     namespace: str = NAMESPACE
 
 
+@lru_cache(maxsize=8192)  # a poll's events share a handful of times
 def timestamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def event_id(*content: Any) -> str:
     """Deterministic from the event's facts: a re-run or a retried delivery gives the same id."""
-    blob = json.dumps(content, sort_keys=True, separators=(",", ":"), default=_plain)
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+    return hashlib.sha256(_canonical(content).encode()).hexdigest()[:32]
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any) -> Any:  # noqa: ANN401 - the fallback of the canonical encoder
     if isinstance(value, Endpoint):
         return value.address
     if isinstance(value, (set, frozenset, tuple)):
@@ -46,6 +47,9 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "__slots__"):
         return {name: getattr(value, name) for name in value.__slots__}
     raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_plain).encode
 
 
 def base(dataset: str, action: str, seconds: float, ctx: Context) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from ..enrich.geoip import distance_km
@@ -95,12 +94,14 @@ def _peer(peer: PeerStatus, name: str | None) -> dict[str, Any]:
 
 
 def _host_addresses(allowed_ips: tuple[str, ...]) -> list[str]:
-    """The single-host allowed IPs (/32, /128): the tunnel addresses worth pivoting on."""
+    """The single-host allowed IPs (/32, /128): the tunnel addresses worth pivoting on.
+
+    wg prints addresses in canonical form, so the text before the slash is the address."""
     out = []
     for net in allowed_ips:
-        network = ipaddress.ip_network(net, strict=False)
-        if network.num_addresses == 1:
-            out.append(str(network.network_address))
+        addr, _, plen = net.partition("/")
+        if plen == ("128" if ":" in addr else "32"):
+            out.append(addr)
     return out
 
 

@@ -76,7 +76,8 @@ class StatusDiffer:
             result.notices.append(f"interface {name} could not be read ({reason}); its state is kept as it was")
 
         for name, iface in poll.interfaces.items():
-            self._interface(name, iface, poll.peers.get(name, {}), poll.unreadable, now, baseline, result.events)
+            fresh = None if poll.fresh is None else poll.fresh.get(name, [])
+            self._interface(name, iface, poll.peers.get(name, {}), fresh, poll.unreadable, now, baseline, result.events)
         for name, ist in state.interfaces.items():
             if name not in poll.interfaces and name not in poll.unavailable and ist.up:
                 self._interface_down(ist, now, result.events)
@@ -92,6 +93,7 @@ class StatusDiffer:
         name: str,
         iface: InterfaceStatus,
         peers: dict[str, PeerStatus],
+        fresh: list[str] | None,
         unreadable: set[tuple[str, str]],
         now: int,
         baseline: bool,
@@ -110,7 +112,7 @@ class StatusDiffer:
             if changes:
                 events.append(StatusEvent("interface-changed", now, iface, detail={"changes": changes}))
             ist.last = iface
-        self._peers(ist, peers, unreadable, now, baseline, events)
+        self._peers(ist, peers, fresh, unreadable, now, baseline, events)
         ist.last_poll = now
 
     def _interface_down(self, ist: InterfaceState, now: int, events: list[StatusEvent]) -> None:
@@ -126,22 +128,26 @@ class StatusDiffer:
         self,
         ist: InterfaceState,
         peers: dict[str, PeerStatus],
+        fresh: list[str] | None,
         unreadable: set[tuple[str, str]],
         now: int,
         baseline: bool,
         events: list[StatusEvent],
     ) -> None:
         iface = ist.last
+        name = iface.name
         known = ist.peers
-        for key, cur in peers.items():
+        # The parser names the lines that changed; the others are last poll's objects.
+        for key in peers if fresh is None else fresh:
+            cur = peers[key]
             p = known.get(key)
             if p is None:
                 known[key] = self._new_peer(ist, cur, now, baseline, events)
             elif cur is not p.last and cur != p.last:
                 self._peer_changed(ist, p, cur, now, events)
-            elif cur.endpoint is not None:
-                p.endpoint_seen = now
-        name = iface.name
+                p.saved = None
+        if len(known) == len(peers):
+            return  # every peer of this poll is known, so every known peer is in it
         for key in [k for k in known if k not in peers and (name, k) not in unreadable]:
             p = known.pop(key)
             if p.session is not None:
@@ -151,7 +157,7 @@ class StatusDiffer:
     def _new_peer(
         self, ist: InterfaceState, cur: PeerStatus, now: int, baseline: bool, events: list[StatusEvent]
     ) -> PeerState:
-        p = PeerState(last=cur, first_seen=now, endpoint_since=now, endpoint_seen=now)
+        p = PeerState(last=cur, first_seen=now)
         iface = ist.last
         if baseline:
             events.append(StatusEvent("peer-discovered", now, iface, cur))
@@ -189,12 +195,10 @@ class StatusDiffer:
                     now,
                     iface,
                     cur,
-                    {"previous": last.endpoint, "previous_seen": p.endpoint_seen if last.endpoint else None},
+                    # The previous poll that read this interface saw the old endpoint.
+                    {"previous": last.endpoint, "previous_seen": ist.last_poll if last.endpoint else None},
                 )
             )
-            p.endpoint_since = now
-        if cur.endpoint is not None:
-            p.endpoint_seen = now
 
         if cur.latest_handshake and cur.latest_handshake != last.latest_handshake:
             self._handshake(ist, p, cur, now, events)
@@ -228,6 +232,7 @@ class StatusDiffer:
 
     def _open_session(self, ist: InterfaceState, p: PeerState, start: int) -> None:
         p.session = Session(start=start)
+        p.saved = None
         self._open[(ist.last.name, p.last.public_key)] = p
 
     def _expiry(self, p: PeerState) -> int:
@@ -249,6 +254,7 @@ class StatusDiffer:
         session = p.session
         assert session is not None
         p.session = None
+        p.saved = None
         end = max(end, session.start)
         events.append(
             StatusEvent(

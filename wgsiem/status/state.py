@@ -5,11 +5,14 @@ peer, open sessions, and each peer's transfer history for spike detection. It ho
 key material beyond public keys and the preshared key's keyed hash.
 
 The JSON form stores a peer as a positional list: with 100,000 peers a dict per peer
-would double both the file and the time to write it every poll.
+would double both the file and the time to write it. And since a poll changes few
+peers, each peer keeps its JSON from the last save (`PeerState.saved`), and the diff
+engine clears it whenever it changes the peer.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,11 +37,11 @@ class Session:
 class PeerState:
     last: PeerStatus
     first_seen: int  # poll time the peer was first observed: its history starts here
-    endpoint_since: int  # poll time its current endpoint was first observed
-    endpoint_seen: int  # last poll time its current endpoint was observed
     session: Session | None = None
     # [[day, rx peak bytes/s, tx peak bytes/s], ...], oldest first (see spike.py)
     history: list[list[float]] = field(default_factory=list)
+    # This peer's JSON as last saved; None once anything above changed.
+    saved: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -58,12 +61,19 @@ class State:
     def is_new(self) -> bool:
         return self.last_poll is None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "version": STATE_VERSION,
-            "last_poll": self.last_poll,
-            "interfaces": {name: _interface_to_json(ist) for name, ist in self.interfaces.items()},
-        }
+    def encode(self) -> str:
+        """The JSON text of the state; only peers changed since the last encode() are encoded."""
+        parts = []
+        for name, ist in self.interfaces.items():
+            peers = []
+            for key, peer in ist.peers.items():
+                fragment = peer.saved
+                if fragment is None:
+                    fragment = peer.saved = _peer_fragment(key, peer)
+                peers.append(fragment)
+            head = json.dumps(_interface_head(ist), separators=(",", ":"))
+            parts.append(f'{json.dumps(name)}:{head[:-1]},"peers":{{{",".join(peers)}}}}}')
+        return f'{{"version":{STATE_VERSION},"last_poll":{json.dumps(self.last_poll)},"interfaces":{{{",".join(parts)}}}}}'
 
     @classmethod
     def from_json(cls, data: Any, source: str = "state") -> State:
@@ -80,7 +90,7 @@ class State:
             raise StateError(f"{source}: damaged state ({type(err).__name__}: {err})") from None
 
 
-def _interface_to_json(ist: InterfaceState) -> dict[str, Any]:
+def _interface_head(ist: InterfaceState) -> dict[str, Any]:
     i = ist.last
     return {
         "public_key": i.public_key,
@@ -88,8 +98,15 @@ def _interface_to_json(ist: InterfaceState) -> dict[str, Any]:
         "fwmark": i.fwmark,
         "up": ist.up,
         "last_poll": ist.last_poll,
-        "peers": {key: _peer_to_json(p) for key, p in ist.peers.items()},
     }
+
+
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _peer_fragment(key: str, peer: PeerState) -> str:
+    # A public key is base64 (checked by the parser): nothing in it needs escaping.
+    return f'"{key}":{_compact(_peer_to_json(peer))}'
 
 
 def _interface_from_json(name: str, raw: dict[str, Any]) -> InterfaceState:
@@ -115,16 +132,13 @@ def _peer_to_json(p: PeerState) -> list[Any]:
         s.tx_bytes,
         s.persistent_keepalive,
         p.first_seen,
-        p.endpoint_since,
-        p.endpoint_seen,
         session,
         p.history,
     ]
 
 
 def _peer_from_json(iface: str, key: str, raw: list[Any]) -> PeerState:
-    (psk_hash, endpoint, allowed, handshake, rx, tx, keepalive,
-     first_seen, endpoint_since, endpoint_seen, session, history) = raw  # fmt: skip
+    psk_hash, endpoint, allowed, handshake, rx, tx, keepalive, first_seen, session, history = raw
     return PeerState(
         last=PeerStatus(
             interface=iface,
@@ -138,8 +152,6 @@ def _peer_from_json(iface: str, key: str, raw: list[Any]) -> PeerState:
             persistent_keepalive=keepalive,
         ),
         first_seen=first_seen,
-        endpoint_since=endpoint_since,
-        endpoint_seen=endpoint_seen,
         session=None if session is None else Session(*session),
         history=history,
     )

@@ -83,6 +83,10 @@ class Poll:
     unavailable: dict[str, str] = field(default_factory=dict)
     # (interface, public key) of peer lines that did not parse: not removed, just unread.
     unreadable: set[tuple[str, str]] = field(default_factory=set)
+    # Per interface, the peers whose line differs from the parser's last poll (new or
+    # changed). Every other peer is the very PeerStatus object of the last poll. None
+    # when unknown (a Poll built by hand): then every peer must be compared.
+    fresh: dict[str, list[str]] | None = None
     # Set when `wg` could not be run or read nothing at all (no CAP_NET_ADMIN, missing
     # binary): the poll tells nothing and must not be diffed.
     failure: str | None = None

@@ -12,8 +12,8 @@ skipped; the rest of the poll is still used.
 
 from __future__ import annotations
 
-import ipaddress
 import re
+import socket
 
 from .model import Endpoint, InterfaceStatus, ParseProblem, PeerStatus, Poll
 from .psk import PresharedKeyHasher
@@ -24,6 +24,9 @@ U64_MAX = 2**64 - 1
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
 # Anything that could be key material is never quoted back, whatever field it sits in.
 _KEYISH = re.compile(r"[A-Za-z0-9+/=]{40,}")
+# The second and third columns of each line (public and preshared key on a peer line).
+_KEYS = re.compile(r"^[^\t\n]*\t([^\t\n]*\t[^\t\n]*)\t", re.MULTILINE)
+_KEYS_NO_IFACE = re.compile(r"^([^\t\n]*\t[^\t\n]*)\t", re.MULTILINE)
 
 
 def _show(value: str) -> str:
@@ -74,6 +77,17 @@ def parse_u64(value: str, field: str) -> int:
     return int(value)
 
 
+def _canonical_ip(text: str) -> str | None:
+    """The address in the form wg prints it (inet_ntop), or None if it is not one.
+
+    inet_pton/inet_ntop are what wg itself uses, and far cheaper than ipaddress."""
+    family = socket.AF_INET6 if ":" in text else socket.AF_INET
+    try:
+        return socket.inet_ntop(family, socket.inet_pton(family, text))
+    except (OSError, ValueError):
+        return None
+
+
 def parse_endpoint(value: str) -> Endpoint | None:
     """`(none)`, `1.2.3.4:51820`, `[2001:db8::1]:51820` or `[fe80::1%eth0]:51820`.
 
@@ -87,32 +101,30 @@ def parse_endpoint(value: str) -> Endpoint | None:
         if not sep:
             raise DumpError("endpoint", f"not an [address]:port endpoint: {_show(value)}")
         host, _, zone = host.partition("%")
-        family = 6
+        if ":" not in host:
+            raise DumpError("endpoint", "IPv4 address in IPv6 endpoint syntax")
     else:
         host, sep, port = value.rpartition(":")
         if not sep:
             raise DumpError("endpoint", f"not an address:port endpoint: {_show(value)}")
+        if ":" in host:
+            raise DumpError("endpoint", "IPv6 address in IPv4 endpoint syntax")
         zone = ""
-        family = 4
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        raise DumpError("endpoint", f"not an IP address: {_show(host)}") from None
-    if ip.version != family:
-        raise DumpError("endpoint", f"IPv{ip.version} address in IPv{family} endpoint syntax")
-    return Endpoint(ip=ip.compressed, port=parse_port(port, "endpoint"), zone=zone or None)
+    ip = _canonical_ip(host)
+    if ip is None:
+        raise DumpError("endpoint", f"not an IP address: {_show(host)}")
+    return Endpoint(ip=ip, port=parse_port(port, "endpoint"), zone=zone or None)
 
 
 def parse_allowed_ips(value: str) -> tuple[str, ...]:
     if value == NONE:
         return ()
-    nets = []
-    for part in value.split(","):
-        try:
-            ipaddress.ip_network(part, strict=False)
-        except ValueError:
-            raise DumpError("allowed-ips", f"not an ip/cidr: {_show(part)}") from None
-        nets.append(part)
+    nets = value.split(",")
+    for part in nets:
+        addr, _, plen = part.partition("/")
+        limit = 128 if ":" in addr else 32
+        if not (plen.isdigit() and int(plen) <= limit and _canonical_ip(addr) is not None):
+            raise DumpError("allowed-ips", f"not an ip/cidr: {_show(part)}")
     return tuple(nets)
 
 
@@ -128,12 +140,17 @@ class DumpParser:
     """Parses successive polls; remembers the last poll's peer lines to reuse unchanged peers.
 
     The memory holds only the non-secret part of each peer line (endpoint onwards) and
-    the preshared key's hash, so it is no more sensitive than the `Poll` itself.
+    the preshared key's hash, so it is no more sensitive than the `Poll` itself. A peer
+    line equal to last time (psk hash included) reuses last time's `PeerStatus`, which
+    also tells the diff engine at a glance that nothing changed.
     """
 
     def __init__(self, hasher: PresharedKeyHasher) -> None:
         self._hasher = hasher
-        self._last: dict[tuple[str, str], tuple[str, str | None, PeerStatus]] = {}
+        self._last_key_columns: str | None = None
+        # interface -> public key -> (line from the endpoint on, psk hash, PeerStatus),
+        # as of the last poll that showed it
+        self._last: dict[str, dict[str, tuple[str, str | None, PeerStatus]]] = {}
 
     def parse(
         self,
@@ -147,19 +164,41 @@ class DumpParser:
         """Parse one poll. `interface` is given for `wg show IFACE dump` text (no first column)."""
         poll = poll if poll is not None else Poll(time=time)
         last = self._last
-        seen: dict[tuple[str, str], tuple[str, str | None, PeerStatus]] = {}
-        hasher = self._hasher
-        peers_of = poll.peers
-        current: str | None = None  # interface whose peers may follow
+        psk_hash_of = self._hasher.hash
+        # Hashing every preshared key every poll was the parser's biggest cost. One keyed
+        # hash over the key columns of all lines, in order, says whether any line's keys
+        # differ from the last poll; while none do, each peer's last hash still holds.
+        key_columns = self._hasher.hash("\n".join((_KEYS_NO_IFACE if interface else _KEYS).findall(text)))
+        keys_unchanged = key_columns == self._last_key_columns
+        self._last_key_columns = key_columns
         problems = poll.problems
+        fresh = poll.fresh = {}
+        fresh_list: list[str] = []
         fixed = interface
+        current: str | None = None  # interface whose peers may follow
+        table: dict[str, PeerStatus] = {}
+        last_table: dict[str, tuple[str, str | None, PeerStatus]] = {}
         for lineno, line in enumerate(text.split("\n"), 1):
             if not line:
                 continue
-            if line.endswith("\r"):
-                line = line[:-1]
             if fixed is not None:
                 line = f"{fixed}\t{line}"
+            parts = line.split("\t", 3)
+            # The common case: a peer line that has not changed since the last poll.
+            if len(parts) == 4 and parts[0] == current:
+                public = parts[1]
+                previous = last_table.get(public)
+                if (
+                    previous is not None
+                    and previous[0] == parts[3]
+                    and (keys_unchanged or previous[1] == (None if parts[2] == NONE else psk_hash_of(parts[2])))
+                ):
+                    n = len(table)
+                    table.setdefault(public, previous[2])
+                    if len(table) > n:
+                        continue
+            if line.endswith("\r"):
+                line = line[:-1]
             nfields = line.count("\t") + 1
             if nfields == 5:
                 current = None
@@ -174,9 +213,11 @@ class DumpParser:
                 if iface.name in poll.interfaces:
                     problems.append(ParseProblem(source, lineno, "interface", f"interface {iface.name} listed twice"))
                     continue
-                poll.interfaces[iface.name] = iface
-                peers_of[iface.name] = {}
                 current = iface.name
+                poll.interfaces[current] = iface
+                table = poll.peers[current] = {}
+                fresh_list = fresh[current] = []
+                last_table = last.setdefault(current, {})
             elif nfields == 9:
                 name, public, psk, rest = line.split("\t", 3)
                 if name != current:
@@ -184,35 +225,42 @@ class DumpParser:
                         ParseProblem(source, lineno, "interface", f"peer line for {_show(name)} without its interface line")
                     )
                     continue
-                psk_hash = None if psk == NONE else hasher.hash(psk)
-                key = (name, public)
-                previous = last.get(key)
-                if previous is not None and previous[0] == rest and previous[1] == psk_hash:
-                    peer = previous[2]
-                else:
-                    try:
-                        if psk_hash is not None and not KEY_PATTERN.match(psk):
-                            raise DumpError("preshared-key", "not a base64 WireGuard key")
-                        peer = self._peer(name, public, psk_hash, rest, problems, source, lineno)
-                    except DumpError as err:
-                        problems.append(ParseProblem(source, lineno, err.field, err.reason))
-                        if KEY_PATTERN.match(public):
-                            poll.unreadable.add(key)
-                        continue
-                table = peers_of[name]
                 if public in table:
-                    problems.append(ParseProblem(source, lineno, "public-key", f"peer {public} listed twice"))
+                    problems.append(ParseProblem(source, lineno, "public-key", f"peer {_show(public)} listed twice"))
+                    continue
+                try:
+                    if psk != NONE and not KEY_PATTERN.match(psk):
+                        raise DumpError("preshared-key", "not a base64 WireGuard key")
+                    psk_hash = None if psk == NONE else psk_hash_of(psk)
+                    peer = self._peer(name, public, psk_hash, rest, problems, source, lineno)
+                except DumpError as err:
+                    problems.append(ParseProblem(source, lineno, err.field, err.reason))
+                    if KEY_PATTERN.match(public):
+                        poll.unreadable.add((name, public))
+                    # What we remember of it is older than this poll's key columns now.
+                    last_table.pop(public, None)
                     continue
                 table[public] = peer
-                seen[key] = (rest, psk_hash, peer)
+                fresh_list.append(public)
+                last_table[public] = (rest, psk_hash, peer)
             else:
                 want = "4 or 8" if fixed is not None else "5 or 9"
                 have = nfields - 1 if fixed is not None else nfields
                 problems.append(
                     ParseProblem(source, lineno, "line", f"expected {want} tab-separated fields, found {have}")
                 )
-        self._last = seen
+        self._forget_gone(poll)
         return poll
+
+    def _forget_gone(self, poll: Poll) -> None:
+        """Drop from memory the peers and interfaces this poll did not show."""
+        for name in [n for n in self._last if n not in poll.peers]:
+            del self._last[name]
+        for name, table in poll.peers.items():
+            remembered = self._last[name]
+            if len(remembered) != len(table):
+                for key in [k for k in remembered if k not in table]:
+                    del remembered[key]
 
     @staticmethod
     def _interface(line: str) -> InterfaceStatus:
