@@ -119,3 +119,12 @@ def test_run_wg_reports_missing_binary_and_failure(tmp_path):
     fake.chmod(0o755)
     raw = run_wg(1, str(fake))
     assert raw.failure and "Operation not permitted" in raw.stderr
+
+
+def test_documents_encode_as_the_json_module_would_even_past_64_bits():
+    from wgsiem.adapters.output import encode
+
+    doc = {"s": "Linköping", "n": 2**64 - 1, "f": 1.5, "l": [None, True], "nested": {"a": {}}}
+    assert encode(doc) == json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+    big = {"network": {"bytes": 2**64 + 5}}  # rx + tx of two huge counters
+    assert json.loads(encode(big)) == big

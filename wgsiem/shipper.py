@@ -41,6 +41,8 @@ class Shipper:
         interfaces: Collection[str] = (),
     ) -> None:
         self.parser = DumpParser(hasher)
+        # After a restart, unchanged lines are recognised from the first poll on.
+        self.parser.remember({name: {k: p.last for k, p in ist.peers.items()} for name, ist in state.interfaces.items()})
         self.differ = StatusDiffer(state, settings)
         self.context = context
         self.interfaces = frozenset(interfaces)

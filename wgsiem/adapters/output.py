@@ -16,9 +16,22 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+import orjson
 
-# One encoder for every document: json.dumps with options builds a new one per call.
-encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+_stdlib = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def encode(doc: dict[str, Any]) -> bytes:
+    """A document as one line of compact UTF-8 JSON.
+
+    orjson writes the same bytes as the json module, several times faster (a baseline of
+    100,000 peers is 100 MB of JSON); it refuses integers beyond 64 bits, which the json
+    module then writes."""
+    try:
+        return orjson.dumps(doc)
+    except TypeError:
+        return _stdlib(doc).encode()
 
 
 class Output(Protocol):
@@ -33,7 +46,7 @@ class StreamOutput:
     def write_batch(self, docs: Iterable[dict[str, Any]]) -> int:
         n = 0
         for doc in docs:
-            self.stream.write(encode(doc) + "\n")
+            self.stream.write(encode(doc).decode() + "\n")
             n += 1
         self.stream.flush()
         return n
@@ -64,15 +77,15 @@ class NdjsonFileOutput:
         if self._file.tell() >= self.max_bytes:
             self._rotate()
         n = 0
-        chunk: list[str] = [encode(first)]
+        chunk: list[bytes] = [encode(first)]
         for doc in docs:
             chunk.append(encode(doc))
             if len(chunk) == 1000:
-                self._file.write(("\n".join(chunk) + "\n").encode())
+                self._file.write(b"\n".join(chunk) + b"\n")
                 n += len(chunk)
                 chunk.clear()
         if chunk:
-            self._file.write(("\n".join(chunk) + "\n").encode())
+            self._file.write(b"\n".join(chunk) + b"\n")
             n += len(chunk)
         self._file.flush()
         os.fsync(self._file.fileno())

@@ -26,4 +26,4 @@ def load_state(path: Path) -> State:
 
 def save_state(path: Path, state: State) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, state.encode().encode())
+    write_atomic(path, state.encode_chunks())

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..adapters.memory import release_free_memory
 from ..adapters.output import NdjsonFileOutput, Output, StreamOutput
 from ..adapters.secret import load_or_create_secret
 from ..adapters.statefile import save_state
@@ -86,6 +87,7 @@ def ship(
         raise fail(str(err)) from None
     names = make_names(cfg)
     shipper = make_shipper(cfg, secret, names.names)
+    release_free_memory()  # what loading the state file took
     out = open_output(cfg)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -150,6 +152,7 @@ def run_loop(
         if ok:
             n = out.write_batch(outcome.documents)
             save_state(cfg.state_file, shipper.state)
+            release_free_memory()
             written += n
             log.debug("poll at %d: %d documents", outcome.time, n)
         if once or stop.is_set():

@@ -42,16 +42,23 @@ def build(event: StatusEvent, ctx: Context) -> dict[str, Any]:
         name = ctx.names.get(peer.public_key)
         wg["peer"] = _peer(peer, name)
         words["peer"] = name or peer.public_key
+        related: dict[str, list[str]] = {}
         if name:
             doc["user"] = {"name": name}
-            add_related(doc, "user", name)
-        if peer.endpoint is not None:
-            source, place = endpoint_fields(peer.endpoint, ctx.geoip)
+            related["user"] = [name]
+        ips = _host_addresses(peer.allowed_ips)
+        endpoint = peer.endpoint
+        if endpoint is not None:
+            source, place = endpoint_fields(endpoint, ctx.geoip)
             doc["source"] = source
-            doc["network"]["type"] = "ipv6" if ":" in peer.endpoint.ip else "ipv4"
-            add_related(doc, "ip", peer.endpoint.ip)
-            words["endpoint"] = peer.endpoint.address
-        add_related(doc, "ip", *_host_addresses(peer.allowed_ips))
+            doc["network"]["type"] = "ipv6" if ":" in endpoint.ip else "ipv4"
+            words["endpoint"] = endpoint.address
+            if endpoint.ip not in ips:
+                ips.insert(0, endpoint.ip)
+        if ips:
+            related["ip"] = ips
+        if related:
+            doc["related"] = related
     detail = event.detail
     _DETAIL[event.action](doc, event, detail, words, place, ctx)
     doc["message"] = action.message.format(**words)

@@ -143,9 +143,17 @@ class StatusDiffer:
             p = known.get(key)
             if p is None:
                 known[key] = self._new_peer(ist, cur, now, baseline, events)
-            elif cur is not p.last and cur != p.last:
-                self._peer_changed(ist, p, cur, now, events)
-                p.saved = None
+            elif cur is not p.last:
+                if cur == p.last:
+                    # Equal but not the same object (after a restart): keep one copy,
+                    # the parser's, which it will hand back while the line is unchanged,
+                    # and key the peer by the parser's string too.
+                    p.last = cur
+                    del known[key]
+                    known[cur.public_key] = p
+                else:
+                    self._peer_changed(ist, p, cur, now, events)
+                    p.saved = None
         if len(known) == len(peers):
             return  # every peer of this poll is known, so every known peer is in it
         for key in [k for k in known if k not in peers and (name, k) not in unreadable]:
@@ -295,6 +303,8 @@ class StatusDiffer:
             p.session.tx_bytes += tx
         detail: dict[str, Any] = {"start": start, "end": now, "rx_bytes": rx, "tx_bytes": tx, "counter_reset": reset}
         events.append(StatusEvent("transfer", now, iface, cur, detail))
+        if p.history is None:
+            p.history = []
         spikes = spike.observe(
             p.history,
             end=now,

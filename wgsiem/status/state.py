@@ -13,11 +13,12 @@ engine clears it whenever it changes the peer.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..wgdump.model import InterfaceStatus, PeerStatus
-from ..wgdump.parse import DumpError, parse_endpoint
+from ..wgdump.parse import NONE, DumpError, parse_endpoint
 
 STATE_VERSION = 1
 
@@ -38,9 +39,10 @@ class PeerState:
     last: PeerStatus
     first_seen: int  # poll time the peer was first observed: its history starts here
     session: Session | None = None
-    # [[day, rx peak bytes/s, tx peak bytes/s], ...], oldest first (see spike.py)
-    history: list[list[float]] = field(default_factory=list)
-    # This peer's JSON as last saved; None once anything above changed.
+    # [[day, rx peak bytes/s, tx peak bytes/s], ...], oldest first (see spike.py); None
+    # until the peer first moves traffic (most of a large install's peers are idle).
+    history: list[list[float]] | None = None
+    # This peer's record (JSON) as last saved; None once anything above changed.
     saved: str | None = field(default=None, compare=False, repr=False)
 
 
@@ -62,18 +64,26 @@ class State:
         return self.last_poll is None
 
     def encode(self) -> str:
-        """The JSON text of the state; only peers changed since the last encode() are encoded."""
-        parts = []
-        for name, ist in self.interfaces.items():
-            peers = []
+        return "".join(self.encode_chunks())
+
+    def encode_chunks(self) -> Iterator[str]:
+        """The JSON text of the state, in pieces, so a large state is never one big string.
+
+        Only peers changed since the last encoding are encoded again."""
+        yield f'{{"version":{STATE_VERSION},"last_poll":{json.dumps(self.last_poll)},"interfaces":{{'
+        for i, (name, ist) in enumerate(self.interfaces.items()):
+            head = json.dumps(_interface_head(ist), separators=(",", ":"))
+            yield f'{"," if i else ""}{json.dumps(name)}:{head[:-1]},"peers":{{'
+            first = True
             for key, peer in ist.peers.items():
                 fragment = peer.saved
                 if fragment is None:
-                    fragment = peer.saved = _peer_fragment(key, peer)
-                peers.append(fragment)
-            head = json.dumps(_interface_head(ist), separators=(",", ":"))
-            parts.append(f'{json.dumps(name)}:{head[:-1]},"peers":{{{",".join(peers)}}}}}')
-        return f'{{"version":{STATE_VERSION},"last_poll":{json.dumps(self.last_poll)},"interfaces":{{{",".join(parts)}}}}}'
+                    fragment = peer.saved = _compact(_peer_to_json(peer))
+                # A public key is base64 (checked by the parser): nothing in it needs escaping.
+                yield f'"{key}":{fragment}' if first else f',"{key}":{fragment}'
+                first = False
+            yield "}}"
+        yield "}}"
 
     @classmethod
     def from_json(cls, data: Any, source: str = "state") -> State:
@@ -104,19 +114,16 @@ def _interface_head(ist: InterfaceState) -> dict[str, Any]:
 _compact = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def _peer_fragment(key: str, peer: PeerState) -> str:
-    # A public key is base64 (checked by the parser): nothing in it needs escaping.
-    return f'"{key}":{_compact(_peer_to_json(peer))}'
-
-
 def _interface_from_json(name: str, raw: dict[str, Any]) -> InterfaceState:
+    # Most peers share a first_seen (the baseline poll): one int object for each value.
+    times: dict[int, int] = {}
     return InterfaceState(
         last=InterfaceStatus(
             name=name, public_key=raw["public_key"], listen_port=raw["listen_port"], fwmark=raw["fwmark"]
         ),
         up=raw["up"],
         last_poll=raw["last_poll"],
-        peers={key: _peer_from_json(name, key, p) for key, p in raw["peers"].items()},
+        peers={key: _peer_from_json(name, key, p, times) for key, p in raw["peers"].items()},
     )
 
 
@@ -137,8 +144,12 @@ def _peer_to_json(p: PeerState) -> list[Any]:
     ]
 
 
-def _peer_from_json(iface: str, key: str, raw: list[Any]) -> PeerState:
+def _peer_from_json(iface: str, key: str, raw: list[Any], times: dict[int, int]) -> PeerState:
     psk_hash, endpoint, allowed, handshake, rx, tx, keepalive, first_seen, session, history = raw
+    # The line as wg prints it from the endpoint on, so the parser can recognise it unchanged.
+    text = "\t".join(
+        [endpoint or NONE, allowed or NONE, str(handshake), str(rx), str(tx), "off" if keepalive is None else str(keepalive)]
+    )
     return PeerState(
         last=PeerStatus(
             interface=iface,
@@ -150,8 +161,9 @@ def _peer_from_json(iface: str, key: str, raw: list[Any]) -> PeerState:
             rx_bytes=rx,
             tx_bytes=tx,
             persistent_keepalive=keepalive,
+            text=text,
         ),
-        first_seen=first_seen,
+        first_seen=times.setdefault(first_seen, first_seen),
         session=None if session is None else Session(*session),
         history=history,
     )

@@ -49,6 +49,9 @@ class PeerStatus:
     rx_bytes: int
     tx_bytes: int
     persistent_keepalive: int | None  # seconds, None = off
+    # The dump columns from endpoint on, as printed (no key material): lets the parser
+    # see at a glance that the next poll's line is unchanged.
+    text: str = field(default="", compare=False, repr=False)
 
     @property
     def preshared_key_set(self) -> bool:

@@ -24,9 +24,10 @@ U64_MAX = 2**64 - 1
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
 # Anything that could be key material is never quoted back, whatever field it sits in.
 _KEYISH = re.compile(r"[A-Za-z0-9+/=]{40,}")
-# The second and third columns of each line (public and preshared key on a peer line).
-_KEYS = re.compile(r"^[^\t\n]*\t([^\t\n]*\t[^\t\n]*)\t", re.MULTILINE)
-_KEYS_NO_IFACE = re.compile(r"^([^\t\n]*\t[^\t\n]*)\t", re.MULTILINE)
+# Public and preshared key of each peer line (9 columns; 8 without the interface).
+# Interface lines, which carry the private key, do not match.
+_KEYS = re.compile(r"^[^\t\n]*\t([^\t\n]*\t[^\t\n]*)(?:\t[^\t\n]*){6}$", re.MULTILINE)
+_KEYS_NO_IFACE = re.compile(r"^([^\t\n]*\t[^\t\n]*)(?:\t[^\t\n]*){6}$", re.MULTILINE)
 
 
 def _show(value: str) -> str:
@@ -72,9 +73,11 @@ def parse_fwmark(value: str) -> int | None:
 
 
 def parse_u64(value: str, field: str) -> int:
-    if not value.isdigit() or int(value) > U64_MAX:
-        raise DumpError(field, f"expected an unsigned 64-bit integer, got {_show(value)}")
-    return int(value)
+    if value.isdigit():
+        n = int(value)
+        if n <= U64_MAX:
+            return n
+    raise DumpError(field, f"expected an unsigned 64-bit integer, got {_show(value)}")
 
 
 def _canonical_ip(text: str) -> str | None:
@@ -113,7 +116,8 @@ def parse_endpoint(value: str) -> Endpoint | None:
     ip = _canonical_ip(host)
     if ip is None:
         raise DumpError("endpoint", f"not an IP address: {_show(host)}")
-    return Endpoint(ip=ip, port=parse_port(port, "endpoint"), zone=zone or None)
+    endpoint = Endpoint(ip=ip, port=parse_port(port, "endpoint"), zone=zone or None)
+    return endpoint
 
 
 def parse_allowed_ips(value: str) -> tuple[str, ...]:
@@ -139,18 +143,21 @@ def parse_keepalive(value: str) -> int | None:
 class DumpParser:
     """Parses successive polls; remembers the last poll's peer lines to reuse unchanged peers.
 
-    The memory holds only the non-secret part of each peer line (endpoint onwards) and
-    the preshared key's hash, so it is no more sensitive than the `Poll` itself. A peer
-    line equal to last time (psk hash included) reuses last time's `PeerStatus`, which
-    also tells the diff engine at a glance that nothing changed.
+    The memory is the last poll's `PeerStatus` objects, no more sensitive than the `Poll`
+    itself. A peer line equal to last time (its text from the endpoint on, and its
+    preshared key's hash) reuses last time's `PeerStatus`, which also tells the diff
+    engine at a glance that nothing changed.
     """
 
     def __init__(self, hasher: PresharedKeyHasher) -> None:
         self._hasher = hasher
         self._last_key_columns: str | None = None
-        # interface -> public key -> (line from the endpoint on, psk hash, PeerStatus),
-        # as of the last poll that showed it
-        self._last: dict[str, dict[str, tuple[str, str | None, PeerStatus]]] = {}
+        # The last poll's peers: interface -> public key -> PeerStatus.
+        self._last: dict[str, dict[str, PeerStatus]] = {}
+
+    def remember(self, peers: dict[str, dict[str, PeerStatus]]) -> None:
+        """Start from peers already known (the loaded state), as if they were the last poll."""
+        self._last = {name: dict(table) for name, table in peers.items()}
 
     def parse(
         self,
@@ -166,8 +173,8 @@ class DumpParser:
         last = self._last
         psk_hash_of = self._hasher.hash
         # Hashing every preshared key every poll was the parser's biggest cost. One keyed
-        # hash over the key columns of all lines, in order, says whether any line's keys
-        # differ from the last poll; while none do, each peer's last hash still holds.
+        # hash over the key columns of all peer lines, in order, says whether any peer's
+        # keys differ from the last poll; while none do, each peer's last hash still holds.
         key_columns = self._hasher.hash("\n".join((_KEYS_NO_IFACE if interface else _KEYS).findall(text)))
         keys_unchanged = key_columns == self._last_key_columns
         self._last_key_columns = key_columns
@@ -177,7 +184,7 @@ class DumpParser:
         fixed = interface
         current: str | None = None  # interface whose peers may follow
         table: dict[str, PeerStatus] = {}
-        last_table: dict[str, tuple[str, str | None, PeerStatus]] = {}
+        last_table: dict[str, PeerStatus] = {}
         for lineno, line in enumerate(text.split("\n"), 1):
             if not line:
                 continue
@@ -190,11 +197,14 @@ class DumpParser:
                 previous = last_table.get(public)
                 if (
                     previous is not None
-                    and previous[0] == parts[3]
-                    and (keys_unchanged or previous[1] == (None if parts[2] == NONE else psk_hash_of(parts[2])))
+                    and previous.text == parts[3]
+                    and (
+                        keys_unchanged
+                        or previous.preshared_key_hash == (None if parts[2] == NONE else psk_hash_of(parts[2]))
+                    )
                 ):
                     n = len(table)
-                    table.setdefault(public, previous[2])
+                    table.setdefault(previous.public_key, previous)
                     if len(table) > n:
                         continue
             if line.endswith("\r"):
@@ -217,7 +227,7 @@ class DumpParser:
                 poll.interfaces[current] = iface
                 table = poll.peers[current] = {}
                 fresh_list = fresh[current] = []
-                last_table = last.setdefault(current, {})
+                last_table = last.get(current, {})
             elif nfields == 9:
                 name, public, psk, rest = line.split("\t", 3)
                 if name != current:
@@ -232,35 +242,22 @@ class DumpParser:
                     if psk != NONE and not KEY_PATTERN.match(psk):
                         raise DumpError("preshared-key", "not a base64 WireGuard key")
                     psk_hash = None if psk == NONE else psk_hash_of(psk)
-                    peer = self._peer(name, public, psk_hash, rest, problems, source, lineno)
+                    peer = self._peer(current, public, psk_hash, rest, problems, source, lineno)
                 except DumpError as err:
                     problems.append(ParseProblem(source, lineno, err.field, err.reason))
                     if KEY_PATTERN.match(public):
-                        poll.unreadable.add((name, public))
-                    # What we remember of it is older than this poll's key columns now.
-                    last_table.pop(public, None)
+                        poll.unreadable.add((current, public))
                     continue
                 table[public] = peer
                 fresh_list.append(public)
-                last_table[public] = (rest, psk_hash, peer)
             else:
                 want = "4 or 8" if fixed is not None else "5 or 9"
                 have = nfields - 1 if fixed is not None else nfields
                 problems.append(
                     ParseProblem(source, lineno, "line", f"expected {want} tab-separated fields, found {have}")
                 )
-        self._forget_gone(poll)
+        self._last = dict(poll.peers)
         return poll
-
-    def _forget_gone(self, poll: Poll) -> None:
-        """Drop from memory the peers and interfaces this poll did not show."""
-        for name in [n for n in self._last if n not in poll.peers]:
-            del self._last[name]
-        for name, table in poll.peers.items():
-            remembered = self._last[name]
-            if len(remembered) != len(table):
-                for key in [k for k in remembered if k not in table]:
-                    del remembered[key]
 
     @staticmethod
     def _interface(line: str) -> InterfaceStatus:
@@ -305,6 +302,7 @@ class DumpParser:
             rx_bytes=parse_u64(rx, "rx-bytes"),
             tx_bytes=parse_u64(tx, "tx-bytes"),
             persistent_keepalive=parse_keepalive(keepalive),
+            text=rest,
         )
 
 
