@@ -112,3 +112,28 @@ def test_names_file_wins_over_configs(tmp_path):
     names_file = tmp_path / "peers.yaml"
     names_file.write_text(f"{ALICE}: alice-laptop\n")
     assert load_names([tmp_path, tmp_path / "missing"], names_file) == {ALICE: "alice-laptop", BOB: "bob's phone"}
+
+
+def test_unreadable_or_broken_configs_are_skipped_with_a_warning(tmp_path):
+    (tmp_path / "wg0.conf").write_text(CONF)
+    (tmp_path / "wg1.conf").write_text("[Peer]\nPublicKey = nope\n# friendly_name = x\n")
+    (tmp_path / "wg2.conf").write_bytes(b"\xff\xfe\x00")
+    warnings: list[str] = []
+    names = load_names([tmp_path], None, warnings.append)
+    assert names == {ALICE: "alice", BOB: "bob's phone"}
+    assert len(warnings) == 2 and "wg1.conf:2: PublicKey" in warnings[0] and "wg2.conf" in warnings[1]
+
+
+@pytest.mark.parametrize("namespace", ["Prod", "eu-west", "a b", "x" * 101, ""])
+def test_namespace_must_be_a_data_stream_namespace(namespace):
+    with pytest.raises(ConfigError, match="data stream namespace"):
+        load_config(None, {"namespace": namespace} if namespace else {"namespace": "a#"})
+
+
+def test_failing_wg_says_why(tmp_path):
+    from wgsiem.adapters.wg import run_wg
+
+    fake = tmp_path / "wg"
+    fake.write_text("#!/bin/sh\necho 'Unable to access interface wg0: Permission denied' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    assert "Permission denied" in run_wg(1, str(fake)).failure

@@ -6,6 +6,7 @@ Every key of the config file is also a `wgsiem ship` option (`session_timeout` i
 
 from __future__ import annotations
 
+import re
 import socket
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -19,6 +20,10 @@ from .status.spike import SpikeSettings
 
 class ConfigError(ValueError):
     pass
+
+
+# Elasticsearch's data stream naming: what `logs-wireguard.status-<namespace>` allows.
+_NAMESPACE = re.compile(r'[^A-Z\\/*?"<>|,#\s-]{1,100}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +75,11 @@ class ShipConfig:
         problems = []
         if self.interval <= 0:
             problems.append("interval must be more than 0 seconds")
+        if not _NAMESPACE.fullmatch(self.namespace):
+            problems.append(
+                f"namespace {self.namespace!r}: a data stream namespace is lowercase, at most 100"
+                " characters, without '-' or any of \\/*?\"<>|,# or spaces"
+            )
         if self.output not in ("file", "stdout"):
             problems.append(f"output must be 'file' or 'stdout', not {self.output!r}")
         if self.rotate_bytes <= 0 or self.rotate_keep < 0:

@@ -2,7 +2,7 @@
 
 A batch is one poll's documents. The file output writes a batch and fsyncs it before
 the state is saved, so a crash can repeat a poll's documents (same event.id, which
-Filebeat's document_id setting turns into the same _id) but never lose them. Documents
+deploy/filebeat.yml turns into the same _id) but never lose them. Documents
 are encoded and written as they come, so a huge batch (a baseline of 100,000 peers) is
 never held in memory whole.
 """

@@ -29,5 +29,6 @@ def run_wg(time: int, wg: str = "wg", timeout: float = 30.0) -> RawPoll:
         return RawPoll(time, "", failure=f"'{' '.join(argv)}' did not answer within {timeout:.0f} s")
     failure = None
     if proc.returncode != 0 and not proc.stdout:
-        failure = f"'{' '.join(argv)}' exited with status {proc.returncode}"
+        said = "; ".join(line.strip() for line in proc.stderr.splitlines() if line.strip())[:500]
+        failure = f"'{' '.join(argv)}' exited with status {proc.returncode}" + (f": {said}" if said else "")
     return RawPoll(time, proc.stdout, proc.stderr, failure=failure)

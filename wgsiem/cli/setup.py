@@ -34,7 +34,7 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def make_names(cfg: ShipConfig) -> NamesWatcher:
     try:
-        return NamesWatcher(cfg.wg_config_dirs, cfg.peers)
+        return NamesWatcher(cfg.wg_config_dirs, cfg.peers, warn=log.warning)
     except NamesError as err:
         raise fail(str(err)) from None
 

@@ -16,9 +16,10 @@ at section headers, PublicKey lines and friendly_* comments, and never quotes a 
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import yaml
@@ -97,17 +98,32 @@ def names_from_file(path: Path) -> dict[str, str]:
     return names
 
 
-def load_names(config_dirs: Iterable[Path] = (), names_file: Path | None = None) -> dict[str, str]:
-    """Names from every `*.conf` in the config directories, then the names file over them."""
+def load_names(
+    config_dirs: Iterable[Path] = (),
+    names_file: Path | None = None,
+    warn: Callable[[str], None] = lambda message: None,
+) -> dict[str, str]:
+    """Names from every `*.conf` in the config directories, then the names file over them.
+
+    Names only enrich events, so a config directory or file that cannot be read or
+    parsed is skipped with a warning: the audit trail must not stop for it. The names
+    file is the operator's explicit choice, and its errors are raised."""
     names: dict[str, str] = {}
     for directory in config_dirs:
         if not directory.is_dir():
+            continue
+        if not os.access(directory, os.R_OK | os.X_OK):
+            warn(f"{directory}: cannot read it, so no peer names from its wg-quick configs"
+                 " (give this user read access, or a names file with --peers)")  # fmt: skip
             continue
         for conf in sorted(directory.glob("*.conf")):
             try:
                 names.update(names_from_config(conf.read_text(), str(conf)))
             except (OSError, UnicodeDecodeError) as err:
-                raise NamesError(f"{conf}: cannot read: {err}") from None
+                reason = err.strerror if isinstance(err, OSError) else "not text"
+                warn(f"{conf}: skipped for peer names: {reason}")
+            except NamesError as err:
+                warn(f"skipped for peer names: {err}")
     if names_file is not None:
         try:
             names.update(names_from_file(names_file))
@@ -120,11 +136,17 @@ class NamesWatcher:
     """Reloads the names when a config or the names file changes, so a running shipper
     names a peer added today without a restart. Checks modification times only."""
 
-    def __init__(self, config_dirs: Iterable[Path] = (), names_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        config_dirs: Iterable[Path] = (),
+        names_file: Path | None = None,
+        warn: Callable[[str], None] = lambda message: None,
+    ) -> None:
         self.config_dirs = tuple(config_dirs)
         self.names_file = names_file
+        self.warn = warn
         self._stamp = self._current_stamp()
-        self.names = load_names(self.config_dirs, names_file)
+        self.names = load_names(self.config_dirs, names_file, warn)
 
     def _current_stamp(self) -> tuple:
         paths: list[Path] = []
@@ -147,7 +169,7 @@ class NamesWatcher:
         stamp = self._current_stamp()
         if stamp == self._stamp:
             return None
-        names = load_names(self.config_dirs, self.names_file)
+        names = load_names(self.config_dirs, self.names_file, self.warn)
         self._stamp = stamp
         self.names = names
         return names
