@@ -229,6 +229,23 @@ class Client:
     removed: bool = False
 
 
+def _new_client(
+    name: str, index: int, preshared_key: bool, allowed_ips: list[str] | None, **kw: object
+) -> Client:
+    """A Client with its tunnel addresses, which follow from its index."""
+    tunnel_ip = f"10.77.0.{index + 10}"
+    return Client(
+        name=name,
+        index=index,
+        public_key="",
+        tunnel_ip=tunnel_ip,
+        preshared_key_set=preshared_key,
+        tunnel_ip6=f"fd77::{index + 10}",
+        allowed_ips=list(allowed_ips) if allowed_ips is not None else [f"{tunnel_ip}/32"],
+        **kw,
+    )
+
+
 class Lab:
     def __init__(self, workdir: Path, prefix: str = "wgl") -> None:
         if not _PREFIX.match(prefix):
@@ -590,17 +607,14 @@ class Lab:
         if len(veth) > IFNAMSIZ:
             raise LabError(f"interface name {veth!r} is longer than {IFNAMSIZ} characters")
         v6 = net.interface.version == 6
-        client = Client(
-            name=name,
-            index=index,
+        client = _new_client(
+            name,
+            index,
+            preshared_key,
+            allowed_ips,
             namespace=namespace,
             interface=interface,
-            public_key="",
-            tunnel_ip=f"10.77.0.{index + 10}",
             underlay=address,
-            preshared_key_set=preshared_key,
-            tunnel_ip6=f"fd77::{index + 10}",
-            allowed_ips=list(allowed_ips) if allowed_ips is not None else [f"10.77.0.{index + 10}/32"],
             hub_endpoint=HUB_ENDPOINT_V6 if v6 else HUB_ENDPOINT_V4,
             keepalive=keepalive,
             hub_keepalive=hub_keepalive,
@@ -687,18 +701,8 @@ class Lab:
         self._require_started()
         self._check_name(name)
         index = self._allocate_index()
-        client = Client(
-            name=name,
-            index=index,
-            namespace=None,
-            interface=None,
-            public_key="",
-            tunnel_ip=f"10.77.0.{index + 10}",
-            underlay=None,
-            preshared_key_set=preshared_key,
-            tunnel_ip6=f"fd77::{index + 10}",
-            allowed_ips=list(allowed_ips) if allowed_ips is not None else [f"10.77.0.{index + 10}/32"],
-            silent=True,
+        client = _new_client(
+            name, index, preshared_key, allowed_ips, namespace=None, interface=None, underlay=None, silent=True
         )
         self.clients[name] = client
         try:
