@@ -8,13 +8,18 @@ and what went wrong come out, and the state it holds is saved by the caller.
 from __future__ import annotations
 
 import gc
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from .adapters.wg import RawPoll
+from .ecs import log as log_docs
 from .ecs import status as status_docs
 from .ecs.document import Context
+from .kernlog.correlate import PeerIds
+from .kernlog.events import LogEvent
+from .kernlog.framing import LogRecord
+from .kernlog.messages import UNRECOGNIZED, MessageParser
 from .status.diff import DiffSettings, StatusDiffer
 from .status.state import State
 from .wgdump import DumpParser, ParseProblem, Poll, PresharedKeyHasher, read_stderr
@@ -48,6 +53,11 @@ class Shipper:
         self.interfaces = frozenset(interfaces)
         self.polls = 0
         self.problem_count = 0
+        self.messages = MessageParser()
+        self.peer_ids = PeerIds(state.peer_ids)
+        # lines read, lines about WireGuard, unrecognized ones, and kernel debug lines
+        # (only printed with dynamic debug on: their absence says it is off).
+        self.log_counts = {"lines": 0, "wireguard": 0, "unrecognized": 0, "debug": 0}
 
     @property
     def state(self) -> State:
@@ -87,6 +97,49 @@ class Shipper:
             notices=result.notices,
             failure=poll.failure,
         )
+
+
+    def process_log(self, items: Iterable[tuple[LogRecord, float, str | None]]) -> list[dict[str, Any]]:
+        """Kernel / wg-quick lines (framed, timed, with where they were read) → documents.
+
+        Correlation uses the state as it is now: the latest poll before these lines."""
+        docs = []
+        counts = self.log_counts
+        state = self.state
+        for record, time, position in items:
+            counts["lines"] += 1
+            msg = self.messages.parse(record.message, record.program)
+            if msg is None:
+                continue
+            counts["wireguard"] += 1
+            if msg.action == UNRECOGNIZED:
+                counts["unrecognized"] += 1
+            elif msg.source == "kernel" and msg.action not in _NOT_DEBUG:
+                counts["debug"] += 1
+            peer = None
+            iface = msg.interface
+            if msg.source == "kernel" and iface is not None:
+                if "peer_id" in msg.fields:
+                    ist = state.interfaces.get(iface)
+                    peer = self.peer_ids.resolve(
+                        iface,
+                        msg.fields["peer_id"],
+                        msg.fields.get("endpoint"),
+                        ist.peers if ist is not None else {},
+                        ist.last_poll if ist is not None else 0,
+                    )
+                if msg.action == "peer-destroyed":
+                    self.peer_ids.forget_peer(iface, msg.fields["peer_id"])
+                elif msg.action == "interface-destroyed":
+                    self.peer_ids.forget_interface(iface)
+            elif msg.action == "module-loaded":
+                self.peer_ids.forget_all()
+            docs.append(log_docs.build(LogEvent(msg, record, time, position, peer), self.context))
+        return docs
+
+
+# Kernel lines printed without dynamic debug (pr_info / pr_err in main.c and socket.c).
+_NOT_DEBUG = frozenset({"module-loaded", "socket-failed"})
 
 
 def _keep_only(poll: Poll, interfaces: frozenset[str]) -> None:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import secrets
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from ..adapters.capture import CaptureError, read_capture
 from ..adapters.output import StreamOutput
 from ..config import ConfigError, load_config
+from ..kernlog.framing import LogRecord, frame
+from ..kernlog.timing import timed
 from ..status.state import State
 from . import options as o
 from .setup import fail, log, make_names, make_shipper, report, setup_logging
@@ -20,6 +24,19 @@ from .setup import fail, log, make_names, make_shipper, report, setup_logging
 
 def convert(
     capture_dir: Annotated[Path, typer.Argument(help="Directory of <unix-seconds>.dump files (wgsiem record, or wg show all dump > $(date +%s).dump).")],
+    kernel_log: Annotated[
+        Optional[list[Path]],
+        typer.Option(
+            "--kernel-log",
+            help="Kernel / wg-quick log of the same host and time (dmesg, journalctl short/short-iso/json, kern.log, bare lines); repeatable.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    boot_time: Annotated[
+        Optional[float],
+        typer.Option("--boot-time", help="Unix time the host booted, to date dmesg lines printed without -T (seconds since boot)."),
+    ] = None,
     config: o.Config = None,
     host_name: o.HostName = None,
     namespace: o.Namespace = None,
@@ -39,6 +56,8 @@ def convert(
 
     The first poll is the baseline of a new install, exactly as `wgsiem ship` would have
     seen it; problems go to stderr with file, line and field, and the run goes on.
+    Kernel and wg-quick lines (--kernel-log) interleave with the polls in time, and are
+    tied to peers using the poll state of their time.
     """
     setup_logging(verbose)
     try:
@@ -63,15 +82,58 @@ def convert(
     out = StreamOutput(sys.stdout)
     documents = 0
     try:
-        for raw in read_capture(capture_dir):
-            outcome = shipper.process(raw)
-            report(outcome)
-            documents += out.write_batch(outcome.documents)
-    except CaptureError as err:
+        polls = list(read_capture(capture_dir))
+        lines = read_logs(kernel_log or (), boot_time, polls[0].time, polls[0].time)
+    except (CaptureError, OSError) as err:
         raise fail(str(err)) from None
+    # Documents of one poll interval are sorted together: a poll's handshake events are
+    # timed at the handshake, which can fall before log lines read since the last poll.
+    pending: list[dict] = []
+    i = 0
+    for raw in polls:
+        while i < len(lines) and lines[i][1] < raw.time:
+            pending.extend(shipper.process_log([lines[i]]))
+            i += 1
+        outcome = shipper.process(raw)
+        report(outcome)
+        pending.extend(outcome.documents)
+        documents += _flush(out, pending)
+    pending.extend(shipper.process_log(lines[i:]))
+    documents += _flush(out, pending)
+    counts = shipper.log_counts
     log.info(
-        "%d polls, %d events, %d malformed lines skipped",
+        "%d polls, %d events, %d malformed lines skipped%s",
         shipper.polls,
         documents,
         shipper.problem_count,
+        f"; {counts['lines']} log lines, {counts['wireguard']} WireGuard's, {counts['unrecognized']} unrecognized"
+        if kernel_log
+        else "",
     )
+    if shipper.messages.suppressed:
+        log.warning("the kernel suppressed %d log callbacks (net_ratelimit): some lines are missing", shipper.messages.suppressed)
+
+
+def _flush(out: StreamOutput, pending: list[dict]) -> int:
+    pending.sort(key=lambda doc: doc["@timestamp"])
+    n = out.write_batch(pending)
+    pending.clear()
+    return n
+
+
+def read_logs(
+    paths: Sequence[Path], boot_time: float | None, start: float, year_of: float
+) -> list[tuple[LogRecord, float, str]]:
+    """Every line of the log files, framed and dated, in time order (stable per file)."""
+    year = datetime.fromtimestamp(year_of, UTC).year
+    items = []
+    for path in paths:
+        framed = []
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for lineno, line in enumerate(f, 1):
+                record = frame(line, year=year)
+                if record is not None:
+                    framed.append((record, f"{path}:{lineno}"))
+        items.extend(timed(framed, boot_time, start))
+    items.sort(key=lambda item: item[1])
+    return items

@@ -10,7 +10,9 @@ import yaml
 
 # ECS allows these event.kind / event.category / event.type values (ECS categorization fields).
 KINDS = {"alert", "event", "metric", "state", "pipeline_error", "signal", "enrichment", "asset"}
-CATEGORIES = {"authentication", "configuration", "network", "session", "host", "intrusion_detection", "threat"}
+CATEGORIES = {
+    "authentication", "configuration", "network", "session", "host", "intrusion_detection", "process", "threat",
+}  # fmt: skip
 TYPES = {
     "access", "allowed", "change", "connection", "creation", "deletion", "denied", "end",
     "error", "info", "protocol", "start", "indicator",
@@ -74,5 +76,13 @@ def load(text: str, source: str) -> dict[str, Action]:
 
 @cache
 def status_actions() -> dict[str, Action]:
+    """wireguard.status: the diff engine's actions."""
     text = resources.files("wgsiem.ecs").joinpath("actions.yaml").read_text()
     return load(text, "wgsiem/ecs/actions.yaml")
+
+
+@cache
+def log_actions() -> dict[str, Action]:
+    """wireguard.log: the kernel and wg-quick lines' actions."""
+    text = resources.files("wgsiem.ecs").joinpath("log_actions.yaml").read_text()
+    return load(text, "wgsiem/ecs/log_actions.yaml")

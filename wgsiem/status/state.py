@@ -58,6 +58,10 @@ class InterfaceState:
 class State:
     last_poll: int | None = None  # None: nothing seen yet, the next poll is the baseline
     interfaces: dict[str, InterfaceState] = field(default_factory=dict)
+    # Kernel log side: interface -> kernel peer id -> public key (kernlog/correlate.py),
+    # and where each followed log was read up to (adapters/follow.py positions).
+    peer_ids: dict[str, dict[int, str]] = field(default_factory=dict)
+    log_positions: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_new(self) -> bool:
@@ -83,18 +87,24 @@ class State:
                 yield f'"{key}":{fragment}' if first else f',"{key}":{fragment}'
                 first = False
             yield "}}"
-        yield "}}"
+        ids = {iface: {str(i): key for i, key in table.items()} for iface, table in self.peer_ids.items() if table}
+        yield f'}},"log":{json.dumps({"peer_ids": ids, "positions": self.log_positions}, separators=(",", ":"))}}}'
 
     @classmethod
     def from_json(cls, data: Any, source: str = "state") -> State:
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             raise StateError(f"{source}: not a wgsiem state file of version {STATE_VERSION}")
         try:
+            log = data.get("log", {})
             return cls(
                 last_poll=data["last_poll"],
                 interfaces={
                     name: _interface_from_json(name, raw) for name, raw in data["interfaces"].items()
                 },
+                peer_ids={
+                    iface: {int(i): key for i, key in table.items()} for iface, table in log.get("peer_ids", {}).items()
+                },
+                log_positions=dict(log.get("positions", {})),
             )
         except (KeyError, TypeError, ValueError, DumpError) as err:
             raise StateError(f"{source}: damaged state ({type(err).__name__}: {err})") from None

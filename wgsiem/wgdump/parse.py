@@ -80,7 +80,7 @@ def parse_u64(value: str, field: str) -> int:
     raise DumpError(field, f"expected an unsigned 64-bit integer, got {_show(value)}")
 
 
-def _canonical_ip(text: str) -> str | None:
+def canonical_ip(text: str) -> str | None:
     """The address in the form wg prints it (inet_ntop), or None if it is not one.
 
     inet_pton/inet_ntop are what wg itself uses, and far cheaper than ipaddress."""
@@ -113,7 +113,7 @@ def parse_endpoint(value: str) -> Endpoint | None:
         if ":" in host:
             raise DumpError("endpoint", "IPv6 address in IPv4 endpoint syntax")
         zone = ""
-    ip = _canonical_ip(host)
+    ip = canonical_ip(host)
     if ip is None:
         raise DumpError("endpoint", f"not an IP address: {_show(host)}")
     endpoint = Endpoint(ip=ip, port=parse_port(port, "endpoint"), zone=zone or None)
@@ -127,7 +127,7 @@ def parse_allowed_ips(value: str) -> tuple[str, ...]:
     for part in nets:
         addr, _, plen = part.partition("/")
         limit = 128 if ":" in addr else 32
-        if not (plen.isdigit() and int(plen) <= limit and _canonical_ip(addr) is not None):
+        if not (plen.isdigit() and int(plen) <= limit and canonical_ip(addr) is not None):
             raise DumpError("allowed-ips", f"not an ip/cidr: {_show(part)}")
     return tuple(nets)
 

@@ -1,0 +1,177 @@
+"""Kernel and wg-quick messages: every format to its action and fields, and peer correlation."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.dumps import FakeInterface, dump, fake_key
+from wgsiem.adapters.wg import RawPoll
+from wgsiem.ecs.catalogue import log_actions
+from wgsiem.ecs.document import Context
+from wgsiem.kernlog.framing import LogRecord
+from wgsiem.kernlog.messages import MessageParser, TemplateError, compile_template, templates
+from wgsiem.shipper import Shipper
+from wgsiem.status.state import State
+from wgsiem.wgdump import PresharedKeyHasher
+
+REPO = Path(__file__).resolve().parents[1]
+LINES = yaml.safe_load((REPO / "fixtures" / "kernel" / "lines.yaml").read_text())
+T0 = 1_790_000_000
+
+
+def record(line: str, program: str | None = None) -> LogRecord:
+    return LogRecord(original=line, message=line, time=None, monotonic=None, host=None, program=program, pid=None, cursor=None)
+
+
+def shipper(state: State | None = None, names: dict[str, str] | None = None) -> Shipper:
+    return Shipper(state or State(), PresharedKeyHasher(secrets.token_bytes(32)), Context(host_name="vpn1", names=names or {}))
+
+
+def get(doc: dict, dotted: str):
+    node = doc
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return "absent"
+        node = node[part]
+    return node
+
+
+@pytest.mark.parametrize("case", LINES, ids=[c["line"][:70] for c in LINES])
+def test_every_line_format(case):
+    s = shipper()
+    docs = s.process_log([(record(case["line"]), T0, "lines.yaml")])
+    if case["action"] is None:
+        assert docs == []
+        return
+    (doc,) = docs
+    assert doc["event"]["action"] == case["action"]
+    assert doc["event"]["dataset"] == doc["data_stream"]["dataset"] == "wireguard.log"
+    assert doc["event"]["original"] == case["line"]
+    assert doc["message"] and "{" not in doc["message"]
+    action = log_actions()[case["action"]]
+    assert doc["event"]["category"] == list(action.category) and doc["event"]["type"] == list(action.type)
+    for field, value in (case.get("fields") or {}).items():
+        assert get(doc, field) == value, field
+
+
+def test_every_template_has_a_fixture_line():
+    covered = {(c["action"], _variant(c)) for c in LINES if c["action"]}
+    for t in templates():
+        assert (t.action, t.variant) in covered, t.text
+
+
+def _variant(case):
+    return (case.get("fields") or {}).get("wireguard.log.variant") or _variant_of(case["line"])
+
+
+def _variant_of(line: str):
+    msg = MessageParser().parse(line)
+    return msg.variant if msg else None
+
+
+def test_catalogue_covers_every_action():
+    assert {t.action for t in templates()} | {"unrecognized"} == set(log_actions())
+
+
+def test_unknown_placeholder_is_an_error():
+    with pytest.raises(TemplateError, match="unknown placeholder"):
+        compile_template("{iface}: {colour} things", "x", None, "kernel")
+
+
+def test_suppressed_callbacks_are_counted():
+    parser = MessageParser()
+    parser.parse("net_ratelimit: 12 callbacks suppressed")
+    parser.parse("net_ratelimit: 3 callbacks suppressed")
+    assert parser.suppressed == 15
+
+
+def test_unrecognized_lines_are_counted_and_kept():
+    s = shipper()
+    docs = s.process_log([(record("wireguard: wg0: Brand new message"), T0, None), (record("RTNETLINK answers: File exists", "wg-quick"), T0, None)])
+    assert [d["event"]["action"] for d in docs] == ["unrecognized", "unrecognized"]
+    assert s.log_counts == {"lines": 2, "wireguard": 2, "unrecognized": 2, "debug": 0}
+
+
+def test_event_ids_differ_for_the_same_line_read_twice_at_one_time():
+    s = shipper()
+    line = record("wireguard: wg0: Sending keepalive packet to peer 1 (198.51.100.7:1)")
+    a, b = s.process_log([(line, T0, "f:1"), (line, T0, "f:2")])
+    assert a["event"]["id"] != b["event"]["id"]
+    (again,) = shipper().process_log([(line, T0, "f:1")])
+    assert again["event"]["id"] == a["event"]["id"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300), st.sampled_from([None, "kernel", "wg-quick"]))
+def test_garbage_never_crashes(text, program):
+    for candidate in (text, "wireguard: " + text, "wireguard: wg0: " + text, "[#] " + text):
+        s = shipper()
+        docs = s.process_log([(record(candidate, program), T0, None)])
+        assert len(docs) <= 1
+
+
+# -- correlation ---------------------------------------------------------------------------
+
+ALICE, BOB = fake_key("alice"), fake_key("bob")
+
+
+def polled(*, alice="198.51.100.7:51820", bob="203.0.113.9:40000") -> Shipper:
+    s = shipper(names={ALICE: "alice"})
+    wg0 = FakeInterface()
+    wg0.peer("alice", endpoint=alice)
+    wg0.peer("bob", endpoint=bob)
+    list(s.process(RawPoll(T0, dump(wg0))).documents)
+    return s
+
+
+def peer_of(s: Shipper, line: str):
+    (doc,) = s.process_log([(record(line), T0 + 1, None)])
+    return doc.get("wireguard", {}).get("peer", {}).get("public_key"), doc
+
+
+def test_peer_id_is_learnt_from_the_endpoint_and_remembered():
+    s = polled()
+    key, doc = peer_of(s, "wireguard: wg0: Receiving handshake initiation from peer 11 (198.51.100.7:51820)")
+    assert key == ALICE and doc["user"]["name"] == "alice" and "alice" in doc["message"]
+    key, doc = peer_of(s, "wireguard: wg0: Keypair 40 created for peer 11")
+    assert key == ALICE and doc["wireguard"]["peer"]["name"] == "alice"
+    # the peer roams: the id still names it
+    key, _ = peer_of(s, "wireguard: wg0: Receiving keepalive packet from peer 11 (89.160.20.130:5)")
+    assert key == ALICE
+    key, _ = peer_of(s, "wireguard: wg0: Peer 11 (89.160.20.130:5) destroyed")
+    assert key == ALICE
+    key, _ = peer_of(s, "wireguard: wg0: Keypair 41 created for peer 11")
+    assert key is None  # forgotten with the peer
+
+
+def test_no_guessing():
+    s = polled(alice="198.51.100.7:51820", bob="198.51.100.7:51820")  # one NAT address and port
+    assert peer_of(s, "wireguard: wg0: Keepalive packet from peer 3 (198.51.100.7:51820)".replace("Keepalive packet from", "Receiving keepalive packet from"))[0] is None
+    assert peer_of(s, "wireguard: wg0: Keypair 1 created for peer 4")[0] is None  # no endpoint, never seen
+    assert peer_of(s, "wireguard: wg1: Receiving keepalive packet from peer 5 (203.0.113.9:40000)")[0] is None  # other interface
+    key, doc = peer_of(s, "wireguard: wg0: Invalid handshake initiation from 203.0.113.9:40000")
+    assert key is None  # no peer id: about an address, not a peer
+
+
+def test_interface_destroyed_and_module_loaded_forget_ids():
+    s = polled()
+    peer_of(s, "wireguard: wg0: Receiving keepalive packet from peer 1 (198.51.100.7:51820)")
+    peer_of(s, "wireguard: wg0: Interface destroyed")
+    assert peer_of(s, "wireguard: wg0: Keypair 2 created for peer 1")[0] is None
+    peer_of(s, "wireguard: wg0: Receiving keepalive packet from peer 1 (198.51.100.7:51820)")
+    peer_of(s, "wireguard: WireGuard 1.0.0 loaded. See www.wireguard.com for information.")
+    assert peer_of(s, "wireguard: wg0: Keypair 2 created for peer 1")[0] is None
+
+
+def test_learnt_ids_survive_a_restart():
+    s = polled()
+    peer_of(s, "wireguard: wg0: Receiving keepalive packet from peer 9 (203.0.113.9:40000)")
+    restarted = shipper(State.from_json(json.loads(s.state.encode())))
+    assert peer_of(restarted, "wireguard: wg0: Keypair 5 created for peer 9")[0] == BOB

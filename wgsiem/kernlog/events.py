@@ -1,0 +1,17 @@
+"""A log line understood: the message, the record it came in, when, and whose it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .framing import LogRecord
+from .messages import LogMessage
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    message: LogMessage
+    record: LogRecord
+    time: float  # the line's wall-clock time (see timing.py when the framing has none)
+    position: str | None  # where it was read: journal cursor, file:offset, file:line
+    peer: str | None = None  # the public key, when correlation found it
