@@ -1,0 +1,1 @@
+"""WireGuard kernel and wg-quick log lines: framings, messages, peer correlation."""
