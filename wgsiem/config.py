@@ -38,6 +38,8 @@ class ShipConfig:
     namespace: str = "default"
     interfaces: tuple[str, ...] = ()  # empty: every interface wg shows
     wg: str = "wg"
+    kernel_log: str = "journal"  # journal | off | the path of a log file (kern.log)
+    journalctl: str = "journalctl"
     wg_config_dirs: tuple[Path, ...] = (Path("/etc/wireguard"),)
     peers: Path | None = None
     geoip_city: Path | None = None

@@ -53,6 +53,7 @@ class Shipper:
         self.interfaces = frozenset(interfaces)
         self.polls = 0
         self.problem_count = 0
+        self.handshakes = 0  # handshake events seen: with none in the kernel log, debug is off
         self.messages = MessageParser()
         self.peer_ids = PeerIds(state.peer_ids)
         # lines read, lines about WireGuard, unrecognized ones, and kernel debug lines
@@ -88,6 +89,7 @@ class Shipper:
                 _keep_only(poll, self.interfaces)
         result = self.differ.apply(poll)
         self.polls += 1
+        self.handshakes += sum(1 for e in result.events if e.action == "handshake")
         self.problem_count += len(poll.problems)
         ctx = self.context
         return PollOutcome(

@@ -12,7 +12,10 @@ Config = Annotated[
     typer.Option("--config", "-c", help="YAML settings file; every key is also an option (session_timeout = --session-timeout).", exists=True, dir_okay=False),
 ]
 HostName = Annotated[Optional[str], typer.Option("--host-name", help="host.name of the documents [default: this machine's host name]")]
-Namespace = Annotated[Optional[str], typer.Option("--namespace", help="Data stream namespace: logs-wireguard.status-<namespace> [default: default]")]
+Namespace = Annotated[
+    Optional[str],
+    typer.Option("--namespace", help="Data stream namespace: logs-wireguard.status-<namespace>, logs-wireguard.log-<namespace> [default: default]"),
+]
 Peers = Annotated[
     Optional[Path],
     typer.Option("--peers", help="YAML or TOML file mapping peer public keys to names (user.name).", dir_okay=False),

@@ -6,11 +6,15 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from ..adapters.follow import FileFollower, Follower, JournalFollower
+from ..adapters.host import boot_time
 from ..adapters.memory import release_free_memory
 from ..adapters.output import NdjsonFileOutput, Output, StreamOutput
 from ..adapters.secret import load_or_create_secret
@@ -18,6 +22,8 @@ from ..adapters.statefile import save_state
 from ..adapters.wg import RawPoll, run_wg
 from ..config import ConfigError, ShipConfig, load_config
 from ..enrich.names import NamesError, NamesWatcher
+from ..kernlog.framing import frame
+from ..kernlog.timing import line_time
 from ..shipper import Shipper
 from . import options as o
 from .setup import fail, log, make_names, make_shipper, report, setup_logging
@@ -42,6 +48,14 @@ def ship(
     namespace: o.Namespace = None,
     interface: o.Interfaces = None,
     wg: Annotated[Optional[str], typer.Option("--wg", help="The wg program [default: wg]")] = None,
+    kernel_log: Annotated[
+        Optional[str],
+        typer.Option(
+            "--kernel-log",
+            help="Kernel and wg-quick lines to follow: 'journal' (journalctl -f), a log file's path (kern.log), or 'off' [default: journal]",
+        ),
+    ] = None,
+    journalctl: Annotated[Optional[str], typer.Option("--journalctl", help="The journalctl program [default: journalctl]")] = None,
     wg_config_dir: o.WgConfigDir = None,
     peers: o.Peers = None,
     geoip_city: o.GeoipCity = None,
@@ -53,12 +67,13 @@ def ship(
     spike_window_days: o.SpikeWindowDays = None,
     verbose: o.Verbose = False,
 ) -> None:
-    """Poll `wg show all dump` every --interval seconds and ship wireguard.status events.
+    """Poll `wg show all dump` every --interval seconds and ship wireguard.status events,
+    and follow the kernel log and wg-quick units for wireguard.log events.
 
     The first poll of a new state directory is the baseline (interface-discovered,
-    peer-discovered). After that every change is an event. The state is saved after every
-    poll, so a restart neither repeats nor misses anything. SIGTERM or SIGINT stops it
-    cleanly after the current poll.
+    peer-discovered). After that every change is an event. The state, with where the
+    log was read up to, is saved after every poll, so a restart neither repeats nor
+    misses anything. SIGTERM or SIGINT stops it cleanly after the current poll.
     """
     setup_logging(verbose)
     try:
@@ -75,6 +90,8 @@ def ship(
                 "namespace": namespace,
                 "interfaces": tuple(interface or ()),
                 "wg": wg,
+                "kernel_log": kernel_log,
+                "journalctl": journalctl,
                 "wg_config_dirs": tuple(wg_config_dir or ()),
                 "peers": peers,
                 "geoip_city": geoip_city,
@@ -89,6 +106,9 @@ def ship(
     shipper = make_shipper(cfg, secret, names.names)
     release_free_memory()  # what loading the state file took
     out = open_output(cfg)
+    follower = open_follower(cfg)
+    if follower is not None:
+        follower.start(shipper.state.log_positions.get(follower.name))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: stop.set())
@@ -101,9 +121,11 @@ def ship(
         "" if not shipper.state.is_new else "; the first poll is the baseline",
     )
     try:
-        ok = run_loop(cfg, shipper, out, lambda t: run_wg(t, cfg.wg), time.time, stop, once, names)
+        ok = run_loop(cfg, shipper, out, lambda t: run_wg(t, cfg.wg), time.time, stop, once, names, follower)
     finally:
         out.close()
+        if follower is not None:
+            follower.stop()
     raise typer.Exit(0 if ok else 1)
 
 
@@ -116,6 +138,14 @@ def _refresh_names(names: NamesWatcher, shipper: Shipper) -> None:
     if fresh is not None:
         shipper.context.names = fresh
         log.info("peer names reloaded: %d names", len(fresh))
+
+
+def open_follower(cfg: ShipConfig) -> Follower | None:
+    if cfg.kernel_log == "off":
+        return None
+    if cfg.kernel_log == "journal":
+        return JournalFollower(cfg.journalctl)
+    return FileFollower(Path(cfg.kernel_log))
 
 
 def open_output(cfg: ShipConfig) -> Output:
@@ -136,34 +166,99 @@ def run_loop(
     stop: threading.Event,
     once: bool = False,
     names: NamesWatcher | None = None,
+    follower: Follower | None = None,
 ) -> bool:
     """Poll until stopped. Documents are written (and fsynced) before the state is saved:
     a crash in between repeats a poll's documents, with the same event.id, rather than
-    losing them. Returns whether the last poll succeeded."""
+    losing them. Log lines read since the last poll go first, tied to peers with the
+    state of that poll; where they were read up to is saved with the state.
+    Returns whether the last poll succeeded."""
     written = 0
     ok = True
+    logs = _LogWatch(follower, boot_time())
     while True:
         started = clock()
         if names is not None:
             _refresh_names(names, shipper)
+        log_docs = logs.read(shipper, started)
         outcome = shipper.process(poll(int(started)))
         report(outcome)
         ok = outcome.failure is None
-        if ok:
-            n = out.write_batch(outcome.documents)
+        if ok or log_docs:
+            n = out.write_batch(chain(log_docs, outcome.documents if ok else ()))
+            logs.saved(shipper)
             save_state(cfg.state_file, shipper.state)
             release_free_memory()
             written += n
             log.debug("poll at %d: %d documents", outcome.time, n)
+        logs.check_debug(shipper)
         if once or stop.is_set():
             break
         stop.wait(max(0.0, cfg.interval - (clock() - started)))
         if stop.is_set():
             break
+    counts = shipper.log_counts
     log.info(
-        "stopped after %d polls: %d documents written, %d malformed lines skipped",
+        "stopped after %d polls: %d documents written, %d malformed lines skipped%s",
         shipper.polls,
         written,
         shipper.problem_count,
+        f"; {counts['wireguard']} WireGuard log lines ({counts['unrecognized']} unrecognized)" if follower else "",
     )
     return ok
+
+
+class _LogWatch:
+    """The live log side of the loop: read, frame, date; say once what goes wrong."""
+
+    def __init__(self, follower: Follower | None, boot: float | None) -> None:
+        self.follower = follower
+        self.boot = boot
+        self.position: str | None = None
+        self.failed = False
+        self.warned_debug = False
+        self.suppressed = 0
+
+    def read(self, shipper: Shipper, now: float) -> list[dict]:
+        follower = self.follower
+        if follower is None:
+            return []
+        lines = follower.read()
+        if follower.failure is not None and not self.failed:
+            log.error("kernel log: %s; wireguard.status events go on without it", follower.failure)
+            self.failed = True
+        if not lines:
+            return []
+        year = datetime.fromtimestamp(now, UTC).year
+        items = []
+        for line, position in lines:
+            record = frame(line, year=year)
+            if record is not None:
+                items.append((record, line_time(record, self.boot, now), position))
+        self.position = lines[-1][1]
+        docs = shipper.process_log(items)
+        if shipper.messages.suppressed > self.suppressed:
+            log.warning(
+                "the kernel suppressed %d log callbacks (net_ratelimit): some WireGuard lines are missing",
+                shipper.messages.suppressed - self.suppressed,
+            )
+            self.suppressed = shipper.messages.suppressed
+        return docs
+
+    def saved(self, shipper: Shipper) -> None:
+        if self.follower is not None and self.position is not None:
+            shipper.state.log_positions[self.follower.name] = self.position
+
+    def check_debug(self, shipper: Shipper) -> None:
+        # Handshakes happened (two, to allow for a line still in flight) but the kernel
+        # printed none of its debug lines: dynamic debug is off.
+        if self.follower is None or self.warned_debug or self.failed:
+            return
+        if shipper.handshakes >= 2 and shipper.log_counts["debug"] == 0:
+            log.warning(
+                "the kernel log shows no WireGuard debug lines although peers handshake: dynamic debug is off,"
+                " so handshakes, invalid packets and key events between polls are not seen. Enable it as root with"
+                " `echo 'module wireguard +p' > /sys/kernel/debug/dynamic_debug/control` (and wireguard.dyndbg=+p on"
+                " the kernel command line to keep it). wireguard-go and boringtun print nothing to the kernel log."
+            )
+            self.warned_debug = True

@@ -13,5 +13,5 @@ class LogEvent:
     message: LogMessage
     record: LogRecord
     time: float  # the line's wall-clock time (see timing.py when the framing has none)
-    position: str | None  # where it was read: journal cursor, file:offset, file:line
+    position: str | None  # where it was read: journal cursor, inode:offset, path:line
     peer: str | None = None  # the public key, when correlation found it
