@@ -310,7 +310,7 @@ matches = [a for a in args if not a.startswith("-")]
 known = {{"--follow", "--output=json", "--no-pager", "--quiet", "--lines=0",
          "--no-tail", "--merge", "--boot=all"}}
 for opt in opts:
-    if opt not in known and not opt.startswith("--after-cursor="):
+    if opt not in known and not opt.startswith(("--after-cursor=", "--output-fields=")):
         fail(f"journalctl: unrecognized option '{{opt}}'")
 for needed in ("--follow", "--output=json", "--no-pager", "--quiet"):
     if needed not in opts:
@@ -416,8 +416,9 @@ def journal(tmp_path: Path) -> FakeJournal:
 def test_default_matches_are_kernel_or_wg_quick():
     assert list(DEFAULT_MATCHES) == ["_TRANSPORT=kernel", "+", "SYSLOG_IDENTIFIER=wg-quick"]
     f = JournalFollower("journalctl")
+    fields = "--output-fields=MESSAGE,_HOSTNAME,SYSLOG_IDENTIFIER,_COMM,_PID,SYSLOG_PID,_SOURCE_MONOTONIC_TIMESTAMP"
     assert f.argv(None) == [
-        "journalctl", "--follow", "--output=json", "--no-pager", "--quiet", "--lines=0", *DEFAULT_MATCHES
+        "journalctl", "--follow", "--output=json", fields, "--no-pager", "--quiet", "--lines=0", *DEFAULT_MATCHES
     ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,18 +66,8 @@ class Shipper:
         return self.differ.state
 
     def process(self, raw: RawPoll) -> PollOutcome:
-        # The state is 100,000s of long-lived objects that hold no reference cycles; left
-        # to the cyclic GC they are rescanned over and over while a poll allocates, which
-        # cost more than the poll itself. So: no collection during the poll, and what
-        # survives it is frozen out of the collector's sight.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with _gc_paused():
             return self._process(raw)
-        finally:
-            gc.freeze()
-            if enabled:
-                gc.enable()
 
     def _process(self, raw: RawPoll) -> PollOutcome:
         poll = Poll(time=raw.time)
@@ -105,6 +96,10 @@ class Shipper:
         """Kernel / wg-quick lines (framed, timed, with where they were read) → documents.
 
         Correlation uses the state as it is now: the latest poll before these lines."""
+        with _gc_paused():
+            return self._process_log(items)
+
+    def _process_log(self, items: Iterable[tuple[LogRecord, float, str | None]]) -> list[dict[str, Any]]:
         docs = []
         counts = self.log_counts
         state = self.state
@@ -138,6 +133,22 @@ class Shipper:
                 self.peer_ids.forget_all()
             docs.append(log_docs.build(LogEvent(msg, record, time, position, peer), self.context))
         return docs
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The state is 100,000s of long-lived objects that hold no reference cycles; left to
+    the cyclic GC they are rescanned over and over while a poll allocates, which cost
+    more than the poll itself. So: no collection during the work, and what survives it
+    is frozen out of the collector's sight."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 # Kernel lines printed without dynamic debug (pr_info / pr_err in main.c and socket.c).

@@ -13,8 +13,9 @@ its text: nothing about WireGuard is dropped. Other lines are not ours (None).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -44,8 +45,6 @@ _PLACEHOLDERS = {
     "command": r".+",
     "text": r".+",
 }
-_INTEGERS = {"peer_id", "keypair_id", "seconds", "attempt", "nonce", "nonce_max", "error_code"}
-_ADDRESSES = {"inner_source", "inner_destination"}
 
 # Where a wg-quick command names its interface.
 _COMMAND_INTERFACE = [
@@ -65,7 +64,7 @@ class TemplateError(ValueError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every line, and frozen init costs twice as much
 class LogMessage:
     action: str
     source: str  # "kernel" or "wg-quick"
@@ -82,6 +81,8 @@ class Template:
     text: str
     regex: re.Pattern[str]
     first_word: str
+    has_iface: bool
+    converters: tuple[tuple[str, Callable[[str], Any]], ...]  # field name -> from its text
 
 
 def compile_template(text: str, action: str, variant: str | None, source: str) -> Template:
@@ -95,7 +96,10 @@ def compile_template(text: str, action: str, variant: str | None, source: str) -
         else:
             pattern.append(f"(?P<{part}>{_PLACEHOLDERS[part]})")
     body = text.removeprefix("{iface}: ")
-    return Template(action, variant, source, text, re.compile("".join(pattern) + r"\Z"), body.split(" ", 1)[0])
+    names = parts[1::2]
+    converters = tuple((name, _CONVERTERS.get(name, str)) for name in names if name != "iface")
+    regex = re.compile("".join(pattern) + r"\Z")
+    return Template(action, variant, source, text, regex, body.split(" ", 1)[0], "iface" in names, converters)
 
 
 @cache
@@ -112,52 +116,69 @@ class MessageParser:
     """Turns the message of a log record into a LogMessage; counts what the kernel suppressed."""
 
     def __init__(self) -> None:
-        self.by_word: dict[tuple[str, str], list[Template]] = {}
+        # Templates by source and first word (after "{iface}: " for kernel lines that name
+        # an interface): a line is tried only against its own bucket.
+        self.buckets: dict[tuple[str, bool], dict[str, list[Template]]] = {}
         for t in templates():
-            self.by_word.setdefault((t.source, t.first_word), []).append(t)
+            by_word = self.buckets.setdefault((t.source, t.has_iface), {})
+            by_word.setdefault(t.first_word, []).append(t)
         self.suppressed = 0  # callbacks the kernel's net_ratelimit dropped (any subsystem)
 
     def parse(self, message: str, program: str | None = None) -> LogMessage | None:
         at = message.find(PREFIX)
         if at >= 0:
-            return self._match("kernel", message[at + len(PREFIX) :].rstrip())
+            return self._kernel(message[at + len(PREFIX) :].rstrip())
         if program == "wg-quick" or message.startswith(("[#] ", "[!] ", "wg-quick: ")):
-            return self._match("wg-quick", message.rstrip())
+            text = message.rstrip()
+            return self._try(self.buckets[("wg-quick", False)], text) or LogMessage(
+                UNRECOGNIZED, "wg-quick", None, {"text": text}
+            )
         if m := _SUPPRESSED.search(message):
             self.suppressed += int(m.group(1))
         return None
 
-    def _match(self, source: str, text: str) -> LogMessage:
+    def _kernel(self, text: str) -> LogMessage:
         head, sep, rest = text.partition(": ")
-        words = [text.split(" ", 1)[0]]
-        if sep and source == "kernel":
-            words.insert(0, rest.split(" ", 1)[0])
-        for word in words:
-            for template in self.by_word.get((source, word), ()):
-                m = template.regex.match(text)
-                if m is not None:
-                    return _message(template, m.groupdict())
-        interface = head if sep and source == "kernel" and " " not in head else None
-        return LogMessage(UNRECOGNIZED, source, interface, {"text": text})
+        named = bool(sep) and " " not in head
+        if named:
+            found = self._try(self.buckets[("kernel", True)], text, rest)
+            if found is not None:
+                return found
+        found = self._try(self.buckets[("kernel", False)], text)
+        if found is not None:
+            return found
+        return LogMessage(UNRECOGNIZED, "kernel", head if named else None, {"text": text})
+
+    @staticmethod
+    def _try(by_word: dict[str, list[Template]], text: str, body: str | None = None) -> LogMessage | None:
+        body = text if body is None else body
+        space = body.find(" ")
+        bucket = by_word.get(body if space < 0 else body[:space])
+        if bucket is None:
+            return None
+        for i, template in enumerate(bucket):
+            m = template.regex.match(text)
+            if m is not None:
+                if i:  # move it up one: the frequent messages end up tried first
+                    bucket[i - 1], bucket[i] = template, bucket[i - 1]
+                return _message(template, m)
+        return None
 
 
-def _message(template: Template, groups: dict[str, str]) -> LogMessage:
-    fields: dict[str, Any] = {}
-    interface = groups.pop("iface", None)
-    for name, value in groups.items():
-        if name in _INTEGERS:
-            fields[name] = int(value)
-        elif name == "endpoint":
-            fields[name] = parse_kernel_endpoint(value)
-        elif name in _ADDRESSES:
-            fields[name] = canonical_ip(value) or value
-        else:
-            fields[name] = value
+def _message(template: Template, m: re.Match[str]) -> LogMessage:
+    fields = {name: convert(m.group(name)) for name, convert in template.converters}
     if template.source == "wg-quick":
         interface = _wg_quick_interface(fields.get("command") or fields.get("text") or "")
+    else:
+        interface = m.group("iface") if template.has_iface else None
     return LogMessage(template.action, template.source, interface, fields, template.variant)
 
 
+def _address(text: str) -> str:
+    return canonical_ip(text) or text
+
+
+@lru_cache(maxsize=65536)  # a busy interface prints the same few endpoints over and over
 def parse_kernel_endpoint(text: str) -> Endpoint | None:
     """%pISpfsc: `1.2.3.4:51820`, `[2001:db8::1]:51820/0%0`; (einval) when unset."""
     if text.startswith("("):
@@ -183,3 +204,11 @@ def _wg_quick_interface(text: str) -> str | None:
         if m := pattern.search(text):
             return m.group(1)
     return None
+
+
+_CONVERTERS: dict[str, Callable[[str], Any]] = {
+    **{name: int for name in ("peer_id", "keypair_id", "seconds", "attempt", "nonce", "nonce_max", "error_code")},
+    "endpoint": parse_kernel_endpoint,
+    "inner_source": _address,
+    "inner_destination": _address,
+}
