@@ -175,3 +175,38 @@ def test_learnt_ids_survive_a_restart():
     peer_of(s, "wireguard: wg0: Receiving keepalive packet from peer 9 (203.0.113.9:40000)")
     restarted = shipper(State.from_json(json.loads(s.state.encode())))
     assert peer_of(restarted, "wireguard: wg0: Keypair 5 created for peer 9")[0] == BOB
+
+
+# -- every framing, the whole path ------------------------------------------------------------
+
+FRAMINGS = sorted((REPO / "fixtures" / "kernel" / "framings").iterdir())
+
+
+def events_of(path: Path) -> list[tuple[str, str | None]]:
+    from wgsiem.kernlog.framing import frame
+    from wgsiem.kernlog.timing import timed
+
+    framed = [(r, f"{path.name}:{n}") for n, line in enumerate(path.read_text().splitlines(), 1) if (r := frame(line, year=2026))]
+    docs = shipper().process_log(timed(framed, None, T0))
+    return [(d["event"]["action"], d.get("wireguard", {}).get("interface", {}).get("name")) for d in docs]
+
+
+def test_every_framing_gives_the_same_events():
+    kernel_only = {"dmesg.txt", "dmesg-T.txt", "kern.log"}  # wg-quick never writes there
+    full = events_of(REPO / "fixtures" / "kernel" / "framings" / "journal.json")
+    assert ("handshake-initiation-received", "wg0") in full and ("wg-quick-command", "wg0") in full
+    for path in FRAMINGS:
+        got = events_of(path)
+        want = [e for e in full if not e[0].startswith("wg-quick")] if path.name in kernel_only else full
+        assert got == want, path.name
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([c["line"] for c in LINES]), st.integers(0, 200), st.binary(max_size=20))
+def test_truncated_lines_and_noise_never_crash(line, cut, noise):
+    from wgsiem.kernlog.framing import frame
+
+    for candidate in (line[:cut], line[:cut] + noise.decode("utf-8", "replace"), noise.decode("latin-1") + line):
+        r = frame(candidate)
+        if r is not None:
+            assert len(shipper().process_log([(r, T0, None)])) <= 1
