@@ -40,7 +40,7 @@ def fake_wg(tmp_path):
 
 def ship_args(tmp_path, wg):
     return ["ship", "--wg", wg, "--state-dir", str(tmp_path / "state"), "--output-file", str(tmp_path / "out.ndjson"),
-            "--host-name", "vpn1", "--wg-config-dir", str(tmp_path / "no-configs")]  # fmt: skip
+            "--host-name", "vpn1", "--wg-config-dir", str(tmp_path / "no-configs"), "--kernel-log", "off"]  # fmt: skip
 
 
 def shipped(tmp_path) -> list[dict]:

@@ -22,7 +22,7 @@ def test_ship_follows_the_lab_story_through_a_restart(wg_lab, tmp_path: Path, ge
     names.write_text("{}\n")
     args = ["--interface", wg_lab.hub_interface, "--peers", str(names), "--host-name", "lab-hub",
             "--geoip-city", str(geoip_world.city), "--geoip-asn", str(geoip_world.asn),
-            "--wg-config-dir", str(tmp_path / "none"), *SHIP_ARGS]  # fmt: skip
+            "--wg-config-dir", str(tmp_path / "none"), "--kernel-log", "off", *SHIP_ARGS]  # fmt: skip
     shipper = LiveShipper(tmp_path / "ship", args)
     recorder = LiveRecorder(tmp_path / "capture", tmp_path, ["--interface", wg_lab.hub_interface])
     restarts = []
