@@ -151,3 +151,25 @@ def test_kernel_log_off(tmp_path):
     ship.wait_polls()
     assert ship.stop() == 0
     assert "kernel log" not in ship.stderr and "WireGuard log lines" not in ship.stderr
+
+
+def test_a_year_less_line_read_in_the_new_year_is_last_years():
+    import secrets
+    from datetime import UTC, datetime
+
+    from wgsiem.cli.ship import _LogWatch
+    from wgsiem.ecs.document import Context
+    from wgsiem.shipper import Shipper
+    from wgsiem.status.state import State
+    from wgsiem.wgdump import PresharedKeyHasher
+
+    class Lines:
+        name, failure = "kern.log", None
+
+        def read(self):
+            return [("Dec 31 23:59:58 vpn1 kernel: wireguard: wg0: Peer 1 created", "1:60")]
+
+    shipper = Shipper(State(), PresharedKeyHasher(secrets.token_bytes(32)), Context(host_name="vpn1"))
+    new_year = datetime(2027, 1, 1, 0, 0, 5, tzinfo=UTC).timestamp()
+    (doc,) = _LogWatch(Lines(), None).read(shipper, new_year)
+    assert doc["@timestamp"] == "2026-12-31T23:59:58.000Z"
