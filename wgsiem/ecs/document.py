@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..wgdump.model import Endpoint
+from .catalogue import Action
 
 if TYPE_CHECKING:
     from ..enrich.geoip import GeoIP, Place
@@ -52,12 +53,23 @@ def _plain(value: Any) -> Any:  # noqa: ANN401 - the fallback of the canonical e
 _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_plain).encode
 
 
-def base(dataset: str, action: str, seconds: float, ctx: Context) -> dict[str, Any]:
+def base(dataset: str, action: Action, seconds: float, ctx: Context) -> dict[str, Any]:
+    """The document's common part, with the action's ECS categorization from its catalogue."""
+    event: dict[str, Any] = {
+        "module": MODULE,
+        "dataset": dataset,
+        "action": action.name,
+        "kind": action.kind,
+        "category": list(action.category),
+        "type": list(action.type),
+    }
+    if action.outcome:
+        event["outcome"] = action.outcome
     return {
         "@timestamp": timestamp(seconds),
         "ecs": {"version": ECS_VERSION},
         "data_stream": {"type": "logs", "dataset": dataset, "namespace": ctx.namespace},
-        "event": {"module": MODULE, "dataset": dataset, "action": action},
+        "event": event,
         "host": {"name": ctx.host_name, "hostname": ctx.host_name},
         "observer": {
             "type": "vpn",

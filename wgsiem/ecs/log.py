@@ -29,13 +29,8 @@ def build(event: LogEvent, ctx: Context) -> dict[str, Any]:
     msg = event.message
     action = log_actions()[msg.action]
     record = event.record
-    doc = document.base(DATASET, msg.action, event.time, ctx)
+    doc = document.base(DATASET, action, event.time, ctx)
     ev = doc["event"]
-    ev["kind"] = action.kind
-    ev["category"] = list(action.category)
-    ev["type"] = list(action.type)
-    if action.outcome:
-        ev["outcome"] = action.outcome
     ev["original"] = record.original
     fields = msg.fields
     wglog: dict[str, Any] = {"source": msg.source}

@@ -17,13 +17,8 @@ NS = 1_000_000_000
 
 def build(event: StatusEvent, ctx: Context) -> dict[str, Any]:
     action = status_actions()[event.action]
-    doc = document.base(DATASET, event.action, event.time, ctx)
+    doc = document.base(DATASET, action, event.time, ctx)
     ev = doc["event"]
-    ev["kind"] = action.kind
-    ev["category"] = list(action.category)
-    ev["type"] = list(action.type)
-    if action.outcome:
-        ev["outcome"] = action.outcome
     iface = event.interface
     doc["observer"]["ingress"] = {"interface": {"name": iface.name}}
     wg: dict[str, Any] = {"interface": _interface(iface)}
