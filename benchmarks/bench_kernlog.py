@@ -67,7 +67,7 @@ def parse_path(lines: list[str], repeat: int) -> float:
 
 def documents(lines: list[str]) -> float:
     shipper = Shipper(State(), PresharedKeyHasher(secrets.token_bytes(32)), Context(host_name="bench"))
-    items = [(r, r.time or 0.0, r.cursor) for r in (frame(line) for line in lines) if r is not None]
+    items = [(r, r.time or 0.0) for r in (frame(line) for line in lines) if r is not None]
     gc.collect()
     t = time.process_time()
     shipper.process_log(items)

@@ -22,7 +22,7 @@ COMMON = [
     ("event.module, event.dataset", "`wireguard`, and `wireguard.status` or `wireguard.log`."),
     ("event.kind, event.category, event.type, event.outcome", "Per action, below."),
     ("event.action", "The action name."),
-    ("event.id", "A hash of the event's facts (host, action, time, interface, peer, details): a re-run or a retried delivery gives the same id, and documents are written with it as `_id`."),
+    ("event.id", "A hash of the event's facts: for a status event its host, action, time, interface, peer and details; for a log event its host, time and line, and how many identical lines came before it in that same time (a flood is many events). A re-run, a replay of the same input or a retried delivery gives the same id, and documents are written with it as `_id`."),
     ("data_stream.*", "`logs` / the dataset / the namespace (`--namespace`, default `default`)."),
     ("host.name, observer.hostname", "The WireGuard host (`--host-name`)."),
     ("observer.type, observer.vendor, observer.product", "`vpn`, `WireGuard`, `WireGuard`."),

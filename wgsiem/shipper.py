@@ -60,6 +60,8 @@ class Shipper:
         # lines read, lines about WireGuard, unrecognized ones, and kernel debug lines
         # (only printed with dynamic debug on: their absence says it is off).
         self.log_counts = {"lines": 0, "wireguard": 0, "unrecognized": 0, "debug": 0}
+        self._seen_lines: dict[tuple[float, str], int] = {}
+        self._seen_time = 0.0
 
     @property
     def state(self) -> State:
@@ -92,18 +94,19 @@ class Shipper:
         )
 
 
-    def process_log(self, items: Iterable[tuple[LogRecord, float, str | None]]) -> list[dict[str, Any]]:
-        """Kernel / wg-quick lines (framed, timed, with where they were read) → documents.
+    def process_log(self, items: Iterable[tuple[LogRecord, float]]) -> list[dict[str, Any]]:
+        """Kernel / wg-quick lines (framed and timed) → documents.
 
         Correlation uses the state as it is now: the latest poll before these lines."""
         with _gc_paused():
             return self._process_log(items)
 
-    def _process_log(self, items: Iterable[tuple[LogRecord, float, str | None]]) -> list[dict[str, Any]]:
+    def _process_log(self, items: Iterable[tuple[LogRecord, float]]) -> list[dict[str, Any]]:
         docs = []
+        seen = self._seen_lines
         counts = self.log_counts
         state = self.state
-        for record, time, position in items:
+        for record, time in items:
             counts["lines"] += 1
             msg = self.messages.parse(record.message, record.program)
             if msg is None:
@@ -131,7 +134,12 @@ class Shipper:
                     self.peer_ids.forget_interface(iface)
             elif msg.action == "module-loaded":
                 self.peer_ids.forget_all()
-            docs.append(log_docs.build(LogEvent(msg, record, time, position, peer), self.context))
+            if time > self._seen_time:  # only lines of the newest time can still repeat
+                seen.clear()
+                self._seen_time = time
+            occurrence = seen.get((time, record.original), 0)
+            seen[(time, record.original)] = occurrence + 1
+            docs.append(log_docs.build(LogEvent(msg, record, time, occurrence, peer), self.context))
         return docs
 
 

@@ -123,17 +123,13 @@ def _flush(out: StreamOutput, pending: list[dict]) -> int:
 
 def read_logs(
     paths: Sequence[Path], boot_time: float | None, start: float, year_of: float
-) -> list[tuple[LogRecord, float, str]]:
+) -> list[tuple[LogRecord, float]]:
     """Every line of the log files, framed and dated, in time order (stable per file)."""
     year = datetime.fromtimestamp(year_of, UTC).year
     items = []
     for path in paths:
-        framed = []
         with path.open(encoding="utf-8", errors="replace") as f:
-            for lineno, line in enumerate(f, 1):
-                record = frame(line, year=year)
-                if record is not None:
-                    framed.append((record, f"{path}:{lineno}"))
+            framed = [record for line in f if (record := frame(line, year=year)) is not None]
         items.extend(timed(framed, boot_time, start))
     items.sort(key=lambda item: item[1])
     return items

@@ -231,13 +231,13 @@ class _LogWatch:
             return []
         year = datetime.fromtimestamp(now, UTC).year
         items = []
-        for line, position in lines:
+        for line, _position in lines:
             record = frame(line, year=year)
             if record is not None and record.time is not None and record.time > now + 86400:
                 # A year-less line (syslog "Dec 31 23:59:59") read in the new year.
                 record = frame(line, year=year - 1)
             if record is not None:
-                items.append((record, line_time(record, self.boot, now), position))
+                items.append((record, line_time(record, self.boot, now)))
         self.position = lines[-1][1]
         docs = shipper.process_log(items)
         if shipper.messages.suppressed > self.suppressed:

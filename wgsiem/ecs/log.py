@@ -83,7 +83,7 @@ def build(event: LogEvent, ctx: Context) -> dict[str, Any]:
     if record.host:
         doc["log"] = {"syslog": {"hostname": record.host}}
     doc["message"] = action.message.format_map(_Words(words))
-    ev["id"] = document.event_id(ctx.host_name, DATASET, event.position, event.time, record.original)
+    ev["id"] = document.event_id(ctx.host_name, DATASET, event.time, record.original, event.occurrence)
     return doc
 
 

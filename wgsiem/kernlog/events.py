@@ -13,5 +13,7 @@ class LogEvent:
     message: LogMessage
     record: LogRecord
     time: float  # the line's wall-clock time (see timing.py when the framing has none)
-    position: str | None  # where it was read: journal cursor, inode:offset, path:line
+    # How many identical lines (same time, same text) came before this one: a flood of
+    # invalid handshakes in one second is many events, not one, live and replayed alike.
+    occurrence: int = 0
     peer: str | None = None  # the public key, when correlation found it

@@ -17,12 +17,10 @@ def line_time(record: LogRecord, boot_time: float | None, fallback: float) -> fl
     return fallback
 
 
-def timed(
-    records: Iterable[tuple[LogRecord, str]], boot_time: float | None, start: float
-) -> Iterator[tuple[LogRecord, float, str]]:
-    """Date each (record, position) of one file: a line the framing does not date takes the
-    time of the line before it, and the first such lines `start`."""
+def timed(records: Iterable[LogRecord], boot_time: float | None, start: float) -> Iterator[tuple[LogRecord, float]]:
+    """Date each record of one file: a line the framing does not date takes the time of
+    the line before it, and the first such lines `start`."""
     last = start
-    for record, position in records:
+    for record in records:
         last = line_time(record, boot_time, last)
-        yield record, last, position
+        yield record, last
