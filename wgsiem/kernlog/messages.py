@@ -82,7 +82,7 @@ class Template:
     regex: re.Pattern[str]
     first_word: str
     has_iface: bool
-    converters: tuple[tuple[str, Callable[[str], Any]], ...]  # field name -> from its text
+    converters: tuple[tuple[str, Callable[[str], Any]], ...]  # fields that are not kept as text
 
 
 def compile_template(text: str, action: str, variant: str | None, source: str) -> Template:
@@ -97,7 +97,7 @@ def compile_template(text: str, action: str, variant: str | None, source: str) -
             pattern.append(f"(?P<{part}>{_PLACEHOLDERS[part]})")
     body = text.removeprefix("{iface}: ")
     names = parts[1::2]
-    converters = tuple((name, _CONVERTERS.get(name, str)) for name in names if name != "iface")
+    converters = tuple((name, _CONVERTERS[name]) for name in names if name in _CONVERTERS)
     regex = re.compile("".join(pattern) + r"\Z")
     return Template(action, variant, source, text, regex, body.split(" ", 1)[0], "iface" in names, converters)
 
@@ -122,6 +122,7 @@ class MessageParser:
         for t in templates():
             by_word = self.buckets.setdefault((t.source, t.has_iface), {})
             by_word.setdefault(t.first_word, []).append(t)
+        self._named = self.buckets.get(("kernel", True), {})
         self.suppressed = 0  # callbacks the kernel's net_ratelimit dropped (any subsystem)
 
     def parse(self, message: str, program: str | None = None) -> LogMessage | None:
@@ -140,10 +141,16 @@ class MessageParser:
     def _kernel(self, text: str) -> LogMessage:
         head, sep, rest = text.partition(": ")
         named = bool(sep) and " " not in head
-        if named:
-            found = self._try(self.buckets[("kernel", True)], text, rest)
-            if found is not None:
-                return found
+        if named:  # the common case, "wg0: <message>", kept inline: it runs for every line
+            space = rest.find(" ")
+            bucket = self._named.get(rest[:space] if space >= 0 else rest)
+            if bucket is not None:
+                for i, template in enumerate(bucket):
+                    m = template.regex.match(text)
+                    if m is not None:
+                        if i:
+                            bucket[i - 1], bucket[i] = template, bucket[i - 1]
+                        return _message(template, m)
         found = self._try(self.buckets[("kernel", False)], text)
         if found is not None:
             return found
@@ -166,11 +173,12 @@ class MessageParser:
 
 
 def _message(template: Template, m: re.Match[str]) -> LogMessage:
-    fields = {name: convert(m.group(name)) for name, convert in template.converters}
+    fields = m.groupdict()
+    interface = fields.pop("iface", None)
+    for name, convert in template.converters:
+        fields[name] = convert(fields[name])
     if template.source == "wg-quick":
         interface = _wg_quick_interface(fields.get("command") or fields.get("text") or "")
-    else:
-        interface = m.group("iface") if template.has_iface else None
     return LogMessage(template.action, template.source, interface, fields, template.variant)
 
 
