@@ -16,9 +16,6 @@ from collections.abc import Callable
 
 from .tunnels import Client, Lab
 
-NAMES = ("alice", "bob", "carol", "dave")
-
-
 def play(
     lab: Lab,
     tick: Callable[[str], None],
