@@ -98,6 +98,13 @@ def endpoint_fields(endpoint: Endpoint, geoip: GeoIP | None) -> tuple[dict[str, 
     return out, place
 
 
+def set_source(doc: dict[str, Any], endpoint: Endpoint, geoip: GeoIP | None) -> Place | None:
+    """The peer's endpoint as the document's source (with geo and AS), and network.type."""
+    doc["source"], place = endpoint_fields(endpoint, geoip)
+    doc["network"]["type"] = "ipv6" if ":" in endpoint.ip else "ipv4"
+    return place
+
+
 def add_related(doc: dict[str, Any], key: str, *values: str | None) -> None:
     related = doc.setdefault("related", {})
     bucket = related.setdefault(key, [])

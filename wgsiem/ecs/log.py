@@ -7,7 +7,7 @@ from typing import Any
 from ..kernlog.events import LogEvent
 from . import document
 from .catalogue import log_actions
-from .document import Context, add_related, endpoint_fields
+from .document import Context, add_related
 
 DATASET = "wireguard.log"
 
@@ -54,9 +54,7 @@ def build(event: LogEvent, ctx: Context) -> dict[str, Any]:
         wg["interface"] = {"name": msg.interface}
     endpoint = fields.get("endpoint")
     if endpoint is not None:
-        source, _place = endpoint_fields(endpoint, ctx.geoip)
-        doc["source"] = source
-        doc["network"]["type"] = "ipv6" if ":" in endpoint.ip else "ipv4"
+        document.set_source(doc, endpoint, ctx.geoip)
         add_related(doc, "ip", endpoint.ip)
         words["endpoint"] = endpoint.address
     if "inner_source" in fields:

@@ -44,9 +44,7 @@ def build(event: StatusEvent, ctx: Context) -> dict[str, Any]:
         ips = _host_addresses(peer.allowed_ips)
         endpoint = peer.endpoint
         if endpoint is not None:
-            source, place = endpoint_fields(endpoint, ctx.geoip)
-            doc["source"] = source
-            doc["network"]["type"] = "ipv6" if ":" in endpoint.ip else "ipv4"
+            place = document.set_source(doc, endpoint, ctx.geoip)
             words["endpoint"] = endpoint.address
             if endpoint.ip not in ips:
                 ips.insert(0, endpoint.ip)
