@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -15,7 +13,7 @@ from ..adapters.secret import load_or_create_secret
 from ..adapters.wg import run_wg
 from ..wgdump import PresharedKeyHasher
 from ..wgdump.redact import redact_dump
-from .setup import fail, log, setup_logging
+from .setup import fail, log, setup_logging, stop_on_signals
 
 
 def record(
@@ -43,9 +41,7 @@ def record(
         hasher = PresharedKeyHasher(load_or_create_secret(state_dir / "secret"))
     except (OSError, ValueError) as err:
         raise fail(str(err)) from None
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda signum, frame: stop.set())
+    stop = stop_on_signals()
     written = 0
     last = 0
     while not stop.is_set():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 
 import typer
 
@@ -25,6 +27,14 @@ def setup_logging(verbose: bool = False) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="wgsiem: %(levelname)s: %(message)s",
     )
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM (systemd's stop) or SIGINT: the loop finishes its poll and ends."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    return stop
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from ..kernlog.framing import frame
 from ..kernlog.timing import line_time
 from ..shipper import Shipper
 from . import options as o
-from .setup import fail, log, make_names, make_shipper, report, setup_logging
+from .setup import fail, log, make_names, make_shipper, report, setup_logging, stop_on_signals
 
 
 def ship(
@@ -109,9 +108,7 @@ def ship(
     follower = open_follower(cfg)
     if follower is not None:
         follower.start(shipper.state.log_positions.get(follower.name))
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda signum, frame: stop.set())
+    stop = stop_on_signals()
     log.info(
         "shipping %s every %ss to %s (state %s)%s",
         ", ".join(cfg.interfaces) or "all interfaces",
