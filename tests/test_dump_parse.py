@@ -89,7 +89,7 @@ def test_empty_dump_is_an_empty_poll():
         (f"wg0\t{PEER1}\t(none)\t(none)\t(none)\t0\t18446744073709551616\t0\toff", "rx-bytes"),
         (f"wg0\t{PEER1}\t(none)\t(none)\t(none)\t0\t0\tx\toff", "tx-bytes"),
         (f"wg0\t{PEER1}\t(none)\t(none)\t(none)\t0\t0\t0\ton", "persistent-keepalive"),
-        (f"wg0\tnotakey\t(none)\t(none)\t(none)\t0\t0\t0\toff", "public-key"),
+        ("wg0\tnotakey\t(none)\t(none)\t(none)\t0\t0\t0\toff", "public-key"),
         (f"wg0\t{PEER1}\tnotakey\t(none)\t(none)\t0\t0\t0\toff", "preshared-key"),
         (f"wg0\t{PEER1}\t(none)\t(none)", "line"),
     ],

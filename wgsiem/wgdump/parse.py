@@ -116,8 +116,7 @@ def parse_endpoint(value: str) -> Endpoint | None:
     ip = canonical_ip(host)
     if ip is None:
         raise DumpError("endpoint", f"not an IP address: {_show(host)}")
-    endpoint = Endpoint(ip=ip, port=parse_port(port, "endpoint"), zone=zone or None)
-    return endpoint
+    return Endpoint(ip=ip, port=parse_port(port, "endpoint"), zone=zone or None)
 
 
 def parse_allowed_ips(value: str) -> tuple[str, ...]:
