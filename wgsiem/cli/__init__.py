@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import convert, record, ship
+from . import convert, pipelines, record, ship, templates
 
 app = typer.Typer(
     name="wgsiem",
@@ -22,6 +22,8 @@ app = typer.Typer(
 app.command("ship")(ship.ship)
 app.command("record")(record.record)
 app.command("convert")(convert.convert)
+app.add_typer(pipelines.app, name="pipelines")
+app.add_typer(templates.app, name="templates")
 
 
 def main() -> None:

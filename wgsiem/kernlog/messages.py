@@ -46,20 +46,6 @@ _PLACEHOLDERS = {
     "text": r".+",
 }
 
-# Where a wg-quick command names its interface.
-_COMMAND_INTERFACE = [
-    re.compile(p)
-    for p in (
-        r"^ip link add (?:dev )?(\S+) type wireguard",
-        r"^ip link (?:delete|del) (?:dev )?(\S+)",
-        r"^wg (?:setconf|addconf|syncconf|set|showconf) (\S+)",
-        r"\bdev (\S+)",
-        r"^resolvconf -[ad] (?:tun\.)?(\S+)",
-    )
-]
-_QUOTED_INTERFACE = re.compile(r"`([^']+)'")
-
-
 class TemplateError(ValueError):
     pass
 
@@ -104,7 +90,7 @@ def compile_template(text: str, action: str, variant: str | None, source: str) -
 
 @cache
 def templates() -> tuple[Template, ...]:
-    raw = yaml.safe_load(resources.files("wgsiem.kernlog").joinpath("messages.yaml").read_text())
+    raw = _messages_yaml()
     out = []
     for source in ("kernel", "wg-quick"):
         for entry in raw[source]:
@@ -205,12 +191,26 @@ def parse_kernel_endpoint(text: str) -> Endpoint | None:
     return Endpoint(ip, int(port), zone)
 
 
+@cache
+def _messages_yaml() -> dict[str, Any]:
+    return yaml.safe_load(resources.files("wgsiem.kernlog").joinpath("messages.yaml").read_text())
+
+
+@cache
+def interface_patterns() -> tuple[str, ...]:
+    """messages.yaml's `wg-quick-interface` regexes, as written (grok's named-group syntax)."""
+    return tuple(_messages_yaml()["wg-quick-interface"])
+
+
+@cache
+def _interface_regexes() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p.replace("(?<", "(?P<")) for p in interface_patterns())
+
+
 def _wg_quick_interface(text: str) -> str | None:
-    if m := _QUOTED_INTERFACE.search(text):
-        return m.group(1)
-    for pattern in _COMMAND_INTERFACE:
+    for pattern in _interface_regexes():
         if m := pattern.search(text):
-            return m.group(1)
+            return m.group("iface")
     return None
 
 

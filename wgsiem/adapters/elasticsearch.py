@@ -1,0 +1,125 @@
+"""Talking to Elasticsearch: the connection (TLS, credentials) and idempotent installs.
+
+Credentials come from a file or the environment, never from the command line, where
+`ps` and shell history would keep them: `--api-key-file` / WGSIEM_ES_API_KEY, or
+`--user` with `--password-file` / WGSIEM_ES_PASSWORD. TLS is verified unless
+`--insecure` says otherwise; `--ca-file` adds a private CA.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+API_KEY_ENV = "WGSIEM_ES_API_KEY"
+PASSWORD_ENV = "WGSIEM_ES_PASSWORD"
+_JSON = {"accept": "application/json", "content-type": "application/json"}
+
+
+class EsError(RuntimeError):
+    """A request Elasticsearch refused or could not be reached for; the message says which."""
+
+
+@dataclass(frozen=True)
+class EsSettings:
+    url: str
+    ca_file: Path | None = None
+    api_key_file: Path | None = None
+    user: str | None = None
+    password_file: Path | None = None
+    insecure: bool = False
+
+
+def _secret(path: Path | None, env: str, what: str) -> str | None:
+    if path is not None:
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise EsError(f"{what} file {path}: {error.strerror}") from None
+        if not value:
+            raise EsError(f"{what} file {path} is empty")
+        return value
+    return os.environ.get(env) or None
+
+
+def connect(settings: EsSettings) -> Elasticsearch:
+    options: dict[str, Any] = {"request_timeout": 30}
+    api_key = _secret(settings.api_key_file, API_KEY_ENV, "API key")
+    if api_key:
+        options["api_key"] = api_key
+    elif settings.user:
+        password = _secret(settings.password_file, PASSWORD_ENV, "password")
+        if password is None:
+            raise EsError(f"--user {settings.user} needs --password-file or {PASSWORD_ENV}")
+        options["basic_auth"] = (settings.user, password)
+    if settings.url.startswith("https:"):
+        if settings.ca_file is not None:
+            options["ca_certs"] = str(settings.ca_file)
+        if settings.insecure:
+            options["verify_certs"] = False
+            options["ssl_show_warn"] = False
+    return Elasticsearch(settings.url, **options)
+
+
+def request(client: Elasticsearch, method: str, path: str, body: Any = None) -> Any:
+    try:
+        return client.perform_request(method, path, headers=_JSON, body=body).body
+    except ApiError as error:
+        reason = error.body if isinstance(error.body, (dict, str)) else error.message
+        if isinstance(reason, dict):
+            reason = (reason.get("error") or {}).get("reason") or json.dumps(reason)[:300]
+        raise EsError(f"{method} {path}: HTTP {error.meta.status}: {reason}") from None
+    except TransportError as error:
+        raise EsError(f"{method} {path}: {error}") from None
+
+
+# --- installing content -----------------------------------------------------------------
+
+KINDS = {
+    "pipeline": ("_ingest/pipeline/{}", lambda body, name: body.get(name)),
+    "component_template": (
+        "_component_template/{}",
+        lambda body, name: next((t["component_template"] for t in body.get("component_templates", []) if t["name"] == name), None),
+    ),
+    "index_template": (
+        "_index_template/{}",
+        lambda body, name: next((t["index_template"] for t in body.get("index_templates", []) if t["name"] == name), None),
+    ),
+}
+
+
+def digest(body: dict[str, Any]) -> str:
+    """A digest of what we install, kept in `_meta`, so a re-install can tell "unchanged"
+    without comparing against the form Elasticsearch normalises the body into."""
+    clean = {k: v for k, v in body.items() if k != "_meta"}
+    return hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def install(client: Elasticsearch, kind: str, name: str, body: dict[str, Any], *, force: bool = False) -> str:
+    """PUT unless the same content is there: 'created', 'updated', 'unchanged' or 'kept newer'."""
+    path_format, extract = KINDS[kind]
+    path = path_format.format(name)
+    ours = dict(body)
+    ours["_meta"] = {**(body.get("_meta") or {}), "wgsiem_digest": digest(body)}
+    try:
+        current = extract(client.perform_request("GET", path, headers=_JSON).body, name)
+    except ApiError as error:
+        if error.meta.status != 404:
+            raise EsError(f"GET {path}: HTTP {error.meta.status}: {error.message}") from None
+        current = None
+    except TransportError as error:
+        raise EsError(f"GET {path}: {error}") from None
+    if current is not None:
+        if (current.get("_meta") or {}).get("wgsiem_digest") == ours["_meta"]["wgsiem_digest"]:
+            return "unchanged"
+        theirs, mine = current.get("version"), body.get("version")
+        if not force and isinstance(theirs, int) and isinstance(mine, int) and theirs > mine:
+            return "kept newer"
+    request(client, "PUT", path, ours)
+    return "updated" if current is not None else "created"

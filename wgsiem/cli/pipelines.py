@@ -1,0 +1,192 @@
+"""`wgsiem pipelines simulate | validate | test | install`: the ingest pipelines, offline or on a cluster."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ..content import INGEST_PIPELINES
+from ..ingest.directory import PipelineFileError, load_pipelines, read_bodies
+from ..ingest.simulate import simulate as run_simulate
+from . import esopts
+from .setup import fail
+
+app = typer.Typer(
+    help="Ingest pipelines: run them offline with Elasticsearch's semantics, check them, test them, install them.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+PipelineDir = Annotated[
+    Path,
+    typer.Option("--pipeline-dir", help="Folder of pipeline files (<id>.yml).", file_okay=False, exists=True),
+]
+GeoipDirs = Annotated[
+    Optional[list[Path]],
+    typer.Option(
+        "--geoip-dir",
+        help="Folder of .mmdb files for the geoip processor (repeatable). Default: the test GeoIP world "
+        "built from fixtures/geoip/world.yaml.",
+        file_okay=False,
+        exists=True,
+    ),
+]
+
+
+def geoip_dirs(given: list[Path] | None) -> list[Path]:
+    if given:
+        return list(given)
+    from ..lab.geoworld import DEFAULT_SOURCE, build_world
+
+    folder = Path(tempfile.mkdtemp(prefix="wgsiem-geoip-"))
+    build_world(DEFAULT_SOURCE, folder)
+    return [folder]
+
+
+def _load(pipeline_dir: Path, geoip: list[Path] | None):  # noqa: ANN202
+    try:
+        return load_pipelines(pipeline_dir, geoip_dirs(geoip))
+    except PipelineFileError as error:
+        raise fail(str(error)) from None
+
+
+@app.command()
+def simulate(
+    pipeline_dir: PipelineDir = INGEST_PIPELINES,
+    verbose: Annotated[bool, typer.Option("--verbose", help="processor_results: the document after each processor.")] = False,
+    geoip_dir: GeoipDirs = None,
+) -> None:
+    """Elasticsearch's POST _ingest/pipeline/_simulate, offline.
+
+    Reads the request body on stdin ({"pipeline": {...}} or {"pipeline_id": "<id in
+    --pipeline-dir>"}, and "docs") and writes Elasticsearch's response on stdout. An invalid
+    pipeline gets Elasticsearch's 400 error body, and exit status 1.
+    """
+    try:
+        body = json.load(sys.stdin)
+    except json.JSONDecodeError as error:
+        raise fail(f"stdin: line {error.lineno}, column {error.colno}: {error.msg}") from None
+    pipelines = _load(pipeline_dir, geoip_dir)
+    status, response = run_simulate(body, pipelines, verbose=verbose, geoip_dirs=geoip_dirs(geoip_dir))
+    json.dump(response, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+    if status != 200:
+        raise typer.Exit(1)
+
+
+@app.command()
+def validate(
+    pipeline_dir: PipelineDir = INGEST_PIPELINES,
+    geoip_dir: GeoipDirs = None,
+) -> None:
+    """Check every pipeline: structure, the engine's supported subset, that the pipelines it calls
+    exist, and that every field it writes is defined in ecs_mappings/."""
+    from ..ingest.validate import validate_pipelines
+
+    pipelines = _load(pipeline_dir, geoip_dir)
+    problems = validate_pipelines(pipelines)
+    for problem in problems:
+        typer.echo(f"{pipeline_dir}/{problem}", err=True)
+    if problems:
+        raise fail(f"{len(problems)} problem(s) in {len(pipelines)} pipelines", 1)
+    typer.echo(f"{len(pipelines)} pipelines valid: {', '.join(sorted(pipelines))}")
+
+
+@app.command("test")
+def test_pipelines(
+    pipeline_dir: PipelineDir = INGEST_PIPELINES,
+    es: esopts.OptionalUrl = None,
+    update: Annotated[bool, typer.Option("--update", help="Write the -expected.json files from what the pipelines give now.")] = False,
+    geoip_dir: GeoipDirs = None,
+    ca_file: esopts.CaFile = None,
+    api_key_file: esopts.ApiKeyFile = None,
+    user: esopts.User = None,
+    password_file: esopts.PasswordFile = None,
+    insecure: esopts.Insecure = False,
+) -> None:
+    """Run the pipeline tests (_dev/test/pipeline/<id>/test-*) offline, or with --es through the
+    cluster's _simulate (the pipelines are installed there first)."""
+    from ..ingest.pipeline_tests import PipelineTestError, discover, run_offline, run_tests
+
+    try:
+        tests = discover(pipeline_dir)
+    except PipelineTestError as error:
+        raise fail(str(error)) from None
+    if not tests:
+        raise fail(f"no pipeline tests under {pipeline_dir}/_dev/test/pipeline")
+    if es is None:
+        pipelines = _load(pipeline_dir, geoip_dir)
+        results = run_tests(tests, lambda t: run_offline(pipelines, t), update=update)
+    else:
+        execute = _cluster_runner(pipeline_dir, esopts.settings(es, ca_file, api_key_file, user, password_file, insecure))
+        results = run_tests(tests, execute, update=update)
+    failed = 0
+    for result in results:
+        status = "ok" if result.passed else "FAIL"
+        typer.echo(f"{status:4} {result.test.name} ({len(result.test.events)} events)")
+        for problem in result.problems:
+            typer.echo(f"     {problem}")
+        failed += not result.passed
+    typer.echo(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _cluster_runner(pipeline_dir: Path, settings: esopts.EsSettings):  # noqa: ANN202
+    from ..adapters.elasticsearch import EsError, connect, install, request
+    from ..ingest.pipeline_tests import PipelineTest, PipelineTestError
+
+    client = connect(settings)
+    try:
+        for pipeline_id, body in read_bodies(pipeline_dir).items():
+            install(client, "pipeline", pipeline_id, body)
+    except (EsError, PipelineFileError) as error:
+        raise fail(str(error)) from None
+
+    def execute(test: PipelineTest) -> list[Any]:
+        docs = [{"_index": "test", "_id": str(i), "_source": event} for i, event in enumerate(test.events)]
+        try:
+            response = request(client, "POST", f"_ingest/pipeline/{test.pipeline_id}/_simulate", {"docs": docs})
+        except EsError as error:
+            raise PipelineTestError(str(error)) from None
+        out: list[Any] = []
+        for entry in response["docs"]:
+            if entry is None:
+                out.append(None)
+            elif "error" in entry:
+                out.append({"error": entry["error"]})
+            else:
+                out.append(entry["doc"]["_source"])
+        return out
+
+    return execute
+
+
+@app.command()
+def install(
+    es: esopts.Url,
+    pipeline_dir: PipelineDir = INGEST_PIPELINES,
+    force: Annotated[bool, typer.Option("--force", help="Replace pipelines even where the cluster holds a newer version.")] = False,
+    ca_file: esopts.CaFile = None,
+    api_key_file: esopts.ApiKeyFile = None,
+    user: esopts.User = None,
+    password_file: esopts.PasswordFile = None,
+    insecure: esopts.Insecure = False,
+) -> None:
+    """PUT every pipeline to the cluster. Idempotent: a pipeline already there with the same
+    content is left alone, one with a higher `version` is kept unless --force."""
+    from ..adapters.elasticsearch import EsError, connect
+    from ..adapters.elasticsearch import install as put
+
+    try:
+        bodies = read_bodies(pipeline_dir)
+        client = connect(esopts.settings(es, ca_file, api_key_file, user, password_file, insecure))
+        for pipeline_id, body in bodies.items():
+            typer.echo(f"pipeline {pipeline_id}: {put(client, 'pipeline', pipeline_id, body, force=force)}")
+    except (EsError, PipelineFileError) as error:
+        raise fail(str(error)) from None

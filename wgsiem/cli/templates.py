@@ -1,0 +1,37 @@
+"""`wgsiem templates install`: the index templates built from ecs_mappings/ to a cluster."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from . import esopts
+from .setup import fail
+
+app = typer.Typer(help="Index templates (from ecs_mappings/): install them on a cluster.", no_args_is_help=True, rich_markup_mode=None)
+
+
+@app.command()
+def install(
+    es: esopts.Url,
+    force: Annotated[bool, typer.Option("--force", help="Replace templates even where the cluster holds a newer version.")] = False,
+    ca_file: esopts.CaFile = None,
+    api_key_file: esopts.ApiKeyFile = None,
+    user: esopts.User = None,
+    password_file: esopts.PasswordFile = None,
+    insecure: esopts.Insecure = False,
+) -> None:
+    """PUT the component templates, then the index templates of logs-wireguard.status-* and
+    logs-wireguard.log-*. Idempotent: unchanged templates are left alone."""
+    from ..adapters.elasticsearch import EsError, connect, install as put
+    from ..mappings.templates import component_templates, index_templates
+
+    try:
+        client = connect(esopts.settings(es, ca_file, api_key_file, user, password_file, insecure))
+        for name, body in component_templates().items():
+            typer.echo(f"component template {name}: {put(client, 'component_template', name, body, force=force)}")
+        for name, body in index_templates().items():
+            typer.echo(f"index template {name}: {put(client, 'index_template', name, body, force=force)}")
+    except EsError as error:
+        raise fail(str(error)) from None

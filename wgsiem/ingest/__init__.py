@@ -1,0 +1,1 @@
+"""An offline Elasticsearch ingest engine: pipelines run with Elasticsearch's semantics."""

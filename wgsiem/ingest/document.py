@@ -1,0 +1,333 @@
+"""The document a pipeline works on, with Elasticsearch's field-path rules.
+
+Elasticsearch keeps the source and the metadata (`_index`, `_id`, ...) in one map, the
+ingest metadata (`_ingest.timestamp`, ...) in another, and resolves dotted paths through
+maps and, by numeric segment, lists ("classic" access). The messages of the errors are
+Elasticsearch's, because they end up in `error.message` of failed documents and in
+`_simulate` answers.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+from wgsiem.ingest.errors import invalid
+
+METADATA_KEYS = (
+    "_index",
+    "_id",
+    "_routing",
+    "_version",
+    "_version_type",
+    "_if_seq_no",
+    "_if_primary_term",
+    "_dynamic_templates",
+)
+_METADATA = frozenset(METADATA_KEYS)
+_MISSING = object()
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+def java_type(value: Any) -> str:
+    """The Java class Elasticsearch would hold this JSON value in (for error messages)."""
+    if isinstance(value, str):
+        return "java.lang.String"
+    if isinstance(value, bool):
+        return "java.lang.Boolean"
+    if isinstance(value, int):
+        return "java.lang.Integer" if INT_MIN <= value <= INT_MAX else "java.lang.Long"
+    if isinstance(value, float):
+        return "java.lang.Double"
+    if isinstance(value, dict):
+        return "java.util.HashMap"
+    if isinstance(value, list):
+        return "java.util.ArrayList"
+    if isinstance(value, datetime):
+        return "java.time.ZonedDateTime"
+    return type(value).__name__
+
+
+def java_str(value: Any) -> str:
+    """`String.valueOf` of a JSON value: what templates and string conversions print."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _java_double(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={java_str(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(java_str(v) for v in value) + "]"
+    if isinstance(value, datetime):
+        return iso_timestamp(value)
+    return str(value)
+
+
+def _java_double(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == int(value) and abs(value) < 1e7:
+        return f"{int(value)}.0"
+    text = repr(value)
+    if "e" in text:  # Java writes 1.0E10, Python 1e+10
+        mantissa, exponent = text.split("e")
+        if "." not in mantissa:
+            mantissa += ".0"
+        return f"{mantissa}E{int(exponent)}"
+    return text
+
+
+def iso_timestamp(moment: datetime) -> str:
+    """ZonedDateTime's ISO form in UTC, as `_ingest.timestamp` renders."""
+    text = moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return text.replace("+00:00", "Z")
+
+
+class Path:
+    """A parsed field path: which map it starts from and its segments."""
+
+    __slots__ = ("text", "ingest", "keys")
+
+    def __init__(self, text: str) -> None:
+        if not isinstance(text, str) or not text:
+            raise invalid("path cannot be null nor empty")
+        self.text = text
+        self.ingest = text.startswith("_ingest.")
+        rest = text[8:] if self.ingest else text[8:] if text.startswith("_source.") else text
+        keys = rest.split(".")
+        # Java's String.split drops trailing empty strings; a path of only dots has none left.
+        while keys and keys[-1] == "":
+            keys.pop()
+        if not keys:
+            raise invalid(f"path [{text}] is not valid")
+        if "" in keys:
+            raise invalid("fieldName cannot be empty")
+        self.keys = tuple(keys)
+
+
+@lru_cache(maxsize=4096)
+def path(text: str) -> Path:
+    return Path(text)
+
+
+def _index(path_text: str, key: str, size: int) -> int:
+    try:
+        index = int(key)
+    except ValueError:
+        raise invalid(f"[{key}] is not an integer, cannot be used as an index as part of path [{path_text}]") from None
+    if not key.lstrip("-").isdigit():
+        raise invalid(f"[{key}] is not an integer, cannot be used as an index as part of path [{path_text}]")
+    if index < 0 or index >= size:
+        raise invalid(f"[{index}] is out of bounds for array with length [{size}] as part of path [{path_text}]")
+    return index
+
+
+def _step(context: Any, key: str, path_text: str) -> Any:
+    if context is None:
+        raise invalid(f"cannot resolve [{key}] from null as part of path [{path_text}]")
+    if isinstance(context, dict):
+        value = context.get(key, _MISSING)
+        if value is _MISSING:
+            raise invalid(f"field [{key}] not present as part of path [{path_text}]")
+        return value
+    if isinstance(context, list):
+        return context[_index(path_text, key, len(context))]
+    raise invalid(f"cannot resolve [{key}] from object of type [{java_type(context)}] as part of path [{path_text}]")
+
+
+class IngestDocument:
+    """Source and metadata in `ctx` (one dict, like Elasticsearch's ctx map), plus `ingest`."""
+
+    __slots__ = ("ctx", "ingest", "executed")
+
+    def __init__(self, ctx: dict[str, Any], ingest: dict[str, Any] | None = None, *, now: datetime | None = None) -> None:
+        self.ctx = ctx
+        self.ingest = ingest if ingest is not None else {"timestamp": now or datetime.now(timezone.utc)}
+        self.executed: list[str] = []  # pipelines on the call stack, for cycle detection
+
+    @classmethod
+    def from_source(
+        cls, source: dict[str, Any], *, index: str = "_index", id: str = "_id", now: datetime | None = None, **metadata: Any
+    ) -> IngestDocument:
+        ctx = dict(source)
+        ctx["_index"] = index
+        ctx["_id"] = id
+        for key, value in metadata.items():
+            if value is not None:
+                ctx[f"_{key}"] = value
+        return cls(ctx, now=now)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def _root(self, p: Path) -> Any:
+        return self.ingest if p.ingest else self.ctx
+
+    def get(self, path_text: str, ignore_missing: bool = False) -> Any:
+        p = path(path_text)
+        context = self._root(p)
+        try:
+            for key in p.keys:
+                context = _step(context, key, path_text)
+        except Exception:
+            if ignore_missing:
+                return None
+            raise
+        return context
+
+    def has(self, path_text: str, fail_out_of_range: bool = False) -> bool:
+        p = path(path_text)
+        context = self._root(p)
+        for key in p.keys:
+            if isinstance(context, dict):
+                if key not in context:
+                    return False
+                context = context[key]
+            elif isinstance(context, list):
+                try:
+                    index = int(key)
+                except ValueError:
+                    return False
+                if 0 <= index < len(context):
+                    context = context[index]
+                elif fail_out_of_range:
+                    raise invalid(
+                        f"[{index}] is out of bounds for array with length [{len(context)}] as part of path [{path_text}]"
+                    )
+                else:
+                    return False
+            else:
+                return False
+        return True
+
+    # --- writing ------------------------------------------------------------------------
+
+    def _parent(self, p: Path, path_text: str, create: bool) -> Any:
+        context = self._root(p)
+        for key in p.keys[:-1]:
+            if context is None:
+                raise invalid(f"cannot resolve [{key}] from null as part of path [{path_text}]")
+            if isinstance(context, dict):
+                value = context.get(key, _MISSING)
+                if value is _MISSING:
+                    if not create:
+                        raise invalid(f"field [{key}] not present as part of path [{path_text}]")
+                    value = context[key] = {}
+                context = value
+            elif isinstance(context, list):
+                context = context[_index(path_text, key, len(context))]
+            else:
+                raise invalid(
+                    f"cannot resolve [{key}] from object of type [{java_type(context)}] as part of path [{path_text}]"
+                )
+        return context
+
+    def set(self, path_text: str, value: Any) -> None:
+        p = path(path_text)
+        parent = self._parent(p, path_text, create=True)
+        leaf = p.keys[-1]
+        if isinstance(parent, dict):
+            parent[leaf] = value
+        elif isinstance(parent, list):
+            parent[_index(path_text, leaf, len(parent))] = value
+        elif parent is None:
+            raise invalid(f"cannot set [{leaf}] with null parent as part of path [{path_text}]")
+        else:
+            raise invalid(f"cannot set [{leaf}] with parent object of type [{java_type(parent)}] as part of path [{path_text}]")
+
+    def append(self, path_text: str, value: Any, allow_duplicates: bool = True) -> None:
+        p = path(path_text)
+        parent = self._parent(p, path_text, create=True)
+        leaf = p.keys[-1]
+        if isinstance(parent, dict):
+            existing = parent.get(leaf, _MISSING)
+            if existing is _MISSING:
+                # A new field takes every value, duplicates included, as Elasticsearch does.
+                parent[leaf] = list(value) if isinstance(value, list) else [value]
+            else:
+                parent[leaf] = _append_values(existing, value, allow_duplicates)
+        elif isinstance(parent, list):
+            index = _index(path_text, leaf, len(parent))
+            parent[index] = _append_values(parent[index], value, allow_duplicates)
+        elif parent is None:
+            raise invalid(f"cannot set [{leaf}] with null parent as part of path [{path_text}]")
+        else:
+            raise invalid(f"cannot set [{leaf}] with parent object of type [{java_type(parent)}] as part of path [{path_text}]")
+
+    def remove(self, path_text: str, ignore_missing: bool = False) -> None:
+        p = path(path_text)
+        try:
+            parent = self._parent(p, path_text, create=False)
+        except Exception:
+            if ignore_missing:
+                return
+            raise
+        leaf = p.keys[-1]
+        if isinstance(parent, dict):
+            if leaf in parent:
+                del parent[leaf]
+            elif not ignore_missing:
+                raise invalid(f"field [{leaf}] not present as part of path [{path_text}]")
+        elif isinstance(parent, list):
+            try:
+                del parent[_index(path_text, leaf, len(parent))]
+            except Exception:
+                if not ignore_missing:
+                    raise
+        elif not ignore_missing:
+            if parent is None:
+                raise invalid(f"cannot remove [{leaf}] from null as part of path [{path_text}]")
+            raise invalid(f"cannot remove [{leaf}] from object of type [{java_type(parent)}] as part of path [{path_text}]")
+
+    # --- views --------------------------------------------------------------------------
+
+    def source(self) -> dict[str, Any]:
+        return {k: v for k, v in self.ctx.items() if k not in _METADATA}
+
+    def metadata(self) -> dict[str, Any]:
+        return {k: self.ctx[k] for k in METADATA_KEYS if self.ctx.get(k) is not None}
+
+    def snapshot(self) -> IngestDocument:
+        """A deep copy, for verbose results (Elasticsearch copies the document per processor)."""
+        clone = IngestDocument(copy.deepcopy(self.ctx), copy.deepcopy(self.ingest))
+        clone.executed = list(self.executed)
+        return clone
+
+    def to_simulate(self) -> dict[str, Any]:
+        """The `doc` object of a `_simulate` answer."""
+        doc: dict[str, Any] = {key: java_str(value) for key, value in self.metadata().items()}
+        doc["_source"] = self.source()
+        doc["_ingest"] = {k: (iso_timestamp(v) if isinstance(v, datetime) else v) for k, v in self.ingest.items()}
+        return doc
+
+
+def _append_values(existing: Any, value: Any, allow_duplicates: bool) -> Any:
+    """Elasticsearch's appendValues: a scalar becomes a list; without duplicates, an append
+    that adds nothing leaves the field exactly as it was (even a scalar)."""
+    target = existing if isinstance(existing, list) else [existing]
+    values = value if isinstance(value, list) else [value]
+    if allow_duplicates:
+        target.extend(values)
+        return target
+    appended = False
+    for item in values:
+        if not any(_java_equals(item, have) for have in target):
+            target.append(item)
+            appended = True
+    return target if appended else existing
+
+
+def _java_equals(a: Any, b: Any) -> bool:
+    """`Object.equals` on JSON values: Boolean never equals a number, Integer never a Double."""
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return a == b
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    return type(a) is type(b) and a == b

@@ -1,0 +1,94 @@
+"""Reading a processor's options the way Elasticsearch's ConfigurationUtils does.
+
+Each read takes the option out of the map, so what is left at the end is an option the
+processor does not know: Elasticsearch refuses those, and so do we.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wgsiem.ingest.document import java_type
+from wgsiem.ingest.errors import ConfigError
+
+_REQUIRED = object()
+
+
+class Options:
+    def __init__(self, processor_type: str, config: dict[str, Any], tag: str | None = None) -> None:
+        self.type = processor_type
+        self.config = dict(config)
+        self.tag = tag
+
+    def error(self, reason: str, name: str | None = None) -> ConfigError:
+        return ConfigError(reason, processor_type=self.type, processor_tag=self.tag, property_name=name)
+
+    def _take(self, name: str, default: Any) -> tuple[bool, Any]:
+        """(present, value): an option given as null counts as absent, as in Elasticsearch."""
+        value = self.config.pop(name, None)
+        if value is None:
+            if default is _REQUIRED:
+                raise self.error("required property is missing", name)
+            return False, default
+        return True, value
+
+    def string(self, name: str, default: Any = _REQUIRED) -> Any:
+        present, value = self._take(name, default)
+        if present and not isinstance(value, str):
+            raise self.error(f"property isn't a string, but of type [{java_type(value)}]", name)
+        return value
+
+    def string_or_list(self, name: str, default: Any = _REQUIRED) -> Any:
+        """A string or a list of strings, returned as a list (remove's `field`)."""
+        present, value = self._take(name, default)
+        if not present:
+            return value
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        raise self.error(f"property isn't a list or string, but of type [{java_type(value)}]", name)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        present, value = self._take(name, default)
+        if present and not isinstance(value, bool):
+            raise self.error(f"property isn't a boolean, but of type [{java_type(value)}]", name)
+        return value
+
+    def integer(self, name: str, default: Any = _REQUIRED) -> Any:
+        present, value = self._take(name, default)
+        if not present:
+            return value
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            return int(str(value))
+        except ValueError:
+            raise self.error(f"property cannot be converted to an int [{value}]", name) from None
+
+    def list(self, name: str, default: Any = _REQUIRED) -> Any:
+        present, value = self._take(name, default)
+        if present and not isinstance(value, list):
+            raise self.error(f"property isn't a list, but of type [{java_type(value)}]", name)
+        return value
+
+    def map(self, name: str, default: Any = _REQUIRED) -> Any:
+        present, value = self._take(name, default)
+        if present and not isinstance(value, dict):
+            raise self.error(f"property isn't a map, but of type [{java_type(value)}]", name)
+        return value
+
+    def raw(self, name: str, default: Any = _REQUIRED) -> Any:
+        return self._take(name, default)[1]
+
+    def has(self, name: str) -> bool:
+        return self.config.get(name) is not None
+
+    def finish(self) -> None:
+        if self.config:
+            unknown = ", ".join(self.config)
+            raise ConfigError(
+                f"processor [{self.type}] doesn't support one or more provided configuration parameters [{unknown}]",
+                processor_type=self.type,
+                processor_tag=self.tag,
+            )

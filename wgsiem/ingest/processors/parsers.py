@@ -1,0 +1,255 @@
+"""Processors that extract structure from text: grok, dissect, kv, json, date."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from wgsiem.ingest.document import IngestDocument, java_str, java_type
+from wgsiem.ingest.errors import IngestError, invalid
+from wgsiem.ingest.mustache import template
+from wgsiem.ingest.options import Options
+from wgsiem.ingest.pipeline import Processor, Trace
+
+
+def _text(doc: IngestDocument, field: str, ignore_missing: bool, what: str = "cannot process it.") -> str | None:
+    """The string a text processor reads, with Elasticsearch's errors for null and non-strings."""
+    value = doc.get(field, ignore_missing)
+    if value is None:
+        if ignore_missing:
+            return None
+        raise invalid(f"field [{field}] is null, {what}")
+    if not isinstance(value, str):
+        raise invalid(f"field [{field}] of type [{java_type(value)}] cannot be cast to [java.lang.String]")
+    return value
+
+
+class Grok(Processor):
+    type = "grok"
+
+    def __init__(self, opts: Options, builder: Any) -> None:
+        from wgsiem.ingest.grok import Grok as GrokMatcher
+        from wgsiem.ingest.grok import GrokError
+
+        self.field = opts.string("field")
+        patterns = opts.list("patterns")
+        if not patterns:
+            raise opts.error("List of patterns must not be empty", "patterns")
+        definitions = opts.map("pattern_definitions", None)
+        self.trace_match = opts.boolean("trace_match", False)
+        self.ignore_missing = opts.boolean("ignore_missing", False)
+        ecs = opts.string("ecs_compatibility", "disabled")
+        if ecs not in ("disabled", "v1"):
+            raise opts.error(f"unsupported mode '{ecs}'", "ecs_compatibility")
+        if ecs == "v1":
+            raise opts.error("ecs_compatibility [v1] pattern bank is not supported by the offline engine", "ecs_compatibility")
+        try:
+            self.grok = GrokMatcher(patterns, definitions, trace_match=self.trace_match)
+        except GrokError as error:
+            raise opts.error(str(error), "patterns") from None
+        self.multiple = len(patterns) > 1
+
+    def execute(self, doc: IngestDocument, trace: Trace) -> None:
+        text = _text(doc, self.field, self.ignore_missing)
+        if text is None:
+            return
+        found = self.grok.match(text)
+        if found is None:
+            raise invalid(f"Provided Grok expressions do not match field value: [{text}]")
+        index, captures = found
+        for name, value in captures.items():
+            doc.set(name, value)
+        if self.trace_match:
+            doc.ingest["_grok_match_index"] = str(index) if self.multiple else "0"
+
+    def produced_fields(self) -> list[str]:
+        return list(self.grok.field_types)
+
+
+class Dissect(Processor):
+    type = "dissect"
+
+    def __init__(self, opts: Options, builder: Any) -> None:
+        from wgsiem.ingest.dissect import Dissect as DissectParser
+        from wgsiem.ingest.dissect import DissectError
+
+        self.field = opts.string("field")
+        pattern = opts.string("pattern")
+        separator = opts.string("append_separator", "")
+        self.ignore_missing = opts.boolean("ignore_missing", False)
+        try:
+            self.parser = DissectParser(pattern, separator)
+        except DissectError as error:
+            raise opts.error(str(error), "pattern") from None
+
+    def execute(self, doc: IngestDocument, trace: Trace) -> None:
+        from wgsiem.ingest.dissect import DissectMismatch
+
+        text = _text(doc, self.field, self.ignore_missing)
+        if text is None:
+            return
+        try:
+            fields = self.parser.parse(text)
+        except DissectMismatch as error:
+            raise IngestError(str(error), "dissect_exception") from None
+        for name, value in fields.items():
+            doc.set(name, value)
+
+
+class KeyValue(Processor):
+    type = "kv"
+
+    def __init__(self, opts: Options, builder: Any) -> None:
+        from wgsiem.ingest.kv import KvSplitter
+
+        self.field = template(opts.string("field"))
+        target = opts.string("target_field", None)
+        self.target = template(target) if target is not None else None
+        field_split = opts.string("field_split")
+        value_split = opts.string("value_split")
+        include = opts.list("include_keys", None)
+        exclude = opts.list("exclude_keys", None)
+        self.ignore_missing = opts.boolean("ignore_missing", False)
+        try:
+            self.splitter = KvSplitter(
+                field_split,
+                value_split,
+                trim_key=opts.string("trim_key", None),
+                trim_value=opts.string("trim_value", None),
+                strip_brackets=opts.boolean("strip_brackets", False),
+                include_keys=include,
+                exclude_keys=exclude,
+                prefix=opts.string("prefix", None),
+            )
+        except ValueError as error:
+            raise opts.error(str(error)) from None
+
+    def execute(self, doc: IngestDocument, trace: Trace) -> None:
+        field = self.field.render(doc)
+        text = _text(doc, field, self.ignore_missing, "cannot extract key-value pairs.")
+        if text is None:
+            return
+        try:
+            pairs = self.splitter.split(text)
+        except ValueError as error:
+            raise invalid(str(error)) from None
+        base = self.target.render(doc) + "." if self.target is not None else ""
+        for key, value in pairs:
+            path = base + key
+            if doc.has(path):
+                doc.append(path, value)
+            else:
+                doc.set(path, value)
+
+
+class Json(Processor):
+    type = "json"
+
+    def __init__(self, opts: Options, builder: Any) -> None:
+        self.field = opts.string("field")
+        target = opts.string("target_field", None)
+        self.add_to_root = opts.boolean("add_to_root", False)
+        strategy = opts.string("add_to_root_conflict_strategy", None)
+        self.allow_duplicate_keys = opts.boolean("allow_duplicate_keys", False)
+        self.strict = opts.boolean("strict_json_parsing", True)
+        if self.add_to_root and target is not None:
+            raise opts.error("Cannot set a target field while also setting `add_to_root` to true", "target_field")
+        if strategy is not None and not self.add_to_root:
+            raise opts.error("Cannot set `add_to_root_conflict_strategy` if `add_to_root` is false", "add_to_root_conflict_strategy")
+        if strategy not in (None, "replace", "merge"):
+            raise opts.error(f"conflict strategy [{strategy}] not supported, cannot convert field.", "add_to_root_conflict_strategy")
+        self.merge = strategy == "merge"
+        self.target = target if target is not None else self.field
+
+    def _parse(self, text: str) -> Any:
+        def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for key, value in items:
+                if key in out and not self.allow_duplicate_keys:
+                    raise ValueError(f"Duplicate field '{key}'")
+                out[key] = value
+            return out
+
+        decoder = json.JSONDecoder(object_pairs_hook=pairs)
+        stripped = text.strip()
+        value, end = decoder.raw_decode(stripped)
+        if self.strict and end != len(stripped):
+            raise ValueError(f"Unexpected trailing content after the JSON value at offset {end}")
+        return value
+
+    def execute(self, doc: IngestDocument, trace: Trace) -> None:
+        raw = doc.get(self.field)
+        text = "null" if raw is None else java_str(raw)
+        try:
+            value = self._parse(text)
+        except ValueError as error:
+            raise invalid(str(error)) from None
+        if not self.add_to_root:
+            doc.set(self.target, value)
+            return
+        if not isinstance(value, dict):
+            raise invalid("cannot add non-map fields to root of document")
+        if self.merge:
+            _merge(doc.ctx, value)
+        else:
+            doc.ctx.update(value)
+
+    def produced_fields(self) -> list[str]:
+        return [] if self.add_to_root else [self.target]
+
+
+def _merge(into: dict[str, Any], new: dict[str, Any]) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+class Date(Processor):
+    type = "date"
+
+    def __init__(self, opts: Options, builder: Any) -> None:
+        from wgsiem.ingest.dates import DateFormatError, format_date
+
+        self.field = opts.string("field")
+        self.target = opts.string("target_field", "@timestamp")
+        self.formats = opts.list("formats")
+        zone = template(opts.string("timezone", "UTC"))
+        locale = template(opts.string("locale", "ENGLISH"))
+        self.output_format = opts.string("output_format", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX")
+        self.format_date = format_date
+        self._timezone, self._locale = zone, locale
+        self._parsers: dict[tuple[str, str], Any] = {}
+        try:
+            # Bad formats, zones and locales are refused when the pipeline is built, as in ES.
+            if zone.static and locale.static:
+                self._parser(zone.source, locale.source)
+            format_date(datetime(2000, 1, 1, tzinfo=timezone.utc), self.output_format)
+        except DateFormatError as error:
+            raise opts.error(str(error)) from None
+
+    def _parser(self, timezone: str, locale: str) -> Any:
+        from wgsiem.ingest.dates import DateParser
+
+        key = (timezone, locale)
+        parser = self._parsers.get(key)
+        if parser is None:
+            parser = self._parsers[key] = DateParser(self.formats, timezone, locale)
+        return parser
+
+    def execute(self, doc: IngestDocument, trace: Trace) -> None:
+        from wgsiem.ingest.dates import DateFormatError, DateParseError
+
+        raw = doc.get(self.field)
+        text = None if raw is None else java_str(raw)
+        try:
+            parser = self._parser(self._timezone.render(doc), self._locale.render(doc))
+            moment = parser.parse(text)
+        except (DateParseError, DateFormatError, TypeError, ValueError):
+            raise invalid(f"unable to parse date [{text}]") from None
+        doc.set(self.target, self.format_date(moment, self.output_format))
+
+    def produced_fields(self) -> list[str]:
+        return [self.target]
