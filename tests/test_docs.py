@@ -13,9 +13,18 @@ from wgsiem.status.events import STATUS_ACTIONS
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_event_reference_is_up_to_date():
+def test_event_and_field_references_are_up_to_date():
     proc = subprocess.run([sys.executable, "-m", "wgsiem.docgen", "--check"], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_field_reference_lists_every_field_with_its_type():
+    from wgsiem.docgen import targets
+    from wgsiem.mappings import load_fields
+
+    text = targets()[REPO / "docs" / "fields.md"]
+    for name, field in load_fields().items():
+        assert f"| `{name}` | `{field.type}`" in text, name
 
 
 def test_catalogue_and_diff_engine_name_the_same_actions():

@@ -1,8 +1,9 @@
 """Generate docs/events.md from the action catalogues, the kernel message templates and
-the spike method's own text.
+the spike method's own text, and docs/fields.md from the field definitions in
+ecs_mappings/ (wgsiem/mappings/docgen.py).
 
-    python -m wgsiem.docgen          # rewrite docs/events.md
-    python -m wgsiem.docgen --check  # exit 1 if docs/events.md is stale (the tests run this)
+    python -m wgsiem.docgen          # rewrite docs/events.md and docs/fields.md
+    python -m wgsiem.docgen --check  # exit 1 if either is stale (the tests run this)
 """
 
 from __future__ import annotations
@@ -113,17 +114,24 @@ def _dedent(text: str) -> str:
     return textwrap.dedent(text).strip()
 
 
+def targets() -> dict[Path, str]:
+    """Each generated doc and its text."""
+    from .mappings import docgen as fields_doc
+
+    return {DOCS / "events.md": render(), DOCS / "fields.md": fields_doc.render()}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    target = DOCS / "events.md"
-    text = render()
+    docs = targets()
     if "--check" in argv:
-        if not target.exists() or target.read_text() != text:
+        stale = [t for t, text in docs.items() if not t.exists() or t.read_text() != text]
+        for target in stale:
             print(f"{target} is stale: run `python -m wgsiem.docgen`", file=sys.stderr)
-            return 1
-        return 0
-    target.write_text(text)
-    print(f"wrote {target}")
+        return 1 if stale else 0
+    for target, text in docs.items():
+        target.write_text(text)
+        print(f"wrote {target}")
     return 0
 
 
