@@ -68,6 +68,7 @@ def connect(settings: EsSettings) -> Elasticsearch:
 
 
 def request(client: Elasticsearch, method: str, path: str, body: Any = None) -> Any:
+    path = path if path.startswith("/") else "/" + path
     try:
         return client.perform_request(method, path, headers=_JSON, body=body).body
     except ApiError as error:
@@ -82,13 +83,13 @@ def request(client: Elasticsearch, method: str, path: str, body: Any = None) -> 
 # --- installing content -----------------------------------------------------------------
 
 KINDS = {
-    "pipeline": ("_ingest/pipeline/{}", lambda body, name: body.get(name)),
+    "pipeline": ("/_ingest/pipeline/{}", lambda body, name: body.get(name)),
     "component_template": (
-        "_component_template/{}",
+        "/_component_template/{}",
         lambda body, name: next((t["component_template"] for t in body.get("component_templates", []) if t["name"] == name), None),
     ),
     "index_template": (
-        "_index_template/{}",
+        "/_index_template/{}",
         lambda body, name: next((t["index_template"] for t in body.get("index_templates", []) if t["name"] == name), None),
     ),
 }

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
+from wgsiem.ingest.convert import java_double_to_string
 from wgsiem.ingest.errors import invalid
 
 METADATA_KEYS = (
@@ -59,7 +60,7 @@ def java_str(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return _java_double(value)
+        return java_double_to_string(value)
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}={java_str(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
@@ -67,22 +68,6 @@ def java_str(value: Any) -> str:
     if isinstance(value, datetime):
         return iso_timestamp(value)
     return str(value)
-
-
-def _java_double(value: float) -> str:
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == int(value) and abs(value) < 1e7:
-        return f"{int(value)}.0"
-    text = repr(value)
-    if "e" in text:  # Java writes 1.0E10, Python 1e+10
-        mantissa, exponent = text.split("e")
-        if "." not in mantissa:
-            mantissa += ".0"
-        return f"{mantissa}E{int(exponent)}"
-    return text
 
 
 def iso_timestamp(moment: datetime) -> str:
@@ -172,10 +157,13 @@ class IngestDocument:
 
     def get(self, path_text: str, ignore_missing: bool = False) -> Any:
         p = path(path_text)
-        context = self._root(p)
+        context = self.ingest if p.ingest else self.ctx
         try:
             for key in p.keys:
-                context = _step(context, key, path_text)
+                if type(context) is dict and key in context:  # the common case, inline
+                    context = context[key]
+                else:
+                    context = _step(context, key, path_text)
         except Exception:
             if ignore_missing:
                 return None
@@ -184,12 +172,12 @@ class IngestDocument:
 
     def has(self, path_text: str, fail_out_of_range: bool = False) -> bool:
         p = path(path_text)
-        context = self._root(p)
+        context = self.ingest if p.ingest else self.ctx
         for key in p.keys:
-            if isinstance(context, dict):
-                if key not in context:
+            if type(context) is dict:  # the common case first: JSON objects all the way down
+                context = context.get(key, _MISSING)
+                if context is _MISSING:
                     return False
-                context = context[key]
             elif isinstance(context, list):
                 try:
                     index = int(key)
@@ -203,6 +191,10 @@ class IngestDocument:
                     )
                 else:
                     return False
+            elif isinstance(context, dict):
+                context = context.get(key, _MISSING)
+                if context is _MISSING:
+                    return False
             else:
                 return False
         return True
@@ -210,8 +202,13 @@ class IngestDocument:
     # --- writing ------------------------------------------------------------------------
 
     def _parent(self, p: Path, path_text: str, create: bool) -> Any:
-        context = self._root(p)
+        context = self.ingest if p.ingest else self.ctx
         for key in p.keys[:-1]:
+            if type(context) is dict:  # the common case first
+                value = context.get(key, _MISSING)
+                if value is not _MISSING:
+                    context = value
+                    continue
             if context is None:
                 raise invalid(f"cannot resolve [{key}] from null as part of path [{path_text}]")
             if isinstance(context, dict):

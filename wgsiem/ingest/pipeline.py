@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from wgsiem.ingest.document import IngestDocument
-from wgsiem.ingest.errors import ConfigError, DropDocument, IngestError
+from wgsiem.ingest.errors import DropDocument, IngestError
+from wgsiem.ingest.painless import PainlessRuntimeError
 
 FAILURE_KEYS = ("on_failure_message", "on_failure_processor_type", "on_failure_processor_tag", "on_failure_pipeline")
 SIMULATE_PIPELINE_ID = "_simulate_pipeline"
@@ -75,10 +76,16 @@ class Step:
 
     def run(self, doc: IngestDocument, trace: Trace, pipeline_id: str) -> None:
         try:
-            if self.condition is not None and not self._check(doc):
-                if trace is not None:
-                    trace.append(self._result("skipped"))
-                return
+            condition = self.condition
+            if condition is not None:
+                try:
+                    passed = condition(doc.ctx)
+                except PainlessRuntimeError as error:
+                    raise IngestError(f"runtime error: {error}", "script_exception") from None
+                if not passed:
+                    if trace is not None:
+                        trace.append(self._result("skipped"))
+                    return
             if trace is None:
                 self.processor.execute(doc, None)
                 return
@@ -105,14 +112,6 @@ class Step:
             if not self.on_failure:
                 raise
             handle_failure(self.on_failure, doc, trace, error, pipeline_id)
-
-    def _check(self, doc: IngestDocument) -> bool:
-        from wgsiem.ingest.painless import PainlessRuntimeError
-
-        try:
-            return self.condition(doc.ctx)  # type: ignore[misc]
-        except PainlessRuntimeError as error:
-            raise IngestError(f"runtime error: {error}", "script_exception") from None
 
 
 def handle_failure(handlers: list[Step], doc: IngestDocument, trace: Trace, error: IngestError, pipeline_id: str) -> None:

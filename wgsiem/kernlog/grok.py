@@ -34,8 +34,10 @@ PLACEHOLDER_GROK = {
     "inner_destination": "%{WG_ADDRESS:destination.ip}",
     "seconds": "%{NONNEGINT:wireguard.log.seconds:long}",
     "attempt": "%{NONNEGINT:wireguard.log.attempt:long}",
-    "nonce": "%{NONNEGINT:wireguard.log.nonce:long}",
-    "nonce_max": "%{NONNEGINT:wireguard.log.nonce_max:long}",
+    # u64 values up to 2^64-1 (the max is always above 2^63): grok's `long` would fail on
+    # them, so they stay decimal text, which an unsigned_long field indexes as the number.
+    "nonce": r"(?<wireguard.log.nonce>\d+)",
+    "nonce_max": r"(?<wireguard.log.nonce_max>\d+)",
     "error_code": r"(?<error.code>-?\d+)",
     "version": r"(?<wireguard.log.module_version>\S+)",
     "command": r"(?<process.command_line>.+)",

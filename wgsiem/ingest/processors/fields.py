@@ -92,10 +92,14 @@ class Remove(Processor):
         self.fields = [template(f) for f in fields or []]
         self.keep = keep
         self.ignore_missing = opts.boolean("ignore_missing", False)
+        plain = all(f.static and not f.source.startswith(("_ingest.", "_source.")) for f in self.fields)
+        self.static_keys = [tuple(f.source.split(".")) for f in self.fields] if plain and self.ignore_missing else None
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
         if self.keep:
             self._keep_only(doc)
+            return
+        if self.static_keys is not None and self._remove_present(doc):
             return
         for field in self.fields:
             path = field.source if field.static else field.render(doc)
@@ -104,6 +108,21 @@ class Remove(Processor):
                     doc.remove(path)
             else:
                 doc.remove(path)
+
+    def _remove_present(self, doc: IngestDocument) -> bool:
+        """The hot case (static names, ignore_missing, objects only): one dict walk per name.
+        False when a list is on the way, and the general path must decide."""
+        for keys in self.static_keys:
+            node = doc.ctx
+            for key in keys[:-1]:
+                node = node.get(key)
+                if type(node) is not dict:
+                    if isinstance(node, list):
+                        return False
+                    break
+            else:
+                node.pop(keys[-1], None)
+        return True
 
     def _keep_only(self, doc: IngestDocument) -> None:
         keep = [k.split(".") for k in self.keep or []]

@@ -223,9 +223,8 @@ class Date(Processor):
         self._timezone, self._locale = zone, locale
         self._parsers: dict[tuple[str, str], Any] = {}
         try:
-            # Bad formats, zones and locales are refused when the pipeline is built, as in ES.
-            if zone.static and locale.static:
-                self._parser(zone.source, locale.source)
+            # Elasticsearch checks only output_format when it builds the pipeline; a bad input
+            # format, zone or locale fails each document with "unable to parse date".
             format_date(datetime(2000, 1, 1, tzinfo=timezone.utc), self.output_format)
         except DateFormatError as error:
             raise opts.error(str(error)) from None

@@ -202,7 +202,7 @@ class Convert(Processor):
 
         self.convert_value = convert_value
         self.field = opts.string("field")
-        self.to = opts.string("type")
+        self.to = opts.string("type").lower()  # ES reads the type case-insensitively
         if self.to not in CONVERT_TYPES:
             raise opts.error(f"type [{self.to}] not supported, cannot convert field.", "type")
         self.target = opts.string("target_field", self.field)
