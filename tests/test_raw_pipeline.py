@@ -164,3 +164,18 @@ def test_parity_every_framing(raw_pipeline, name: str, number: int, line: str) -
     else:
         # Files: the whole line in message; ISO timestamps carry the year and zone.
         check(raw_pipeline, record, {"message": line}, time, with_time=name.startswith("journal-short-iso"))
+
+
+def test_pipeline_outputs_use_only_defined_fields() -> None:
+    """Every document the pipeline tests expect (documents marked pipeline_error aside, which
+    carry the bad input on purpose) has only fields ecs_mappings/ defines, with fitting values."""
+    from wgsiem.mappings.fields import check_document
+
+    checked = 0
+    for path in sorted((INGEST_PIPELINES / "_dev" / "test" / "pipeline").glob("*/*-expected.json")):
+        for index, doc in enumerate(json.loads(path.read_text())["expected"]):
+            if doc is None or doc.get("event", {}).get("kind") == "pipeline_error":
+                continue
+            assert check_document(doc) == [], f"{path.name} event {index}"
+            checked += 1
+    assert checked > 30

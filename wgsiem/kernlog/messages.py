@@ -89,6 +89,11 @@ def compile_template(text: str, action: str, variant: str | None, source: str) -
 
 
 @cache
+def _messages_yaml() -> dict[str, Any]:
+    return yaml.safe_load(resources.files("wgsiem.kernlog").joinpath("messages.yaml").read_text())
+
+
+@cache
 def templates() -> tuple[Template, ...]:
     raw = _messages_yaml()
     out = []
@@ -192,11 +197,6 @@ def parse_kernel_endpoint(text: str) -> Endpoint | None:
 
 
 @cache
-def _messages_yaml() -> dict[str, Any]:
-    return yaml.safe_load(resources.files("wgsiem.kernlog").joinpath("messages.yaml").read_text())
-
-
-@cache
 def interface_patterns() -> tuple[str, ...]:
     """messages.yaml's `wg-quick-interface` regexes, as written (grok's named-group syntax)."""
     return tuple(_messages_yaml()["wg-quick-interface"])
@@ -208,10 +208,14 @@ def _interface_regexes() -> tuple[re.Pattern[str], ...]:
 
 
 def _wg_quick_interface(text: str) -> str | None:
+    # The leftmost match wins, ties to the earlier pattern: how grok runs a pattern list (one
+    # alternation), so the raw-line pipeline finds the same interface.
+    best = None
     for pattern in _interface_regexes():
-        if m := pattern.search(text):
-            return m.group("iface")
-    return None
+        m = pattern.search(text)
+        if m is not None and (best is None or m.start() < best.start()):
+            best = m
+    return best.group("iface") if best is not None else None
 
 
 _CONVERTERS: dict[str, Callable[[str], Any]] = {

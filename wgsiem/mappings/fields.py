@@ -321,7 +321,12 @@ def _string(es_type: str, value: Any) -> str | None:
 
 def _integer(es_type: str, value: Any) -> str | None:
     # bool is an int in Python, not in JSON; a float or a numeric string would be coerced
-    # (truncated) by Elasticsearch: both are bugs here.
+    # (truncated) by Elasticsearch: both are bugs here. The one exception: an
+    # unsigned_long given as its decimal digits, the only way an ingest pipeline can hand
+    # on a u64 above 2^63 (grok's and convert's `long` stop there); Elasticsearch reads
+    # those digits exactly.
+    if es_type == "unsigned_long" and isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         return f"{_show(value)} is a {type(value).__name__}, {es_type} takes an integer"
     low, high = INTEGER_RANGES[es_type]

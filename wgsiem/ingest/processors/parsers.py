@@ -54,7 +54,12 @@ class Grok(Processor):
         text = _text(doc, self.field, self.ignore_missing)
         if text is None:
             return
-        found = self.grok.match(text)
+        from wgsiem.ingest.grok import GrokConversionError
+
+        try:
+            found = self.grok.match(text)
+        except GrokConversionError as error:
+            raise IngestError(str(error), error.error_type) from None
         if found is None:
             raise invalid(f"Provided Grok expressions do not match field value: [{text}]")
         index, captures = found
@@ -131,7 +136,7 @@ class KeyValue(Processor):
         if text is None:
             return
         try:
-            pairs = self.splitter.split(text)
+            pairs = self.splitter.split(text, field=field)
         except ValueError as error:
             raise invalid(str(error)) from None
         base = self.target.render(doc) + "." if self.target is not None else ""
