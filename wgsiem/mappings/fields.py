@@ -28,7 +28,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-ECS_MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "ecs_mappings"
+from wgsiem.content import ECS_MAPPINGS as ECS_MAPPINGS_DIR
 FIELDS_SCHEMA = "fields.schema.json"
 TEMPLATES_FILE = "templates.yml"
 
