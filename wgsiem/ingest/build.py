@@ -82,10 +82,13 @@ class Builder:
             raise ConfigError(f"a processor must be an object with exactly one key (its type), not {str(config)[:80]}")
         ((processor_type, options),) = config.items()
         if processor_type not in REGISTRY:
-            known = "unknown to Elasticsearch" if processor_type not in KNOWN_ELSEWHERE else "not supported by the offline engine"
-            reason = f"No processor type exists with name [{processor_type}]"
             if processor_type in KNOWN_ELSEWHERE:
-                reason = f"processor type [{processor_type}] is {known}; supported: {', '.join(sorted(REGISTRY))}"
+                reason = (
+                    f"processor type [{processor_type}] is not supported by the offline engine; "
+                    f"supported: {', '.join(sorted(REGISTRY))}"
+                )
+            else:
+                reason = f"No processor type exists with name [{processor_type}]"
             raise ConfigError(reason, processor_type=processor_type)
         if not isinstance(options, dict):
             raise ConfigError(

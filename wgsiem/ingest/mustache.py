@@ -9,6 +9,7 @@ Sections (`{{#x}}`), partials and comments are outside the subset and refused.
 
 from __future__ import annotations
 
+import copy
 import re
 import urllib.parse
 from collections.abc import Callable
@@ -113,7 +114,7 @@ def template(source: str, media_type: str = "application/json") -> Template:
 class ValueSource:
     """A processor `value`: strings are templates, maps and lists are walked, the rest kept."""
 
-    __slots__ = ("_resolve", "static_value")
+    __slots__ = ("_resolve",)
 
     def __init__(self, value: Any, media_type: str = "application/json") -> None:
         self._resolve = _compile_value(value, media_type)
@@ -123,8 +124,6 @@ class ValueSource:
 
 
 def _compile_value(value: Any, media_type: str) -> Callable[[IngestDocument], Any]:
-    import copy
-
     if isinstance(value, str):
         compiled = template(value, media_type)
         if compiled.static:

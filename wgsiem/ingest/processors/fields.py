@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from wgsiem.ingest.document import IngestDocument, java_type
+from wgsiem.ingest.document import METADATA_KEYS, IngestDocument, java_type
 from wgsiem.ingest.errors import invalid
 from wgsiem.ingest.mustache import MEDIA_TYPES, ValueSource, template
 from wgsiem.ingest.options import Options
@@ -130,7 +130,7 @@ class Remove(Processor):
         def prune(node: dict[str, Any], prefix: list[str]) -> None:
             for key in list(node):
                 here = prefix + [key]
-                if not prefix and key.startswith("_") and key in METADATA:
+                if not prefix and key in METADATA_KEYS:
                     continue
                 if any(k[: len(here)] == here and len(k) == len(here) for k in keep):
                     continue  # kept, with everything under it
@@ -138,8 +138,6 @@ class Remove(Processor):
                     prune(node[key], here)
                     continue
                 del node[key]
-
-        from wgsiem.ingest.document import METADATA_KEYS as METADATA
 
         prune(doc.ctx, [])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wgsiem.ingest.document import IngestDocument, java_type
-from wgsiem.ingest.errors import ConfigError, DropDocument, IngestError, invalid
+from wgsiem.ingest.errors import DropDocument, IngestError, invalid
 from wgsiem.ingest.mustache import template
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import Processor, Trace
@@ -41,10 +41,7 @@ class Foreach(Processor):
         inner = opts.map("processor")
         if len(inner) != 1:
             raise opts.error("Must specify exactly one processor type", "processor")
-        try:
-            self.inner = builder.step(inner)
-        except ConfigError:
-            raise
+        self.inner = builder.step(inner)
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
         value = doc.get(self.field, self.ignore_missing)
