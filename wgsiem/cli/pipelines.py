@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -38,19 +40,22 @@ GeoipDirs = Annotated[
 ]
 
 
-def geoip_dirs(given: list[Path] | None) -> list[Path]:
+@contextmanager
+def geoip_dirs(given: list[Path] | None) -> Iterator[list[Path]]:
+    """The folders given, or the test GeoIP world built for this command and removed after."""
     if given:
-        return list(given)
+        yield list(given)
+        return
     from ..lab.geoworld import DEFAULT_SOURCE, build_world
 
-    folder = Path(tempfile.mkdtemp(prefix="wgsiem-geoip-"))
-    build_world(DEFAULT_SOURCE, folder)
-    return [folder]
+    with tempfile.TemporaryDirectory(prefix="wgsiem-geoip-") as folder:
+        build_world(DEFAULT_SOURCE, Path(folder))
+        yield [Path(folder)]
 
 
-def _load(pipeline_dir: Path, geoip: list[Path] | None):  # noqa: ANN202
+def _load(pipeline_dir: Path, geoip: list[Path]):  # noqa: ANN202
     try:
-        return load_pipelines(pipeline_dir, geoip_dirs(geoip))
+        return load_pipelines(pipeline_dir, geoip)
     except PipelineFileError as error:
         raise fail(str(error)) from None
 
@@ -71,8 +76,8 @@ def simulate(
         body = json.load(sys.stdin)
     except json.JSONDecodeError as error:
         raise fail(f"stdin: line {error.lineno}, column {error.colno}: {error.msg}") from None
-    pipelines = _load(pipeline_dir, geoip_dir)
-    status, response = run_simulate(body, pipelines, verbose=verbose, geoip_dirs=geoip_dirs(geoip_dir))
+    with geoip_dirs(geoip_dir) as geoip:
+        status, response = run_simulate(body, _load(pipeline_dir, geoip), verbose=verbose, geoip_dirs=geoip)
     json.dump(response, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     if status != 200:
@@ -88,7 +93,8 @@ def validate(
     exist, and that every field it writes is defined in ecs_mappings/."""
     from ..ingest.validate import validate_pipelines
 
-    pipelines = _load(pipeline_dir, geoip_dir)
+    with geoip_dirs(geoip_dir) as geoip:
+        pipelines = _load(pipeline_dir, geoip)
     problems = validate_pipelines(pipelines)
     for problem in problems:
         typer.echo(f"{pipeline_dir}/{problem}", err=True)
@@ -120,8 +126,9 @@ def test_pipelines(
     if not tests:
         raise fail(f"no pipeline tests under {pipeline_dir}/_dev/test/pipeline")
     if es is None:
-        pipelines = _load(pipeline_dir, geoip_dir)
-        results = run_tests(tests, lambda t: run_offline(pipelines, t), update=update)
+        with geoip_dirs(geoip_dir) as geoip:
+            pipelines = _load(pipeline_dir, geoip)
+            results = run_tests(tests, lambda t: run_offline(pipelines, t), update=update)
     else:
         execute = _cluster_runner(pipeline_dir, esopts.settings(es, ca_file, api_key_file, user, password_file, insecure))
         results = run_tests(tests, execute, update=update)
