@@ -28,6 +28,7 @@ METADATA_KEYS = (
     "_dynamic_templates",
 )
 _METADATA = frozenset(METADATA_KEYS)
+_CAST_NAMES = {str: "java.lang.String", list: "java.util.List", dict: "java.util.Map"}
 _MISSING = object()
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
@@ -152,9 +153,6 @@ class IngestDocument:
 
     # --- reading ------------------------------------------------------------------------
 
-    def _root(self, p: Path) -> Any:
-        return self.ingest if p.ingest else self.ctx
-
     def get(self, path_text: str, ignore_missing: bool = False) -> Any:
         p = path(path_text)
         context = self.ingest if p.ingest else self.ctx
@@ -169,6 +167,20 @@ class IngestDocument:
                 return None
             raise
         return context
+
+    def subject(self, path_text: str, if_null: str, *, ignore_missing: bool = False, kind: type | None = None) -> Any:
+        """The value a processor works on, checked as Elasticsearch's processors check it:
+        None when ignore_missing lets the processor skip; a null otherwise fails with
+        `field [x] is null, <if_null>`; a value not of `kind` fails with IngestDocument's
+        cast message."""
+        value = self.get(path_text, ignore_missing)
+        if value is None:
+            if ignore_missing:
+                return None
+            raise invalid(f"field [{path_text}] is null, {if_null}")
+        if kind is not None and not isinstance(value, kind):
+            raise invalid(f"field [{path_text}] of type [{java_type(value)}] cannot be cast to [{_CAST_NAMES[kind]}]")
+        return value
 
     def has(self, path_text: str, fail_out_of_range: bool = False) -> bool:
         p = path(path_text)

@@ -44,11 +44,9 @@ class Foreach(Processor):
         self.inner = builder.step(inner)
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
-        value = doc.get(self.field, self.ignore_missing)
+        value = doc.subject(self.field, "cannot loop over its elements.", ignore_missing=self.ignore_missing)
         if value is None:
-            if self.ignore_missing:
-                return
-            raise invalid(f"field [{self.field}] is null, cannot loop over its elements.")
+            return
         ingest = doc.ingest
         saved = {k: ingest[k] for k in ("_key", "_value") if k in ingest}
         pipeline_id = ingest.get("pipeline", "")

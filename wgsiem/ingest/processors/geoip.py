@@ -59,11 +59,9 @@ class GeoIp(Processor):
         if self.unavailable is not None:
             doc.append("tags", self.unavailable, allow_duplicates=False)
             return
-        value = doc.get(self.field, self.ignore_missing)
+        value = doc.subject(self.field, "cannot extract geoip information.", ignore_missing=self.ignore_missing)
         if value is None:
-            if self.ignore_missing:
-                return
-            raise invalid(f"field [{self.field}] is null, cannot extract geoip information.")
+            return
         if isinstance(value, str):
             found = self._lookup(value)
             if found:

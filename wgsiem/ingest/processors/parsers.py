@@ -6,23 +6,11 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from wgsiem.ingest.document import IngestDocument, java_str, java_type
+from wgsiem.ingest.document import IngestDocument, java_str
 from wgsiem.ingest.errors import IngestError, invalid
 from wgsiem.ingest.mustache import template
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import Processor, Trace
-
-
-def _text(doc: IngestDocument, field: str, ignore_missing: bool, what: str = "cannot process it.") -> str | None:
-    """The string a text processor reads, with Elasticsearch's errors for null and non-strings."""
-    value = doc.get(field, ignore_missing)
-    if value is None:
-        if ignore_missing:
-            return None
-        raise invalid(f"field [{field}] is null, {what}")
-    if not isinstance(value, str):
-        raise invalid(f"field [{field}] of type [{java_type(value)}] cannot be cast to [java.lang.String]")
-    return value
 
 
 class Grok(Processor):
@@ -51,7 +39,7 @@ class Grok(Processor):
         self.multiple = len(patterns) > 1
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
-        text = _text(doc, self.field, self.ignore_missing)
+        text = doc.subject(self.field, "cannot process it.", ignore_missing=self.ignore_missing, kind=str)
         if text is None:
             return
         from wgsiem.ingest.grok import GrokConversionError
@@ -91,7 +79,7 @@ class Dissect(Processor):
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
         from wgsiem.ingest.dissect import DissectMismatch
 
-        text = _text(doc, self.field, self.ignore_missing)
+        text = doc.subject(self.field, "cannot process it.", ignore_missing=self.ignore_missing, kind=str)
         if text is None:
             return
         try:
@@ -132,7 +120,7 @@ class KeyValue(Processor):
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
         field = self.field.render(doc)
-        text = _text(doc, field, self.ignore_missing, "cannot extract key-value pairs.")
+        text = doc.subject(field, "cannot extract key-value pairs.", ignore_missing=self.ignore_missing, kind=str)
         if text is None:
             return
         try:

@@ -23,11 +23,9 @@ class _StringProcessor(Processor):
         raise NotImplementedError
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
-        value = doc.get(self.field, self.ignore_missing)
+        value = doc.subject(self.field, "cannot process it.", ignore_missing=self.ignore_missing)
         if value is None:
-            if self.ignore_missing:
-                return
-            raise invalid(f"field [{self.field}] is null, cannot process it.")
+            return
         if isinstance(value, list):
             out = []
             for item in value:
@@ -161,13 +159,9 @@ class Split(Processor):
         self.target = opts.string("target_field", self.field)
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
-        value = doc.get(self.field, self.ignore_missing)
+        value = doc.subject(self.field, "cannot split.", ignore_missing=self.ignore_missing, kind=str)
         if value is None:
-            if self.ignore_missing:
-                return
-            raise invalid(f"field [{self.field}] is null, cannot split.")
-        if not isinstance(value, str):
-            raise invalid(f"field [{self.field}] of type [{java_type(value)}] cannot be cast to [java.lang.String]")
+            return
         doc.set(self.target, java_split(self.separator, value, self.preserve_trailing))
 
     def produced_fields(self) -> list[str]:
@@ -183,11 +177,7 @@ class Join(Processor):
         self.target = opts.string("target_field", self.field)
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
-        value = doc.get(self.field)
-        if value is None:
-            raise invalid(f"field [{self.field}] is null, cannot join.")
-        if not isinstance(value, list):
-            raise invalid(f"field [{self.field}] of type [{java_type(value)}] cannot be cast to [java.util.List]")
+        value = doc.subject(self.field, "cannot join.", kind=list)
         doc.set(self.target, self.separator.join(java_str(item) for item in value))
 
     def produced_fields(self) -> list[str]:
