@@ -40,11 +40,7 @@ class Builder:
     def pipeline(self, pipeline_id: str, body: Any) -> Pipeline:
         if not isinstance(body, dict):
             raise ConfigError(f"pipeline [{pipeline_id}] must be an object, not [{java_type(body)}]")
-        processors = body.get("processors")
-        if processors is None:
-            raise ConfigError("required property is missing", property_name="processors")
-        if not isinstance(processors, list):
-            raise ConfigError(f"property isn't a list, but of type [{java_type(processors)}]", property_name="processors")
+        processors = Options(None, body).list("processors")
         unknown = sorted(set(body) - _PIPELINE_KEYS)
         if unknown:
             raise ConfigError(f"pipeline [{pipeline_id}] doesn't support one or more provided configuration parameters [{', '.join(unknown)}]")

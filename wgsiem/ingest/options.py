@@ -15,7 +15,9 @@ _REQUIRED = object()
 
 
 class Options:
-    def __init__(self, processor_type: str, config: dict[str, Any], tag: str | None = None) -> None:
+    """One processor's options; with no processor type, the keys of a request or pipeline body."""
+
+    def __init__(self, processor_type: str | None, config: dict[str, Any], tag: str | None = None) -> None:
         self.type = processor_type
         self.config = dict(config)
         self.tag = tag

@@ -10,6 +10,7 @@ from typing import Any
 from wgsiem.ingest.build import Builder
 from wgsiem.ingest.document import IngestDocument, java_type
 from wgsiem.ingest.errors import ConfigError, DropDocument, IngestError
+from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import SIMULATE_PIPELINE_ID, Pipeline, PipelineSet
 
 _DOC_METADATA = ("_routing", "_version", "_version_type", "_if_seq_no", "_if_primary_term")
@@ -61,11 +62,7 @@ def _pipeline(body: Any, pipelines: PipelineSet, pipeline_id: str | None, geoip_
         if pipeline_id not in pipelines:
             raise ConfigError(f"pipeline [{pipeline_id}] does not exist", error_type="illegal_argument_exception")
         return pipelines[pipeline_id]
-    definition = body.get("pipeline")
-    if definition is None:
-        raise ConfigError("required property is missing", property_name="pipeline")
-    if not isinstance(definition, dict):
-        raise ConfigError(f"property isn't a map, but of type [{java_type(definition)}]", property_name="pipeline")
+    definition = Options(None, body).map("pipeline")
     return Builder(pipelines, geoip_dirs).pipeline(SIMULATE_PIPELINE_ID, definition)
 
 
@@ -73,23 +70,14 @@ def _documents(body: dict[str, Any], now: datetime | None) -> list[IngestDocumen
     unknown = sorted(set(body) - {"pipeline", "pipeline_id", "docs"})
     if unknown:
         raise ConfigError(f"unknown request keys [{', '.join(unknown)}]")
-    docs = body.get("docs")
-    if docs is None:
-        raise ConfigError("required property is missing", property_name="docs")
-    if not isinstance(docs, list):
-        raise ConfigError(f"property isn't a list, but of type [{java_type(docs)}]", property_name="docs")
+    docs = Options(None, body).list("docs")
     if not docs:
         raise ConfigError("must specify at least one document in [docs]")
     out = []
     for entry in docs:
         if not isinstance(entry, dict):
             raise ConfigError(f"a document must be an object, not [{java_type(entry)}]", property_name="docs")
-        source = entry.get("_source")
-        if source is None:
-            raise ConfigError("required property is missing", property_name="_source")
-        if not isinstance(source, dict):
-            raise ConfigError(f"property isn't a map, but of type [{java_type(source)}]", property_name="_source")
-        ctx = copy.deepcopy(source)
+        ctx = copy.deepcopy(Options(None, entry).map("_source"))
         ctx["_index"] = _text(entry, "_index", "_index")
         ctx["_id"] = _text(entry, "_id", "_id")
         ctx["_version"] = entry.get("_version", MATCH_ANY_VERSION)
