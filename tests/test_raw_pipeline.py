@@ -29,6 +29,7 @@ from wgsiem.ecs.document import Context
 from wgsiem.ingest.directory import load_pipelines, read_body
 from wgsiem.ingest.document import IngestDocument
 from wgsiem.ingest.errors import DropDocument
+from wgsiem.ingest.pipeline_tests import flatten
 from wgsiem.kernlog.framing import LogRecord, frame
 from wgsiem.kernlog.grok import expected
 from wgsiem.shipper import Shipper
@@ -59,16 +60,6 @@ def raw_pipeline(tmp_path_factory: pytest.TempPathFactory):
     geo = tmp_path_factory.mktemp("geo")
     build_world(DEFAULT_SOURCE, geo)
     return load_pipelines(INGEST_PIPELINES, [geo])["logs-wireguard-raw"]
-
-
-def flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(doc, dict):
-        return {prefix: doc}
-    out: dict[str, Any] = {}
-    for key, value in doc.items():
-        name = f"{prefix}.{key}" if prefix else key
-        out.update(flatten(value, name) if isinstance(value, dict) else {name: value})
-    return out
 
 
 def comparable(doc: dict[str, Any], with_time: bool) -> dict[str, Any]:

@@ -125,14 +125,15 @@ def run_offline(pipelines: PipelineSet, test: PipelineTest) -> list[Any]:
     return out
 
 
-def _flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted leaf name → value; an empty object is a value of its own."""
     if not isinstance(doc, dict):
         return {prefix: doc}
     flat: dict[str, Any] = {}
     for key, value in doc.items():
         name = f"{prefix}.{key}" if prefix else key
         if isinstance(value, dict) and value:
-            flat.update(_flatten(value, name))
+            flat.update(flatten(value, name))
         else:
             flat[name] = value
     return flat
@@ -148,7 +149,7 @@ def compare(test: PipelineTest, actual: list[Any], expected: list[Any]) -> list[
             continue
         if got is None:
             continue
-        flat_got, flat_want = _flatten(got), _flatten(want)
+        flat_got, flat_want = flatten(got), flatten(want)
         for name in sorted(set(flat_got) | set(flat_want)):
             pattern = test.dynamic_fields.get(name)
             if pattern is not None:
