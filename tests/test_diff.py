@@ -126,6 +126,19 @@ def test_session_lapsed_between_polls_ends_before_the_new_one():
     assert events[0].time == T0 + 190
 
 
+def test_session_started_tells_the_silence_before_it():
+    run, wg0 = Run(session_timeout=180), FakeInterface()
+    alice = wg0.peer("alice", handshake=T0 - 40 * 86400)  # last seen 40 days before the baseline
+    run.poll(dump(wg0), T0)
+    alice.handshake = T0 + 10
+    (started,) = of(run.poll(dump(wg0), T0 + 30), "session-started")
+    assert started.detail == {"previous_handshake": T0 - 40 * 86400}
+    # a peer's very first session has no previous handshake to tell
+    wg0.peer("bob", handshake=T0 + 50)
+    (first,) = [e for e in of(run.poll(dump(wg0), T0 + 60), "session-started")]
+    assert first.detail == {"previous_handshake": None}
+
+
 def test_endpoint_changed_carries_the_previous_endpoint():
     run, wg0 = Run(), FakeInterface()
     alice = wg0.peer("alice", endpoint="198.51.100.10:34195", handshake=T0 - 5)

@@ -108,7 +108,7 @@ def _optional(doc, field):
         "wireguard.peer.latest_handshake", "wireguard.interface.fwmark", "wireguard.peer.previous.persistent_keepalive",
         "wireguard.peer.preshared_key_change", "wireguard.peer.previous.allowed_ips", "wireguard.interface.previous.fwmark",
         "wireguard.interface.previous.public_key", "wireguard.interface.previous.listen_port", "wireguard.interface.public_key",
-        "wireguard.transfer.ratio",
+        "wireguard.transfer.ratio", "wireguard.peer.previous_handshake", "wireguard.peer.silence_seconds",
     }  # fmt: skip
 
 
@@ -193,3 +193,25 @@ def test_no_key_material_in_documents(documents):
 def test_catalogue_is_validated(text, message):
     with pytest.raises(CatalogueError, match=re.escape(message)):
         load(text, "actions.yaml")
+
+
+def test_session_started_after_a_long_silence_says_how_long():
+    shipper = Shipper(State(), PresharedKeyHasher(secrets.token_bytes(32)), Context(host_name="vpn1"), DiffSettings())
+    wg0 = FakeInterface()
+    alice = wg0.peer("alice", endpoint="198.51.100.10:34195", handshake=T0 - 40 * 86400)
+    shipper.process(RawPoll(time=T0, stdout=dump(wg0)))
+    alice.handshake = T0 + 10
+    docs = shipper.process(RawPoll(time=T0 + 30, stdout=dump(wg0))).documents
+    (started,) = by_action(docs, "session-started")
+    peer = started["wireguard"]["peer"]
+    assert peer["silence_seconds"] == 40 * 86400 + 10
+    assert peer["previous_handshake"].startswith("2026-08-12T14:13:20")  # T0 - 40 days
+    assert "silence_seconds" not in by_action(documents_of_first_session(), "session-started")[0]["wireguard"]["peer"]
+
+
+def documents_of_first_session() -> list[dict]:
+    shipper = Shipper(State(), PresharedKeyHasher(secrets.token_bytes(32)), Context(host_name="vpn1"), DiffSettings())
+    wg0 = FakeInterface()
+    shipper.process(RawPoll(time=T0, stdout=dump(wg0)))
+    wg0.peer("bob", endpoint="198.51.100.11:4000", handshake=T0 + 10)
+    return shipper.process(RawPoll(time=T0 + 30, stdout=dump(wg0))).documents

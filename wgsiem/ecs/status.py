@@ -213,6 +213,11 @@ def _session_ended(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN0
 
 def _session_started(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
     doc["event"]["start"] = timestamp(event.time)
+    previous = detail.get("previous_handshake")
+    if previous:
+        wp = doc["wireguard"]["peer"]
+        wp["previous_handshake"] = timestamp(previous)
+        wp["silence_seconds"] = max(event.time - previous, 0)
 
 
 def _transfer(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001

@@ -228,15 +228,18 @@ class StatusDiffer:
         at = cur.latest_handshake
         events.append(StatusEvent("handshake", at, iface, cur))
         timeout = self.settings.session_timeout
+        # p.last is still the previous poll's view: its handshake is the one before this.
+        # A peer added in this poll has no previous view (p.last is this poll's).
+        previous = p.last.latest_handshake if p.last is not cur else 0
         if p.session is not None:
-            previous = p.last.latest_handshake
             if previous and at - previous < timeout:
                 return  # the session goes on
             # It lapsed between two polls before this handshake opened a new one.
             self._end_session(iface, p, min(now, previous + timeout), "expired", events)
         p.last = cur
         self._open_session(ist, p, at)
-        events.append(StatusEvent("session-started", at, iface, cur))
+        # The silence before a session is what tells a dormant peer coming back.
+        events.append(StatusEvent("session-started", at, iface, cur, {"previous_handshake": previous or None}))
 
     def _open_session(self, ist: InterfaceState, p: PeerState, start: int) -> None:
         p.session = Session(start=start)
