@@ -34,7 +34,8 @@ def story(geoip: GeoIP | None, names: dict[str, str] | None = None) -> list[dict
     )
     wg0, wg1 = FakeInterface(), FakeInterface(name="wg1", listen_port=0)
     alice = wg0.peer("alice", endpoint="198.51.100.10:34195", allowed_ips="10.0.0.2/32", handshake=T0 - 5, rx=10, tx=10)
-    wg0.peer("carol", allowed_ips="10.0.0.4/32,192.168.50.0/24")
+    # carol was last seen ten days before the baseline, and comes back once
+    carol = wg0.peer("carol", allowed_ips="10.0.0.4/32,192.168.50.0/24", endpoint="81.2.69.150:5000", handshake=T0 - 864_000)
     steps = []
 
     def step(t):
@@ -50,6 +51,7 @@ def story(geoip: GeoIP | None, names: dict[str, str] | None = None) -> list[dict
     alice.endpoint, alice.handshake, alice.rx = "175.16.199.7:40404", T0 + 170, alice.rx + 90_000_000
     wg0.fwmark = "0xca6c"
     bob.allowed_ips, bob.psk = "10.0.0.3/32", "(none)"
+    carol.handshake = T0 + 175
     step(T0 + 180)
     del wg0.peers["carol"]
     step(T0 + 600)

@@ -253,7 +253,7 @@ def status_story(geoip: GeoIP) -> list[dict]:
     """Polls making every status action, with the optional fields filled in: an interface
     changing port, fwmark and key at once, keepalive and preshared key changes, a roam
     between two located endpoints, a spike over a non-zero baseline, a counter reset,
-    IPv6 and scoped link-local endpoints."""
+    IPv6 and scoped link-local endpoints, a peer back after a silence."""
     shipper = Shipper(
         State(),
         PresharedKeyHasher(b"k" * 32),
@@ -262,7 +262,7 @@ def status_story(geoip: GeoIP) -> list[dict]:
     )
     wg0, wg1 = FakeInterface(fwmark="0x1"), FakeInterface(name="wg1", listen_port=0)
     alice = wg0.peer("alice", endpoint="198.51.100.10:34195", allowed_ips="10.0.0.2/32", handshake=T0 - 5, rx=10, tx=10, keepalive="25")
-    wg0.peer("carol", allowed_ips="10.0.0.4/32,192.168.50.0/24")
+    carol = wg0.peer("carol", allowed_ips="10.0.0.4/32,192.168.50.0/24", handshake=T0 - 864_000)  # silent ten days
     wg1.peer("dave", endpoint="[fe80::1%eth0]:51820", allowed_ips="fd00::4/128", handshake=T0 - 10, rx=1, tx=1)
     docs: list[dict] = []
 
@@ -279,6 +279,7 @@ def status_story(geoip: GeoIP) -> list[dict]:
     alice.endpoint, alice.handshake, alice.rx, alice.keepalive = "175.16.199.7:40404", T0 + 170, alice.rx + 90_000_000, "30"
     wg0.fwmark, wg0.listen_port, wg0.public_key = "0xca6c", 51821, fake_key("public wg0 rotated")
     bob.allowed_ips, bob.psk = "10.0.0.3/32", fake_key("psk rotated")
+    carol.handshake = T0 + 175  # and back
     step(T0 + 180)
     bob.rx, bob.tx, bob.handshake, bob.psk = 5, 7, T0 + 190, "(none)"  # counters reset, key removed
     step(T0 + 200)
