@@ -1,0 +1,389 @@
+"""A local stand-in for Kibana's detection-rule import API, for tests where no Kibana runs.
+
+It answers like Kibana 8.x/9.x does (see detection_rules/schemas/README.md for the
+sources), in Kibana's order: unknown path 404, authentication 401, payload size 413,
+kbn-xsrf 400, API version 400, query 400, then the handler: no `file` field 500 (Kibana
+dereferences it unchecked), a name not ending in .ndjson 400, too many rules 500, and
+otherwise 200 with per-rule errors: 400 for an invalid rule (checked with
+wgsiem.rules.kibana_schema, so the messages are ours, not zod's), 400 for a rule_id twice
+in one file without overwrite, 409 for an installed rule_id without overwrite.
+
+Like Kibana, it does not check that the space in /s/<id>/api/... exists: the import goes
+into that space. GET /api/spaces/space/<id> answers 404 for spaces not configured.
+Not modelled: exception lists and connectors in the file (ignored, counted as nothing),
+actions referencing connectors, prebuilt-rule version rules, Kibana's `unchanged_count`.
+
+    with KibanaStub(api_key="secret-key", spaces=("default", "wg")) as kibana:
+        import_rules(KibanaSettings(url=kibana.url, ...), ndjson, overwrite=False)
+        kibana.requests[-1].rules, kibana.installed["wg"]
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import re
+import ssl
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from wgsiem.rules.kibana_schema import rule_problems
+
+API_VERSION = "2023-10-31"
+IMPORT_PATH = "/api/detection_engine/rules/_import"
+_SPACE_PATH = re.compile(r"^/s/([a-z0-9_\-]+)(/.*)$")
+_SPACE_API = re.compile(r"^/api/spaces/space/([^/]+)$")
+_QUERY_FLAGS = ("overwrite", "overwrite_exceptions", "overwrite_action_connectors", "as_new_list")
+# Kibana's defaults: xpack.securitySolution.maxRuleImportPayloadBytes / ...ExportSize.
+MAX_BYTES = 10_485_760
+MAX_RULES = 10_000
+# Current Kibana's wording; 8.x before the detection rules client said
+# 'rule_id: "<id>" already exists'. Both carry status_code 409.
+CONFLICT_MESSAGE = "Rule with this rule_id already exists"
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str  # as sent, without the query
+    space: str | None  # None: not an import request
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    file_field: str | None = None
+    filename: str | None = None
+    ndjson: bytes | None = None  # the file part's content, as received
+    rules: list[dict[str, Any]] = field(default_factory=list)  # every JSON object line
+    status: int | None = None
+    response: Any = None
+
+
+@dataclass
+class _Part:
+    headers: Message
+    content: bytes
+
+    @property
+    def name(self) -> str | None:
+        return self.headers.get_param("name", header="content-disposition")
+
+    @property
+    def filename(self) -> str | None:
+        return self.headers.get_filename()
+
+
+class _Answer(Exception):
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+def _boom(status: int, error: str, message: str) -> _Answer:
+    """Kibana core's (hapi Boom) error shape."""
+    return _Answer(status, {"statusCode": status, "error": error, "message": message})
+
+
+def _siem(status: int, message: str) -> _Answer:
+    """The security solution's own error shape (buildSiemResponse)."""
+    return _Answer(status, {"message": message, "status_code": status})
+
+
+class KibanaStub:
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        spaces: Iterable[str] = ("default",),
+        max_bytes: int = MAX_BYTES,
+        max_rules: int = MAX_RULES,
+        tls: tuple[Path, Path] | None = None,  # (certificate, key)
+    ) -> None:
+        self.api_key = api_key
+        self.user, self.password = user, password
+        self.spaces = set(spaces) | {"default"}
+        self.max_bytes, self.max_rules = max_bytes, max_rules
+        self.tls = tls
+        self.requests: list[RecordedRequest] = []
+        self.installed: dict[str, dict[str, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start the stub first"
+        host, port = self._server.server_address[:2]
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
+
+    def start(self) -> KibanaStub:
+        stub = self
+
+        class Handler(_Handler):
+            kibana = stub
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(self.tls[0]), str(self.tls[1]))
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="kibana-stub", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> KibanaStub:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # --- what Kibana does ----------------------------------------------------------------
+
+    def handle(self, record: RecordedRequest) -> tuple[int, Any]:
+        try:
+            body = self._route(record)
+        except _Answer as answer:
+            return answer.status, answer.body
+        return 200, body
+
+    def _route(self, record: RecordedRequest) -> Any:
+        path, space = record.path, "default"
+        if match := _SPACE_PATH.match(path):
+            space, path = match.groups()
+        if path == IMPORT_PATH and record.method == "POST":
+            record.space = space
+            self._authenticate(record)
+            return self._import(record, space)
+        if (match := _SPACE_API.match(path)) and record.method == "GET":
+            self._authenticate(record)
+            wanted = match.group(1)
+            if wanted not in self.spaces:
+                raise _boom(404, "Not Found", f"Saved object [space/{wanted}] not found")
+            return {"id": wanted, "name": wanted, "disabledFeatures": []}
+        raise _boom(404, "Not Found", "Not Found")
+
+    def _authenticate(self, record: RecordedRequest) -> None:
+        if self.api_key is None and self.user is None:
+            return
+        given = record.headers.get("authorization", "")
+        scheme, _, credentials = given.partition(" ")
+        if self.api_key is not None and scheme.lower() == "apikey":
+            if hmac.compare_digest(credentials.encode(), self.api_key.encode()):
+                return
+        if self.user is not None and scheme.lower() == "basic":
+            expected = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+            if hmac.compare_digest(credentials.encode(), expected.encode()):
+                return
+        raise _boom(401, "Unauthorized", "[security_exception]: unable to authenticate")
+
+    def _import(self, record: RecordedRequest, space: str) -> dict[str, Any]:
+        if len(record.body) > self.max_bytes:
+            raise _boom(
+                413,
+                "Request Entity Too Large",
+                f"Payload content length greater than maximum allowed: {self.max_bytes}",
+            )
+        if "kbn-xsrf" not in record.headers and "kbn-version" not in record.headers:
+            raise _boom(400, "Bad Request", "Request must contain a kbn-xsrf header.")
+        version = record.headers.get("elastic-api-version", API_VERSION)
+        if version != API_VERSION:
+            raise _boom(
+                400,
+                "Bad Request",
+                f'No version "{version}" available for [post] [{IMPORT_PATH}]. '
+                f"Available versions are: [{API_VERSION}]",
+            )
+        flags = {}
+        for name in _QUERY_FLAGS:
+            values = record.query.get(name, ["false"])
+            if values[-1] not in ("true", "false"):
+                message = f"[request query]: {name}: Invalid enum value. Expected 'true' | 'false'"
+                raise _boom(400, "Bad Request", message)
+            flags[name] = values[-1] == "true"
+
+        parts = _multipart(record.headers.get("content-type", ""), record.body)
+        files = [part for part in parts if part.filename is not None]
+        if files:
+            record.file_field, record.filename, record.ndjson = files[0].name, files[0].filename, files[0].content
+        file_part = next((part for part in files if part.name == "file"), None)
+        if file_part is None or file_part.filename is None:
+            # The handler reads request.body.file.hapi.filename unchecked; the TypeError
+            # ends in its catch-all as a 500.
+            raise _siem(500, "Cannot read properties of undefined (reading 'hapi')")
+        extension = Path(file_part.filename).suffix.lower()
+        if extension != ".ndjson":
+            raise _siem(400, f"Invalid file extension {extension}")
+
+        items = _ndjson_items(file_part.content)
+        rules = [item for item in items if _is_rule(item)]
+        record.rules = [rule for rule in rules if isinstance(rule, dict)]
+        if len(rules) >= self.max_rules:
+            raise _siem(500, f"Can't import more than {self.max_rules} rules")
+        return self._install(space, rules, overwrite=flags["overwrite"])
+
+    def _install(self, space: str, rules: list[Any], *, overwrite: bool) -> dict[str, Any]:
+        parse_errors: list[dict[str, Any]] = []
+        duplicates: list[dict[str, Any]] = []
+        unique: dict[str, dict[str, Any]] = {}  # first position kept, last one wins (a JS Map)
+        for rule in rules:
+            problems = [rule.message] if isinstance(rule, _ParseError) else rule_problems(rule)
+            if problems:
+                parse_errors.append(_bulk_error(None, 400, _zod_style(problems)))
+                continue
+            rule_id = rule["rule_id"]
+            if rule_id in unique and not overwrite:
+                duplicates.append(_bulk_error(rule_id, 400, f'More than one rule with rule-id: "{rule_id}" found'))
+            unique[rule_id] = rule
+
+        conflicts: list[dict[str, Any]] = []
+        successes = 0
+        with self._lock:
+            installed = self.installed.setdefault(space, {})
+            for rule_id, rule in unique.items():
+                if rule_id in installed and not overwrite:
+                    conflicts.append(_bulk_error(rule_id, 409, CONFLICT_MESSAGE))
+                    continue
+                previous = installed.get(rule_id)
+                installed[rule_id] = {**rule, "id": previous["id"] if previous else str(uuid.uuid4())}
+                successes += 1
+        errors = parse_errors + duplicates + conflicts
+        return {
+            "success": not errors,
+            "success_count": successes,
+            "rules_count": len(rules),
+            "errors": errors,
+            "exceptions_errors": [],
+            "exceptions_success": True,
+            "exceptions_success_count": 0,
+            "action_connectors_success": True,
+            "action_connectors_success_count": 0,
+            "action_connectors_errors": [],
+            "action_connectors_warnings": [],
+        }
+
+
+@dataclass
+class _ParseError:
+    message: str
+
+
+def _bulk_error(rule_id: str | None, status: int, message: str) -> dict[str, Any]:
+    # createBulkErrorObject: an error Kibana cannot pin to a rule says "(unknown id)".
+    return {
+        "rule_id": rule_id if rule_id is not None else "(unknown id)",
+        "error": {"status_code": status, "message": message},
+    }
+
+
+def _zod_style(problems: list[str]) -> str:
+    """Joined like @kbn/zod-helpers' stringifyZodError: at most five, then 'and N more'."""
+    shown = problems[:5]
+    if len(problems) > 5:
+        shown.append(f"and {len(problems) - 5} more")
+    return ", ".join(shown)
+
+
+def _ndjson_items(content: bytes) -> list[Any]:
+    items: list[Any] = []
+    for line in content.decode("utf-8", errors="replace").split("\n"):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as error:
+            items.append(_ParseError(str(error)))
+            continue
+        if item is None or (isinstance(item, dict) and "exported_count" in item):
+            continue
+        items.append(item)
+    return items
+
+
+def _is_rule(item: Any) -> bool:
+    if not isinstance(item, dict):
+        return True  # an error or a non-object: Kibana files both under rules
+    return not any(key in item for key in ("list_id", "item_id", "entries", "attributes"))
+
+
+def _multipart(content_type: str, body: bytes) -> list[_Part]:
+    """Split a multipart/form-data body by hand, so a part's content is byte for byte
+    what was sent (the email parser would normalise line ends)."""
+    header = Message()
+    header["content-type"] = content_type
+    boundary = header.get_param("boundary")
+    if header.get_content_type() != "multipart/form-data" or not isinstance(boundary, str):
+        return []
+    delimiter = b"\r\n--" + boundary.encode()
+    chunks = (b"\r\n" + body).split(delimiter)
+    parts: list[_Part] = []
+    for chunk in chunks[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, separator, content = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        if not separator:
+            continue
+        headers = Message()
+        for line in head.decode("latin-1").split("\r\n"):
+            name, colon, value = line.partition(":")
+            if colon:
+                headers[name.strip()] = value.strip()
+        parts.append(_Part(headers, content))
+    return parts
+
+
+class _Handler(BaseHTTPRequestHandler):
+    kibana: KibanaStub
+    server_version = "kibana-stub"
+
+    def _serve(self) -> None:
+        split = urlsplit(self.path)
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        record = RecordedRequest(
+            method=self.command,
+            path=split.path,
+            space=None,
+            query=parse_qs(split.query, keep_blank_values=True),
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=body,
+        )
+        status, answer = self.kibana.handle(record)
+        record.status, record.response = status, answer
+        with self.kibana._lock:
+            self.kibana.requests.append(record)
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json; charset=utf-8")
+        self.send_header("content-length", str(len(data)))
+        if record.space is not None and status != 404:
+            self.send_header("elastic-api-version", API_VERSION)
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+    def log_message(self, *_: Any) -> None:
+        pass

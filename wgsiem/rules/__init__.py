@@ -1,0 +1,1 @@
+"""Detection rules: the TOML files, their Kibana import form, and the checks on both."""
