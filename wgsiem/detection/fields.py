@@ -1,0 +1,134 @@
+"""Field values of an event the way Elasticsearch's aggregations see them.
+
+A `_source` may hold a field as nested objects (`{"source": {"ip": ...}}`), as a dotted
+key (`{"source.ip": ...}`) or any mix of the two; arrays (also arrays of objects) make a
+field multi-valued. Aggregations read doc values, not `_source`: per document a term is
+there once however often the array repeats it, keyword values are strings, IP addresses
+are in their canonical form, and a field without a value is absent. Terms aggregations
+and composite sources order keyword keys by their bytes and IP keys by their 16-byte
+binary form, which `sort_key` reproduces (it decides which buckets survive max_signals).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+_KEYWORD = frozenset({"keyword", "constant_keyword", "wildcard", "version"})
+_INTEGER = frozenset({"long", "integer", "short", "byte", "unsigned_long"})
+_FLOAT = frozenset({"double", "float", "half_float", "scaled_float"})
+
+
+def raw_values(doc: Mapping[str, Any], field: str) -> list[Any]:
+    """Every scalar leaf at `field`, dotted keys and nested objects alike, arrays flattened."""
+    out: list[Any] = []
+    _collect(doc, field.split("."), 0, out)
+    return out
+
+
+def _collect(node: Any, parts: list[str], i: int, out: list[Any]) -> None:
+    if i == len(parts):
+        _leaves(node, out)
+        return
+    if isinstance(node, list):
+        for item in node:
+            _collect(item, parts, i, out)
+        return
+    if not isinstance(node, dict):
+        return
+    key = parts[i]
+    for j in range(i, len(parts)):
+        if j > i:
+            key = f"{key}.{parts[j]}"
+        if key in node:
+            _collect(node[key], parts, j + 1, out)
+
+
+def _leaves(value: Any, out: list[Any]) -> None:
+    if value is None or isinstance(value, dict):
+        return
+    if isinstance(value, list):
+        for item in value:
+            _leaves(item, out)
+    else:
+        out.append(value)
+
+
+def first_value(doc: Mapping[str, Any], field: str) -> Any:
+    values = raw_values(doc, field)
+    return values[0] if values else None
+
+
+@cache
+def _field_types() -> Mapping[str, str]:
+    from wgsiem.mappings.fields import field_types
+
+    return field_types()
+
+
+def field_type(field: str) -> str | None:
+    return _field_types().get(field)
+
+
+class TermReader:
+    """Reads one field's aggregatable terms, normalised for its mapped type."""
+
+    def __init__(self, field: str, es_type: str | None = None) -> None:
+        self.field = field
+        self.type = es_type if es_type is not None else field_type(field)
+
+    def terms(self, doc: Mapping[str, Any]) -> list[Any]:
+        """The document's distinct terms for the field, in first-seen order."""
+        out: list[Any] = []
+        for raw in raw_values(doc, self.field):
+            term = normalize(self.type, raw)
+            if term is not None and term not in out:
+                out.append(term)
+        return out
+
+
+def normalize(es_type: str | None, value: Any) -> Any:
+    """The doc value Elasticsearch indexes for `value` (None: it indexes nothing)."""
+    if es_type is None:
+        # Unmapped: dynamic mapping keeps JSON's own type (strings become keyword).
+        return value
+    if es_type in _KEYWORD:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return value if isinstance(value, str) else str(value)
+    if es_type == "ip":
+        try:
+            address = ipaddress.ip_address(str(value))
+        except ValueError:
+            return None
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return str(address)
+    if es_type in _INTEGER:
+        try:
+            return int(float(value)) if not isinstance(value, int) else value
+        except (TypeError, ValueError):
+            return None
+    if es_type in _FLOAT:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return None
+    return value
+
+
+def sort_key(es_type: str | None, term: Any) -> tuple[Any, ...]:
+    """Ascending key order of a terms/composite source for one field."""
+    if es_type == "ip":
+        address = ipaddress.ip_address(term)
+        packed = address.packed if address.version == 6 else b"\0" * 10 + b"\xff\xff" + address.packed
+        return (0, packed)
+    if isinstance(term, bool):
+        return (1, term)
+    if isinstance(term, (int, float)):
+        return (2, term)
+    if isinstance(term, str):
+        return (3, term)
+    return (4, repr(term))

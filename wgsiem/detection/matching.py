@@ -1,0 +1,159 @@
+"""Which events a rule searches (its index patterns) and which of them its query matches.
+
+Kibana sends the query with every search, so a document matches or not whatever window
+it is looked at through, unless the query itself reads the clock (KQL date math on
+`now`). The query therefore runs once per candidate event and windows are bisects over
+the matched positions; only a `now`-relative query is evaluated per execution, with
+`now` set to that execution's time as Kibana's searches would have it.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from functools import cache
+from heapq import merge
+from typing import Any, Protocol
+
+from wgsiem.rules.model import Rule
+
+from .events import EventSet
+from .timestamps import ms_datetime
+
+# securitySolution:defaultIndex, what a rule without `index` (and without a data view) searches.
+DEFAULT_INDEX = (
+    "apm-*-transaction*",
+    "auditbeat-*",
+    "endgame-*",
+    "filebeat-*",
+    "logs-*",
+    "packetbeat-*",
+    "traces-apm*",
+    "winlogbeat-*",
+    "-*elastic-cloud-logs-*",
+)
+
+_NOW = re.compile(r"\bnow\b", re.IGNORECASE)
+# A data stream's backing index: patterns select it through its data stream's name.
+_BACKING_INDEX = re.compile(r"\.ds-(.+)-\d{4}\.\d{2}\.\d{2}-\d{6}")
+
+
+class Query(Protocol):
+    def matches(self, doc: dict[str, Any]) -> bool: ...
+
+
+Compile = Callable[[str, datetime | None], Query]
+
+
+def kql_compile(text: str, now: datetime | None) -> Query:
+    from wgsiem.kql import compile_query
+
+    return compile_query(text, _kql_types(), now=now)
+
+
+@cache
+def _kql_types() -> Any:
+    from wgsiem.kql import FieldTypes
+
+    return FieldTypes.default()
+
+
+def index_patterns(rule: Rule) -> tuple[str, ...]:
+    patterns = rule.body.get("index")
+    return tuple(patterns) if patterns else DEFAULT_INDEX
+
+
+def index_matcher(patterns: Iterable[str]) -> Callable[[str], bool]:
+    """Elasticsearch's multi-target syntax: `*` wildcards, and `-pattern` removing what
+    the patterns before it added."""
+    steps = [(p.startswith("-"), _wildcard(p[1:] if p.startswith("-") else p)) for p in patterns]
+
+    def matches(name: str) -> bool:
+        backing = _BACKING_INDEX.fullmatch(name)
+        if backing:
+            name = backing[1]
+        selected = False
+        for exclude, regex in steps:
+            if regex.fullmatch(name):
+                selected = not exclude
+        return selected
+
+    return matches
+
+
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")))
+
+
+def uses_now(query: str) -> bool:
+    """Conservative: any `now` token (even inside a quoted value) re-evaluates per execution."""
+    return bool(_NOW.search(query))
+
+
+class RuleEvents:
+    """The events one rule sees: candidates by index and event.action, and its matches."""
+
+    def __init__(self, events: EventSet, rule: Rule, compile: Compile) -> None:
+        self.events = events
+        self.text = rule.query
+        self.compile = compile
+        self.relative = uses_now(rule.query)
+        # Compiling up front also surfaces a bad query before any execution runs.
+        query = compile(rule.query, None if not self.relative else ms_datetime(events.ts[-1] if len(events) else 0))
+        self.candidates = self._candidates(rule, query)
+        self.candidate_ts = [events.ts[p] for p in self.candidates]
+        if self.relative:
+            self.matched: list[int] = []
+        else:
+            docs = events.docs
+            test = query.matches
+            self.matched = [p for p in self.candidates if test(docs[p])]
+        self.matched_ts = [events.ts[p] for p in self.matched]
+        self._relative_query: tuple[int, Query] | None = None
+        self.relative_matched: set[int] = set()
+
+    def _candidates(self, rule: Rule, query: Query) -> list[int]:
+        events = self.events
+        allowed_index = index_matcher(index_patterns(rule))
+        allowed = [allowed_index(name) for name in events.index_names]
+        constant_terms = getattr(query, "constant_terms", None)
+        actions = constant_terms("event.action") if constant_terms else None
+        if actions is not None:
+            by_action = events.by_action()
+            lists = [by_action[a] for a in actions if a in by_action]
+            positions: Iterable[int] = _distinct(merge(*lists)) if len(lists) > 1 else (lists[0] if lists else [])
+        else:
+            positions = range(len(events))
+        ids = events.index_ids
+        if all(allowed):
+            return list(positions)
+        return [p for p in positions if allowed[ids[p]]]
+
+    def window(self, at: int, lo: int, hi: int) -> Sequence[int]:
+        """Positions matching the query with `@timestamp` in [lo, hi] (both inclusive, as
+        build_events_query.ts's range filter: gte `from`, lte `to`), in time order; `at`
+        is the execution time a `now`-relative query is evaluated at."""
+        if not self.relative:
+            return self.matched[bisect_left(self.matched_ts, lo) : bisect_right(self.matched_ts, hi)]
+        if self._relative_query is None or self._relative_query[0] != at:
+            self._relative_query = (at, self.compile(self.text, ms_datetime(at)))
+        test = self._relative_query[1].matches
+        docs = self.events.docs
+        span = self.candidates[bisect_left(self.candidate_ts, lo) : bisect_right(self.candidate_ts, hi)]
+        found = [p for p in span if test(docs[p])]
+        self.relative_matched.update(found)
+        return found
+
+    @property
+    def matched_count(self) -> int:
+        return len(self.relative_matched) if self.relative else len(self.matched)
+
+
+def _distinct(positions: Iterable[int]) -> Iterable[int]:
+    last = -1
+    for p in positions:
+        if p != last:
+            yield p
+            last = p

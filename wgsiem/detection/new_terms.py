@@ -1,0 +1,145 @@
+"""New terms rules (new_terms/create_new_terms_alert_type.ts with
+build_new_terms_aggregation.ts, multi_terms_composite.ts and wrap_new_terms_alerts.ts).
+
+Kibana's three phases per execution, all under the rule's query:
+
+1. A composite aggregation over the rule range collects every term seen there: for one
+   field each value of a multi-valued field is its own term; for several fields a term
+   is a combination, one per element of the cross product of the fields' values (a
+   composite aggregation's behaviour), and a document lacking any field has none.
+2. Over [history_window_start, to] each term's `first_seen` is the min `@timestamp`;
+   the bucket_selector keeps it when `first_seen > from`, strictly: a term whose first
+   event is exactly at the range start is not new, nor is one seen anywhere in
+   [history start, from].
+3. The alert is built from the term's oldest event (top_hits sorted `@timestamp` asc),
+   one alert per new term, so one event holding two new values makes two alerts.
+
+The alert id hashes the event and the term (wrap_new_terms_alerts.ts), so a term still
+new in the next, overlapping execution gives the same id and is not created again.
+
+Instead of re-aggregating the history window every execution, each term keeps the sorted
+times (and positions) of its events; `first_seen` in [h, to] is then one bisect, exactly
+the aggregation's answer because the term occurs in [from, to] ⊆ [h, to].
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+from typing import Any
+
+from .alerts import RuleContext, build_alert, new_terms_alert_id
+from .events import EventSet
+from .fields import TermReader, sort_key
+from .matching import RuleEvents
+from .schedule import Execution
+from .timestamps import timedelta_ms
+
+# Phase 1's composite page size (build_new_terms_aggregation.ts PAGE_SIZE).
+PAGE_SIZE = 10_000
+
+Term = tuple[Any, ...]
+
+
+class NewTermsExecutor:
+    def __init__(self, ctx: RuleContext, events: EventSet, rule_events: RuleEvents, max_signals: int) -> None:
+        rule = ctx.rule
+        if not rule.new_terms_fields or rule.history_window is None:
+            raise ValueError(f"rule {rule.rule_id}: a new_terms rule needs [rule.new_terms]")
+        self.history = timedelta_ms(rule.history_window)
+        if self.history <= timedelta_ms(rule.lookback):
+            # validateHistoryWindowStart (new_terms/utils.ts) refuses such a rule.
+            raise ValueError(f"rule {rule.rule_id}: history_window_start must be earlier than from")
+        self.ctx = ctx
+        self.events = events
+        self.rule_events = rule_events
+        self.max_signals = max_signals
+        self.readers = [TermReader(f) for f in rule.new_terms_fields]
+        self.alerted: set[tuple[int, Term]] = set()
+        self._terms: dict[int, list[Term]] = {}
+        self._occurrences = None if rule_events.relative else self._index(rule_events.matched)
+
+    def terms(self, pos: int) -> list[Term]:
+        known = self._terms.get(pos)
+        if known is None:
+            doc = self.events.docs[pos]
+            combos: list[Term] = [()]
+            for reader in self.readers:
+                values = reader.terms(doc)
+                combos = [c + (v,) for c in combos for v in values]
+            known = self._terms[pos] = combos
+        return known
+
+    def _index(self, positions: Iterable[int]) -> dict[Term, tuple[list[int], list[int]]]:
+        """term → (times, positions) of the events having it, in time order."""
+        occurrences: dict[Term, tuple[list[int], list[int]]] = {}
+        ts = self.events.ts
+        for pos in positions:
+            for term in self.terms(pos):
+                entry = occurrences.get(term)
+                if entry is None:
+                    entry = occurrences[term] = ([], [])
+                entry[0].append(ts[pos])
+                entry[1].append(pos)
+        return occurrences
+
+    def run(self, execution: Execution) -> tuple[list[dict[str, Any]], bool]:
+        start, at = execution.start, execution.started_at
+        history_start = at - self.history
+        occurrences = self._occurrences
+        if occurrences is None:
+            occurrences = self._index(self.rule_events.window(at, history_start, execution.end))
+        in_range: dict[Term, int] = {}  # term → its document count in the range
+        for pos in self.rule_events.window(at, start, execution.end):
+            for term in self.terms(pos):
+                in_range[term] = in_range.get(term, 0) + 1
+        new: dict[Term, int] = {}  # term → position of its oldest event
+        for term in in_range:
+            times, positions = occurrences[term]
+            first = bisect_left(times, history_start)
+            if times[first] > start:
+                new[term] = positions[first]
+        created: list[dict[str, Any]] = []
+        for term in self._order(in_range, new):
+            pos = new[term]
+            if (pos, term) in self.alerted:
+                continue
+            if len(created) == self.max_signals:
+                return created, True
+            self.alerted.add((pos, term))
+            created.append(self._alert(pos, term, execution))
+        return created, False
+
+    def _order(self, in_range: dict[Term, int], new: dict[Term, int]) -> list[Term]:
+        """The order Kibana writes alerts in, which decides the survivors of max_signals:
+        phase-1 pages in composite-key order; within a page, for one field, phase 3's
+        terms aggregation order (document count descending, then key ascending), for
+        several fields the composite order again."""
+        types = [r.type for r in self.readers]
+
+        def key_order(term: Term) -> tuple[Any, ...]:
+            return tuple(sort_key(t, v) for t, v in zip(types, term))
+
+        if len(self.readers) > 1:
+            return sorted(new, key=key_order)
+        pages = sorted(in_range, key=key_order)
+        ordered: list[Term] = []
+        for i in range(0, len(pages), PAGE_SIZE):
+            page = [t for t in pages[i : i + PAGE_SIZE] if t in new]
+            ordered += sorted(page, key=lambda t: (-in_range[t], key_order(t)))
+        return ordered
+
+    def _alert(self, pos: int, term: Term, execution: Execution) -> dict[str, Any]:
+        events = self.events
+        index, doc_id = events.index(pos), events.doc_id(pos)
+        alert = build_alert(
+            self.ctx,
+            events.docs[pos],
+            alert_id=new_terms_alert_id(index, doc_id, self.ctx.uuid, term),
+            parent_id=doc_id,
+            parent_index=index,
+            started_at=execution.started_at,
+            original_time=events.ts[pos],
+        )
+        alert["kibana.alert.new_terms"] = list(term)
+        return alert

@@ -1,0 +1,137 @@
+"""Threshold rules (threshold/threshold.ts and the files it calls).
+
+Per execution, over the rule range:
+
+* find_threshold_signals.ts / build_threshold_aggregation.ts: a composite aggregation of
+  one `terms` source per group-by field. A document lacking any of the fields is in no
+  bucket; a multi-valued field puts the document in one bucket per combination of
+  values. A bucket qualifies with `_count >= value` and, with a cardinality, a
+  `cardinality` of that field `>= cardinality.value` (both `bucket_selector`s say `>=`).
+  Buckets come in composite-key order (each source ascending); Kibana keeps paging while
+  it holds at most max_signals of them, warns when it found more, and keeps the first
+  max_signals. Without group-by fields there is one bucket whose count is
+  `hits.total`, which Elasticsearch tracks exactly only up to 10,000.
+* get_threshold_bucket_filters.ts: the signal history excludes every document at or
+  before (`lte`) the last alert's time whose group-by values contain that alert's
+  terms, so a later execution never counts an event an earlier alert covered.
+* utils.ts getSignalHistory: history entries are only kept while their time is after
+  (`>`) the execution's `from`; older ones are outside the range anyway.
+* build_signal_history.ts: the time stored is the alert's `kibana.alert.original_time`,
+  which is the bucket's `max_timestamp` (bulk_create_threshold_signals.ts makes it the
+  synthetic hit's `@timestamp`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .alerts import RuleContext, build_alert, query_alert_id, threshold_hit_id
+from .events import EventSet
+from .fields import TermReader, sort_key
+from .matching import RuleEvents
+from .schedule import Execution
+from .timestamps import iso
+
+# Elasticsearch's default track_total_hits: the exact count stops there.
+TOTAL_HITS_TRACKED = 10_000
+
+
+class _Bucket:
+    __slots__ = ("count", "first", "last", "distinct")
+
+    def __init__(self, ts: int) -> None:
+        self.count = 0
+        self.first = ts
+        self.last = ts
+        self.distinct: set[Any] = set()
+
+
+class ThresholdExecutor:
+    def __init__(self, ctx: RuleContext, events: EventSet, rule_events: RuleEvents, max_signals: int) -> None:
+        threshold = ctx.rule.threshold
+        if threshold is None:
+            raise ValueError(f"rule {ctx.rule.rule_id}: a threshold rule needs [rule.threshold]")
+        self.ctx = ctx
+        self.events = events
+        self.rule_events = rule_events
+        self.max_signals = max_signals
+        self.threshold = threshold
+        self.readers = [TermReader(f) for f in threshold.fields]
+        self.card_reader = TermReader(threshold.cardinality.field) if threshold.cardinality else None
+        self.history: dict[tuple[Any, ...], int] = {}  # bucket key → last alert's original time
+        self._terms: dict[int, tuple[list[tuple[Any, ...]], list[Any]]] = {}
+        self.index = ",".join(ctx.indices)
+
+    def _combos(self, pos: int) -> tuple[list[tuple[Any, ...]], list[Any]]:
+        known = self._terms.get(pos)
+        if known is None:
+            doc = self.events.docs[pos]
+            combos: list[tuple[Any, ...]] = [()]
+            for reader in self.readers:
+                values = reader.terms(doc)
+                combos = [c + (v,) for c in combos for v in values]
+            cards = self.card_reader.terms(doc) if self.card_reader else []
+            known = self._terms[pos] = (combos, cards)
+        return known
+
+    def run(self, execution: Execution) -> tuple[list[dict[str, Any]], bool]:
+        history = {key: last for key, last in self.history.items() if last > execution.start}
+        buckets: dict[tuple[Any, ...], _Bucket] = {}
+        ts_of = self.events.ts
+        for pos in self.rule_events.window(execution.started_at, execution.start, execution.end):
+            combos, cards = self._combos(pos)
+            if not combos:
+                continue
+            ts = ts_of[pos]
+            if history and any(history.get(c, ts - 1) >= ts for c in combos):
+                continue
+            for combo in combos:
+                bucket = buckets.get(combo)
+                if bucket is None:
+                    bucket = buckets[combo] = _Bucket(ts)
+                bucket.count += 1
+                bucket.last = ts  # positions come in time order
+                bucket.distinct.update(cards)
+        qualifying = [(key, b) for key, b in buckets.items() if self._qualifies(b)]
+        types = [r.type for r in self.readers]
+        qualifying.sort(key=lambda kb: tuple(sort_key(t, v) for t, v in zip(types, kb[0])))
+        capped = len(qualifying) > self.max_signals
+        created = [self._alert(key, bucket, execution) for key, bucket in qualifying[: self.max_signals]]
+        self.history = history
+        for key, bucket in qualifying[: self.max_signals]:
+            self.history[key] = bucket.last
+        return created, capped
+
+    def _count(self, bucket: _Bucket) -> int:
+        return bucket.count if self.readers else min(bucket.count, TOTAL_HITS_TRACKED)
+
+    def _qualifies(self, bucket: _Bucket) -> bool:
+        if self._count(bucket) < self.threshold.value:
+            return False
+        card = self.threshold.cardinality
+        return card is None or len(bucket.distinct) >= card.value
+
+    def _alert(self, key: tuple[Any, ...], bucket: _Bucket, execution: Execution) -> dict[str, Any]:
+        fields = self.threshold.fields
+        result: dict[str, Any] = {
+            "terms": [{"field": f, "value": v} for f, v in zip(fields, key)],
+            "count": self._count(bucket),
+            "from": iso(bucket.first),
+        }
+        card = self.threshold.cardinality
+        if card is not None:
+            result["cardinality"] = [{"field": card.field, "value": len(bucket.distinct)}]
+        source: dict[str, Any] = {"@timestamp": iso(bucket.last)}
+        source.update(zip(fields, key))
+        hit_id = threshold_hit_id(self.ctx.rule, execution.started_at, key)
+        alert = build_alert(
+            self.ctx,
+            source,
+            alert_id=query_alert_id(self.index, hit_id, self.ctx.uuid),
+            parent_id=hit_id,
+            parent_index=self.index,
+            started_at=execution.started_at,
+            original_time=bucket.last,
+        )
+        alert["kibana.alert.threshold_result"] = result
+        return alert
