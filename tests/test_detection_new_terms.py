@@ -112,8 +112,6 @@ def test_query_filters_the_history_too() -> None:
 
 
 def test_with_the_real_kql_compiler() -> None:
-    if not hasattr(pytest.importorskip("wgsiem.kql"), "compile_query"):
-        pytest.skip("wgsiem.kql has no compile_query yet")
     events = [event(at(-60), user__name="u1"), event(at(2), user__name="u1"), event(at(3), user__name="u2")]
     result = run_rules([_rule(query="event.action: handshake")], events, start=at(5), end=at(5))
     assert _terms(result) == [(stamp(at(3)), ["u2"])]

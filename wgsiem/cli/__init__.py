@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import convert, pipelines, record, ship, templates
+from . import convert, pipelines, query, record, rules, ship, templates
 
 app = typer.Typer(
     name="wgsiem",
@@ -24,6 +24,8 @@ app.command("record")(record.record)
 app.command("convert")(convert.convert)
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(templates.app, name="templates")
+app.add_typer(rules.app, name="rules")
+app.command("query")(query.query)
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,7 +11,7 @@ from wgsiem.rules.model import Rule
 
 from .alerts import RuleContext
 from .events import EventSet, LoadedEvents, without_gc
-from .matching import Compile, RuleEvents, index_patterns, kql_compile
+from .matching import Compile, RuleEvents, index_patterns, kql_compiler
 from .new_terms import NewTermsExecutor
 from .query import QueryExecutor
 from .schedule import executions
@@ -56,17 +56,18 @@ def run_rules(
     *,
     start: datetime | None = None,
     end: datetime | None = None,
-    types: Collection[str] | None = None,
+    field_types: Any = None,
     compile: Compile | None = None,
 ) -> RunResult:
-    """Every rule (of `types`, when given) executes at start, start + interval, ... until an
-    execution reaches `end`. `start` defaults to the first event's time, `end` to the
-    last's; events before `start` still count for look-back and history windows.
+    """Every rule executes at start, start + interval, ... until an execution reaches `end`.
+    `start` defaults to the first event's time, `end` to the last's; events before `start`
+    still count for look-back and history windows. Queries are compiled with `field_types`
+    (a wgsiem.kql.FieldTypes; default: ecs_mappings/), or by `compile` when given.
 
     Alerts come ordered by execution time, rule name, original time, then creation order.
     """
     with without_gc():
-        return _run(rules, events, start, end, types, compile)
+        return _run(rules, events, start, end, compile or kql_compiler(field_types))
 
 
 def _run(
@@ -74,11 +75,9 @@ def _run(
     events: Iterable[Mapping[str, Any]] | EventSet,
     start: datetime | None,
     end: datetime | None,
-    types: Collection[str] | None,
-    compile: Compile | None,
+    compile: Compile,
 ) -> RunResult:
     event_set = events if isinstance(events, EventSet) else EventSet(events.events if isinstance(events, LoadedEvents) else events)
-    compile = compile or kql_compile
     result = RunResult(
         alerts=[], stats={}, events=len(event_set), skipped_events=event_set.skipped, skip_reasons=list(event_set.skip_reasons), start=None, end=None
     )
@@ -89,8 +88,6 @@ def _run(
     result.start, result.end = iso(first), iso(last)
     keyed: list[tuple[int, str, str, int, dict[str, Any]]] = []
     for rule in rules:
-        if types is not None and rule.type not in types:
-            continue
         stats = result.stats[rule.rule_id] = RuleStats(rule.rule_id, rule.name, rule.type)
         executor_type = _EXECUTORS.get(rule.type)
         if executor_type is None:

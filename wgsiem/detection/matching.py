@@ -47,14 +47,20 @@ class Query(Protocol):
 Compile = Callable[[str, datetime | None], Query]
 
 
-def kql_compile(text: str, now: datetime | None) -> Query:
-    from wgsiem.kql import compile_query
+def kql_compiler(field_types: Any = None) -> Compile:
+    """KQL compiled against `field_types` (a wgsiem.kql.FieldTypes; default: ecs_mappings/)."""
+    from wgsiem.kql import FieldTypes, compile_query
 
-    return compile_query(text, _kql_types(), now=now)
+    types = field_types if field_types is not None else _default_types()
+
+    def compile(text: str, now: datetime | None) -> Query:
+        return compile_query(text, types, now=now)
+
+    return compile
 
 
 @cache
-def _kql_types() -> Any:
+def _default_types() -> Any:
     from wgsiem.kql import FieldTypes
 
     return FieldTypes.default()

@@ -18,8 +18,9 @@ from .model import Rule
 _NOT_KIBANA = {"new_terms", "threshold"}
 
 
-def kibana_rule(rule: Rule, required_fields: Iterable[str] = (), types: Mapping[str, str] | None = None,
-                ecs_fields: frozenset[str] = frozenset(), enabled: bool = False) -> dict[str, Any]:
+def kibana_rule(
+    rule: Rule, required_fields: Iterable[str] = (), types: Mapping[str, str] | None = None, enabled: bool = False
+) -> dict[str, Any]:
     body = {k: v for k, v in rule.body.items() if k not in _NOT_KIBANA}
     body["query"] = rule.query
     body.setdefault("to", "now")
@@ -35,9 +36,8 @@ def kibana_rule(rule: Rule, required_fields: Iterable[str] = (), types: Mapping[
         body["new_terms_fields"] = list(rule.new_terms_fields)
         body["history_window_start"] = rule.body["new_terms"]["history_window_start"][0]["value"]
     types = types or {}
-    body["required_fields"] = [
-        {"name": name, "type": types.get(name, "unknown"), "ecs": name in ecs_fields} for name in sorted(set(required_fields))
-    ]
+    # Kibana works out `ecs` itself and drops it on import: name and type are what it takes.
+    body["required_fields"] = [{"name": name, "type": types.get(name, "unknown")} for name in sorted(set(required_fields))]
     return body
 
 

@@ -1,0 +1,238 @@
+"""`wgsiem rules validate | test | export | install | run`: the detection rules, checked,
+exported for Kibana, installed through its import API, and executed offline."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..content import DETECTION_RULES
+from .setup import fail
+
+app = typer.Typer(
+    help="Detection rules (detection_rules/*.toml): validate, test, export for Kibana, install, run offline.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+RulesDir = Annotated[
+    Path, typer.Option("--rules-dir", help="Folder of rule files (*.toml).", file_okay=False, exists=True)
+]
+Schema = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--schema",
+        help='JSON file mapping dotted field names to Elasticsearch types ({"source.ip": "ip"}) for fields '
+        "ecs_mappings/ does not define.",
+        dir_okay=False,
+        exists=True,
+    ),
+]
+Only = Annotated[
+    Optional[list[str]], typer.Option("--rule", help="Only this rule (name, rule_id or file stem; repeatable).")
+]
+
+
+@app.command()
+def validate(
+    rules_dir: RulesDir = DETECTION_RULES,
+    scenarios: Annotated[
+        Optional[Path],
+        typer.Option("--scenarios", help="Folder of scenarios that must expect each rule's alert. Default: fixtures/scenarios.", file_okay=False),
+    ] = None,
+    no_scenarios: Annotated[bool, typer.Option("--no-scenarios", help="Do not check that scenarios cover the rules.")] = False,
+) -> None:
+    """Check every rule file: the detection-rules schema, unique rule_id and name, KQL that parses
+    and fits the field types, every field defined in ecs_mappings/, ATT&CK ids, Kibana's import
+    schema, test cases (detection_rules/_dev/test) and scenario coverage. Exit 1 on any problem."""
+    from ..rules.validate import SCENARIOS
+    from ..rules.validate import validate as check
+
+    report = check(rules_dir, scenarios_dir=None if no_scenarios else (scenarios or SCENARIOS))
+    problems = list(report.problems)
+    if not problems:
+        from ..rules.kibana_schema import rule_problems
+
+        for rule, obj in zip(report.rules, _kibana_objects(report.rules), strict=True):
+            problems += [f"{rule.path}: Kibana import schema: {p}" for p in rule_problems(obj)]
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"{len(report.rules)} rules valid")
+
+
+@app.command()
+def test(rules_dir: RulesDir = DETECTION_RULES, rule: Only = None) -> None:
+    """Run each rule's test cases (detection_rules/_dev/test/<rule>.yaml) through the offline
+    engine: the cases that must alert do, the near misses stay quiet. Exit 1 on a failure."""
+    from ..rules.testing import run_cases
+
+    results = run_cases(_rules(rules_dir, rule), rules_dir / "_dev" / "test")
+    failed = 0
+    for r in results:
+        typer.echo(f"{'ok  ' if r.ok else 'FAIL'} {r.rule.name} / {r.case.name}: {r.summary}")
+        failed += not r.ok
+    typer.echo(f"{len(results) - failed} passed, {failed} failed")
+    if failed or not results:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    rules_dir: RulesDir = DETECTION_RULES,
+    rule: Only = None,
+    enabled: Annotated[bool, typer.Option("--enabled", help="Export the rules enabled (Kibana runs them at once).")] = False,
+) -> None:
+    """Print the rules as Kibana's rule import NDJSON (one rule per line), ready for
+    Security > Rules > Import or `POST /api/detection_engine/rules/_import`."""
+    from ..rules.export import ndjson
+
+    rules = _rules(rules_dir, rule)
+    sys.stdout.write(ndjson(_kibana_objects(rules, enabled=enabled)))
+
+
+@app.command()
+def install(
+    kibana: Annotated[str, typer.Option("--kibana", help="Kibana URL, e.g. https://kibana.example:5601.", metavar="URL")],
+    rules_dir: RulesDir = DETECTION_RULES,
+    rule: Only = None,
+    space: Annotated[Optional[str], typer.Option("--space", help="Kibana space id (default: the default space).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace rules with the same rule_id.")] = False,
+    enabled: Annotated[bool, typer.Option("--enabled", help="Install the rules enabled.")] = False,
+    api_key_file: Annotated[
+        Optional[Path], typer.Option("--api-key-file", help="File holding a Kibana API key (encoded form). Default: $WGSIEM_KIBANA_API_KEY.")
+    ] = None,
+    user: Annotated[
+        Optional[str], typer.Option("--user", help="Basic auth user; the password comes from --password-file or $WGSIEM_KIBANA_PASSWORD.")
+    ] = None,
+    password_file: Annotated[Optional[Path], typer.Option("--password-file", help="File holding the basic auth password.")] = None,
+    ca_file: Annotated[Optional[Path], typer.Option("--ca-file", help="CA certificate (PEM) to verify Kibana's TLS certificate.")] = None,
+    insecure: Annotated[bool, typer.Option("--insecure", help="Do not verify Kibana's TLS certificate (tests only).")] = False,
+) -> None:
+    """Import the rules through Kibana's detection engine API (rules/_import). Without
+    --overwrite, rules already installed are reported and left as they are."""
+    from ..adapters.kibana import KibanaError, KibanaSettings, import_rules
+    from ..rules.export import ndjson
+
+    rules = _rules(rules_dir, rule)
+    body = ndjson(_kibana_objects(rules, enabled=enabled))
+    try:
+        cfg = KibanaSettings(kibana, space=space, api_key_file=api_key_file, user=user, password_file=password_file,
+                             ca_file=ca_file, insecure=insecure)  # fmt: skip
+        result = import_rules(cfg, body, overwrite=overwrite)
+    except KibanaError as err:
+        raise fail(str(err)) from None
+    for error in result.errors:
+        typer.echo(f"rule {error.rule_id}: {error.status_code} {error.message}", err=True)
+    typer.echo(f"imported {result.success_count} of {len(rules)} rules" + (f" into space {space}" if space else ""))
+    if not result.success:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    events: Annotated[Path, typer.Argument(help="NDJSON file of ECS events ('-' for stdin).", allow_dash=True)],
+    start: Annotated[
+        Optional[str],
+        typer.Option("--start", help="Time of the first rule execution, ISO 8601 (2026-11-22T10:00:00Z). Default: the first event's time.", metavar="TIME"),
+    ] = None,
+    end: Annotated[
+        Optional[str],
+        typer.Option("--end", help="Executions continue until one reaches this time. Default: the last event's time.", metavar="TIME"),
+    ] = None,
+    rules_dir: RulesDir = DETECTION_RULES,
+    rule: Only = None,
+    schema: Schema = None,
+) -> None:
+    """Execute the rules offline over EVENTS with Kibana's semantics: each rule runs every
+    `interval` from --start on, over its `from` lookback; events before --start are still seen
+    by lookbacks and new-terms history. Prints the alert documents as NDJSON, a summary on stderr."""
+    from ..detection import load_events, run_rules
+    from ..rules.export import ndjson
+
+    rules = _rules(rules_dir, rule)
+    loaded = load_events(sys.stdin if str(events) == "-" else events)
+    _report_bad_lines(events, loaded)
+    result = run_rules(rules, loaded, start=_time(start, "--start"), end=_time(end, "--end"), field_types=_types(schema))
+    sys.stdout.write(ndjson(result.alerts))
+    for reason in result.skip_reasons:
+        typer.echo(f"{events}: skipped: {reason}", err=True)
+    failed = False
+    for s in result.stats.values():
+        line = f"{s.name}: {s.executions} executions, {s.matched_events} events matched, {s.alerts} alerts"
+        if s.max_signals_executions:
+            line += f", max_signals reached in {s.max_signals_executions} executions"
+        if s.error:
+            line, failed = f"{s.name}: not run: {s.error}", True
+        typer.echo(line, err=True)
+        for warning in s.warnings:
+            typer.echo(f"{s.name}: warning: {warning}", err=True)
+    typer.echo(
+        f"{len(result.alerts)} alerts from {result.events} events"
+        + (f" ({result.skipped_events} without a usable @timestamp skipped)" if result.skipped_events else "")
+        + (f", executions from {result.start} to {result.end}" if result.start else ""),
+        err=True,
+    )
+    if failed:
+        raise typer.Exit(1)
+
+
+def _report_bad_lines(source: Path, loaded) -> None:  # noqa: ANN001
+    for error in loaded.errors:
+        typer.echo(f"{source}: {error}", err=True)
+    if loaded.bad_lines > len(loaded.errors):
+        typer.echo(f"{source}: {loaded.bad_lines - len(loaded.errors)} more lines were not JSON objects", err=True)
+
+
+def _rules(rules_dir: Path, only: list[str] | None):  # noqa: ANN202
+    from ..rules.model import RuleFileError, load_rules
+
+    try:
+        rules = load_rules(rules_dir)
+    except RuleFileError as err:
+        raise fail(str(err)) from None
+    if only:
+        wanted = set(only)
+        rules = [r for r in rules if {r.name, r.rule_id, r.path.stem} & wanted]
+        missing = wanted - {k for r in rules for k in (r.name, r.rule_id, r.path.stem)}
+        if missing:
+            raise fail(f"no rule named {', '.join(sorted(missing))} in {rules_dir}")
+    return rules
+
+
+def _kibana_objects(rules, enabled: bool = False):  # noqa: ANN001, ANN202
+    from ..kql import FieldTypes, compile_query
+    from ..rules.export import kibana_rule
+
+    types = FieldTypes.default()
+    return [kibana_rule(r, set(compile_query(r.query, types).fields) | set(r.fields), types, enabled=enabled) for r in rules]
+
+
+def _types(schema: Path | None):  # noqa: ANN202
+    from ..kql import FieldTypes
+
+    types = FieldTypes.default()
+    if schema is None:
+        return types
+    try:
+        return types.with_schema(schema)
+    except ValueError as err:
+        raise fail(str(err)) from None
+
+
+def _time(text: str | None, option: str) -> datetime | None:
+    """ISO 8601; a time without a zone is UTC, as Elasticsearch reads it."""
+    from datetime import UTC
+
+    if text is None:
+        return None
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise fail(f"{option}: {text!r} is not an ISO 8601 time like 2026-11-22T10:00:00Z") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
