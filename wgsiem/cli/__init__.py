@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import convert, pipelines, query, record, rules, ship, templates
+from . import convert, pipelines, query, record, replay, rules, ship, templates
 
 app = typer.Typer(
     name="wgsiem",
@@ -26,6 +26,7 @@ app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(templates.app, name="templates")
 app.add_typer(rules.app, name="rules")
 app.command("query")(query.query)
+app.command("replay")(replay.replay)
 
 
 def main() -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -15,8 +13,7 @@ import typer
 from ..adapters.capture import CaptureError, read_capture
 from ..adapters.output import StreamOutput
 from ..config import ConfigError, load_config
-from ..kernlog.framing import LogRecord, frame
-from ..kernlog.timing import timed
+from ..replay.capture import capture_documents, read_logs
 from ..status.state import State
 from . import options as o
 from .setup import fail, log, make_names, make_shipper, report, setup_logging
@@ -86,20 +83,8 @@ def convert(
         lines = read_logs(kernel_log or (), boot_time, polls[0].time, polls[0].time)
     except (CaptureError, OSError) as err:
         raise fail(str(err)) from None
-    # Documents of one poll interval are sorted together: a poll's handshake events are
-    # timed at the handshake, which can fall before log lines read since the last poll.
-    pending: list[dict] = []
-    i = 0
-    for raw in polls:
-        while i < len(lines) and lines[i][1] < raw.time:
-            pending.extend(shipper.process_log([lines[i]]))
-            i += 1
-        outcome = shipper.process(raw)
-        report(outcome)
-        pending.extend(outcome.documents)
-        documents += _flush(out, pending)
-    pending.extend(shipper.process_log(lines[i:]))
-    documents += _flush(out, pending)
+    for batch in capture_documents(shipper, polls, lines, on_poll=report):
+        documents += out.write_batch(batch)
     counts = shipper.log_counts
     log.info(
         "%d polls, %d events, %d malformed lines skipped%s",
@@ -112,24 +97,3 @@ def convert(
     )
     if shipper.messages.suppressed:
         log.warning("the kernel suppressed %d log callbacks (net_ratelimit): some lines are missing", shipper.messages.suppressed)
-
-
-def _flush(out: StreamOutput, pending: list[dict]) -> int:
-    pending.sort(key=lambda doc: doc["@timestamp"])
-    n = out.write_batch(pending)
-    pending.clear()
-    return n
-
-
-def read_logs(
-    paths: Sequence[Path], boot_time: float | None, start: float, year_of: float
-) -> list[tuple[LogRecord, float]]:
-    """Every line of the log files, framed and dated, in time order (stable per file)."""
-    year = datetime.fromtimestamp(year_of, UTC).year
-    items = []
-    for path in paths:
-        with path.open(encoding="utf-8", errors="replace") as f:
-            framed = [record for line in f if (record := frame(line, year=year)) is not None]
-        items.extend(timed(framed, boot_time, start))
-    items.sort(key=lambda item: item[1])
-    return items

@@ -1,0 +1,56 @@
+"""A capture (polls, and kernel / wg-quick lines of the same host) through the shipper:
+the loop `wgsiem convert` and `wgsiem replay` share, so both give what `ship` would have."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..adapters.wg import RawPoll
+from ..kernlog.framing import LogRecord, frame
+from ..kernlog.timing import timed
+from ..shipper import PollOutcome, Shipper
+
+
+def read_logs(paths: Sequence[Path], boot_time: float | None, start: float, year_of: float) -> list[tuple[LogRecord, float]]:
+    """Every line of the log files, framed and dated, in time order (stable per file)."""
+    year = datetime.fromtimestamp(year_of, UTC).year
+    items = []
+    for path in paths:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            framed = [record for line in f if (record := frame(line, year=year)) is not None]
+        items.extend(timed(framed, boot_time, start))
+    items.sort(key=lambda item: item[1])
+    return items
+
+
+def capture_documents(
+    shipper: Shipper,
+    polls: Iterable[RawPoll],
+    lines: Sequence[tuple[LogRecord, float]],
+    on_poll: Any = lambda outcome: None,
+) -> Iterator[list[dict[str, Any]]]:
+    """The documents of each poll interval, sorted by @timestamp. Log lines interleave with
+    the polls in time and are tied to peers with the poll state of their time; a poll's
+    handshake events are timed at the handshake, which can fall before lines read since
+    the last poll, hence the sort per interval. `on_poll(outcome)` sees each poll's problems."""
+    pending: list[dict[str, Any]] = []
+    i = 0
+    for raw in polls:
+        while i < len(lines) and lines[i][1] < raw.time:
+            pending.extend(shipper.process_log([lines[i]]))
+            i += 1
+        outcome: PollOutcome = shipper.process(raw)
+        on_poll(outcome)
+        pending.extend(outcome.documents)
+        yield _sorted(pending)
+        pending = []
+    pending.extend(shipper.process_log(lines[i:]))
+    yield _sorted(pending)
+
+
+def _sorted(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    docs.sort(key=lambda doc: doc["@timestamp"])
+    return docs
