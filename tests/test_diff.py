@@ -149,7 +149,18 @@ def test_endpoint_changed_carries_the_previous_endpoint():
     (moved,) = of(events, "endpoint-changed")
     assert moved.peer.endpoint.address == "203.0.113.9:40404"
     assert moved.detail["previous"].address == "198.51.100.10:34195"
-    assert moved.detail["previous_seen"] == T0 + 30
+    assert moved.detail["previous_seen"] == T0 - 5  # its last handshake at the old endpoint
+
+
+def test_a_peer_back_after_a_month_elsewhere_did_not_travel_fast():
+    run, wg0 = Run(), FakeInterface()
+    alice = wg0.peer("alice", endpoint="198.51.100.10:34195", handshake=T0 - 5)
+    run.poll(dump(wg0), T0)
+    for day in range(1, 31):  # silent: wg keeps showing the old endpoint every poll
+        run.poll(dump(wg0), T0 + day * 86400)
+    alice.endpoint, alice.handshake = "89.160.20.130:40404", T0 + 31 * 86400
+    (moved,) = of(run.poll(dump(wg0), T0 + 31 * 86400 + 30), "endpoint-changed")
+    assert moved.detail["previous_seen"] == T0 - 5
 
 
 def test_configuration_changes_and_preshared_key_life():

@@ -280,6 +280,8 @@ def _change(p: Peer, entry: dict[str, Any], at: float, where: str) -> None:
 def _up(p: Peer, t: float) -> bool:
     if p.endpoint is None or t < p.silent_until:
         return False
+    if any(start <= t <= end for start, end, _rx, _tx in p.bursts):
+        return True  # a burst needs a session, whatever the hour
     if p.hours is None:
         return True
     day = t % 86400

@@ -203,8 +203,10 @@ class StatusDiffer:
                     now,
                     iface,
                     cur,
-                    # The previous poll that read this interface saw the old endpoint.
-                    {"previous": last.endpoint, "previous_seen": ist.last_poll if last.endpoint else None},
+                    # When the peer was last proven at the old endpoint: its latest handshake
+                    # there. A silent peer's endpoint stays in every poll, so the last poll
+                    # that showed it says nothing about a peer quiet for a month.
+                    {"previous": last.endpoint, "previous_seen": (last.latest_handshake or ist.last_poll) if last.endpoint else None},
                 )
             )
 
