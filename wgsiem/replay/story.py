@@ -4,7 +4,7 @@ and kernel.log, as a WireGuard host would have shown them.
 It models what `wg show all dump` reveals and how it moves (kernel timers.c): a peer that
 is up handshakes when it comes up and again every 120 s while it has traffic (plus a few
 seconds' jitter), its counters grow with its traffic rates (±10 % per interval, seeded),
-the endpoint is the last one the host heard from and stays after the peer goes quiet, an
+the endpoint is the last one the host heard the peer from and stays after it goes quiet, an
 interface restart zeroes counters and handshakes. Keys are derived from the seed and the
 peer's name, so the same story always writes the same bytes.
 
@@ -87,7 +87,7 @@ class Peer:
     last_up: float | None = None  # when the current up period began
     silent_until: float = 0.0
     bursts: list[tuple[float, float, float, float]] = field(default_factory=list)  # (start, end, rx, tx)
-    heard: bool = False  # the host has heard from it (so it knows an endpoint)
+    heard: str | None = None  # the endpoint the host last heard it from (what wg shows)
 
     def public_key(self, seed: int) -> str:
         return derive_key(seed, f"peer:{self.key_name}:{self.generation}")
@@ -156,6 +156,8 @@ def render(raw: dict[str, Any], where: str = "story") -> Rendered:
     ifname, port = iface["name"], int(iface.get("listen_port", 51820))
     iface_generation = 0
     peers = {n: _peer(n, p or {}, f"{where}: peers.{n}") for n, p in raw["peers"].items()}
+    for p in peers.values():
+        p.added += t0
     timeline = sorted(
         ((t0 + _secs(e["at"], f"{where}: timeline[{i}].at"), i, e) for i, e in enumerate(raw.get("timeline") or [])),
         key=lambda x: (x[0], x[1]),
@@ -266,13 +268,13 @@ def _change(p: Peer, entry: dict[str, Any], at: float, where: str) -> None:
             over = _secs(value.get("over", "1m"), f"{where}.burst.over")
             p.bursts.append((at, at + over, size(value.get("rx", 0), f"{where}.burst.rx"), size(value.get("tx", 0), f"{where}.burst.tx")))
         elif key == "remove" and value:
-            p.present, p.rx, p.tx, p.handshake, p.last_up, p.heard = False, 0, 0, 0, None, False
+            p.present, p.rx, p.tx, p.handshake, p.last_up, p.heard = False, 0, 0, 0, None, None
         elif key == "add" and value:
             p.added = at
         elif key == "rotate_key" and value:
             p.generation += 1
             p.rx = p.tx = p.handshake = 0
-            p.last_up, p.heard = None, False
+            p.last_up, p.heard = None, None
         else:
             raise StoryError(f"{where}: unknown change {key!r}")
 
@@ -299,7 +301,7 @@ def _advance(p: Peer, since: float, now: float, rnd: random.Random) -> None:
             if p.last_up is None:
                 p.last_up = nxt - rnd.uniform(0, nxt - t)
                 p.handshake = int(p.last_up)
-                p.heard = True
+            p.heard = p.endpoint  # authenticated packets from there: the host roams to it
             # rekey every 120 s of traffic, a few seconds late
             while p.handshake + REKEY_AFTER + 5 <= nxt:
                 p.handshake += REKEY_AFTER + rnd.randint(0, 4)
@@ -315,13 +317,12 @@ def _advance(p: Peer, since: float, now: float, rnd: random.Random) -> None:
                 share = overlap / (b_end - b_start)
                 p.rx += int(b_rx * share)
                 p.tx += int(b_tx * share)
-                p.heard = True
         t = nxt
 
 
 def _peer_line(ifname: str, p: Peer, seed: int) -> str:
     psk = derive_key(seed, f"psk:{p.key_name}:{p.generation}") if p.psk else "(none)"
-    endpoint = p.endpoint if (p.heard and p.endpoint) else "(none)"
+    endpoint = p.heard or "(none)"
     allowed = ",".join(p.allowed_ips) or "(none)"
     keepalive = str(p.keepalive) if p.keepalive else "off"
     return f"{ifname}\t{p.public_key(seed)}\t{psk}\t{endpoint}\t{allowed}\t{p.handshake}\t{p.rx}\t{p.tx}\t{keepalive}\n"
