@@ -286,7 +286,7 @@ def test_rules_run_prints_kibana_shaped_alerts(tmp_path):
     assert alert["kibana.alert.rule.rule_id"] == "97c2a661-3366-417a-84d6-f12c16c476d8"
     assert alert["kibana.alert.original_time"] == "2026-11-08T02:00:00.000Z"
     assert (alert["kibana.alert.severity"], alert["kibana.alert.risk_score"]) == ("medium", 47)
-    assert alert["kibana.alert.new_terms"] == ["K9gGyX8OAK8aH8Myj6djqSaXI8jbj6xPk69x2xhtbpA=", "CN"]
+    assert alert["kibana.alert.new_terms"] == ["alice", "CN"]
     assert alert["source"]["geo"]["country_iso_code"] == "CN" and alert["event.kind"] == "signal"
     assert alert["kibana.alert.original_event.action"] == "endpoint-changed"
     assert "1 alerts from 5 events" in result.stderr

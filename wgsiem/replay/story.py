@@ -158,6 +158,10 @@ def render(raw: dict[str, Any], where: str = "story") -> Rendered:
     peers = {n: _peer(n, p or {}, f"{where}: peers.{n}") for n, p in raw["peers"].items()}
     for p in peers.values():
         p.added += t0
+        if p.added == t0 and p.endpoint:
+            # A peer configured before the shipper came has been heard from before: the
+            # host shows its endpoint and a handshake from some hours ago.
+            p.heard, p.handshake = p.endpoint, int(t0 - rnd.uniform(3600, 86400))
     timeline = sorted(
         ((t0 + _secs(e["at"], f"{where}: timeline[{i}].at"), i, e) for i, e in enumerate(raw.get("timeline") or [])),
         key=lambda x: (x[0], x[1]),
@@ -340,6 +344,8 @@ def _poll_times(spec: Any, t0: float, end: float, where: str) -> list[float]:
         while t < min(until, end) or (t == t0 and not out):
             out.append(t)
             t += every
+        # The next segment starts where this one ends, not where its step overshot.
+        t = max(min(t, until, end), out[-1] + 1) if out else t
     if not out or out[-1] < end:
         out.append(end)
     return out
