@@ -66,8 +66,8 @@ def test_the_issue_s_detections_are_all_there():
     assert flapping.threshold.cardinality.field == "source.ip"
 
 
-def test_the_repository_rules_validate():
-    report = validate(scenarios_dir=None)
+def test_the_repository_rules_validate_with_scenario_coverage():
+    report = validate()
     assert report.problems == []
 
 
@@ -227,8 +227,8 @@ def test_a_rule_mutated_to_miss_its_case_fails_the_cases(tmp_path):
 # -- validate ------------------------------------------------------------------------------------
 
 
-def test_validate_command_passes_on_the_repository_without_scenarios():
-    result = cli("rules", "validate", "--no-scenarios")
+def test_validate_command_passes_on_the_repository():
+    result = cli("rules", "validate")
     assert result.exit_code == 0, result.output
     assert f"{len(RULES)} rules valid" in result.stdout
 

@@ -1,7 +1,7 @@
 """Generate docs/events.md from the action catalogues, the kernel message templates and
 the spike method's own text, docs/fields.md from the field definitions in
 ecs_mappings/ (wgsiem/mappings/docgen.py), and docs/rules.md from detection_rules/
-(wgsiem/rules/docgen.py).
+(wgsiem/rules/docgen.py), and fixtures/scenarios/README.md from the scenarios.
 
     python -m wgsiem.docgen          # rewrite docs/events.md, docs/fields.md, docs/rules.md
     python -m wgsiem.docgen --check  # exit 1 if any is stale (the tests run this)
@@ -118,9 +118,15 @@ def _dedent(text: str) -> str:
 def targets() -> dict[Path, str]:
     """Each generated doc and its text."""
     from .mappings import docgen as fields_doc
+    from .replay import docgen as scenarios_doc
     from .rules import docgen as rules_doc
 
-    return {DOCS / "events.md": render(), DOCS / "fields.md": fields_doc.render(), DOCS / "rules.md": rules_doc.render()}
+    return {
+        DOCS / "events.md": render(),
+        DOCS / "fields.md": fields_doc.render(),
+        DOCS / "rules.md": rules_doc.render(),
+        scenarios_doc.SCENARIOS / "README.md": scenarios_doc.render(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
