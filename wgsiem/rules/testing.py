@@ -50,11 +50,11 @@ def _mismatches(alerts: list[dict[str, Any]], where: Mapping[str, Any]) -> Itera
             got = lookup(alert, name)
             if got is _MISSING:
                 yield f"alert {i + 1} has no {name}"
-            elif not _equal(got, expected):
+            elif not values_equal(got, expected):
                 yield f"alert {i + 1}: {name} is {got!r}, expected {expected!r}"
 
 
-def lookup(doc: Mapping[str, Any], dotted: str) -> Any:
+def lookup(doc: Mapping[str, Any], dotted: str, default: Any = _MISSING) -> Any:
     """A field of a document whose keys may be nested objects, dotted names, or both (an
     alert has `kibana.alert.*` as dotted keys beside the event's nested objects)."""
     if dotted in doc:
@@ -66,11 +66,11 @@ def lookup(doc: Mapping[str, Any], dotted: str) -> Any:
             found = lookup(doc[head], ".".join(parts[i:]))
             if found is not _MISSING:
                 return found
-    return _MISSING
+    return default
 
 
-def _equal(got: Any, expected: Any) -> bool:
-    # YAML gives 64497 where Kibana's new-terms values may be strings: compare as text.
+def values_equal(got: Any, expected: Any) -> bool:
+    """YAML gives 64497 where Kibana's new-terms values may be strings: compare as text too."""
     if isinstance(expected, list) and isinstance(got, list):
-        return len(got) == len(expected) and all(_equal(g, e) for g, e in zip(got, expected, strict=True))
-    return got == expected or str(got) == str(expected)
+        return len(got) == len(expected) and all(values_equal(g, e) for g, e in zip(got, expected, strict=True))
+    return got == expected or (got is not _MISSING and got is not None and str(got) == str(expected))
