@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
+from .credentials import CredentialError, read_secret
 
 API_KEY_ENV = "WGSIEM_ES_API_KEY"
 PASSWORD_ENV = "WGSIEM_ES_PASSWORD"
@@ -37,15 +37,10 @@ class EsSettings:
 
 
 def _secret(path: Path | None, env: str, what: str) -> str | None:
-    if path is not None:
-        try:
-            value = path.read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise EsError(f"{what} file {path}: {error.strerror}") from None
-        if not value:
-            raise EsError(f"{what} file {path} is empty")
-        return value
-    return os.environ.get(env) or None
+    try:
+        return read_secret(path, env, what)
+    except CredentialError as error:
+        raise EsError(str(error)) from None
 
 
 def connect(settings: EsSettings) -> Elasticsearch:

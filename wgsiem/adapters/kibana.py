@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import os
 import re
 import secrets
 import socket
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
+from .credentials import CredentialError, read_secret
 
 API_KEY_ENV = "WGSIEM_KIBANA_API_KEY"
 PASSWORD_ENV = "WGSIEM_KIBANA_PASSWORD"
@@ -83,15 +83,10 @@ class ImportResult:
 
 
 def _secret(path: Path | None, env: str, what: str) -> str | None:
-    if path is not None:
-        try:
-            value = path.read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise KibanaError(f"{what} file {path}: {error.strerror}") from None
-        if not value:
-            raise KibanaError(f"{what} file {path} is empty")
-        return value
-    return os.environ.get(env) or None
+    try:
+        return read_secret(path, env, what)
+    except CredentialError as error:
+        raise KibanaError(str(error)) from None
 
 
 def _credentials(settings: KibanaSettings) -> tuple[str | None, tuple[str, ...]]:

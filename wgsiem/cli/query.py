@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
+from . import eventopts
 from .setup import fail
 
 
 def query(
     kql: Annotated[str, typer.Argument(help='A KQL query, e.g. \'event.action:"endpoint-changed" and source.geo.country_iso_code:CN\'.', metavar="KQL")],
     events: Annotated[Path, typer.Argument(help="NDJSON file of events ('-' for stdin).", allow_dash=True)],
-    schema: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--schema",
-            help='JSON file mapping dotted field names to Elasticsearch types ({"source.ip": "ip"}) for fields '
-            "ecs_mappings/ does not define.",
-            dir_okay=False,
-            exists=True,
-        ),
-    ] = None,
+    schema: eventopts.Schema = None,
     count: Annotated[bool, typer.Option("--count", help="Print only the number of matching events.")] = False,
     dsl: Annotated[bool, typer.Option("--dsl", help="Print the Elasticsearch query DSL Kibana would send, and exit.")] = False,
 ) -> None:
@@ -33,11 +25,10 @@ def query(
     import json
 
     from ..detection import load_events
-    from ..kql import FieldTypes, KqlFieldError, KqlSyntaxError, compile_query
+    from ..kql import KqlFieldError, KqlSyntaxError, compile_query
 
     try:
-        types = FieldTypes.default().with_schema(schema) if schema else FieldTypes.default()
-        compiled = compile_query(kql, types)
+        compiled = compile_query(kql, eventopts.field_types(schema))
     except KqlSyntaxError as err:
         raise fail(f"KQL syntax error: {err}\n{err.render()}") from None
     except (KqlFieldError, ValueError) as err:
@@ -45,10 +36,8 @@ def query(
     if dsl:
         typer.echo(json.dumps(compiled.to_dsl(), indent=2))
         return
-    from .rules import _report_bad_lines
-
     loaded = load_events(sys.stdin if str(events) == "-" else events)
-    _report_bad_lines(events, loaded)
+    eventopts.report_bad_lines(events, loaded)
     n = 0
     for doc in loaded.events:
         if compiled.matches(doc):

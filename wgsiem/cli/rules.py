@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..content import DETECTION_RULES
+from .eventopts import Schema, field_types, report_bad_lines
 from .setup import fail
 
 app = typer.Typer(
@@ -21,16 +22,6 @@ app = typer.Typer(
 
 RulesDir = Annotated[
     Path, typer.Option("--rules-dir", help="Folder of rule files (*.toml).", file_okay=False, exists=True)
-]
-Schema = Annotated[
-    Optional[Path],
-    typer.Option(
-        "--schema",
-        help='JSON file mapping dotted field names to Elasticsearch types ({"source.ip": "ip"}) for fields '
-        "ecs_mappings/ does not define.",
-        dir_okay=False,
-        exists=True,
-    ),
 ]
 Only = Annotated[
     Optional[list[str]], typer.Option("--rule", help="Only this rule (name, rule_id or file stem; repeatable).")
@@ -157,8 +148,8 @@ def run(
 
     rules = _rules(rules_dir, rule)
     loaded = load_events(sys.stdin if str(events) == "-" else events)
-    _report_bad_lines(events, loaded)
-    result = run_rules(rules, loaded, start=_time(start, "--start"), end=_time(end, "--end"), field_types=_types(schema))
+    report_bad_lines(events, loaded)
+    result = run_rules(rules, loaded, start=_time(start, "--start"), end=_time(end, "--end"), field_types=field_types(schema))
     sys.stdout.write(ndjson(result.alerts))
     for reason in result.skip_reasons:
         typer.echo(f"{events}: skipped: {reason}", err=True)
@@ -180,13 +171,6 @@ def run(
     )
     if failed:
         raise typer.Exit(1)
-
-
-def _report_bad_lines(source: Path, loaded) -> None:  # noqa: ANN001
-    for error in loaded.errors:
-        typer.echo(f"{source}: {error}", err=True)
-    if loaded.bad_lines > len(loaded.errors):
-        typer.echo(f"{source}: {loaded.bad_lines - len(loaded.errors)} more lines were not JSON objects", err=True)
 
 
 def _rules(rules_dir: Path, only: list[str] | None):  # noqa: ANN202
@@ -211,18 +195,6 @@ def _kibana_objects(rules, enabled: bool = False):  # noqa: ANN001, ANN202
 
     types = FieldTypes.default()
     return [kibana_rule(r, set(compile_query(r.query, types).fields) | set(r.fields), types, enabled=enabled) for r in rules]
-
-
-def _types(schema: Path | None):  # noqa: ANN202
-    from ..kql import FieldTypes
-
-    types = FieldTypes.default()
-    if schema is None:
-        return types
-    try:
-        return types.with_schema(schema)
-    except ValueError as err:
-        raise fail(str(err)) from None
 
 
 def _time(text: str | None, option: str) -> datetime | None:

@@ -1,0 +1,43 @@
+"""What the commands that read NDJSON events share: `--schema` for field types beyond
+ecs_mappings/, and the report of lines that were not events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from .setup import fail
+
+Schema = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--schema",
+        help='JSON file mapping dotted field names to Elasticsearch types ({"source.ip": "ip"}) for fields '
+        "ecs_mappings/ does not define.",
+        dir_okay=False,
+        exists=True,
+    ),
+]
+
+
+def field_types(schema: Path | None) -> Any:
+    """ecs_mappings/ plus the schema file's fields, as a wgsiem.kql.FieldTypes."""
+    from ..kql import FieldTypes
+
+    types = FieldTypes.default()
+    if schema is None:
+        return types
+    try:
+        return types.with_schema(schema)
+    except ValueError as err:
+        raise fail(str(err)) from None
+
+
+def report_bad_lines(source: Path, loaded: Any) -> None:
+    """Each line load_events could not use, by number (the first few), and how many more."""
+    for error in loaded.errors:
+        typer.echo(f"{source}: {error}", err=True)
+    if loaded.bad_lines > len(loaded.errors):
+        typer.echo(f"{source}: {loaded.bad_lines - len(loaded.errors)} more lines were not JSON objects", err=True)
