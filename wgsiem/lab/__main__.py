@@ -3,6 +3,8 @@
   demo [--workdir DIR]        start real wireguard-go tunnels, ship from them with
                               `wgsiem ship` while the story plays, print the events (root)
   record-story OUT_DIR        record the story with `wgsiem record` into a capture (root)
+  record-scenario NAME DIR    record a story of wgsiem/lab/stories.py into a scenario
+                              folder: captures/ and scenario.yaml (root)
   geoip-world OUT_DIR         build the test GeoIP world's .mmdb files
 """
 
@@ -10,10 +12,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-from . import geoworld, story
+import yaml
+
+from . import geoworld, stories, story
 from .runner import LiveRecorder, LiveShipper, write_names
 from .tunnels import Lab, free_prefix, lab_available
 
@@ -73,6 +79,100 @@ def record_story(out: Path, workdir: Path) -> int:
     return status
 
 
+class _ScenarioRecorder:
+    """`wgsiem record` while a story of stories.py plays: one poll a second for the
+    scripted steps, polls at the production interval while the story idles. Recording
+    starts at the story's first tick, so the first poll is the baseline with its peers."""
+
+    def __init__(self, capture: Path, workdir: Path, hub_interface: str, idle_interval: float) -> None:
+        self.capture, self.workdir = capture, workdir
+        self.args = ["--interface", hub_interface]
+        self.idle_interval = idle_interval
+        self.recorder: LiveRecorder | None = None
+        self.fast = False
+        self.steps: list[tuple[int, str]] = []  # (the poll that saw the step, its label)
+        self.idle_end: int | None = None  # the first poll after the idle time
+
+    def _switch(self, fast: bool) -> LiveRecorder:
+        self.stop()
+        interval = 1.0 if fast else self.idle_interval
+        self.recorder = LiveRecorder(self.capture, self.workdir, self.args, interval=interval)
+        self.recorder.start()
+        self.fast = fast
+        return self.recorder
+
+    def tick(self, label: str) -> None:
+        now = time.time()
+        recorder = self.recorder if self.recorder is not None and self.fast else self._switch(True)
+        recorder.wait_for_poll(now)
+        self.steps.append((recorder.last_poll(), label))
+        print(f"  {self.steps[-1][0]}  {label}", flush=True)
+
+    def idle(self, seconds: float, label: str) -> None:
+        recorder = self._switch(False)
+        print(f"  ...         idling {seconds:.0f} s, one poll every {self.idle_interval:g} s", flush=True)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if not recorder.running():
+                raise RuntimeError(f"wgsiem record exited: {recorder.log.read_text()[-2000:]}")
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+        self.tick(label)
+        self.idle_end = self.steps[-1][0]
+
+    def stop(self) -> int:
+        status = self.recorder.stop() if self.recorder is not None else 0
+        self.recorder = None
+        return status
+
+
+def record_scenario(name: str, out: Path, workdir: Path, history: float, idle_interval: float) -> int:
+    reason = lab_available()
+    if reason:
+        print(f"wgsiem lab: cannot start the tunnel lab: {reason}", file=sys.stderr)
+        return 2
+    chosen = stories.STORIES[name]
+    capture = out / "captures"
+    if capture.exists() and any(capture.iterdir()):
+        print(f"wgsiem lab: {capture} is not empty; remove it to record again", file=sys.stderr)
+        return 2
+    capture.mkdir(parents=True, exist_ok=True)
+    print(f"wgsiem lab: recording the {name} story into {capture}")
+    with Lab(workdir / "lab", prefix=free_prefix("wgrec", 0)) as lab:
+        rec = _ScenarioRecorder(capture, workdir, lab.hub_interface, idle_interval)
+        try:
+            clients = chosen.play(lab, rec.tick, idle=rec.idle, history_seconds=history)
+        finally:
+            status = rec.stop()
+    if status != 0:
+        return status
+    baseline, idled = min(int(p.stem) for p in capture.glob("*.dump")), rec.idle_end
+    assert idled is not None, "the story never idled"
+    if idled - baseline <= 360:
+        print(f"wgsiem lab: warning: only {idled - baseline} s of history before rules_start; the new-terms "
+              "rules look back 6 minutes, so the baseline's terms will count as new", file=sys.stderr)
+    write_scenario_yaml(out, name, {c.public_key: c.name for c in clients.values()}, baseline, idled)
+    print(f"wgsiem lab: recorded {len(list(capture.glob('*.dump')))} polls into {capture}; "
+          f"wrote {out / 'scenario.yaml'} (rules_start {idled - baseline} s after the baseline)")  # fmt: skip
+    return 0
+
+
+def write_scenario_yaml(out: Path, name: str, peers: dict[str, str], baseline: int, rules_start: int) -> None:
+    """scenario.yaml of a normal-life story: no alert from `rules_start` on."""
+    when = datetime.fromtimestamp(rules_start, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (out / "scenario.yaml").write_text(
+        f"name: lab-{name}\n"
+        "description: >-\n" + textwrap.indent(textwrap.fill(stories.STORIES[name].description, 88), "  ") + "\n"
+        "kind: normal\n"
+        "host_name: vpn1\n"
+        "peers:\n" + textwrap.indent(yaml.safe_dump(peers, sort_keys=True), "  ") +
+        f"# The first rule execution is the first poll after the story's idle time, {rules_start - baseline} s\n"
+        "# after the baseline poll: the baseline is history (the new-terms rules look back 6 minutes).\n"
+        f"rules_start: {when}\n"
+        "expect:\n"
+        "  alerts: []\n"
+    )  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m wgsiem.lab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("record-story", help="record the story into a capture directory (root)")
     r.add_argument("out", type=Path)
     r.add_argument("--workdir", type=Path, default=Path("var/record-story"))
+    s = sub.add_parser("record-scenario", help="record a story of stories.py into a scenario folder (root)")
+    s.add_argument("name", choices=sorted(stories.STORIES))
+    s.add_argument("out", type=Path, help="the scenario folder, e.g. fixtures/scenarios/lab-phone-roaming")
+    s.add_argument("--workdir", type=Path, default=Path("var/record-scenario"))
+    s.add_argument("--history", type=float, default=stories.HISTORY_SECONDS,
+                   help="seconds between the baseline and the scripted part (default %(default)s)")
+    s.add_argument("--idle-interval", type=float, default=30.0,
+                   help="seconds between polls while the story idles (default: the shipper's 30)")
     g = sub.add_parser("geoip-world", help="build the test GeoIP world")
     g.add_argument("out", type=Path)
     args = parser.parse_args(argv)
@@ -88,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         return demo(args.workdir)
     if args.command == "record-story":
         return record_story(args.out, args.workdir)
+    if args.command == "record-scenario":
+        return record_scenario(args.name, args.out, args.workdir, args.history, args.idle_interval)
     return geoworld.main([str(args.out)])
 
 

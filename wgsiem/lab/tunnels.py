@@ -297,6 +297,10 @@ class Lab:
         lines = [
             "link set lo up",
             f"link add {br} mtu {UNDERLAY_MTU} type bridge stp_state 0 forward_delay 0",
+            # A bridge without an address of its own takes the lowest MAC of its ports, so a
+            # client added later could change the gateway's MAC under the others' neighbour
+            # caches (their frames dropped for up to ~30 s). A fixed address pins it.
+            f"link set {br} address 02:77:00:00:00:01",
         ]
         for u in UNDERLAYS.values():
             lines.append(f"addr add {u.gateway} dev {br}" + (" nodad" if u.interface.version == 6 else ""))

@@ -1,0 +1,240 @@
+"""Scripted normal-life stories for the scenarios recorded from the lab (siblings of
+`story.play`): `python -m wgsiem.lab record-scenario NAME DIR` plays one against real
+wireguard-go tunnels while `wgsiem record` polls the hub, and the test
+tests/test_lab_stories.py plays them in a fresh lab.
+
+Both stories must stay quiet under every rule, so everything a rule compares against
+(the peers, their countries and networks) is already there at the baseline poll, and
+`idle(seconds, label)` then lets time pass before the scripted part: a new-terms rule's
+first execution looks back 6 minutes (`from = now-6m`), and a term first seen inside that
+look-back is new. A scenario's `rules_start` is therefore at least `HISTORY_SECONDS`
+after its baseline poll. Recorded, the idle time is polled at the production interval.
+
+- `phone_roaming`: phone-erin's phone roams between three addresses of one network
+  (198.51.100.0/24: NL, Amsterdam, AS64497): home Wi-Fi, mobile data, office Wi-Fi,
+  mobile data, home Wi-Fi (four endpoint changes, fewer than the six the several-places
+  rule counts) while desktop-frank (Madrid) works steadily.
+- `interface_restart`: the hub's interface is taken down and brought up again as
+  `wg-quick down` / `wg-quick up` does it for wireguard-go (link deleted, the process
+  exits; a new wireguard-go, `wg setconf` with the same key and peers, addresses, link
+  up) while three named peers are connected: counters back to zero, endpoints and
+  handshakes forgotten, until each client notices and handshakes again.
+
+`tick(label)` is called after each step and returns only once a poll has seen it;
+`on_peer(client)` is called as each peer is configured (to name it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .tunnels import HUB_TUNNEL_V4, HUB_TUNNEL_V6, TUNNEL_MTU, WG_SOCKET_DIR, Client, Lab, LabError
+
+# Past the 6-minute look-back of the new-terms rules, with a margin.
+HISTORY_SECONDS = 380
+KEEPALIVE = 25  # what the WireGuard mobile apps suggest; keeps the tunnels warm while idle
+
+Tick = Callable[[str], None]
+Idle = Callable[[float, str], None]
+OnPeer = Callable[[Client], None]
+
+
+def _sleep_then(tick: Tick) -> Idle:
+    def idle(seconds: float, label: str) -> None:
+        time.sleep(seconds)
+        tick(label)
+
+    return idle
+
+
+# --------------------------------------------------------------------- phone roaming
+
+PHONE_HOME_WIFI = "198.51.100.20"
+PHONE_MOBILE = "198.51.100.77"
+PHONE_OFFICE_WIFI = "198.51.100.140"
+PHONE_ROAMS = [
+    (PHONE_MOBILE, "left home: Wi-Fi to mobile data"),
+    (PHONE_OFFICE_WIFI, "at the office: mobile data to the office Wi-Fi"),
+    (PHONE_MOBILE, "left the office: Wi-Fi to mobile data"),
+    (PHONE_HOME_WIFI, "home again: mobile data to the home Wi-Fi"),
+]
+
+
+def phone_roaming(
+    lab: Lab,
+    tick: Tick,
+    on_peer: OnPeer = lambda client: None,
+    *,
+    idle: Idle | None = None,
+    history_seconds: float = HISTORY_SECONDS,
+    polls_per_place: int = 3,
+) -> dict[str, Client]:
+    idle = idle or _sleep_then(tick)
+    erin = lab.add_client("phone-erin", PHONE_HOME_WIFI, keepalive=KEEPALIVE)
+    on_peer(erin)
+    frank = lab.add_client("desktop-frank", "es-madrid", keepalive=KEEPALIVE)
+    on_peer(frank)
+    lab.connect(erin)
+    lab.connect(frank)
+    lab.send(erin, 20_000)
+    lab.send(frank, 20_000)
+    tick(f"baseline: phone-erin on the home Wi-Fi ({PHONE_HOME_WIFI}), desktop-frank in Madrid, both connected")
+
+    idle(history_seconds, f"{history_seconds:.0f} s of history: keepalives only")
+
+    def work(place: str) -> None:
+        for i in range(polls_per_place):
+            lab.send(erin, 30_000)
+            lab.send(erin, 60_000, to_hub=False)
+            lab.send(frank, 40_000)
+            lab.send(frank, 20_000, to_hub=False)
+            tick(f"traffic {place}, poll {i + 1} of {polls_per_place}")
+
+    work(f"from the home Wi-Fi ({PHONE_HOME_WIFI})")
+    # Lab.roam adds the new address, then deletes the old one: within one subnet the old
+    # one is the primary, and deleting a primary deletes its secondaries too unless the
+    # kernel is told to promote them.
+    lab.netns_exec(erin.namespace, ["sysctl", "-q", "-w", "net.ipv4.conf.eth0.promote_secondaries=1"])
+    for address, label in PHONE_ROAMS:
+        lab.roam(erin, address)
+        tick(f"phone-erin roamed, {label} ({address})")
+        work(f"from {address}")
+    return {"phone-erin": erin, "desktop-frank": frank}
+
+
+# ------------------------------------------------------------------ interface restart
+
+
+def restart_hub(lab: Lab, tick: Tick, *, down_polls: int = 2, timeout: float = 10.0) -> None:
+    """`wg-quick down` then `wg-quick up` of the hub, as wg-quick does it for wireguard-go.
+
+    The configuration brought back is the hub's own (`wg showconf`) without the endpoints
+    the hub learnt, as in an /etc/wireguard/*.conf without SaveConfig: same private key,
+    listen port, peers, preshared keys and allowed IPs. It goes to a 0600 file in the
+    lab's work directory, like the lab's key files, and never onto a command line.
+    The lab has no public restart, so this uses its process helpers (the new wireguard-go
+    is the lab's to stop, and `send` reads its UDP counters).
+    """
+    hub = lab.hub_interface
+    conf_text = "".join(
+        line + "\n" for line in lab._wg(["showconf", hub]).splitlines() if not line.startswith("Endpoint")
+    )
+    conf = lab._keyfile(f"{hub}.conf", conf_text.rstrip("\n"))
+
+    # wg-quick down: `ip link delete dev wg0`; wireguard-go sees its TUN go and exits.
+    proc = lab._procs.pop(hub)
+    lab._run(["ip", "-n", lab.hub_namespace, "link", "delete", "dev", hub])
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        lab._kill({proc.pid: proc})
+        proc.wait()
+    try:
+        os.unlink(WG_SOCKET_DIR / f"{hub}.sock")  # normally wireguard-go removed it
+    except FileNotFoundError:
+        pass
+    for i in range(down_polls):
+        tick(f"hub interface down (wg-quick down), poll {i + 1} of {down_polls}")
+
+    # wg-quick up: wireguard-go, `wg setconf`, addresses, MTU and link up. Done right after
+    # a poll (tick returned on one), well within the next second: a poll between the new
+    # wireguard-go and `wg setconf` would read an interface with no key and no peers. Real
+    # polls can land there, rarely; that would be a different story (key changed, peers
+    # removed and added back).
+    new = lab._spawn_wireguard(lab.hub_namespace, hub)
+    lab._wait_socket(hub, new)
+    lab._wg(["setconf", hub, str(conf)])
+    lab._ip(
+        lab.hub_namespace,
+        [
+            f"addr add {HUB_TUNNEL_V4}/16 dev {hub}",
+            f"addr add {HUB_TUNNEL_V6}/64 dev {hub} nodad",
+            f"link set {hub} mtu {TUNNEL_MTU} up",
+        ],
+    )
+    tick("hub interface up again (wg-quick up): same key and peers, no handshakes, counters at zero")
+
+
+def interface_restart(
+    lab: Lab,
+    tick: Tick,
+    on_peer: OnPeer = lambda client: None,
+    *,
+    idle: Idle | None = None,
+    history_seconds: float = HISTORY_SECONDS,
+    polls_before: int = 3,
+    polls_after: int = 3,
+) -> dict[str, Client]:
+    idle = idle or _sleep_then(tick)
+    alice = lab.add_client("laptop-alice", "nl-amsterdam", keepalive=KEEPALIVE)
+    on_peer(alice)
+    bob = lab.add_client("phone-bob", "es-madrid", keepalive=KEEPALIVE)
+    on_peer(bob)
+    site = lab.add_client(
+        "site-carol", "gb-v6", preshared_key=True, keepalive=KEEPALIVE,
+        allowed_ips=["10.77.0.13/32", "192.168.60.0/24"],
+    )  # fmt: skip
+    on_peer(site)
+    clients = [alice, bob, site]
+    if site.tunnel_ip != "10.77.0.13":  # its allowed IPs above name its tunnel address
+        raise LabError(f"site-carol got tunnel address {site.tunnel_ip}, expected 10.77.0.13")
+    for client in clients:
+        lab.connect(client)
+        lab.send(client, 20_000)
+    tick("baseline: laptop-alice (Amsterdam), phone-bob (Madrid), site-carol (IPv6, preshared key) connected")
+
+    idle(history_seconds, f"{history_seconds:.0f} s of history: keepalives only")
+
+    def work(when: str, polls: int) -> None:
+        for i in range(polls):
+            for client in clients:
+                lab.send(client, 40_000)
+                lab.send(client, 40_000, to_hub=False)
+            tick(f"traffic {when}, poll {i + 1} of {polls}")
+
+    work("before the restart", polls_before)
+    restart_hub(lab, tick)
+    # The clients still hold sessions the new hub does not know: the packets they all go on
+    # sending are dropped until, having heard nothing back for 15 s (keepalive + rekey
+    # timeout), each handshakes again. The hub knows no endpoint to reach them first.
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(lambda client: lab.connect(client, timeout=40), clients))
+    tick("every client handshook with the restarted hub")
+    work("after the restart", polls_after)
+    return {c.name: c for c in clients}
+
+
+# ------------------------------------------------------------------------ the index
+
+
+@dataclass(frozen=True)
+class Story:
+    name: str  # the scenario folder is fixtures/scenarios/lab-<name>
+    description: str
+    play: Callable[..., dict[str, Client]]
+
+
+STORIES = {
+    s.name: s
+    for s in (
+        Story(
+            "phone-roaming",
+            "phone-erin's phone roams four times between three addresses of its usual network "
+            "(home Wi-Fi, mobile data, office Wi-Fi: one country, one AS, one city) while "
+            "desktop-frank works steadily: same place, same operator, too few flaps to alert.",
+            phone_roaming,
+        ),
+        Story(
+            "interface-restart",
+            "The hub's interface is restarted (wg-quick down / up of wireguard-go, same key and "
+            "peers) while three named peers are connected: counters back to zero, sessions end "
+            "and start again, endpoints are learnt again, and nobody is added.",
+            interface_restart,
+        ),
+    )
+}
