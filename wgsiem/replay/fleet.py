@@ -1,0 +1,861 @@
+"""A synthetic fleet for measurement: a month of ordinary life of one WireGuard
+concentrator with hundreds or thousands of peers, written as a story for the capture
+generator (story.py), optionally with attacks planted in it, and its run through the
+shipper, the ingest pipeline and every rule (docs/fleet.md).
+
+    story, planted = fleet_story(peers=1000, days=30, seed=1, attacks=True)
+    run = run_fleet(story, geo_dir, warmup_days=7)     # shipper → pipeline → rules
+    by_plant, ordinary = match_plants(planted, run.alerts)   # alerts per plant, the rest
+
+Normal life (the same for a seed whether or not attacks are planted, so the two runs
+differ only by the attacks):
+
+* kinds of peer: office laptops (a working day each, 8 to 10.5 hours starting 06:30 to
+  09:30 UTC, off at weekends), phones (most of the day, every day, keepalive), evening
+  users (late afternoon to past midnight), always-on servers and site-to-site peers (a LAN
+  behind them); rates are drawn log-uniformly per peer, and the host sends people more
+  than it receives from them;
+* homes: each peer has one home network of the test GeoIP world (NL, ES, GB v4 and v6, SE,
+  US/Milton); phones roam between two or three addresses of that one network (one country,
+  one ASN: Wi-Fi and mobile) two to four times a day within their hours;
+* nightly backups: every site uploads (the host receives, rx) for 45 to 90 minutes at its
+  own fixed hour each night, the same volume every night;
+* changes: about 1.5 % of the peers are onboarded during the month, on weekdays during
+  office hours and with a name; about 2 % have their key rotated on a weekday (same name,
+  the registry follows the rotation); about 5 % of the people go on holiday for a week
+  (silent) and come back; the interface restarts at 04:00 now and then (at 45 % and 85 %
+  of the month);
+* names: every peer has a registered name except about 1 % long-standing unnamed servers
+  and laptops present at the baseline; one named "forgotten contractor" peer has not
+  handshaken for 45 days when the shipper starts (see `prehistory` below) and stays silent;
+* kernel log noise: now and then a client with a stale configuration retrying every 5 s
+  for 20 minutes, and single scanner probes (`Invalid handshake initiation from ...`).
+
+Attacks (`attacks=True`), spread over the days after the warm-up, each returned as a
+`Planted` with the rules that should fire:
+
+* dormant: the forgotten contractor returns after 45+ days, from a hosting network (a new
+  ASN, same country): Dormant Peer Returns, New Network Operator;
+* stolen-key: a laptop's key used from China while the laptop works from home: the
+  endpoint flips at every poll for an hour: Several Places, Impossible Travel, New
+  Country, New Network Operator;
+* exfiltration: an always-on server is sent 3 GiB within one poll interval at 02:30:
+  Exfiltration Spike, Large Transfer;
+* rogue-peer: an unnamed peer added to the live interface at 03:10, talking from a
+  hosting network: Unregistered Peer Added, Unregistered Key First Seen (the new country
+  and network rules follow registered names only);
+* scanner: 240 invalid handshake initiations from one address within a minute:
+  Handshake Flood;
+* spoofing: a site peer sends packets from another peer's tunnel address (kernel lines
+  `Packet has unallowed src IP (...) from peer N (...)`, after the handshake lines that
+  name its kernel id): Unallowed Source Address;
+* impossible-travel: a laptop's endpoint jumps to a city 900+ km away between two polls
+  and back an hour later: Impossible Travel, New Country, New Network Operator.
+
+Polls are every 5 minutes by default (`poll_every`): a 1,000-peer, 30-day fleet is
+8,641 polls. Five minutes is also the longest the rules allow: the Large Transfer rule
+judges only intervals of at most 300 s. The shipper is given a session timeout of the
+poll interval + 300 s (two polls' handshakes of a busy peer are up to ~420 s apart), and
+every transfer event covers 5 minutes, ten times the volume of a 30-second poll's.
+
+`prehistory` (a top-level story key the generator ignores): `render_fleet` shows the
+peer's latest handshake (and endpoint) as they were long before the capture started, in
+the polls before its first handshake of the capture and before the first interface
+restart (a restart zeroes the kernel's handshakes). The generator itself gives a peer
+present at the start a handshake from 1 to 24 hours before it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .story import Rendered, derive_key, render
+from .story import _secs as story_secs
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+DAY = 86400
+HOST = "vpn1"
+IFACE = "wg0"
+
+# Rule names (detection_rules/*.toml).
+SEVERAL = "WireGuard Peer Key Used from Several Places at Once"
+TRAVEL = "WireGuard Peer Impossible Travel"
+COUNTRY = "WireGuard Peer Connecting from a New Country"
+ASN = "WireGuard Peer Connecting from a New Network Operator"
+EXFIL = "WireGuard Exfiltration Spike to a Peer"
+LARGE = "WireGuard Large Transfer to a Peer"
+ADDED = "WireGuard Unregistered Peer Added to a Live Interface"
+NEW_KEY = "WireGuard Unregistered Peer Key First Seen on a Host"
+FLOOD = "WireGuard Handshake Flood from One Source"
+SPOOF = "WireGuard Peer Sent Packets from an Unallowed Source Address"
+DORMANT = "WireGuard Dormant Peer Returns"
+
+
+@dataclass(frozen=True)
+class Network:
+    """A network of the test GeoIP world (fixtures/geoip/world.yaml)."""
+
+    label: str
+    country: str
+    asn: int
+    prefix: str  # "198.51.100." (IPv4, hosts lo..hi) or "2001:db8:" (IPv6)
+    lo: int = 1
+    hi: int = 254
+
+    def address(self, rng: random.Random) -> str:
+        if ":" in self.prefix:
+            return f"{self.prefix}{rng.randrange(1, 0xFFFF):x}::{rng.randrange(1, 0xFFFF):x}"
+        return f"{self.prefix}{rng.randint(self.lo, self.hi)}"
+
+
+# Where people and sites live: the weights are shares of the fleet.
+HOMES: list[tuple[Network, int]] = [
+    (Network("nl", "NL", 64497, "198.51.100."), 30),
+    (Network("es", "ES", 64498, "203.0.113."), 20),
+    (Network("gb6", "GB", 64499, "2001:db8:"), 15),
+    (Network("gb", "GB", 64500, "81.2.69.", 145, 158), 5),
+    (Network("se", "SE", 64501, "89.160.20.", 129, 254), 20),
+    (Network("us", "US", 64504, "216.160.83.", 57, 62), 10),
+]
+SE = HOMES[4][0]
+ES = HOMES[1][0]
+US_HOME = HOMES[5][0]
+# Never used by normal life.
+CHINA = Network("cn", "CN", 64502, "175.16.199.")
+BHUTAN = Network("bt", "BT", 64503, "67.43.156.")
+HOSTING = Network("us-hosting", "US", 64496, "192.0.2.")
+
+# Kinds of peer and their share of the fleet.
+KINDS = [("laptop", 45), ("phone", 30), ("evening", 10), ("server", 10), ("site", 5)]
+PERSON = ("laptop", "phone", "evening")
+
+
+@dataclass(frozen=True)
+class Planted:
+    """One planted attack: what, about which peer (story name and public key) or source
+    address, when (unix seconds), and the rules that should fire for it."""
+
+    kind: str
+    peer: str | None
+    public_key: str | None
+    source: str | None
+    time: int
+    rules: tuple[str, ...]
+
+    @property
+    def when(self) -> datetime:
+        return datetime.fromtimestamp(self.time, UTC)
+
+
+def default_warmup(days: int) -> int:
+    """Days of history before the rules run: a week for a month, less for short fleets."""
+    return min(7, max(1, days // 4))
+
+
+def session_timeout(poll_every: int) -> int:
+    """The shipper's session timeout for a poll interval: two polls' handshakes of a busy
+    peer are up to poll + 120 s apart, so the default 180 s would cut every session."""
+    return max(180, poll_every + 300)
+
+
+def fleet_story(
+    peers: int,
+    days: int,
+    seed: int,
+    attacks: bool,
+    *,
+    poll_every: int = 300,
+    warmup_days: int | None = None,
+) -> tuple[dict[str, Any], list[Planted]]:
+    """The story of `peers` regular peers over `days` days (see the module docstring), and
+    the attacks planted in it (none without `attacks`). Attacks fall after `warmup_days`
+    (default `default_warmup(days)`), when the rules run."""
+    if peers < 10:
+        raise ValueError("a fleet needs at least 10 peers")
+    if days < 4:
+        raise ValueError("a fleet needs at least 4 days")
+    if DAY % poll_every or poll_every % 60:
+        raise ValueError("poll_every must be whole minutes dividing a day")
+    warmup = default_warmup(days) if warmup_days is None else warmup_days
+    if not 1 <= warmup <= days - 3:
+        raise ValueError(f"warmup_days must leave at least 3 days for the attacks (1..{days - 3})")
+    life = _Life(peers, days, seed, poll_every)
+    life.build()
+    planted: list[Planted] = []
+    if attacks:
+        planted = _Attacks(life, random.Random(f"fleet {seed} attacks"), warmup).plant()
+    story: dict[str, Any] = {
+        "seed": seed,
+        "start": START.isoformat().replace("+00:00", "Z"),
+        "end": f"{days}d",
+        "host_name": HOST,
+        "interface": {"name": IFACE, "listen_port": 51820},
+        "polls": [{"every": f"{poll_every}s"}],
+        "peers": life.peers,
+        "timeline": sorted(life.timeline, key=lambda e: (_secs(e["at"]), e.get("peer") or "", str(e.get("log") or ""))),
+        "prehistory": life.prehistory,
+    }
+    return story, planted
+
+
+def is_saturday(day: int) -> bool:
+    """Whether day `day` of the fleet (START is a Thursday) is a Saturday."""
+    return (START + timedelta(days=day)).weekday() == 5
+
+
+def weekday(day: int) -> int:
+    """The day itself, or the Monday after it if it falls on a weekend."""
+    while (START + timedelta(days=day)).weekday() >= 5:
+        day += 1
+    return day
+
+
+def _at(seconds: float) -> str:
+    return f"{int(seconds)}s"
+
+
+def _secs(at: str) -> int:
+    return int(at[:-1])
+
+
+def _hhmm(seconds: int) -> str:
+    seconds %= DAY
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def _rate(rng: random.Random, lo: float, hi: float) -> str:
+    """Log-uniform between lo and hi KiB/s, as the story's size text."""
+    return f"{round(math.exp(rng.uniform(math.log(lo), math.log(hi))), 1)}KiB/s"
+
+
+class _Life:
+    """Normal life: every draw comes from one RNG, in a fixed order."""
+
+    def __init__(self, n: int, days: int, seed: int, poll_every: int) -> None:
+        self.n, self.days, self.seed, self.every = n, days, seed, poll_every
+        self.rng = random.Random(f"fleet {seed} life")
+        self.peers: dict[str, dict[str, Any]] = {}
+        self.timeline: list[dict[str, Any]] = []
+        self.prehistory: dict[str, dict[str, Any]] = {}
+        self.kind: dict[str, str] = {}
+        self.home: dict[str, Network] = {}
+        self.hours: dict[str, tuple[int, int] | None] = {}
+        self.endpoints: dict[str, list[str]] = {}
+        self.busy: dict[str, list[tuple[float, float]]] = {}  # holidays, rotations: keep attacks off them
+        self.tunnel: dict[str, str] = {}
+        self.away: dict[str, list[tuple[int, int]]] = {}  # silent spans: weekends (laptops), holidays
+        self.rotations: dict[str, list[int]] = {}  # story name → offsets of its key rotations
+        self.onboarded: list[str] = []
+        self.unnamed: list[str] = []
+        self.restarts: list[int] = []
+        self._spots: set[tuple[str, int]] = set()
+        self._ports = iter(random.Random(f"fleet {seed} ports").sample(range(20000, 65000), 45000))
+
+    # -- building blocks -------------------------------------------------------------
+
+    def endpoint(self, net: Network) -> str:
+        while True:
+            ip = net.address(self.rng)
+            port = next(self._ports)
+            if (ip, port) not in self._spots:
+                self._spots.add((ip, port))
+                return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+    def new_peer(self, i: int, kind: str, named: bool, added: int | None) -> str:
+        rng = self.rng
+        key = f"p{i:05d}"
+        home = rng.choices([h for h, _ in HOMES], [w for _, w in HOMES])[0]
+        if kind == "site":  # sites keep to IPv4 networks
+            home = rng.choice([h for h, _ in HOMES if ":" not in h.prefix])
+        tunnel = f"10.8.{i // 250}.{i % 250 + 2}"
+        spec: dict[str, Any] = {"allowed_ips": [f"{tunnel}/32"], "preshared_key": rng.random() < 0.5}
+        hours: tuple[int, int] | None = None
+        if kind == "laptop":
+            start = rng.randrange(6 * 60 + 30, 9 * 60 + 31, 5) * 60
+            hours = (start, start + rng.randrange(8 * 60, 10 * 60 + 31, 5) * 60)
+            spec.update(rx=_rate(rng, 5, 80), tx=_rate(rng, 20, 400))
+        elif kind == "phone":
+            hours = (rng.randrange(6 * 60 + 30, 8 * 60 + 1, 5) * 60, rng.randrange(22 * 60, 23 * 60 + 56, 5) * 60)
+            spec.update(rx=_rate(rng, 1, 10), tx=_rate(rng, 2, 60), keepalive=25)
+        elif kind == "evening":
+            hours = (rng.randrange(17 * 60 + 30, 20 * 60 + 1, 5) * 60, rng.randrange(24 * 60 + 5, 25 * 60 + 31, 5) * 60 % DAY)
+            spec.update(rx=_rate(rng, 2, 40), tx=_rate(rng, 50, 800))
+        elif kind == "server":
+            spec.update(rx=_rate(rng, 10, 200), tx=_rate(rng, 10, 200), keepalive=25)
+        else:  # site
+            spec.update(rx=_rate(rng, 50, 1024), tx=_rate(rng, 50, 1024), keepalive=25)
+            spec["allowed_ips"].append(f"172.16.{i % 256}.0/24")
+        if hours:
+            spec["hours"] = f"{_hhmm(hours[0])}-{_hhmm(hours[1])}"
+        spots = [self.endpoint(home)]
+        if kind == "phone":
+            spots += [self.endpoint(home) for _ in range(rng.choice((1, 2)))]
+        spec["endpoint"] = spots[0]
+        if named:
+            spec["name"] = f"site-{home.label}-{i:04d}" if kind == "site" else f"{kind}-{i:04d}"
+        if added is not None:
+            spec["added"] = _at(added)
+        self.peers[key] = spec
+        self.kind[key], self.home[key], self.hours[key], self.endpoints[key] = kind, home, hours, spots
+        self.busy[key] = []
+        self.tunnel[key] = tunnel
+        return key
+
+    def up_at(self, key: str, t: float) -> bool:
+        if any(a <= t < b for a, b in self.away.get(key, ())):
+            return False
+        h = self.hours[key]
+        if h is None:
+            return True
+        s = t % DAY
+        return h[0] <= s < h[1] if h[0] < h[1] else (s >= h[0] or s < h[1])
+
+    def free(self, key: str, lo: float, hi: float) -> bool:
+        return all(hi <= a or lo >= b for a, b in self.busy[key])
+
+    # -- the month -------------------------------------------------------------------
+
+    def build(self) -> None:
+        rng, n, days = self.rng, self.n, self.days
+        onboard = max(1, round(n * 0.015))
+        baseline = n - onboard
+        kinds = [k for k, _ in KINDS]
+        weights = [w for _, w in KINDS]
+        drawn = [rng.choices(kinds, weights)[0] for _ in range(baseline)]
+        for k in ("site", "server"):  # at least one of each, whatever the draw
+            if k not in drawn:
+                drawn[rng.randrange(baseline)] = k
+        unnamed = max(1, round(n * 0.01))
+        candidates = [i for i, k in enumerate(drawn) if k in ("server", "laptop")]
+        nameless = set(rng.sample(candidates, min(unnamed, len(candidates))))
+        for i, kind in enumerate(drawn):
+            key = self.new_peer(i, kind, i not in nameless, None)
+            if i in nameless:
+                self.unnamed.append(key)
+        # Onboarded during the month, during office hours, under their names.
+        for j in range(onboard):
+            at = weekday(rng.randrange(1, days - 3)) * DAY + rng.randrange(9 * 3600, 16 * 3600, 60)
+            key = self.new_peer(baseline + j, rng.choice(("laptop", "phone")), True, at)
+            self.onboarded.append(key)
+            self.busy[key].append((0, at + DAY))
+        # The forgotten contractor: named, present at the baseline, silent for 45 days.
+        key = "contractor"
+        spot = self.endpoint(US_HOME)
+        self.peers[key] = {"name": "contractor-2025", "allowed_ips": ["10.8.254.2/32"], "endpoint": spot, "rx": "20KiB/s", "tx": "60KiB/s"}
+        self.kind[key], self.home[key], self.hours[key], self.endpoints[key] = "contractor", US_HOME, None, [spot]
+        self.busy[key], self.tunnel[key] = [(0, days * DAY)], "10.8.254.2"
+        self.timeline.append({"at": _at(0), "peer": key, "silent": f"{days + 1}d"})
+        self.prehistory[key] = {"handshake": f"{45 * DAY + 3 * 3600 + 17 * 60}s", "endpoint": spot}
+
+        people = [k for k in self.peers if self.kind[k] in PERSON and k not in self.onboarded]
+        # Holidays: a week away, from an evening, not before the third day.
+        holiday = max(1, round(n * 0.05))
+        for key in rng.sample(people, min(holiday, len(people))):
+            first = rng.randrange(2, max(3, days - 8))
+            at = first * DAY + 18 * 3600
+            self.busy[key].append((at - DAY, at + 8 * DAY))
+            self.away[key] = [(at, at + 7 * DAY)]
+        # Key rotations: same name, new key, during the day; never on holiday.
+        rotations = max(1, round(n * 0.02))
+        named = [k for k in people if "name" in self.peers[k] and k not in self.away]
+        for key in rng.sample(named, min(rotations, len(named))):
+            for _ in range(5):
+                at = weekday(rng.randrange(1, days - 1)) * DAY + rng.randrange(10 * 3600, 16 * 3600, 60)
+                if at < days * DAY and self.free(key, at - 2 * DAY, at + 2 * DAY):
+                    self.timeline.append({"at": _at(at), "peer": key, "rotate_key": True})
+                    self.rotations.setdefault(key, []).append(at)
+                    self.busy[key].append((at - DAY, at + DAY))
+                    break
+        # Office laptops stay off at weekends; holidays and weekends in a row are one silence.
+        for key in self.peers:
+            if self.kind[key] == "laptop":
+                spans = self.away.get(key, []) + [(d * DAY, (d + 2) * DAY) for d in range(days) if is_saturday(d)]
+                self.away[key] = spans
+        for key, spans in self.away.items():
+            merged: list[tuple[int, int]] = []
+            for a, b in sorted(spans):
+                if merged and a <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+                else:
+                    merged.append((a, b))
+            self.away[key] = merged
+            for a, b in merged:
+                self.timeline.append({"at": _at(a), "peer": key, "silent": _at(b - a)})
+        # Interface restarts at 04:00 (a poll time: the interface is gone for that poll).
+        for share in (0.45, 0.85):
+            day = max(1, round(days * share))
+            self.restarts.append(day * DAY + 4 * 3600)
+        self.restarts = sorted(set(self.restarts))
+        for at in self.restarts:
+            self.timeline.append({"at": _at(at), "interface": "restart"})
+        # Phones roam between their addresses a few times a day, within their hours.
+        for key in self.peers:
+            if self.kind[key] != "phone":
+                continue
+            spots = self.endpoints[key]
+            current = 0
+            added = _secs(self.peers[key].get("added", "0s"))
+            lo, hi = self.hours[key]  # type: ignore[misc]
+            for day in range(days):
+                times = sorted(rng.randrange(lo + 600, hi - 600, 60) for _ in range(rng.randint(2, 4)))
+                for s in times:
+                    at = day * DAY + s
+                    if at <= added or not self.up_at(key, at):
+                        continue
+                    current = (current + rng.randrange(1, len(spots))) % len(spots)
+                    self.timeline.append({"at": _at(at), "peer": key, "endpoint": spots[current]})
+        # Nightly backups: each site uploads at its own hour, the same volume every night.
+        for key in self.peers:
+            if self.kind[key] != "site":
+                continue
+            rate = f"{rng.randrange(4, 13)}MiB/s"
+            usual = self.peers[key]["rx"]
+            start = rng.randrange(30, 211, 5) * 60
+            length = rng.randrange(45, 91, 5) * 60
+            for day in range(days):
+                self.timeline.append({"at": _at(day * DAY + start), "peer": key, "rx": rate})
+                self.timeline.append({"at": _at(day * DAY + start + length), "peer": key, "rx": usual})
+        # Kernel log noise: a client with a stale configuration retrying for 20 minutes
+        # every few days, and single probes from the internet most days.
+        for day in range(days):
+            if rng.random() < 0.3:
+                net = rng.choice([h for h, _ in HOMES])
+                spot = self.endpoint(net)
+                at = day * DAY + rng.randrange(8 * 3600, 20 * 3600)
+                self.timeline.append({"at": _at(at), "log": f"Invalid handshake initiation from {spot}", "repeat": 240, "every": "5s"})
+            for _ in range(rng.randint(0, 6)):
+                spot = f"{HOSTING.address(rng)}:{rng.randrange(1024, 65535)}"
+                self.timeline.append({"at": _at(day * DAY + rng.randrange(DAY)), "log": f"Invalid handshake initiation from {spot}"})
+
+
+class _Attacks:
+    def __init__(self, life: _Life, rng: random.Random, warmup: int) -> None:
+        self.life, self.rng = life, rng
+        self.seed = life.seed
+        span = life.days - 1 - warmup
+        # Seven attacks on days spread over what follows the warm-up.
+        self.day = [warmup + (k * span) // 7 for k in range(7)]
+
+    def key(self, name: str) -> str:
+        return derive_key(self.seed, f"peer:{name}:{len(self.life.rotations.get(name, []))}")
+
+    def pick(self, kinds: Sequence[str], lo: float, hi: float) -> str:
+        """A named peer of the kinds, present since the start, never rotated, busy with
+        nothing else around [lo, hi], and up all that time."""
+        life = self.life
+        pool = [
+            k
+            for k in life.peers
+            if life.kind[k] in kinds
+            and "name" in life.peers[k]
+            and "added" not in life.peers[k]
+            and life.free(k, lo - DAY, hi + DAY)
+            and not life.rotations.get(k)
+            and all(life.up_at(k, t) for t in range(int(lo), int(hi) + 1, 300))
+        ]
+        if not pool:
+            raise ValueError(f"no {'/'.join(kinds)} peer free between {lo} and {hi}: a larger fleet is needed")
+        key = self.rng.choice(sorted(pool))
+        life.busy[key].append((lo - DAY, hi + DAY))
+        return key
+
+    def plant(self) -> list[Planted]:
+        life, rng, every = self.life, self.rng, self.life.every
+        out: list[Planted] = []
+        tl = life.timeline
+
+        # 1. The forgotten contractor returns from a hosting network (new ASN, same country).
+        at = self.day[0] * DAY + 10 * 3600 + 2 * 60 + 30
+        if any(r <= at for r in life.restarts):
+            raise ValueError("the dormant peer must return before the first interface restart")
+        spot = life.endpoint(HOSTING)
+        tl.append({"at": _at(at), "peer": "contractor", "silent": "0s"})
+        tl.append({"at": _at(at), "peer": "contractor", "endpoint": spot})
+        out.append(Planted("dormant", "contractor", self.key("contractor"), spot.rsplit(":", 1)[0], at, (DORMANT, ASN)))
+
+        # 2. A stolen laptop key used from China while the laptop works from home: the
+        # endpoint follows whoever sent last, so it flips at every poll for an hour.
+        at = weekday(self.day[1]) * DAY + 11 * 3600
+        flips = max(7, 3600 // every)
+        victim = self.pick(["laptop"], at - every, at + flips * every)
+        thief = life.endpoint(CHINA)
+        home = life.endpoints[victim][0]
+        for k in range(flips + (flips % 2)):
+            tl.append({"at": _at(at + k * every), "peer": victim, "endpoint": thief if k % 2 == 0 else home})
+        out.append(Planted("stolen-key", victim, self.key(victim), thief.rsplit(":", 1)[0], at, (SEVERAL, TRAVEL, COUNTRY, ASN)))
+
+        # 3. Exfiltration at night: an always-on server is sent 3 GiB in one interval.
+        at = self.day[2] * DAY + 2 * 3600 + 30 * 60 + 20
+        victim = self.pick(["server"], at - DAY, at + 3600)
+        tl.append({"at": _at(at), "peer": victim, "burst": {"tx": "3GiB", "over": f"{min(240, every - 40)}s"}})
+        out.append(Planted("exfiltration", victim, self.key(victim), None, at, (EXFIL, LARGE)))
+
+        # 4. A rogue peer, unnamed, added to the live interface at night.
+        at = self.day[3] * DAY + 3 * 3600 + 10 * 60 + 7
+        spot = life.endpoint(HOSTING)
+        life.peers["rogue"] = {"allowed_ips": ["10.8.253.7/32"], "endpoint": spot, "added": _at(at), "rx": "3KiB/s", "tx": "40KiB/s", "keepalive": 25}
+        life.kind["rogue"], life.home["rogue"], life.hours["rogue"], life.endpoints["rogue"] = "rogue", HOSTING, None, [spot]
+        life.busy["rogue"] = [(0, life.days * DAY)]
+        out.append(Planted("rogue-peer", "rogue", self.key("rogue"), spot.rsplit(":", 1)[0], at, (ADDED, NEW_KEY)))
+
+        # 5. A scanner: 240 invalid handshake initiations from one address in a minute.
+        at = self.day[4] * DAY + 14 * 3600 + 20 * 60 + 17
+        ip = BHUTAN.address(rng)
+        tl.append({"at": _at(at), "log": f"Invalid handshake initiation from {ip}:{rng.randrange(1024, 65535)}", "repeat": 240, "every": "250ms"})
+        out.append(Planted("scanner", None, None, ip, at, (FLOOD,)))
+
+        # 6. Spoofing: a site peer sends packets from another peer's tunnel address. The
+        # kernel's handshake lines name its peer id with its endpoint first.
+        at = self.day[5] * DAY + 16 * 3600 + 40 * 60 + 3
+        victim = self.pick(["site"], at - DAY, at + 3600)
+        spot = life.endpoints[victim][0]
+        other = rng.choice(sorted(k for k in life.tunnel if k != victim and life.kind.get(k) in PERSON))
+        pid = 100 + int(victim[1:]) if victim[1:].isdigit() else 99
+        tl.append({"at": _at(at), "log": f"Receiving handshake initiation from peer {pid} ({spot})"})
+        tl.append({"at": _at(at), "log": f"Keypair {7000 + pid} created for peer {pid}"})
+        tl.append({"at": _at(at + 2), "log": f"Packet has unallowed src IP ({life.tunnel[other]}) from peer {pid} ({spot})", "repeat": 5, "every": "10s"})
+        out.append(Planted("spoofing", victim, self.key(victim), spot.rsplit(":", 1)[0], at, (SPOOF,)))
+
+        # 7. Impossible travel: a laptop's endpoint jumps 900+ km within one poll, and back.
+        day = self.day[6]
+        while (START + timedelta(days=day)).weekday() >= 5:
+            day -= 1  # the weekday before: laptops are off at weekends
+        at = day * DAY + 12 * 3600
+        victim = self.pick(["laptop"], at - every, at + 3600 + every)
+        far = SE if life.home[victim] is not SE else ES
+        spot = life.endpoint(far)
+        tl.append({"at": _at(at), "peer": victim, "endpoint": spot})
+        tl.append({"at": _at(at + 3600), "peer": victim, "endpoint": life.endpoints[victim][0]})
+        out.append(Planted("impossible-travel", victim, self.key(victim), spot.rsplit(":", 1)[0], at, (TRAVEL, COUNTRY, ASN)))
+
+        t0 = int(START.timestamp())
+        return [Planted(p.kind, p.peer, p.public_key, _bare(p.source), t0 + p.time, p.rules) for p in out]
+
+
+def _bare(ip: str | None) -> str | None:
+    return ip.strip("[]") if ip else ip
+
+
+# -- rendering ------------------------------------------------------------------------
+
+
+def render_fleet(story: dict[str, Any]) -> Rendered:
+    """`story.render`, plus the story's `prehistory`: a peer's latest handshake (and
+    endpoint) from before the capture, in place of the generator's (none, or a few hours
+    before the start), until its first handshake in the capture or the first interface
+    restart (which zeroes handshakes in the kernel)."""
+    rendered = render(story, "fleet")
+    prehistory = story.get("prehistory") or {}
+    if not prehistory:
+        return rendered
+    t0 = int(rendered.polls[0][0])
+    seed = int(story["seed"])
+    for name, spec in prehistory.items():
+        key = derive_key(seed, f"peer:{name}:0")
+        handshake = str(int(t0 - story_secs(spec["handshake"], f"fleet: prehistory.{name}.handshake")))
+        for i, (t, text) in enumerate(rendered.polls):
+            if not text:
+                break  # the interface restarted: the kernel forgot
+            at = text.find(f"\t{key}\t")
+            if at < 0:
+                continue
+            start = text.rfind("\n", 0, at) + 1
+            end = text.index("\n", at) + 1
+            fields = text[start : end - 1].split("\t")
+            if int(fields[5]) >= t0:
+                break  # its first handshake of the capture
+            if fields[3] == "(none)":
+                fields[3] = spec["endpoint"]
+            fields[5] = handshake
+            rendered.polls[i] = (t, text[:start] + "\t".join(fields) + "\n" + text[end:])
+    return rendered
+
+
+def life_changes(story: dict[str, Any]) -> dict[str, str]:
+    """Public key → the ordinary change that brought it: "onboarding" (a peer added with a
+    name) or "key rotation" (a rotated peer's new key). For explaining alerts."""
+    seed = int(story["seed"])
+    out: dict[str, str] = {}
+    for name, spec in story["peers"].items():
+        if "added" in spec and spec.get("name"):
+            out[derive_key(seed, f"peer:{name}:0")] = "onboarding"
+    generation: dict[str, int] = {}
+    for entry in story.get("timeline") or []:
+        if entry.get("rotate_key"):
+            g = generation[entry["peer"]] = generation.get(entry["peer"], 0) + 1
+            out[derive_key(seed, f"peer:{entry['peer']}:{g}")] = "key rotation"
+    return out
+
+
+# -- the run: shipper → pipeline → rules ------------------------------------------------
+
+# Fields every kept event holds besides those the rules read: what identifies it, its
+# index (data stream) and its _id (event.id), and what the reports show.
+_BASE_FIELDS = (
+    "@timestamp",
+    "event.id",
+    "event.action",
+    "event.dataset",
+    "data_stream.type",
+    "data_stream.dataset",
+    "data_stream.namespace",
+    "host.name",
+    "wireguard.peer.public_key",
+    "wireguard.peer.name",
+    "source.ip",
+    "source.geo.country_iso_code",
+    "source.as.number",
+    "wireguard.peer.previous_endpoint.ip",
+    "message",
+)
+_FIELD = re.compile(r"([A-Za-z_@][\w.@]*)\s*(?::|>=|<=|>|<)")
+
+
+@dataclass
+class FleetRun:
+    polls: int
+    documents: int  # from the shipper
+    events: int  # after the ingest pipeline
+    kept: int  # events some rule's query matches (what the rules were run on)
+    log_lines: int
+    alerts: list[dict[str, Any]]
+    rules_start: datetime
+    rules_end: datetime
+    problems: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage: render, shipper, pipeline, keep, rules
+    kept_events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def rule_fields(rules: Iterable[Any]) -> tuple[str, ...]:
+    """Every field a rule reads: in its query, and its threshold / new terms fields."""
+    names: set[str] = set()
+    for rule in rules:
+        names.update(m[1] for m in _FIELD.finditer(re.sub(r'"[^"]*"', '""', rule.query)))
+        names.update(rule.fields)
+    return tuple(sorted(names))
+
+
+def _get(doc: dict[str, Any], path: str) -> Any:
+    value: Any = doc
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return doc.get(path) if value is not doc else None
+        value = value[part]
+    return value
+
+
+class _Keeper:
+    """Keeps an event when some rule's query matches it, reduced to the fields the rules
+    read (and a few that identify it): the rules decide on nothing else, and a month of a
+    thousand peers' handshakes would not fit in memory whole."""
+
+    def __init__(self, rules: Sequence[Any], compile: Any) -> None:
+        self.tests: dict[str | None, list[Any]] = {}
+        for rule in rules:
+            query = compile(rule.query, None)
+            constant = getattr(query, "constant_terms", None)
+            actions = constant("event.action") if constant else None
+            for action in actions if actions is not None else [None]:
+                self.tests.setdefault(action, []).append(query.matches)
+        self.fields = tuple(dict.fromkeys(_BASE_FIELDS + rule_fields(rules)))
+        self._paths = [(name, name.split(".")) for name in self.fields]
+        self._strings: dict[str, str] = {}
+
+    def keep(self, doc: dict[str, Any]) -> dict[str, Any] | None:
+        action = (doc.get("event") or {}).get("action")
+        tests = self.tests.get(action, []) + self.tests.get(None, [])
+        if not any(test(doc) for test in tests):
+            return None
+        slim: dict[str, Any] = {}
+        strings = self._strings
+        for name, parts in self._paths:
+            value: Any = doc
+            for part in parts:
+                value = value.get(part) if type(value) is dict else None
+                if value is None:
+                    break
+            if value is None:
+                continue
+            if type(value) is str and name not in ("event.id", "message"):
+                value = strings.setdefault(value, value)  # one copy of each key, name, IP
+            slim[name] = value
+        return slim
+
+
+def run_fleet(
+    story: dict[str, Any],
+    geo_dir: Path | None,
+    *,
+    warmup_days: int,
+    rules: Sequence[Any] | None = None,
+    keep_all: bool = False,
+    progress: Any = None,
+) -> FleetRun:
+    """The fleet through the shipper's code path (in memory), the logs-wireguard ingest
+    pipeline and every rule, the rules executing from `warmup_days` after the start (the
+    days before are history for new terms and baselines). `keep_all` runs the rules on
+    the whole events instead of the reduced ones (small fleets only)."""
+    from ..adapters.wg import RawPoll
+    from ..content import INGEST_PIPELINES
+    from ..detection import run_rules
+    from ..detection.matching import kql_compiler
+    from ..ecs.document import Context
+    from ..enrich.geoip import GeoIP
+    from ..ingest.directory import load_pipelines
+    from ..kernlog.framing import frame
+    from ..kernlog.timing import timed
+    from ..rules.model import load_rules
+    from ..shipper import Shipper
+    from ..status.diff import DiffSettings
+    from ..status.spike import SpikeSettings
+    from ..status.state import State
+    from ..wgdump import PresharedKeyHasher
+    from .capture import capture_documents
+    from .run import PIPELINE, REPLAY_SECRET, ingest
+
+    seconds: dict[str, float] = {}
+    clock = time.process_time()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.process_time()
+        seconds[stage] = seconds.get(stage, 0.0) + now - clock
+        clock = now
+
+    rules = list(rules if rules is not None else load_rules())
+    rendered = render_fleet(story)
+    lap("render")
+    polls = rendered.polls
+    n_polls, n_lines = len(polls), len(rendered.log_lines)
+    every = _secs(story["polls"][0]["every"])
+    geoip = GeoIP(city=geo_dir / "GeoLite2-City.mmdb", asn=geo_dir / "GeoLite2-ASN.mmdb") if geo_dir else GeoIP()
+    context = Context(host_name=story["host_name"], names=rendered.names, geoip=geoip)
+    settings = DiffSettings(session_timeout=session_timeout(every), spike=SpikeSettings())
+    shipper = Shipper(State(), PresharedKeyHasher(REPLAY_SECRET), context, settings)
+    pipeline = load_pipelines(INGEST_PIPELINES, [geo_dir] if geo_dir else None)[PIPELINE]
+    year = datetime.fromtimestamp(polls[0][0], UTC).year
+    lines = list(timed((r for line in rendered.log_lines if (r := frame(line, year=year)) is not None), None, polls[0][0]))
+    lines.sort(key=lambda item: item[1])
+    rendered.log_lines.clear()
+    keeper = _Keeper(rules, kql_compiler())
+    problems: list[str] = []
+    kept: list[dict[str, Any]] = []
+    documents = events = 0
+
+    def raw_polls() -> Iterator[Any]:
+        # Consumed front to back and let go of: a month of dumps is gigabytes of text.
+        polls.reverse()
+        done = 0
+        while polls:
+            t, text = polls.pop()
+            done += 1
+            if progress and done % 1000 == 0:
+                progress(done, n_polls)
+            yield RawPoll(time=t, stdout=text)
+
+    def on_poll(outcome: Any) -> None:
+        problems.extend(str(p) for p in outcome.problems)
+        if outcome.failure:
+            problems.append(outcome.failure)
+
+    # Stage times by wall clock (perf_counter is cheap enough per document): one thread,
+    # no I/O, so they are CPU seconds too.
+    spent = {"shipper": 0.0, "pipeline": 0.0, "keep": 0.0}
+    clock_ = time.perf_counter
+    with geoip:
+        batches = capture_documents(shipper, raw_polls(), lines, on_poll)
+        while True:
+            a = clock_()
+            batch = next(batches, None)
+            spent["shipper"] += clock_() - a
+            if batch is None:
+                break
+            for doc in batch:
+                a = clock_()
+                documents += 1
+                out = ingest(pipeline, doc, problems)
+                b = clock_()
+                spent["pipeline"] += b - a
+                if out is None:
+                    continue
+                events += 1
+                if keep_all:
+                    kept.append(out)
+                else:
+                    slim = keeper.keep(out)
+                    if slim is not None:
+                        kept.append(slim)
+                spent["keep"] += clock_() - b
+    seconds.update(spent)
+    clock = time.process_time()
+    t0 = datetime.fromisoformat(story["start"].replace("Z", "+00:00"))
+    start = t0 + timedelta(days=warmup_days)
+    end = t0 + timedelta(seconds=_duration(story))
+    result = run_rules(rules, kept, start=start, end=end)
+    for stats in result.stats.values():
+        if stats.error:
+            problems.append(f"rule {stats.name}: not run: {stats.error}")
+        problems.extend(f"rule {stats.name}: {w}" for w in stats.warnings)
+    lap("rules")
+    return FleetRun(n_polls, documents, events, len(kept), n_lines, result.alerts, start, end, problems, seconds, kept)
+
+
+def _duration(story: dict[str, Any]) -> float:
+    return story_secs(story["end"], "fleet: end")
+
+
+# -- which alerts are about what ----------------------------------------------------------
+
+
+def alert_time(alert: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(alert["kibana.alert.original_time"]).replace("Z", "+00:00"))
+
+
+def alert_key(alert: dict[str, Any]) -> str | None:
+    value = alert.get("wireguard.peer.public_key") or _get(alert, "wireguard.peer.public_key")
+    return value if isinstance(value, str) else None
+
+
+def alert_source(alert: dict[str, Any]) -> str | None:
+    value = alert.get("source.ip") or _get(alert, "source.ip")
+    return value if isinstance(value, str) else None
+
+
+def attributed(planted: Planted, alert: dict[str, Any], within: float = 3600) -> bool:
+    """The alert is one of the plant's rules, about its peer (key) or source address,
+    within `within` seconds after the plant (a poll interval of slack before it)."""
+    if alert.get("kibana.alert.rule.name") not in planted.rules:
+        return False
+    t = alert_time(alert).timestamp()
+    if not planted.time - 600 <= t <= planted.time + within:
+        return False
+    key, source = alert_key(alert), alert_source(alert)
+    if planted.public_key is not None and key is not None:
+        return key == planted.public_key
+    return planted.source is not None and source == planted.source
+
+
+def match_plants(planted: Sequence[Planted], alerts: Sequence[dict[str, Any]]) -> tuple[dict[int, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """The alerts of each plant (by its position), and the alerts no plant explains."""
+    by_plant: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(planted))}
+    rest = []
+    for alert in alerts:
+        owners = [i for i, p in enumerate(planted) if attributed(p, alert)]
+        for i in owners:
+            by_plant[i].append(alert)
+        if not owners:
+            rest.append(alert)
+    return by_plant, rest
+
+
+def per_day(alerts: Sequence[dict[str, Any]], start: datetime, end: datetime) -> float:
+    days = max((end - start).total_seconds() / DAY, 1e-9)
+    return len(alerts) / days
