@@ -199,6 +199,24 @@ def test_interface_changed_down_and_up_keep_the_peers():
     assert of(events, "transfer")[0].detail["counter_reset"] is True
 
 
+def test_an_interface_restart_does_not_erase_when_a_peer_was_last_heard():
+    run, wg0 = Run(), FakeInterface()
+    alice = wg0.peer("alice", endpoint="198.51.100.10:34195", handshake=T0 - 40 * 86400)
+    run.poll(dump(wg0), T0)
+    run.poll("", T0 + 60)  # wg-quick down
+    alice.handshake, alice.rx, alice.tx = 0, 0, 0  # up again: wg shows no handshake yet
+    run.poll(dump(wg0), T0 + 120)
+    restarted = restart(run)  # and the shipper restarts too: the state file must keep it
+    assert restarted.differ.state.interfaces["wg0"].peers[ALICE].last_handshake == T0 - 40 * 86400
+    # alice, silent for 40 days, comes back from elsewhere
+    alice.endpoint, alice.handshake = "89.160.20.130:40404", T0 + 200
+    events = restarted.poll(dump(wg0), T0 + 210)
+    (started,) = of(events, "session-started")
+    assert started.detail == {"previous_handshake": T0 - 40 * 86400}  # a dormant peer, still
+    (moved,) = of(events, "endpoint-changed")
+    assert moved.detail["previous_seen"] == T0 - 40 * 86400  # not the poll before: no fast travel
+
+
 def test_interface_public_key_change():
     run, wg0 = Run(), FakeInterface()
     run.poll(dump(wg0), T0)

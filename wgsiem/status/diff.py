@@ -165,7 +165,7 @@ class StatusDiffer:
     def _new_peer(
         self, ist: InterfaceState, cur: PeerStatus, now: int, baseline: bool, events: list[StatusEvent]
     ) -> PeerState:
-        p = PeerState(last=cur, first_seen=now)
+        p = PeerState(last=cur, first_seen=now, last_handshake=cur.latest_handshake)
         iface = ist.last
         if baseline:
             events.append(StatusEvent("peer-discovered", now, iface, cur))
@@ -206,7 +206,7 @@ class StatusDiffer:
                     # When the peer was last proven at the old endpoint: its latest handshake
                     # there. A silent peer's endpoint stays in every poll, so the last poll
                     # that showed it says nothing about a peer quiet for a month.
-                    {"previous": last.endpoint, "previous_seen": (last.latest_handshake or ist.last_poll) if last.endpoint else None},
+                    {"previous": last.endpoint, "previous_seen": (last.latest_handshake or p.last_handshake or ist.last_poll) if last.endpoint else None},
                 )
             )
 
@@ -219,6 +219,8 @@ class StatusDiffer:
         else:
             rx, tx = cur.rx_bytes - last.rx_bytes, cur.tx_bytes - last.tx_bytes
         p.last = cur
+        if cur.latest_handshake:
+            p.last_handshake = cur.latest_handshake
         self._transfer(ist, p, cur, rx, tx, reset, now, events)
 
     # -- handshakes and sessions ------------------------------------------------------
@@ -232,7 +234,7 @@ class StatusDiffer:
         timeout = self.settings.session_timeout
         # p.last is still the previous poll's view: its handshake is the one before this.
         # A peer added in this poll has no previous view (p.last is this poll's).
-        previous = p.last.latest_handshake if p.last is not cur else 0
+        previous = (p.last.latest_handshake or p.last_handshake) if p.last is not cur else 0
         if p.session is not None:
             if previous and at - previous < timeout:
                 return  # the session goes on

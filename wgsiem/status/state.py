@@ -42,6 +42,9 @@ class PeerState:
     # [[day, rx peak bytes/s, tx peak bytes/s], ...], oldest first (see spike.py); None
     # until the peer first moves traffic (most of a large install's peers are idle).
     history: list[list[float]] | None = None
+    # The latest non-zero handshake seen. After an interface restart wg shows 0 until the
+    # next handshake, but when the peer was last heard from has not changed.
+    last_handshake: int = 0
     # This peer's record (JSON) as last saved; None once anything above changed.
     saved: str | None = field(default=None, compare=False, repr=False)
 
@@ -151,11 +154,14 @@ def _peer_to_json(p: PeerState) -> list[Any]:
         p.first_seen,
         session,
         p.history,
+        # Only written when it says more than latest_handshake (after a restart).
+        *([p.last_handshake] if p.last_handshake != s.latest_handshake else []),
     ]
 
 
 def _peer_from_json(iface: str, key: str, raw: list[Any], times: dict[int, int]) -> PeerState:
-    psk_hash, endpoint, allowed, handshake, rx, tx, keepalive, first_seen, session, history = raw
+    psk_hash, endpoint, allowed, handshake, rx, tx, keepalive, first_seen, session, history = raw[:10]
+    last_handshake = raw[10] if len(raw) > 10 else handshake
     # The line as wg prints it from the endpoint on, so the parser can recognise it unchanged.
     text = "\t".join(
         [endpoint or NONE, allowed or NONE, str(handshake), str(rx), str(tx), "off" if keepalive is None else str(keepalive)]
@@ -176,4 +182,5 @@ def _peer_from_json(iface: str, key: str, raw: list[Any], times: dict[int, int])
         first_seen=times.setdefault(first_seen, first_seen),
         session=None if session is None else Session(*session),
         history=history,
+        last_handshake=last_handshake,
     )
