@@ -1,6 +1,7 @@
 # Sourced by scripts/run and scripts/test: install what wgsiem needs on a fresh machine.
 #   - Debian packages (as root): wireguard-tools and wireguard-go for the tunnel lab,
-#     iproute2 for network namespaces, iputils-ping to make handshakes happen.
+#     iproute2 for network namespaces, iputils-ping to make handshakes happen, openssl
+#     for the test certificate of the Kibana import client's TLS test.
 #   - A virtualenv in .venv with wgsiem and its test dependencies (pip, from PyPI).
 # Idempotent: a second run installs nothing new.
 
@@ -16,6 +17,7 @@ install_system_packages() {
     command -v wireguard-go >/dev/null || missing+=(wireguard-go)
     command -v ip >/dev/null || missing+=(iproute2)
     command -v ping >/dev/null || missing+=(iputils-ping)
+    command -v openssl >/dev/null || missing+=(openssl)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         say "not root: cannot install ${missing[*]} (the tunnel lab needs them and root)"

@@ -274,10 +274,12 @@ def require(condition, message: str) -> None:
 LAB_SCENARIOS = sorted(p for p in SCENARIOS.glob("lab-*") if (p / "captures").is_dir())
 
 
-@pytest.mark.parametrize("scenario", [p.name for p in LAB_SCENARIOS] or ["(none recorded)"])
+def test_there_are_recorded_scenarios_to_check():
+    assert len(LAB_SCENARIOS) >= 2
+
+
+@pytest.mark.parametrize("scenario", [p.name for p in LAB_SCENARIOS])
 def test_recorded_scenario_holds_no_key_material(scenario):
-    if scenario == "(none recorded)":
-        pytest.skip("no lab scenario recorded")
     folder = SCENARIOS / scenario
     polls = read_dumps(folder / "captures")
     assert polls
