@@ -14,7 +14,7 @@ from .setup import fail
 
 def query(
     kql: Annotated[str, typer.Argument(help='A KQL query, e.g. \'event.action:"endpoint-changed" and source.geo.country_iso_code:CN\'.', metavar="KQL")],
-    events: Annotated[Path, typer.Argument(help="NDJSON file of events ('-' for stdin).", allow_dash=True)],
+    events: Annotated[Path, typer.Argument(help="NDJSON file of events ('-' for stdin).", allow_dash=True, metavar="EVENTS.ndjson")],
     schema: eventopts.Schema = None,
     count: Annotated[bool, typer.Option("--count", help="Print only the number of matching events.")] = False,
     dsl: Annotated[bool, typer.Option("--dsl", help="Print the Elasticsearch query DSL Kibana would send, and exit.")] = False,

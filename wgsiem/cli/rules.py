@@ -24,7 +24,7 @@ RulesDir = Annotated[
     Path, typer.Option("--rules-dir", help="Folder of rule files (*.toml).", file_okay=False, exists=True)
 ]
 Only = Annotated[
-    Optional[list[str]], typer.Option("--rule", help="Only this rule (name, rule_id or file stem; repeatable).")
+    Optional[list[str]], typer.Option("--rule", help="Only this rule (name, rule_id or file stem; repeatable).", metavar="RULE")
 ]
 
 
@@ -127,7 +127,7 @@ def install(
 
 @app.command()
 def run(
-    events: Annotated[Path, typer.Argument(help="NDJSON file of ECS events ('-' for stdin).", allow_dash=True)],
+    events: Annotated[Path, typer.Argument(help="NDJSON file of ECS events ('-' for stdin).", allow_dash=True, metavar="EVENTS.ndjson")],
     start: Annotated[
         Optional[str],
         typer.Option("--start", help="Time of the first rule execution, ISO 8601 (2026-11-22T10:00:00Z). Default: the first event's time.", metavar="TIME"),
