@@ -217,6 +217,20 @@ def test_an_interface_restart_does_not_erase_when_a_peer_was_last_heard():
     assert moved.detail["previous_seen"] == T0 - 40 * 86400  # not the poll before: no fast travel
 
 
+def test_a_poll_during_wg_quick_up_is_not_a_key_change_and_peers_removed():
+    run, wg0 = Run(), FakeInterface()
+    wg0.peer("alice", handshake=T0 - 10)
+    run.poll(dump(wg0), T0)
+    bare = FakeInterface(private_key="(none)", public_key="(none)", listen_port=0)  # before wg setconf
+    assert run.actions(dump(bare), T0 + 30) == []
+    assert "being configured" in run.notices[0]
+    assert run.actions(dump(wg0), T0 + 60) == []  # configured: nothing happened
+    # wiped for real: the second bare poll in a row is reported
+    assert run.actions(dump(bare), T0 + 90) == []
+    events = run.poll(dump(bare), T0 + 120)
+    assert {e.action for e in events} >= {"interface-changed", "peer-removed"}
+
+
 def test_interface_public_key_change():
     run, wg0 = Run(), FakeInterface()
     run.poll(dump(wg0), T0)

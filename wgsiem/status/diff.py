@@ -58,6 +58,8 @@ class StatusDiffer:
             for key, p in ist.peers.items()
             if p.session is not None
         }
+        # Interfaces seen bare (no key, no peers) at the last poll: see _being_configured.
+        self._bare: set[str] = set()
 
     def apply(self, poll: Poll) -> DiffResult:
         result = DiffResult()
@@ -76,6 +78,11 @@ class StatusDiffer:
             result.notices.append(f"interface {name} could not be read ({reason}); its state is kept as it was")
 
         for name, iface in poll.interfaces.items():
+            if self._being_configured(name, iface, poll.peers.get(name)):
+                result.notices.append(
+                    f"interface {name} shows no key and no peers (being configured?); its state is kept as it was for this poll"
+                )
+                continue
             fresh = None if poll.fresh is None else poll.fresh.get(name, [])
             self._interface(name, iface, poll.peers.get(name, {}), fresh, poll.unreadable, now, baseline, result.events)
         for name, ist in state.interfaces.items():
@@ -87,6 +94,19 @@ class StatusDiffer:
         return result
 
     # -- interfaces -------------------------------------------------------------------
+
+    def _being_configured(self, name: str, iface: InterfaceStatus, peers: dict[str, PeerStatus] | None) -> bool:
+        """`wg-quick up` creates the interface before `wg setconf` gives it its key and peers,
+        so a poll in between sees a known interface bare: that is not a key change and every
+        peer removed. One such poll is passed over; a second in a row is taken as it is (a
+        key really wiped must not hide)."""
+        ist = self.state.interfaces.get(name)
+        bare = ist is not None and ist.up and ist.last.public_key is not None and iface.public_key is None and not peers
+        if not bare or name in self._bare:
+            self._bare.discard(name)
+            return False
+        self._bare.add(name)
+        return True
 
     def _interface(
         self,
