@@ -27,7 +27,7 @@ class Literal:
 
     def text(self) -> str:
         """The value as Kibana's ast.toElasticsearchQuery hands it on, made a string."""
-        return _js_string(self.value)
+        return js_string(self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,15 +124,15 @@ MATCH_ALL = Is(Wildcard(WILDCARD_SYMBOL), Wildcard(WILDCARD_SYMBOL))
 RANGE_OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
 
-def _js_string(value: str | bool | None) -> str:
-    # `${value}` in Kibana: true -> "true", null -> "null".
+def js_string(value: object) -> str:
+    """A literal as Kibana's `${value}` writes it: true -> "true", null -> "null"."""
     if value is None:
         return "null"
     if value is True:
         return "true"
     if value is False:
         return "false"
-    return value
+    return str(value)
 
 
 # -- back to KQL -----------------------------------------------------------------------------
@@ -171,9 +171,9 @@ def term_to_kql(term: Term) -> str:
     if isinstance(term, Wildcard):
         return "*".join(_escape_unquoted(p) for p in term.parts)
     if term.quoted:
-        return '"' + _escape_whitespace(re.sub(r'[\\"]', r"\\\g<0>", _js_string(term.value))) + '"'
+        return '"' + _escape_whitespace(re.sub(r'[\\"]', r"\\\g<0>", js_string(term.value))) + '"'
     if term.value is None or isinstance(term.value, bool):
-        return _js_string(term.value)
+        return js_string(term.value)
     if term.value == "":
         return "\\t"  # an escaped tab, which trim() leaves as the empty string
     return _escape_unquoted(term.value)

@@ -26,6 +26,7 @@ from typing import Any
 
 from . import analysis, dates, values
 from . import query_string as qs
+from .ast import js_string
 from .documents import MISSING, Getter, compile_function, getter, leaf_values, lookup_code, objects, scalars
 from .errors import KqlFieldError
 from .field_types import CONTAINER_TYPES, FieldInfo, FieldTypes
@@ -242,7 +243,7 @@ class Searcher:
         name, spec = self._single(body, "wildcard")
         pattern = spec.get("value") if isinstance(spec, Mapping) else spec
         field = self._resolve(name, nested)
-        return self._leaf(field, lambda: self._pattern(field, _js(pattern), normalize=False), pattern)
+        return self._leaf(field, lambda: self._pattern(field, js_string(pattern), normalize=False), pattern)
 
     def _q_range(self, body: Any, nested: str | None) -> Matcher:
         name, spec = self._single(body, "range")
@@ -459,7 +460,7 @@ class Searcher:
         """What a term query (and a match on a non-text field) finds."""
         family = self._family(field)
         if family == "keyword":
-            q = _js(value)
+            q = js_string(value)
             if field.es_type == "constant_keyword" and field.info is not None and field.info.constant is not None:
                 return ALWAYS if q == field.info.constant else NEVER
             if field.es_type == "keyword":
@@ -471,13 +472,13 @@ class Searcher:
             return lambda x: indexed(x) == q
         if family == "text":
             if token_term:
-                q = _js(value)
+                q = js_string(value)
                 return lambda x: q in _tokens(x)
             return self._analyzed(field, value, False)
         if family == "number":
-            return self._number_term(field, _js(value))
+            return self._number_term(field, js_string(value))
         if family == "ip":
-            return self._ip_term(_js(value))
+            return self._ip_term(js_string(value))
         if family in ("date", "date_nanos"):
             return self._range(field, {"gte": value, "lte": value})
         if family == "boolean":
@@ -491,7 +492,7 @@ class Searcher:
         """match / match_phrase: analysed on text fields, exact on every other type."""
         if self._family(field) != "text":
             return self._exact(field, value)
-        wanted = analysis.tokenize(_js(value))
+        wanted = analysis.tokenize(js_string(value))
         if not wanted:
             raise _NoMatch(f"{_show(value)} has no tokens after analysis")
         if not phrase or len(wanted) == 1:
@@ -678,7 +679,7 @@ class Searcher:
     def _bound(self, field: _Field, raw: Any, lower: bool, inclusive: bool) -> Any:
         """One range bound in the field's indexed space, as (value, inclusive), or _EMPTY."""
         t = field.es_type
-        text = _js(raw)
+        text = js_string(raw)
         if self._family(field) in ("keyword", "text"):
             return text, inclusive
         if t in values.INTEGER_TYPES:
@@ -906,17 +907,7 @@ def _unknown(name: str) -> str:
     return f"unknown field {name!r}: not in ecs_mappings/ nor in the schema"
 
 
-def _js(value: Any) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
-
-
 def _show(value: Any) -> str:
     if isinstance(value, Mapping):  # range bounds
         return " ".join(f"{op} {_show(v)}" for op, v in value.items())
-    return f'"{value}"' if isinstance(value, str) else _js(value)
+    return f'"{value}"' if isinstance(value, str) else js_string(value)

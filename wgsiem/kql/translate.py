@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .ast import And, Is, Literal, Nested, Node, Not, Or, Range, Term, Wildcard
+from .ast import And, Is, Literal, Nested, Node, Not, Or, Range, Term, Wildcard, js_string
 from .errors import KqlFieldError
 from .field_types import CONTAINER_TYPES, FieldTypes
 
@@ -94,7 +94,7 @@ def to_dsl(node: Node, view: dict[str, DataViewField], nested: str | None = None
         return {"bool": {"must_not": to_dsl(node.child, view, nested)}}
     if isinstance(node, Nested):
         path = _es_value(node.path)
-        full_path = f"{nested}.{_js(path)}" if nested else path
+        full_path = f"{nested}.{js_string(path)}" if nested else path
         return {"nested": {"path": full_path, "query": to_dsl(node.query, view, full_path), "score_mode": "none"}}
     if isinstance(node, Is):
         return _is(node, view, nested)
@@ -151,7 +151,7 @@ def _range(node: Range, view: dict[str, DataViewField], nested: str | None) -> d
 def _full_name(field: Term, view: dict[str, DataViewField], nested: str | None) -> Term:
     """getFullFieldNameNode: the name within its nested group, and Kibana's nested checks."""
     if nested:
-        text = f"{nested}.{_js(field.value)}"
+        text = f"{nested}.{js_string(field.value)}"
         full: Term = Wildcard(text) if isinstance(field, Wildcard) else Literal(text, field.quoted)
     else:
         full = field
@@ -168,7 +168,7 @@ def _full_name(field: Term, view: dict[str, DataViewField], nested: str | None) 
                 f"Nested field {f.name} is being queried with the incorrect nested path. The correct path is {f.nested_path}."
             )
     if errors:
-        raise KqlFieldError("\n".join(errors), field=_js(full.value))
+        raise KqlFieldError("\n".join(errors), field=js_string(full.value))
     return full
 
 
@@ -176,7 +176,7 @@ def _matching(full: Term, view: dict[str, DataViewField]) -> list[DataViewField]
     """get_fields.ts getFields: the data view's fields a name or pattern stands for."""
     if isinstance(full, Wildcard):
         return [f for f in view.values() if full.matches(f.name)]
-    f = view.get(_js(full.value))
+    f = view.get(js_string(full.value))
     return [f] if f is not None else []
 
 
@@ -185,7 +185,7 @@ def _fields(full: Term, view: dict[str, DataViewField]) -> list[DataViewField]:
     if found:
         return found
     # Not in the data view: the name goes through as written (a pattern keeps its `*`s).
-    name = full.text() if isinstance(full, Wildcard) else _js(full.value)
+    name = full.text() if isinstance(full, Wildcard) else js_string(full.value)
     return [DataViewField(name, "", None)]
 
 
@@ -203,13 +203,3 @@ def _es_value(term: Term) -> Any:
 
 def _is_epoch(value: Any) -> bool:
     return isinstance(value, str) and _EPOCH.fullmatch(value) is not None
-
-
-def _js(value: Any) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)

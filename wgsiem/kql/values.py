@@ -14,6 +14,8 @@ import re
 import struct
 from decimal import Decimal
 
+from .ast import js_string
+
 # -- Java's number parsing -------------------------------------------------------------------
 
 # Double.parseDouble: surrounding characters <= ' ' are trimmed; NaN, Infinity, decimal
@@ -264,7 +266,7 @@ def doc_boolean(value: object) -> bool | None:
 
 def query_boolean(value: object) -> bool:
     """BooleanFieldType.indexedValueForSearch."""
-    text = _js_text(value)
+    text = js_string(value)
     if text == "true":
         return True
     if text == "false":
@@ -290,16 +292,6 @@ def keyword_of(value: object) -> str | None:
 def utf16_length(text: str) -> int:
     """Java's String.length, which ignore_above counts in."""
     return len(text) + sum(1 for c in text if ord(c) > 0xFFFF) if not text.isascii() else len(text)
-
-
-def _js_text(value: object) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    return str(value)
 
 
 # -- IP addresses ----------------------------------------------------------------------------
