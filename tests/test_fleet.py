@@ -24,10 +24,9 @@ from wgsiem.replay.fleet import (
     fleet_story,
     life_changes,
     match_plants,
-    render_fleet,
     run_fleet,
 )
-from wgsiem.replay.story import derive_key
+from wgsiem.replay.story import derive_key, render
 from wgsiem.rules.model import load_rules
 
 PEERS, DAYS, SEED, WARMUP = 40, 10, 5, 2
@@ -67,7 +66,7 @@ def test_same_seed_same_story_and_captures() -> None:
     b = fleet_story(PEERS, DAYS, SEED, True)
     assert a == b
     assert fleet_story(PEERS, DAYS, SEED + 1, True)[0] != a[0]
-    ra, rb = render_fleet(a[0]), render_fleet(b[0])
+    ra, rb = render(a[0], "fleet"), render(b[0], "fleet")
     assert ra.polls == rb.polls
     assert ra.log_lines == rb.log_lines
     assert ra.names == rb.names
@@ -133,12 +132,12 @@ def _network(spot: str) -> str:
 
 def test_the_forgotten_contractor_handshook_45_days_before_the_start() -> None:
     story, _ = fleet_story(PEERS, DAYS, SEED, False)
-    rendered = render_fleet(story)
+    rendered = render(story, "fleet")
     key = derive_key(SEED, "peer:contractor:0")
     t0, text = rendered.polls[0]
     line = next(line for line in text.splitlines() if f"\t{key}\t" in line).split("\t")
     assert t0 - int(line[5]) > 45 * DAY
-    assert line[3] == story["prehistory"]["contractor"]["endpoint"]
+    assert line[3] == story["peers"]["contractor"]["endpoint"]
 
 
 def test_plants_name_rules_that_exist() -> None:

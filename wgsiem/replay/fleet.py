@@ -27,7 +27,8 @@ differ only by the attacks):
   of the month);
 * names: every peer has a registered name except about 1 % long-standing unnamed servers
   and laptops present at the baseline; one named "forgotten contractor" peer has not
-  handshaken for 45 days when the shipper starts (see `prehistory` below) and stays silent;
+  handshaken for 45 days when the shipper starts (the story's per-peer `handshake`) and
+  stays silent;
 * kernel log noise: now and then a client with a stale configuration retrying every 5 s
   for 20 minutes, and single scanner probes (`Invalid handshake initiation from ...`).
 
@@ -58,11 +59,6 @@ judges only intervals of at most 300 s. The shipper is given a session timeout o
 poll interval + 300 s (two polls' handshakes of a busy peer are up to ~420 s apart), and
 every transfer event covers 5 minutes, ten times the volume of a 30-second poll's.
 
-`prehistory` (a top-level story key the generator ignores): `render_fleet` shows the
-peer's latest handshake (and endpoint) as they were long before the capture started, in
-the polls before its first handshake of the capture and before the first interface
-restart (a restart zeroes the kernel's handshakes). The generator itself gives a peer
-present at the start a handshake from 1 to 24 hours before it.
 """
 
 from __future__ import annotations
@@ -77,7 +73,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .story import Rendered, derive_key, render
+from .story import derive_key, render
 from .story import _secs as story_secs
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -201,7 +197,6 @@ def fleet_story(
         "polls": [{"every": f"{poll_every}s"}],
         "peers": life.peers,
         "timeline": sorted(life.timeline, key=lambda e: (_secs(e["at"]), e.get("peer") or "", str(e.get("log") or ""))),
-        "prehistory": life.prehistory,
     }
     return story, planted
 
@@ -244,7 +239,6 @@ class _Life:
         self.rng = random.Random(f"fleet {seed} life")
         self.peers: dict[str, dict[str, Any]] = {}
         self.timeline: list[dict[str, Any]] = []
-        self.prehistory: dict[str, dict[str, Any]] = {}
         self.kind: dict[str, str] = {}
         self.home: dict[str, Network] = {}
         self.hours: dict[str, tuple[int, int] | None] = {}
@@ -349,11 +343,11 @@ class _Life:
         # The forgotten contractor: named, present at the baseline, silent for 45 days.
         key = "contractor"
         spot = self.endpoint(US_HOME)
-        self.peers[key] = {"name": "contractor-2025", "allowed_ips": ["10.8.254.2/32"], "endpoint": spot, "rx": "20KiB/s", "tx": "60KiB/s"}
+        self.peers[key] = {"name": "contractor-2025", "allowed_ips": ["10.8.254.2/32"], "endpoint": spot, "rx": "20KiB/s", "tx": "60KiB/s",
+                           "handshake": f"{45 * DAY + 3 * 3600 + 17 * 60}s"}
         self.kind[key], self.home[key], self.hours[key], self.endpoints[key] = "contractor", US_HOME, None, [spot]
         self.busy[key], self.tunnel[key] = [(0, days * DAY)], "10.8.254.2"
         self.timeline.append({"at": _at(0), "peer": key, "silent": f"{days + 1}d"})
-        self.prehistory[key] = {"handshake": f"{45 * DAY + 3 * 3600 + 17 * 60}s", "endpoint": spot}
 
         people = [k for k in self.peers if self.kind[k] in PERSON and k not in self.onboarded]
         # Holidays: a week away, from an evening, not before the third day.
@@ -547,38 +541,6 @@ def _bare(ip: str | None) -> str | None:
 # -- rendering ------------------------------------------------------------------------
 
 
-def render_fleet(story: dict[str, Any]) -> Rendered:
-    """`story.render`, plus the story's `prehistory`: a peer's latest handshake (and
-    endpoint) from before the capture, in place of the generator's (none, or a few hours
-    before the start), until its first handshake in the capture or the first interface
-    restart (which zeroes handshakes in the kernel)."""
-    rendered = render(story, "fleet")
-    prehistory = story.get("prehistory") or {}
-    if not prehistory:
-        return rendered
-    t0 = int(rendered.polls[0][0])
-    seed = int(story["seed"])
-    for name, spec in prehistory.items():
-        key = derive_key(seed, f"peer:{name}:0")
-        handshake = str(int(t0 - story_secs(spec["handshake"], f"fleet: prehistory.{name}.handshake")))
-        for i, (t, text) in enumerate(rendered.polls):
-            if not text:
-                break  # the interface restarted: the kernel forgot
-            at = text.find(f"\t{key}\t")
-            if at < 0:
-                continue
-            start = text.rfind("\n", 0, at) + 1
-            end = text.index("\n", at) + 1
-            fields = text[start : end - 1].split("\t")
-            if int(fields[5]) >= t0:
-                break  # its first handshake of the capture
-            if fields[3] == "(none)":
-                fields[3] = spec["endpoint"]
-            fields[5] = handshake
-            rendered.polls[i] = (t, text[:start] + "\t".join(fields) + "\n" + text[end:])
-    return rendered
-
-
 def life_changes(story: dict[str, Any]) -> dict[str, str]:
     """Public key → the ordinary change that brought it: "onboarding" (a peer added with a
     name) or "key rotation" (a rotated peer's new key). For explaining alerts."""
@@ -731,7 +693,7 @@ def run_fleet(
         clock = now
 
     rules = list(rules if rules is not None else load_rules())
-    rendered = render_fleet(story)
+    rendered = render(story, "fleet")
     lap("render")
     polls = rendered.polls
     n_polls, n_lines = len(polls), len(rendered.log_lines)

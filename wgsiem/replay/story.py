@@ -27,6 +27,8 @@ peer's name, so the same story always writes the same bytes.
         rx: 20KiB/s               # what the host receives from it while up
         tx: 200KiB/s              # what the host sends it while up
         added: 2h                 # configured after the baseline (default: at the start)
+        handshake: 45d            # present at the start: its last handshake was this long
+                                  # before it (default: 1 to 24 hours, seeded)
     timeline:                     # changes at offsets from start
       - {at: 7d2h, peer: alice, endpoint: 175.16.199.20:40404}
       - {at: 7d3h, peer: alice, burst: {tx: 2GiB, over: 5m}}
@@ -79,6 +81,7 @@ class Peer:
     rx_rate: float
     tx_rate: float
     added: float
+    handshake_ago: float | None  # present at the start: how long before it the last handshake was
     generation: int = 0  # bumped by rotate_key
     present: bool = False
     rx: int = 0
@@ -160,8 +163,10 @@ def render(raw: dict[str, Any], where: str = "story") -> Rendered:
         p.added += t0
         if p.added == t0 and p.endpoint:
             # A peer configured before the shipper came has been heard from before: the
-            # host shows its endpoint and a handshake from some hours ago.
-            p.heard, p.handshake = p.endpoint, int(t0 - rnd.uniform(3600, 86400))
+            # host shows its endpoint and a handshake from some hours ago, or as the story
+            # says. The draw is made either way, so one peer's setting moves no other's.
+            ago = rnd.uniform(3600, 86400)
+            p.heard, p.handshake = p.endpoint, int(t0 - (ago if p.handshake_ago is None else p.handshake_ago))
     timeline = sorted(
         ((t0 + _secs(e["at"], f"{where}: timeline[{i}].at"), i, e) for i, e in enumerate(raw.get("timeline") or [])),
         key=lambda x: (x[0], x[1]),
@@ -249,6 +254,7 @@ def _peer(name: str, spec: dict[str, Any], where: str) -> Peer:
         rx_rate=size(spec.get("rx", "1KiB/s"), f"{where}.rx"),
         tx_rate=size(spec.get("tx", "1KiB/s"), f"{where}.tx"),
         added=_secs(spec.get("added", "0s"), f"{where}.added") if "added" in spec else 0.0,
+        handshake_ago=_secs(spec["handshake"], f"{where}.handshake") if "handshake" in spec else None,
     )
 
 
