@@ -16,14 +16,19 @@ from ..shipper import PollOutcome, Shipper
 
 def read_logs(paths: Sequence[Path], boot_time: float | None, start: float, year_of: float) -> list[tuple[LogRecord, float]]:
     """Every line of the log files, framed and dated, in time order (stable per file)."""
-    year = datetime.fromtimestamp(year_of, UTC).year
     items = []
     for path in paths:
         with path.open(encoding="utf-8", errors="replace") as f:
-            framed = [record for line in f if (record := frame(line, year=year)) is not None]
-        items.extend(timed(framed, boot_time, start))
+            items.extend(date_lines(f, boot_time, start, year_of))
     items.sort(key=lambda item: item[1])
     return items
+
+
+def date_lines(lines: Iterable[str], boot_time: float | None, start: float, year_of: float) -> list[tuple[LogRecord, float]]:
+    """The lines of one log, framed and dated (lines without a year take year_of's)."""
+    year = datetime.fromtimestamp(year_of, UTC).year
+    framed = [record for line in lines if (record := frame(line, year=year)) is not None]
+    return list(timed(framed, boot_time, start))
 
 
 def capture_documents(

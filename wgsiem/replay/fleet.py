@@ -65,7 +65,6 @@ from __future__ import annotations
 
 import math
 import random
-import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -73,6 +72,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..rules.testing import lookup
 from .story import derive_key, render
 from .story import _secs as story_secs
 
@@ -578,7 +578,6 @@ _BASE_FIELDS = (
     "wireguard.peer.previous_endpoint.ip",
     "message",
 )
-_FIELD = re.compile(r"([A-Za-z_@][\w.@]*)\s*(?::|>=|<=|>|<)")
 
 
 @dataclass
@@ -596,24 +595,6 @@ class FleetRun:
     kept_events: list[dict[str, Any]] = field(default_factory=list)
 
 
-def rule_fields(rules: Iterable[Any]) -> tuple[str, ...]:
-    """Every field a rule reads: in its query, and its threshold / new terms fields."""
-    names: set[str] = set()
-    for rule in rules:
-        names.update(m[1] for m in _FIELD.finditer(re.sub(r'"[^"]*"', '""', rule.query)))
-        names.update(rule.fields)
-    return tuple(sorted(names))
-
-
-def _get(doc: dict[str, Any], path: str) -> Any:
-    value: Any = doc
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return doc.get(path) if value is not doc else None
-        value = value[part]
-    return value
-
-
 class _Keeper:
     """Keeps an event when some rule's query matches it, reduced to the fields the rules
     read (and a few that identify it): the rules decide on nothing else, and a month of a
@@ -621,13 +602,16 @@ class _Keeper:
 
     def __init__(self, rules: Sequence[Any], compile: Any) -> None:
         self.tests: dict[str | None, list[Any]] = {}
+        read: set[str] = set()  # every field a rule reads: its query's, group-by, new terms
         for rule in rules:
             query = compile(rule.query, None)
+            read.update(query.fields)
+            read.update(rule.fields)
             constant = getattr(query, "constant_terms", None)
             actions = constant("event.action") if constant else None
             for action in actions if actions is not None else [None]:
                 self.tests.setdefault(action, []).append(query.matches)
-        self.fields = tuple(dict.fromkeys(_BASE_FIELDS + rule_fields(rules)))
+        self.fields = tuple(dict.fromkeys(_BASE_FIELDS + tuple(sorted(read))))
         self._paths = [(name, name.split(".")) for name in self.fields]
         self._strings: dict[str, str] = {}
 
@@ -672,15 +656,13 @@ def run_fleet(
     from ..ecs.document import Context
     from ..enrich.geoip import GeoIP
     from ..ingest.directory import load_pipelines
-    from ..kernlog.framing import frame
-    from ..kernlog.timing import timed
     from ..rules.model import load_rules
     from ..shipper import Shipper
     from ..status.diff import DiffSettings
     from ..status.spike import SpikeSettings
     from ..status.state import State
     from ..wgdump import PresharedKeyHasher
-    from .capture import capture_documents
+    from .capture import capture_documents, date_lines
     from .run import PIPELINE, REPLAY_SECRET, ingest
 
     seconds: dict[str, float] = {}
@@ -703,9 +685,7 @@ def run_fleet(
     settings = DiffSettings(session_timeout=session_timeout(every), spike=SpikeSettings())
     shipper = Shipper(State(), PresharedKeyHasher(REPLAY_SECRET), context, settings)
     pipeline = load_pipelines(INGEST_PIPELINES, [geo_dir] if geo_dir else None)[PIPELINE]
-    year = datetime.fromtimestamp(polls[0][0], UTC).year
-    lines = list(timed((r for line in rendered.log_lines if (r := frame(line, year=year)) is not None), None, polls[0][0]))
-    lines.sort(key=lambda item: item[1])
+    lines = sorted(date_lines(rendered.log_lines, None, polls[0][0], polls[0][0]), key=lambda item: item[1])
     rendered.log_lines.clear()
     keeper = _Keeper(rules, kql_compiler())
     problems: list[str] = []
@@ -782,12 +762,12 @@ def alert_time(alert: dict[str, Any]) -> datetime:
 
 
 def alert_key(alert: dict[str, Any]) -> str | None:
-    value = alert.get("wireguard.peer.public_key") or _get(alert, "wireguard.peer.public_key")
+    value = lookup(alert, "wireguard.peer.public_key", None)
     return value if isinstance(value, str) else None
 
 
 def alert_source(alert: dict[str, Any]) -> str | None:
-    value = alert.get("source.ip") or _get(alert, "source.ip")
+    value = lookup(alert, "source.ip", None)
     return value if isinstance(value, str) else None
 
 
