@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
 
 from tests.test_detection_support import at, event, make_rule, stamp, tiny_compile
 from wgsiem.detection import MAX_SIGNALS_WARNING, run_rules

@@ -49,7 +49,7 @@ Compile = Callable[[str, datetime | None], Query]
 
 def kql_compiler(field_types: Any = None) -> Compile:
     """KQL compiled against `field_types` (a wgsiem.kql.FieldTypes; default: ecs_mappings/)."""
-    from wgsiem.kql import FieldTypes, compile_query
+    from wgsiem.kql import compile_query
 
     types = field_types if field_types is not None else _default_types()
 
