@@ -152,3 +152,16 @@ def test_a_history_entry_ends_when_its_time_is_not_after_from() -> None:
         (stamp(at(5)), stamp(at(3, 58))),
         (stamp(at(10)), stamp(at(4))),
     ]
+
+
+def test_group_by_values_are_read_as_the_caller_s_field_types() -> None:
+    # An ip field indexes ::ffff:10.0.0.1 as 10.0.0.1 (IpFieldMapper): one bucket, not two,
+    # when --schema says the field is an ip, as the query is compiled with that type too.
+    from wgsiem.kql import FieldTypes
+
+    rule = make_rule("lab.client: *", type="threshold", threshold=(("lab.client",), 2, None))
+    events = [event(at(1), lab__client="10.0.0.1"), event(at(2), lab__client="::ffff:10.0.0.1")]
+    typed = run_rules([rule], events, start=at(5), end=at(5), field_types=FieldTypes.default().with_types({"lab.client": "ip"}))
+    assert [a["kibana.alert.threshold_result"]["terms"] for a in typed.alerts] == [[{"field": "lab.client", "value": "10.0.0.1"}]]
+    as_keyword = run_rules([rule], events, start=at(5), end=at(5), field_types=FieldTypes.default().with_types({"lab.client": "keyword"}))
+    assert as_keyword.alerts == []

@@ -11,7 +11,7 @@ from wgsiem.rules.model import Rule
 
 from .alerts import RuleContext
 from .events import EventSet, LoadedEvents, without_gc
-from .matching import Compile, RuleEvents, index_patterns, kql_compiler
+from .matching import Compile, RuleEvents, default_field_types, index_patterns, kql_compiler
 from .new_terms import NewTermsExecutor
 from .query import QueryExecutor
 from .schedule import executions
@@ -67,7 +67,8 @@ def run_rules(
     Alerts come ordered by execution time, rule name, original time, then creation order.
     """
     with without_gc():
-        return _run(rules, events, start, end, compile or kql_compiler(field_types))
+        types = field_types if field_types is not None else default_field_types()
+        return _run(rules, events, start, end, compile or kql_compiler(types), types)
 
 
 def _run(
@@ -76,6 +77,7 @@ def _run(
     start: datetime | None,
     end: datetime | None,
     compile: Compile,
+    types: Mapping[str, str],
 ) -> RunResult:
     event_set = events if isinstance(events, EventSet) else EventSet(events.events if isinstance(events, LoadedEvents) else events)
     result = RunResult(
@@ -95,7 +97,7 @@ def _run(
             continue
         indices = index_patterns(rule)
         try:
-            rule_events = RuleEvents(event_set, rule, compile)
+            rule_events = RuleEvents(event_set, rule, compile, types)
             executor = executor_type(RuleContext.of(rule, indices, first), event_set, rule_events, min(rule.max_signals, ALERTING_MAX_ALERTS))
         except Exception as err:  # noqa: BLE001 - a rule that cannot run is reported, the others still run
             stats.error = f"{type(err).__name__}: {err}"

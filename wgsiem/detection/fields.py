@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 _KEYWORD = frozenset({"keyword", "constant_keyword", "wildcard", "version"})
@@ -61,23 +60,13 @@ def first_value(doc: Mapping[str, Any], field: str) -> Any:
     return values[0] if values else None
 
 
-@cache
-def _field_types() -> Mapping[str, str]:
-    from wgsiem.mappings.fields import field_types
-
-    return field_types()
-
-
-def field_type(field: str) -> str | None:
-    return _field_types().get(field)
-
-
 class TermReader:
-    """Reads one field's aggregatable terms, normalised for its mapped type."""
+    """Reads one field's aggregatable terms, normalised for its mapped type (None: the
+    field is not mapped, and dynamic mapping decides)."""
 
-    def __init__(self, field: str, es_type: str | None = None) -> None:
+    def __init__(self, field: str, es_type: str | None) -> None:
         self.field = field
-        self.type = es_type if es_type is not None else field_type(field)
+        self.type = es_type
 
     def terms(self, doc: Mapping[str, Any]) -> list[Any]:
         """The document's distinct terms for the field, in first-seen order."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from heapq import merge
@@ -51,7 +51,7 @@ def kql_compiler(field_types: Any = None) -> Compile:
     """KQL compiled against `field_types` (a wgsiem.kql.FieldTypes; default: ecs_mappings/)."""
     from wgsiem.kql import compile_query
 
-    types = field_types if field_types is not None else _default_types()
+    types = field_types if field_types is not None else default_field_types()
 
     def compile(text: str, now: datetime | None) -> Query:
         return compile_query(text, types, now=now)
@@ -60,7 +60,7 @@ def kql_compiler(field_types: Any = None) -> Compile:
 
 
 @cache
-def _default_types() -> Any:
+def default_field_types() -> Any:
     from wgsiem.kql import FieldTypes
 
     return FieldTypes.default()
@@ -101,8 +101,11 @@ def uses_now(query: str) -> bool:
 class RuleEvents:
     """The events one rule sees: candidates by index and event.action, and its matches."""
 
-    def __init__(self, events: EventSet, rule: Rule, compile: Compile) -> None:
+    def __init__(self, events: EventSet, rule: Rule, compile: Compile, types: Mapping[str, str]) -> None:
         self.events = events
+        # The mapping the rule searches: the query is compiled with it, and group-by and
+        # new-terms values are read as these types index them.
+        self.types = types
         self.text = rule.query
         self.compile = compile
         self.relative = uses_now(rule.query)

@@ -54,7 +54,7 @@ class NewTermsExecutor:
         self.events = events
         self.rule_events = rule_events
         self.max_signals = max_signals
-        self.readers = [TermReader(f) for f in rule.new_terms_fields]
+        self.readers = [TermReader(f, rule_events.types.get(f)) for f in rule.new_terms_fields]
         self.alerted: set[tuple[int, Term]] = set()
         self._terms: dict[int, list[Term]] = {}
         self._occurrences = None if rule_events.relative else self._index(rule_events.matched)
