@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..adapters.capture import read_capture
+from ..detection.events import data_stream_index
 from ..ingest.document import IngestDocument
 from ..ingest.errors import DropDocument, IngestError
 from ..ingest.pipeline import Pipeline
@@ -95,9 +96,7 @@ def shipper_documents(scenario: Scenario, geoip_dir: Path | None, problems: list
 def ingest(pipeline: Pipeline, source: dict[str, Any], problems: list[str]) -> dict[str, Any] | None:
     """The document as Elasticsearch would index it. Ingest time is the event's own time,
     so a replay is the same every time (and event.ingested is never before @timestamp)."""
-    ds = source.get("data_stream") or {}
-    index = f"{ds.get('type', 'logs')}-{ds.get('dataset', 'wireguard.status')}-{ds.get('namespace', 'default')}"
-    doc = IngestDocument.from_source(source, index=index, id=source["event"]["id"], now=datetime.fromisoformat(source["@timestamp"]))
+    doc = IngestDocument.from_source(source, index=data_stream_index(source), id=source["event"]["id"], now=datetime.fromisoformat(source["@timestamp"]))
     try:
         pipeline.execute(doc)
     except DropDocument:
