@@ -653,17 +653,12 @@ def run_fleet(
     from ..content import INGEST_PIPELINES
     from ..detection import run_rules
     from ..detection.matching import kql_compiler
-    from ..ecs.document import Context
-    from ..enrich.geoip import GeoIP
     from ..ingest.directory import load_pipelines
     from ..rules.model import load_rules
-    from ..shipper import Shipper
     from ..status.diff import DiffSettings
     from ..status.spike import SpikeSettings
-    from ..status.state import State
-    from ..wgdump import PresharedKeyHasher
     from .capture import capture_documents, date_lines
-    from .run import PIPELINE, REPLAY_SECRET, ingest
+    from .run import PIPELINE, ingest, replay_shipper
 
     seconds: dict[str, float] = {}
     clock = time.process_time()
@@ -680,10 +675,8 @@ def run_fleet(
     polls = rendered.polls
     n_polls, n_lines = len(polls), len(rendered.log_lines)
     every = _secs(story["polls"][0]["every"])
-    geoip = GeoIP(city=geo_dir / "GeoLite2-City.mmdb", asn=geo_dir / "GeoLite2-ASN.mmdb") if geo_dir else GeoIP()
-    context = Context(host_name=story["host_name"], names=rendered.names, geoip=geoip)
     settings = DiffSettings(session_timeout=session_timeout(every), spike=SpikeSettings())
-    shipper = Shipper(State(), PresharedKeyHasher(REPLAY_SECRET), context, settings)
+    shipper = replay_shipper(story["host_name"], rendered.names, geo_dir, settings)
     pipeline = load_pipelines(INGEST_PIPELINES, [geo_dir] if geo_dir else None)[PIPELINE]
     lines = sorted(date_lines(rendered.log_lines, None, polls[0][0], polls[0][0]), key=lambda item: item[1])
     rendered.log_lines.clear()
@@ -712,7 +705,7 @@ def run_fleet(
     # no I/O, so they are CPU seconds too.
     spent = {"shipper": 0.0, "pipeline": 0.0, "keep": 0.0}
     clock_ = time.perf_counter
-    with geoip:
+    with shipper.context.geoip:
         batches = capture_documents(shipper, raw_polls(), lines, on_poll)
         while True:
             a = clock_()

@@ -72,15 +72,25 @@ def replay(
     return ReplayResult(scenario, events, result.alerts, check(scenario.expectations, result.alerts), golden, problems)
 
 
-def shipper_documents(scenario: Scenario, geoip_dir: Path | None, problems: list[str]) -> list[dict[str, Any]]:
-    """What `wgsiem convert` makes of the scenario's capture (and kernel log)."""
+def replay_shipper(
+    host_name: str, names: dict[str, str], geoip_dir: Path | None, settings: Any, *, namespace: str = "default", interfaces: tuple[str, ...] = ()
+) -> Shipper:
+    """A new install's shipper for recorded input: empty state, the fixed secret, and the
+    GeoIP databases of `geoip_dir` (none without it). Close its `context.geoip` after."""
     from ..ecs.document import Context
     from ..enrich.geoip import GeoIP
     from ..wgdump import PresharedKeyHasher
 
-    geoip = GeoIP(city=geoip_dir / "GeoLite2-City.mmdb", asn=geoip_dir / "GeoLite2-ASN.mmdb") if scenario.geoip and geoip_dir else GeoIP()
-    context = Context(host_name=scenario.host_name, names=scenario.peers, geoip=geoip, namespace=scenario.config.namespace)
-    shipper = Shipper(State(), PresharedKeyHasher(REPLAY_SECRET), context, scenario.config.diff_settings(), interfaces=scenario.config.interfaces)
+    geoip = GeoIP(city=geoip_dir / "GeoLite2-City.mmdb", asn=geoip_dir / "GeoLite2-ASN.mmdb") if geoip_dir else GeoIP()
+    context = Context(host_name=host_name, names=names, geoip=geoip, namespace=namespace)
+    return Shipper(State(), PresharedKeyHasher(REPLAY_SECRET), context, settings, interfaces=interfaces)
+
+
+def shipper_documents(scenario: Scenario, geoip_dir: Path | None, problems: list[str]) -> list[dict[str, Any]]:
+    """What `wgsiem convert` makes of the scenario's capture (and kernel log)."""
+    config = scenario.config
+    shipper = replay_shipper(scenario.host_name, scenario.peers, geoip_dir if scenario.geoip else None, config.diff_settings(),
+                             namespace=config.namespace, interfaces=config.interfaces)  # fmt: skip
     polls = list(read_capture(scenario.captures))
     lines = read_logs(scenario.kernel_logs, None, polls[0].time, polls[0].time) if polls else []
 
@@ -89,7 +99,7 @@ def shipper_documents(scenario: Scenario, geoip_dir: Path | None, problems: list
         if outcome.failure:
             problems.append(f"{scenario.captures}: {outcome.failure}")
 
-    with geoip:
+    with shipper.context.geoip:
         return [doc for batch in capture_documents(shipper, polls, lines, on_poll) for doc in batch]
 
 
