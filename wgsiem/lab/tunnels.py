@@ -310,14 +310,45 @@ class Lab:
         self.hub_public_key = self._pubkey(private)
         self._wait_socket(self.hub_interface, proc)
         self._wg(["set", self.hub_interface, "private-key", str(private), "listen-port", str(HUB_PORT)])
+        self._hub_link_up()
+
+    def _hub_link_up(self) -> None:
+        hub = self.hub_interface
         self._ip(
-            hub_ns,
-            [
-                f"addr add {HUB_TUNNEL_V4}/16 dev {self.hub_interface}",
-                f"addr add {HUB_TUNNEL_V6}/64 dev {self.hub_interface} nodad",
-                f"link set {self.hub_interface} mtu {TUNNEL_MTU} up",
-            ],
+            self.hub_namespace,
+            [f"addr add {HUB_TUNNEL_V4}/16 dev {hub}", f"addr add {HUB_TUNNEL_V6}/64 dev {hub} nodad", f"link set {hub} mtu {TUNNEL_MTU} up"],
         )
+
+    def hub_down(self, timeout: float = 10.0) -> Path:
+        """`wg-quick down` of the hub as wg-quick does it for wireguard-go: the link is
+        deleted and wireguard-go exits. Returns the configuration `hub_up` brings back:
+        the hub's own (`wg showconf`) without the endpoints it learnt, as an
+        /etc/wireguard/*.conf without SaveConfig has it, in a 0600 file (never on a
+        command line)."""
+        self._require_started()
+        hub = self.hub_interface
+        text = "".join(line + "\n" for line in self._wg(["showconf", hub]).splitlines() if not line.startswith("Endpoint"))
+        conf = self._keyfile(f"{hub}.conf", text.rstrip("\n"))
+        proc = self._procs.pop(hub)
+        self._run(["ip", "-n", self.hub_namespace, "link", "delete", "dev", hub])
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._kill({proc.pid: proc})
+            proc.wait()
+        try:
+            os.unlink(WG_SOCKET_DIR / f"{hub}.sock")  # normally wireguard-go removed it
+        except FileNotFoundError:
+            pass
+        return conf
+
+    def hub_up(self, conf: Path) -> None:
+        """`wg-quick up` of the hub: wireguard-go, `wg setconf`, addresses, MTU, link up."""
+        hub = self.hub_interface
+        proc = self._spawn_wireguard(self.hub_namespace, hub)
+        self._wait_socket(hub, proc)
+        self._wg(["setconf", hub, str(conf)])
+        self._hub_link_up()
 
     def stop(self) -> None:
         """Tear everything down; idempotent; also removes leftovers of a crashed lab with this prefix."""
