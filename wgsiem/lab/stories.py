@@ -94,10 +94,6 @@ def phone_roaming(
             tick(f"traffic {place}, poll {i + 1} of {polls_per_place}")
 
     work(f"from the home Wi-Fi ({PHONE_HOME_WIFI})")
-    # Lab.roam adds the new address, then deletes the old one: within one subnet the old
-    # one is the primary, and deleting a primary deletes its secondaries too unless the
-    # kernel is told to promote them.
-    lab.netns_exec(erin.namespace, ["sysctl", "-q", "-w", "net.ipv4.conf.eth0.promote_secondaries=1"])
     for address, label in PHONE_ROAMS:
         lab.roam(erin, address)
         tick(f"phone-erin roamed, {label} ({address})")

@@ -848,6 +848,10 @@ class Lab:
         old_version = ipaddress.ip_address(old).version
         new_version = net.interface.version
         old_net = next(u for u in UNDERLAYS.values() if ipaddress.ip_address(old) in u.network)
+        if old_version == 4:
+            # Within one subnet the old address is the primary, and deleting a primary deletes
+            # its secondaries (the new one) too unless the kernel is told to promote them.
+            self.netns_exec(c.namespace, ["sysctl", "-q", "-w", "net.ipv4.conf.eth0.promote_secondaries=1"])
         lines = [
             f"addr add {address}/{net.network.prefixlen} dev eth0" + (" nodad" if new_version == 6 else ""),
             f"addr del {old}/{old_net.network.prefixlen} dev eth0",
