@@ -1,8 +1,12 @@
 # Sourced by scripts/run and scripts/test: install what wgsiem needs on a fresh machine.
 #   - Debian packages (as root): wireguard-tools and wireguard-go for the tunnel lab,
 #     iproute2 for network namespaces, iputils-ping to make handshakes happen, openssl
-#     for the test certificate of the Kibana import client's TLS test.
+#     for the test certificate of the Kibana import client's TLS test, maven to fetch
+#     the test Elasticsearch.
 #   - A virtualenv in .venv with wgsiem and its test dependencies (pip, from PyPI).
+#   - For the tests: Elasticsearch's integ-test-zip distribution from Maven Central,
+#     unpacked by `python -m wgsiem.lab es-install` (wgsiem/lab/esnode.py); it runs on
+#     the machine's JDK 21+ (a Temurin JDK in /usr/lib/jvm, or $ES_JAVA_HOME).
 # Idempotent: a second run installs nothing new.
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,6 +22,7 @@ install_system_packages() {
     command -v ip >/dev/null || missing+=(iproute2)
     command -v ping >/dev/null || missing+=(iputils-ping)
     command -v openssl >/dev/null || missing+=(openssl)
+    command -v mvn >/dev/null || missing+=(maven)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         say "not root: cannot install ${missing[*]} (the tunnel lab needs them and root)"
@@ -42,4 +47,9 @@ install_python() {
         touch "$stamp"
     fi
     export PATH="$VENV/bin:$PATH"
+}
+
+install_elasticsearch() {
+    say "provisioning the test Elasticsearch (Maven Central)"
+    "$VENV/bin/python" -m wgsiem.lab es-install
 }

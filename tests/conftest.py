@@ -52,3 +52,52 @@ def wg_lab(tmp_path: Path):
     lab = Lab(tmp_path / "lab", prefix=free_prefix("wgl", 3))
     with lab:
         yield lab
+
+
+# --- es tier: a real Elasticsearch node ------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def es_url():
+    """URL of the Elasticsearch the `es` tests use: WGSIEM_TEST_ES_URL when set (a
+    developer's own cluster), else a node of the integ-test distribution that
+    scripts/install.sh provisions (wgsiem/lab/esnode.py), started once and stopped after
+    the session."""
+    import os
+
+    url = os.environ.get("WGSIEM_TEST_ES_URL")
+    if url:
+        yield url.rstrip("/")
+        return
+    from wgsiem.lab.esnode import EsNode, EsNodeError, default_home, installed
+
+    if not installed():
+        _no_es(f"WGSIEM_TEST_ES_URL is not set and no test Elasticsearch is in {default_home()} (python -m wgsiem.lab es-install)")
+    try:
+        node = EsNode().start()
+    except EsNodeError as err:
+        pytest.fail(f"the test Elasticsearch did not start: {err}", pytrace=False)
+    try:
+        yield node.url
+    finally:
+        node.remove()
+
+
+@pytest.fixture(scope="session")
+def es_templates(es_url: str) -> str:
+    """es_url with wgsiem's index templates installed by `wgsiem templates install`."""
+    from typer.testing import CliRunner
+
+    from wgsiem.cli import app
+
+    result = CliRunner().invoke(app, ["templates", "install", "--es", es_url])
+    assert result.exit_code == 0, result.output
+    return es_url
+
+
+def _no_es(reason: str) -> None:
+    import os
+
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true runs every tier, but {reason}", pytrace=False)
+    pytest.skip(reason)

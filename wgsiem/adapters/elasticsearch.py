@@ -75,6 +75,13 @@ def request(client: Elasticsearch, method: str, path: str, body: Any = None) -> 
         raise EsError(f"{method} {path}: {error}") from None
 
 
+def node_modules(client: Elasticsearch) -> frozenset[str]:
+    """The modules and plugins every node of the cluster has: what can be relied on."""
+    nodes = request(client, "GET", "/_nodes/plugins?filter_path=nodes.*.modules.name,nodes.*.plugins.name").get("nodes") or {}
+    sets = [{m["name"] for m in n.get("modules", []) + n.get("plugins", [])} for n in nodes.values()]
+    return frozenset(set.intersection(*sets)) if sets else frozenset()
+
+
 # --- installing content -----------------------------------------------------------------
 
 KINDS = {

@@ -6,11 +6,14 @@
   record-scenario NAME DIR    record a story of wgsiem/lab/stories.py into a scenario
                               folder: captures/ and scenario.yaml (root)
   geoip-world OUT_DIR         build the test GeoIP world's .mmdb files
+  es-install                  download and unpack the test Elasticsearch (Maven Central)
+  es-node [--port N]          run a test Elasticsearch node until Ctrl-C (docs/elasticsearch.md)
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import textwrap
 import time
@@ -19,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from . import geoworld, stories, story
+from . import esnode, geoworld, stories, story
 from .runner import LiveRecorder, LiveShipper, write_names
 from .tunnels import Lab, free_prefix, lab_available
 
@@ -173,6 +176,34 @@ def write_scenario_yaml(out: Path, name: str, peers: dict[str, str], baseline: i
     )  # fmt: skip
 
 
+def es_install() -> int:
+    try:
+        home = esnode.install()
+        java = esnode.find_java()
+    except (esnode.EsNodeError, OSError, subprocess.CalledProcessError) as err:
+        print(f"wgsiem lab: {err}", file=sys.stderr)
+        return 1
+    print(f"wgsiem lab: Elasticsearch {esnode.VERSION} in {home}, Java {java}")
+    return 0
+
+
+def es_node(port: int) -> int:
+    try:
+        node = esnode.EsNode(port=port).start()
+    except esnode.EsNodeError as err:
+        print(f"wgsiem lab: {err}", file=sys.stderr)
+        return 1
+    print(f"wgsiem lab: Elasticsearch {esnode.VERSION} at {node.url} (data in {node.workdir}); Ctrl-C stops it")
+    try:
+        while node.process is not None and node.process.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.remove()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m wgsiem.lab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -191,7 +222,14 @@ def main(argv: list[str] | None = None) -> int:
                    help="seconds between polls while the story idles (default: the shipper's 30)")
     g = sub.add_parser("geoip-world", help="build the test GeoIP world")
     g.add_argument("out", type=Path)
+    sub.add_parser("es-install", help=f"download and unpack Elasticsearch {esnode.VERSION} (integ-test-zip) with Maven")
+    e = sub.add_parser("es-node", help="run a test Elasticsearch node until interrupted")
+    e.add_argument("--port", type=int, default=9200)
     args = parser.parse_args(argv)
+    if args.command == "es-install":
+        return es_install()
+    if args.command == "es-node":
+        return es_node(args.port)
     if args.command == "demo":
         return demo(args.workdir)
     if args.command == "record-story":

@@ -50,6 +50,17 @@ MINIMAL_DISTRIBUTION_TYPES: Mapping[str, str] = {
     "match_only_text": "text",
     "scaled_float": "double",
 }
+# Which module or plugin of the default distribution brings each optional field type,
+# and what the default pipeline needs: its processors (ingest-common, ingest-geoip) and
+# the painless `if` conditions (lang-painless).
+TYPE_MODULES: Mapping[str, str] = {
+    "constant_keyword": "constant-keyword",
+    "wildcard": "wildcard",
+    "unsigned_long": "unsigned-long",
+    "match_only_text": "mapper-extras",
+    "scaled_float": "mapper-extras",
+}
+PIPELINE_MODULES = ("ingest-common", "ingest-geoip", "lang-painless")
 # Mapping parameters only some types take: dropped when a substitute type does not.
 _TYPE_ONLY = {"ignore_above": {"keyword", "wildcard"}, "scaling_factor": {"scaled_float"}, "value": {"constant_keyword"}}
 
@@ -145,12 +156,41 @@ def _meta(description: str) -> dict[str, Any]:
     return {"managed_by": MANAGED_BY, "managed": True, "package": {"name": "wgsiem", "version": __version__}, "description": description}
 
 
+@dataclass(frozen=True, slots=True)
+class NodeFit:
+    """How the templates adapt to a cluster that lacks some modules."""
+
+    substitutes: Mapping[str, str]  # field type -> the stand-in used instead
+    default_pipeline: str | None  # None: the cluster cannot run the pipeline
+    notes: tuple[str, ...]  # one line per adaptation, for the user
+
+
+def fit_to_modules(modules: Iterable[str]) -> NodeFit:
+    """The templates' adaptations to a cluster whose every node has `modules` (module and
+    plugin names, as `GET _nodes/plugins` lists them). The default distribution needs none."""
+    have = set(modules)
+    substitutes = {t: MINIMAL_DISTRIBUTION_TYPES[t] for t, module in TYPE_MODULES.items() if module not in have}
+    notes = [f"the cluster has no {TYPE_MODULES[t]} module: {t} fields are mapped as {s}" for t, s in substitutes.items()]
+    missing = [m for m in PIPELINE_MODULES if m not in have]
+    pipeline: str | None = DEFAULT_PIPELINE
+    if missing:
+        pipeline = None
+        notes.append(
+            f"the cluster has no {', '.join(missing)}: no index.default_pipeline, so documents are indexed as "
+            "sent (no event.ingested, related.ip or pipeline GeoIP; raw Filebeat lines stay unparsed)"
+        )
+    return NodeFit(substitutes, pipeline, tuple(notes))
+
+
 def component_templates(
-    directory: Path = ECS_MAPPINGS_DIR, *, substitutes: Mapping[str, str] | None = None
+    directory: Path = ECS_MAPPINGS_DIR,
+    *,
+    substitutes: Mapping[str, str] | None = None,
+    default_pipeline: str | None = DEFAULT_PIPELINE,
 ) -> dict[str, dict[str, Any]]:
     """name -> body of `PUT _component_template/<name>`: the shared mappings, then each
-    dataset's @package (its settings, with index.default_pipeline, and its own fields).
-    The @custom templates are the user's: never made here."""
+    dataset's @package (its settings, with index.default_pipeline unless None, and its
+    own fields). The @custom templates are the user's: never made here."""
     spec = _spec(Path(directory))
     by_file: dict[str, list[Field]] = {}
     for f in _fields(Path(directory)).values():
@@ -168,7 +208,10 @@ def component_templates(
         }
     }
     for d in spec.datasets:
-        template: dict[str, Any] = {"settings": {**spec.settings, "index.default_pipeline": DEFAULT_PIPELINE}}
+        settings = dict(spec.settings)
+        if default_pipeline is not None:
+            settings["index.default_pipeline"] = default_pipeline
+        template: dict[str, Any] = {"settings": settings}
         own = fields_of(d.files)
         if own:
             template["mappings"] = mappings(own, substitutes)

@@ -1,0 +1,121 @@
+"""The index templates on a real Elasticsearch, and every scenario's events indexed into them.
+
+What no offline check can show: that the cluster accepts the templates, that the
+documents become data streams, and that every value of every event fits the type the
+cluster mapped its field with. `index.mapping.ignore_malformed` would keep a document
+whose value does not fit and only list the field in `_ignored`, so the test also asks
+that no document has `_ignored`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from wgsiem.adapters.elasticsearch import EsSettings, connect, node_modules, request
+from wgsiem.cli import app
+from wgsiem.detection.events import data_stream_index
+from wgsiem.mappings import field_types, leaves
+from wgsiem.mappings.templates import fit_to_modules
+
+pytestmark = pytest.mark.es
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted(p.parent for p in (REPO / "fixtures" / "scenarios").glob("*/events.ndjson"))
+RUNNER = CliRunner()
+
+
+def _client(url: str):  # noqa: ANN202
+    return connect(EsSettings(url))
+
+
+def _in_namespace(doc: dict[str, Any], namespace: str) -> dict[str, Any]:
+    doc = json.loads(json.dumps(doc))
+    doc.setdefault("data_stream", {})["namespace"] = namespace
+    return doc
+
+
+def _bulk_create(client, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:  # noqa: ANN001
+    lines = []
+    for doc in docs:
+        lines.append(json.dumps({"create": {"_index": data_stream_index(doc), "_id": doc["event"]["id"]}}))
+        lines.append(json.dumps(doc))
+    reply = client.perform_request(
+        "POST", "/_bulk?refresh=wait_for", headers={"content-type": "application/x-ndjson", "accept": "application/json"},
+        body="\n".join(lines) + "\n",
+    ).body  # fmt: skip
+    return [next(iter(item.values())) for item in reply["items"]]
+
+
+def _mapped_types(properties: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, spec in properties.items():
+        path = f"{prefix}{name}"
+        if "properties" in spec:
+            out.update(_mapped_types(spec["properties"], path + "."))
+        if "type" in spec:
+            out[path] = spec["type"]
+    return out
+
+
+def test_install_prints_what_it_adapts_and_is_idempotent(es_url: str) -> None:
+    fit = fit_to_modules(node_modules(_client(es_url)))
+    first = RUNNER.invoke(app, ["templates", "install", "--es", es_url])
+    assert first.exit_code == 0, first.output
+    for note in fit.notes:
+        assert f"warning: {note}" in first.output
+    again = RUNNER.invoke(app, ["templates", "install", "--es", es_url])
+    assert again.exit_code == 0, again.output
+    assert again.output.count(": unchanged") == 5, again.output
+    templates = request(_client(es_url), "GET", "/_index_template/logs-wireguard.*")["index_templates"]
+    assert {t["name"] for t in templates} == {"logs-wireguard.status", "logs-wireguard.log"}
+    assert all("data_stream" in t["index_template"] for t in templates)
+
+
+def test_a_template_the_cluster_rejects_is_a_clear_error(es_url: str) -> None:
+    """The cluster, not an offline check, refuses a type it does not know."""
+    from wgsiem.adapters.elasticsearch import EsError, install
+    from wgsiem.mappings.templates import component_templates
+
+    client = _client(es_url)
+    name = f"wgsiem-test-{secrets.token_hex(4)}@mappings"
+    body = component_templates(substitutes=fit_to_modules(node_modules(client)).substitutes)["logs-wireguard@mappings"]
+    body["template"]["mappings"]["properties"]["wireguard"]["properties"]["bogus"] = {"type": "no_such_type"}
+    with pytest.raises(EsError, match=r"PUT /_component_template/.*HTTP 400.*no_such_type.*bogus"):
+        install(client, "component_template", name, body)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.name)
+def test_every_event_of_the_scenario_is_indexed_with_its_declared_types(es_templates: str, scenario: Path) -> None:
+    client = _client(es_templates)
+    namespace = f"t{secrets.token_hex(6)}"
+    docs = [_in_namespace(json.loads(line), namespace) for line in (scenario / "events.ndjson").read_text().splitlines() if line]
+    results = _bulk_create(client, docs)
+    failed = [r for r in results if r.get("status") != 201]
+    assert not failed, failed[:3]
+    streams = sorted({data_stream_index(d) for d in docs})
+    pattern = ",".join(streams)
+    count = request(client, "GET", f"/{pattern}/_count")["count"]
+    assert count == len(docs)
+    ignored = request(client, "POST", f"/{pattern}/_search", {"query": {"exists": {"field": "_ignored"}}, "size": 3})
+    assert ignored["hits"]["total"]["value"] == 0, [(h["_id"], h.get("_ignored")) for h in ignored["hits"]["hits"]]
+
+    # Each name is a data stream of backing indices, not an index of that name.
+    resolved = request(client, "GET", f"/_resolve/index/{pattern}")
+    assert sorted(ds["name"] for ds in resolved["data_streams"]) == streams
+    assert all(i["name"].startswith(".ds-") for i in resolved["indices"])
+
+    # Every field of every event is mapped with the declared type (or the node's stand-in).
+    fit = fit_to_modules(node_modules(client))
+    declared = {name: fit.substitutes.get(t, t) for name, t in field_types().items()}
+    mapped: dict[str, str] = {}
+    for body in request(client, "GET", f"/{pattern}/_mapping").values():
+        mapped.update(_mapped_types(body["mappings"]["properties"]))
+    seen = {name for doc in docs for name, _ in leaves(doc)}
+    wrong = {name: (mapped.get(name), declared.get(name)) for name in seen if mapped.get(name) != declared.get(name)}
+    assert not wrong, wrong
