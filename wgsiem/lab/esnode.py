@@ -195,6 +195,12 @@ class EsNode:
         (config / "elasticsearch.yml").write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in settings.items()))
         if os.geteuid() == 0:
             ensure_user()
+            closed = [p for p in self.workdir.resolve().parents if not os.stat(p).st_mode & 0o001]
+            if closed:
+                raise EsNodeError(
+                    f"{self.workdir}: the node's user {RUN_AS} cannot reach it ({closed[0]} is closed to others); "
+                    "leave workdir out to get a fresh folder in /tmp"
+                )
             user = pwd.getpwnam(RUN_AS)
             for path in [self.workdir, *self.workdir.rglob("*")]:
                 os.chown(path, user.pw_uid, user.pw_gid)
