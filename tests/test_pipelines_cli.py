@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from wgsiem.content import INGEST_PIPELINES
+from wgsiem.mappings.templates import PIPELINE_MODULES, TYPE_MODULES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -113,6 +114,10 @@ class FakeCluster(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         self.log.append(("GET", self.path))
+        if self.path.startswith("/_nodes/plugins"):  # a node of the default distribution
+            modules = [{"name": m} for m in (*TYPE_MODULES.values(), *PIPELINE_MODULES)]
+            self._send(200, {"nodes": {"n1": {"modules": modules}}})
+            return
         kind, _, name = self.path.strip("/").rpartition("/")
         body = self.store.get(self.path.strip("/"))
         if body is None:
@@ -164,6 +169,8 @@ def test_templates_install(cluster: str) -> None:
     assert done.returncode == 0, done.stderr
     assert "index template logs-wireguard.status: created" in done.stdout
     assert FakeCluster.store["_index_template/logs-wireguard.log"]["index_patterns"] == ["logs-wireguard.log-*"]
+    package = FakeCluster.store["_component_template/logs-wireguard.log@package"]["template"]
+    assert package["settings"]["index.default_pipeline"] == "logs-wireguard" and "warning" not in done.stderr
     assert "created" not in wgsiem("templates", "install", "--es", cluster).stdout
 
 

@@ -67,12 +67,23 @@ def request(client: Elasticsearch, method: str, path: str, body: Any = None) -> 
     try:
         return client.perform_request(method, path, headers=_JSON, body=body).body
     except ApiError as error:
-        reason = error.body if isinstance(error.body, (dict, str)) else error.message
-        if isinstance(reason, dict):
-            reason = (reason.get("error") or {}).get("reason") or json.dumps(reason)[:300]
-        raise EsError(f"{method} {path}: HTTP {error.meta.status}: {reason}") from None
+        raise EsError(f"{method} {path}: HTTP {error.meta.status}: {error_reason(error)}") from None
     except TransportError as error:
         raise EsError(f"{method} {path}: {error}") from None
+
+
+def error_reason(error: ApiError) -> str:
+    """Elasticsearch's reason: `{"error": {"reason": ...}}` from most APIs, a bare
+    `{"error": "no handler found ..."}` from the REST layer, or plain text."""
+    body = error.body
+    if isinstance(body, dict):
+        inner = body.get("error")
+        if isinstance(inner, dict) and inner.get("reason"):
+            return str(inner["reason"])
+        if isinstance(inner, str):
+            return inner
+        return json.dumps(body)[:300]
+    return body if isinstance(body, str) and body else str(error.message)
 
 
 def node_modules(client: Elasticsearch) -> frozenset[str]:
@@ -126,3 +137,26 @@ def install(client: Elasticsearch, kind: str, name: str, body: dict[str, Any], *
             return "kept newer"
     request(client, "PUT", path, ours)
     return "updated" if current is not None else "created"
+
+
+# --- searching ---------------------------------------------------------------------------
+
+from collections.abc import Mapping, Sequence  # noqa: E402 - kept with the only code that uses them
+from urllib.parse import quote  # noqa: E402
+
+
+def search(client: Elasticsearch, indices: Sequence[str], body: Any, params: Mapping[str, str] | None = None, *, endpoint: str = "_search") -> Any:
+    """POST /<indices>/<endpoint> (`_search`, `_count`, `_pit`) with URL `params`; without
+    indices POST /<endpoint>, as a search in a point in time must be sent."""
+    target = ",".join(quote(name, safe="*,-.:") for name in indices)
+    path = f"/{target}/{endpoint}" if target else f"/{endpoint}"
+    try:
+        return client.perform_request("POST", path, params=dict(params or {}), headers=_JSON, body=body).body
+    except ApiError as error:
+        reason = error.body if isinstance(error.body, (dict, str)) else error.message
+        if isinstance(reason, dict):
+            cause = (reason.get("error") or {}).get("root_cause") or [reason.get("error") or {}]
+            reason = cause[0].get("reason") or json.dumps(reason)[:300]
+        raise EsError(f"POST {path}: HTTP {error.meta.status}: {reason}") from None
+    except TransportError as error:
+        raise EsError(f"POST {path}: {error}") from None
