@@ -1,5 +1,6 @@
 """`wgsiem rules validate | test | export | install | run`: the detection rules, checked,
-exported for Kibana, installed through its import API, and executed offline."""
+exported for Kibana, installed through its import API, and executed offline or as
+searches on an Elasticsearch cluster."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from typing import Annotated, Optional
 import typer
 
 from ..content import DETECTION_RULES
+from . import esopts
 from .eventopts import Schema, field_types, report_bad_lines
 from .setup import fail
 
 app = typer.Typer(
-    help="Detection rules (detection_rules/*.toml): validate, test, export for Kibana, install, run offline.",
+    help="Detection rules (detection_rules/*.toml): validate, test, export for Kibana, install, run offline or on a cluster.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -127,32 +129,87 @@ def install(
 
 @app.command()
 def run(
-    events: Annotated[Path, typer.Argument(help="NDJSON file of ECS events ('-' for stdin).", allow_dash=True, metavar="EVENTS.ndjson")],
+    events: Annotated[
+        Optional[Path],
+        typer.Argument(help="NDJSON file of ECS events ('-' for stdin). Not with --es.", allow_dash=True, metavar="EVENTS.ndjson", show_default=False),
+    ] = None,
     start: Annotated[
         Optional[str],
-        typer.Option("--start", help="Time of the first rule execution, ISO 8601 (2026-11-22T10:00:00Z). Default: the first event's time.", metavar="TIME"),
+        typer.Option(
+            "--start",
+            help="Time of the first rule execution, ISO 8601 (2026-11-22T10:00:00Z). Default: the first event's time "
+            "(with --es: the earliest @timestamp in the indices searched).",
+            metavar="TIME",
+        ),
     ] = None,
     end: Annotated[
         Optional[str],
-        typer.Option("--end", help="Executions continue until one reaches this time. Default: the last event's time.", metavar="TIME"),
+        typer.Option(
+            "--end",
+            help="Executions continue until one reaches this time. Default: the last event's time "
+            "(with --es: the latest @timestamp in the indices searched).",
+            metavar="TIME",
+        ),
     ] = None,
     rules_dir: RulesDir = DETECTION_RULES,
     rule: Only = None,
+    index: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--index",
+            help="Search these index patterns instead of each rule's own `index` (repeatable; `*` wildcards, `-pattern` "
+            "exclusions); alerts name them in kibana.alert.rule.parameters.index. Offline, an event's index is its data stream (or a hit's _index).",
+            metavar="PATTERN",
+        ),
+    ] = None,
     schema: Schema = None,
+    es: Annotated[
+        Optional[str],
+        typer.Option(
+            "--es",
+            help="Run the rules as searches and aggregations on this Elasticsearch cluster (URL) instead of over EVENTS.",
+            metavar="URL",
+        ),
+    ] = None,
+    every_search: Annotated[
+        bool,
+        typer.Option(
+            "--every-search",
+            help="With --es: send every execution's searches, as Kibana does, also for executions whose range holds no "
+            "event the rule's query matches (the same alerts, many more requests).",
+        ),
+    ] = False,
+    ca_file: esopts.CaFile = None,
+    api_key_file: esopts.ApiKeyFile = None,
+    user: esopts.User = None,
+    password_file: esopts.PasswordFile = None,
+    insecure: esopts.Insecure = False,
 ) -> None:
-    """Execute the rules offline over EVENTS with Kibana's semantics: each rule runs every
-    `interval` from --start on, over its `from` lookback; events before --start are still seen
-    by lookbacks and new-terms history. Prints the alert documents as NDJSON, a summary on stderr."""
+    """Execute the rules with Kibana's semantics, offline over EVENTS or, with --es, as Elasticsearch
+    searches: each rule runs every `interval` from --start on, over its `from` lookback; events
+    before --start are still seen by lookbacks and new-terms history. Both give the same alerts for
+    the same events. Prints the alert documents as NDJSON, a summary on stderr."""
     from ..detection import load_events, run_rules
     from ..rules.export import ndjson
 
+    if es is not None and events is not None:
+        raise fail("give EVENTS or --es, not both")
+    if es is None and events is None:
+        raise fail("EVENTS is required (or --es URL to run the rules on a cluster)")
     rules = _rules(rules_dir, rule)
-    loaded = load_events(sys.stdin if str(events) == "-" else events)
-    report_bad_lines(events, loaded)
-    result = run_rules(rules, loaded, start=_time(start, "--start"), end=_time(end, "--end"), field_types=field_types(schema))
+    first, last = _time(start, "--start"), _time(end, "--end")
+    if es is not None:
+        result = _run_on_cluster(rules, esopts.settings(es, ca_file, api_key_file, user, password_file, insecure), first, last, schema, index, every_search)
+        source = es
+    else:
+        assert events is not None
+        loaded = load_events(sys.stdin if str(events) == "-" else events)
+        report_bad_lines(events, loaded)
+        result = run_rules(rules, loaded, start=first, end=last, field_types=field_types(schema), indices=index)
+        source = str(events)
     sys.stdout.write(ndjson(result.alerts))
     for reason in result.skip_reasons:
-        typer.echo(f"{events}: skipped: {reason}", err=True)
+        typer.echo(f"{source}: skipped: {reason}", err=True)
     failed = False
     for s in result.stats.values():
         line = f"{s.name}: {s.executions} executions, {s.matched_events} events matched, {s.alerts} alerts"
@@ -165,12 +222,25 @@ def run(
             typer.echo(f"{s.name}: warning: {warning}", err=True)
     typer.echo(
         f"{len(result.alerts)} alerts from {result.events} events"
+        + (" in the indices searched" if es is not None else "")
         + (f" ({result.skipped_events} without a usable @timestamp skipped)" if result.skipped_events else "")
         + (f", executions from {result.start} to {result.end}" if result.start else ""),
         err=True,
     )
     if failed:
         raise typer.Exit(1)
+
+
+def _run_on_cluster(rules, settings, start, end, schema, index, every_search):  # noqa: ANN001, ANN202
+    from ..adapters.elasticsearch import EsError, connect
+    from ..detection.cluster import es_send, run_rules_on_cluster
+    from ..detection.engine import ExecutionError
+
+    try:
+        send = es_send(connect(settings))
+        return run_rules_on_cluster(rules, send, start=start, end=end, field_types=field_types(schema), indices=index, every_search=every_search)
+    except (EsError, ExecutionError) as err:
+        raise fail(str(err)) from None
 
 
 def _rules(rules_dir: Path, only: list[str] | None):  # noqa: ANN202

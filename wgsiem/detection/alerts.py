@@ -59,7 +59,7 @@ def query_alert_id(index: str, doc_id: str, rule_id: str) -> str:
 def threshold_hit_id(rule: Rule, started_at: int, key: Sequence[Any]) -> str:
     """calculateThresholdSignalUuid: uuidv5 of rule_id, execution start, group-by fields and
     the bucket's values sorted as JavaScript's default sort does (as strings)."""
-    values = ",".join(sorted(_js_string(v) for v in key))
+    values = ",".join(sorted(js_string(v) for v in key))
     fields = ",".join(rule.threshold.fields if rule.threshold else ())
     return str(uuid.uuid5(THRESHOLD_NAMESPACE, f"{rule.rule_id}{iso(started_at)}{fields}{values}"))
 
@@ -80,13 +80,14 @@ def _typed(value: Any) -> str:
     if isinstance(value, bool):
         return f"bool:{'true' if value else 'false'}"
     if isinstance(value, (int, float)):
-        return f"number:{_js_string(value)}"
+        return f"number:{js_string(value)}"
     if value is None:
         return "Null"
     return f"string:{len(str(value))}:{value}"
 
 
-def _js_string(value: Any) -> str:
+def js_string(value: Any) -> str:
+    """JavaScript's String(value) for a JSON scalar: `5` for 5.0, `true` for True."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -378,5 +379,5 @@ def _template_value(value: Any) -> str | None:
     if isinstance(value, list) and len(value) == 1 and value[0] == "-":
         return None
     if isinstance(value, list):
-        return ", ".join(_js_string(v) if v is not None else "" for v in value)
+        return ", ".join(js_string(v) if v is not None else "" for v in value)
     return value

@@ -1,11 +1,16 @@
-"""`run_rules`: replay rules over events on Kibana's schedule and collect the alerts."""
+"""`run_rules`: replay rules over events on Kibana's schedule and collect the alerts.
+
+The schedule, the per-rule statistics and the order of the alerts are the same whether
+the searches run over an in-memory EventSet (here) or as real Elasticsearch requests
+(cluster.py): both hand `run_schedule` a way to prepare one executor per rule.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from wgsiem.rules.model import Rule
 
@@ -14,7 +19,7 @@ from .events import EventSet, LoadedEvents, without_gc
 from .matching import Compile, RuleEvents, default_field_types, index_patterns, kql_compiler
 from .new_terms import NewTermsExecutor
 from .query import QueryExecutor
-from .schedule import executions
+from .schedule import Execution, executions
 from .threshold import ThresholdExecutor
 from .timestamps import datetime_ms, iso
 
@@ -22,6 +27,7 @@ from .timestamps import datetime_ms, iso
 # to it (getRuleRangeTuples in rule_types/utils/utils.ts).
 ALERTING_MAX_ALERTS = 1000
 MAX_SIGNALS_WARNING = "This rule reached the maximum alert limit for the rule execution. Some alerts were not created."
+SUPPORTED_TYPES = ("query", "threshold", "new_terms")
 
 _EXECUTORS = {"query": QueryExecutor, "threshold": ThresholdExecutor, "new_terms": NewTermsExecutor}
 
@@ -50,6 +56,30 @@ class RunResult:
     end: str | None
 
 
+class ExecutionError(RuntimeError):
+    """An execution failed (e.g. a search the cluster refused): its rule stops there and
+    is reported as not run; the other rules still run."""
+
+
+class Prepared(NamedTuple):
+    """One rule ready to run: `run(execution)` gives (new alerts, max_signals was hit);
+    `matched_events()` is asked once all executions are done."""
+
+    run: Callable[[Execution], tuple[list[dict[str, Any]], bool]]
+    matched_events: Callable[[], int]
+
+
+# (rule, its alert context, its effective max_signals) → Prepared; may raise: the rule is
+# then reported as not run and the others go on.
+Prepare = Callable[[Rule, RuleContext, int], Prepared]
+
+
+def rule_indices(rule: Rule, indices: Sequence[str] | None) -> tuple[str, ...]:
+    """What a rule searches: `indices` when given (both engines restrict every rule the
+    same way), else its own `index` patterns."""
+    return tuple(indices) if indices else index_patterns(rule)
+
+
 def run_rules(
     rules: Iterable[Rule],
     events: Iterable[Mapping[str, Any]] | EventSet,
@@ -58,17 +88,19 @@ def run_rules(
     end: datetime | None = None,
     field_types: Any = None,
     compile: Compile | None = None,
+    indices: Sequence[str] | None = None,
 ) -> RunResult:
     """Every rule executes at start, start + interval, ... until an execution reaches `end`.
     `start` defaults to the first event's time, `end` to the last's; events before `start`
     still count for look-back and history windows. Queries are compiled with `field_types`
     (a wgsiem.kql.FieldTypes; default: ecs_mappings/), or by `compile` when given.
+    `indices` replaces every rule's `index` patterns.
 
     Alerts come ordered by execution time, rule name, original time, then creation order.
     """
     with without_gc():
         types = field_types if field_types is not None else default_field_types()
-        return _run(rules, events, start, end, compile or kql_compiler(types), types)
+        return _run(rules, events, start, end, compile or kql_compiler(types), types, indices)
 
 
 def _run(
@@ -78,6 +110,7 @@ def _run(
     end: datetime | None,
     compile: Compile,
     types: Mapping[str, str],
+    indices: Sequence[str] | None,
 ) -> RunResult:
     event_set = events if isinstance(events, EventSet) else EventSet(events.events if isinstance(events, LoadedEvents) else events)
     result = RunResult(
@@ -87,18 +120,28 @@ def _run(
         return result
     first = datetime_ms(start) if start is not None else event_set.ts[0]
     last = datetime_ms(end) if end is not None else event_set.ts[-1]
+
+    def prepare(rule: Rule, ctx: RuleContext, max_signals: int) -> Prepared:
+        rule_events = RuleEvents(event_set, rule, compile, types, ctx.indices)
+        executor = _EXECUTORS[rule.type](ctx, event_set, rule_events, max_signals)
+        return Prepared(executor.run, lambda: rule_events.matched_count)
+
+    run_schedule(result, rules, first, last, indices, prepare)
+    return result
+
+
+def run_schedule(result: RunResult, rules: Iterable[Rule], first: int, last: int, indices: Sequence[str] | None, prepare: Prepare) -> None:
+    """Runs every rule's executions from `first` to `last` (epoch ms) and fills `result`'s
+    start, end, stats and alerts."""
     result.start, result.end = iso(first), iso(last)
     keyed: list[tuple[int, str, str, int, dict[str, Any]]] = []
     for rule in rules:
         stats = result.stats[rule.rule_id] = RuleStats(rule.rule_id, rule.name, rule.type)
-        executor_type = _EXECUTORS.get(rule.type)
-        if executor_type is None:
+        if rule.type not in SUPPORTED_TYPES:
             stats.error = f"rule type {rule.type!r} is not supported"
             continue
-        indices = index_patterns(rule)
         try:
-            rule_events = RuleEvents(event_set, rule, compile, types)
-            executor = executor_type(RuleContext.of(rule, indices, first), event_set, rule_events, min(rule.max_signals, ALERTING_MAX_ALERTS))
+            prepared = prepare(rule, RuleContext.of(rule, rule_indices(rule, indices), first), min(rule.max_signals, ALERTING_MAX_ALERTS))
         except Exception as err:  # noqa: BLE001 - a rule that cannot run is reported, the others still run
             stats.error = f"{type(err).__name__}: {err}"
             continue
@@ -109,7 +152,11 @@ def _run(
             )
         for execution in executions(rule, first, last):
             stats.executions += 1
-            created, capped = executor.run(execution)
+            try:
+                created, capped = prepared.run(execution)
+            except ExecutionError as err:
+                stats.error = f"execution at {iso(execution.started_at)}: {err}"
+                break
             if capped:
                 stats.max_signals_executions += 1
                 if len(stats.warnings) < 10:
@@ -117,8 +164,10 @@ def _run(
             # original_time strings all have iso()'s fixed width, so they sort as times do.
             keyed.extend((execution.started_at, rule.name, a["kibana.alert.original_time"], len(keyed) + i, a) for i, a in enumerate(created))
             stats.alerts += len(created)
-        stats.matched_events = rule_events.matched_count
+        if stats.error is None:
+            try:
+                stats.matched_events = prepared.matched_events()
+            except ExecutionError as err:
+                stats.error = str(err)
     keyed.sort(key=lambda k: k[:4])
     result.alerts = [k[4] for k in keyed]
-    return result
-

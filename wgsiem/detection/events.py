@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from .timestamps import TimestampError, parse_ms
 
 # How many problems a report spells out; the rest are only counted.
 REPORTED = 10
+# A data stream's backing index: .ds-<data stream>-<yyyy.mm.dd>-<generation>.
+_BACKING_INDEX = re.compile(r"\.ds-(.+)-\d{4}\.\d{2}\.\d{2}-\d{6}")
 
 
 @dataclass
@@ -88,8 +91,9 @@ def _bad(loaded: LoadedEvents, message: str) -> None:
 
 
 class EventSet:
-    """Events sorted by time (stably: equal times keep their input order, as documents of
-    one shard keep index order behind Kibana's `@timestamp` sort) with what rules need.
+    """Events sorted by time with what rules need. Equal times are in Elasticsearch's order
+    behind Kibana's `@timestamp` sort: by index name (a search's shards come in that order,
+    data streams having one shard each), then input order (a shard keeps indexing order).
 
     A document is either an event `_source` or a search hit (`_source` plus `_index`,
     `_id`). `_index` and `_id` are metadata and never part of the source a rule or an
@@ -114,8 +118,9 @@ class EventSet:
             except TimestampError as err:
                 self._skip(f"event {number}: @timestamp {err}")
                 continue
-            rows.append((ts, number, source, index or data_stream_index(source), doc_id))
-        rows.sort(key=lambda row: (row[0], row[1]))
+            # A backing index stands for its data stream, as the cluster engine names hits.
+            rows.append((ts, number, source, data_stream_of(index) if index else data_stream_index(source), doc_id))
+        rows.sort(key=lambda row: (row[0], row[3], row[1]))
         self.ts: list[int] = [row[0] for row in rows]
         self.docs: list[dict[str, Any]] = [row[2] for row in rows]
         # Index names repeat (a handful of data streams): keep one string per name.
@@ -217,3 +222,9 @@ def _first_text(source: Mapping[str, Any], name: str) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def data_stream_of(index: str) -> str:
+    """The data stream a backing index belongs to; any other index name as it is."""
+    backing = _BACKING_INDEX.fullmatch(index)
+    return backing[1] if backing else index

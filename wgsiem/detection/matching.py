@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from wgsiem.rules.model import Rule
 
-from .events import EventSet
+from .events import EventSet, data_stream_of
 from .timestamps import ms_datetime
 
 # securitySolution:defaultIndex, what a rule without `index` (and without a data view) searches.
@@ -36,8 +36,6 @@ DEFAULT_INDEX = (
 )
 
 _NOW = re.compile(r"\bnow\b", re.IGNORECASE)
-# A data stream's backing index: patterns select it through its data stream's name.
-_BACKING_INDEX = re.compile(r"\.ds-(.+)-\d{4}\.\d{2}\.\d{2}-\d{6}")
 
 
 class Query(Protocol):
@@ -77,9 +75,8 @@ def index_matcher(patterns: Iterable[str]) -> Callable[[str], bool]:
     steps = [(p.startswith("-"), _wildcard(p[1:] if p.startswith("-") else p)) for p in patterns]
 
     def matches(name: str) -> bool:
-        backing = _BACKING_INDEX.fullmatch(name)
-        if backing:
-            name = backing[1]
+        # A data stream's backing index is selected through its data stream's name.
+        name = data_stream_of(name)
         selected = False
         for exclude, regex in steps:
             if regex.fullmatch(name):
@@ -101,8 +98,11 @@ def uses_now(query: str) -> bool:
 class RuleEvents:
     """The events one rule sees: candidates by index and event.action, and its matches."""
 
-    def __init__(self, events: EventSet, rule: Rule, compile: Compile, types: Mapping[str, str]) -> None:
+    def __init__(
+        self, events: EventSet, rule: Rule, compile: Compile, types: Mapping[str, str], patterns: Sequence[str] | None = None
+    ) -> None:
         self.events = events
+        self.patterns = tuple(patterns) if patterns is not None else index_patterns(rule)
         # The mapping the rule searches: the query is compiled with it, and group-by and
         # new-terms values are read as these types index them.
         self.types = types
@@ -125,7 +125,7 @@ class RuleEvents:
 
     def _candidates(self, rule: Rule, query: Query) -> list[int]:
         events = self.events
-        allowed_index = index_matcher(index_patterns(rule))
+        allowed_index = index_matcher(self.patterns)
         allowed = [allowed_index(name) for name in events.index_names]
         constant_terms = getattr(query, "constant_terms", None)
         actions = constant_terms("event.action") if constant_terms else None

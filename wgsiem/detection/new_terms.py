@@ -131,15 +131,21 @@ class NewTermsExecutor:
 
     def _alert(self, pos: int, term: Term, execution: Execution) -> dict[str, Any]:
         events = self.events
-        index, doc_id = events.index(pos), events.doc_id(pos)
-        alert = build_alert(
-            self.ctx,
-            events.docs[pos],
-            alert_id=new_terms_alert_id(index, doc_id, self.ctx.uuid, term),
-            parent_id=doc_id,
-            parent_index=index,
-            started_at=execution.started_at,
-            original_time=events.ts[pos],
-        )
-        alert["kibana.alert.new_terms"] = list(term)
-        return alert
+        return new_terms_alert(self.ctx, events.docs[pos], events.index(pos), events.doc_id(pos), events.ts[pos], term, execution)
+
+
+def new_terms_alert(
+    ctx: RuleContext, source: dict[str, Any], index: str, doc_id: str, ts: int, term: Term, execution: Execution
+) -> dict[str, Any]:
+    """The alert of one new term, built from its oldest event (`_source`, index, `_id`, time)."""
+    alert = build_alert(
+        ctx,
+        source,
+        alert_id=new_terms_alert_id(index, doc_id, ctx.uuid, term),
+        parent_id=doc_id,
+        parent_index=index,
+        started_at=execution.started_at,
+        original_time=ts,
+    )
+    alert["kibana.alert.new_terms"] = list(term)
+    return alert

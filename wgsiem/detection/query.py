@@ -42,13 +42,17 @@ class QueryExecutor:
 
     def _alert(self, pos: int, execution: Execution) -> dict[str, Any]:
         events = self.events
-        index, doc_id = events.index(pos), events.doc_id(pos)
-        return build_alert(
-            self.ctx,
-            events.docs[pos],
-            alert_id=query_alert_id(index, doc_id, self.ctx.uuid),
-            parent_id=doc_id,
-            parent_index=index,
-            started_at=execution.started_at,
-            original_time=events.ts[pos],
-        )
+        return query_alert(self.ctx, events.docs[pos], events.index(pos), events.doc_id(pos), events.ts[pos], execution)
+
+
+def query_alert(ctx: RuleContext, source: dict[str, Any], index: str, doc_id: str, ts: int, execution: Execution) -> dict[str, Any]:
+    """The alert of one hit (`_source`, index, `_id`, its `@timestamp` in epoch ms)."""
+    return build_alert(
+        ctx,
+        source,
+        alert_id=query_alert_id(index, doc_id, ctx.uuid),
+        parent_id=doc_id,
+        parent_index=index,
+        started_at=execution.started_at,
+        original_time=ts,
+    )

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from wgsiem.rules.model import Threshold
+
 from .alerts import RuleContext, build_alert, query_alert_id, threshold_hit_id
 from .events import EventSet
 from .fields import TermReader, sort_key
@@ -60,7 +62,6 @@ class ThresholdExecutor:
         self.card_reader = TermReader(threshold.cardinality.field, rule_events.types.get(threshold.cardinality.field)) if threshold.cardinality else None
         self.history: dict[tuple[Any, ...], int] = {}  # bucket key → last alert's original time
         self._terms: dict[int, tuple[list[tuple[Any, ...]], list[Any]]] = {}
-        self.index = ",".join(ctx.indices)
 
     def _combos(self, pos: int) -> tuple[list[tuple[Any, ...]], list[Any]]:
         known = self._terms.get(pos)
@@ -106,32 +107,49 @@ class ThresholdExecutor:
         return bucket.count if self.readers else min(bucket.count, TOTAL_HITS_TRACKED)
 
     def _qualifies(self, bucket: _Bucket) -> bool:
-        if self._count(bucket) < self.threshold.value:
-            return False
-        card = self.threshold.cardinality
-        return card is None or len(bucket.distinct) >= card.value
+        return qualifies(self.threshold, self._count(bucket), len(bucket.distinct))
 
     def _alert(self, key: tuple[Any, ...], bucket: _Bucket, execution: Execution) -> dict[str, Any]:
-        fields = self.threshold.fields
-        result: dict[str, Any] = {
-            "terms": [{"field": f, "value": v} for f, v in zip(fields, key)],
-            "count": self._count(bucket),
-            "from": iso(bucket.first),
-        }
-        card = self.threshold.cardinality
-        if card is not None:
-            result["cardinality"] = [{"field": card.field, "value": len(bucket.distinct)}]
-        source: dict[str, Any] = {"@timestamp": iso(bucket.last)}
-        source.update(zip(fields, key))
-        hit_id = threshold_hit_id(self.ctx.rule, execution.started_at, key)
-        alert = build_alert(
-            self.ctx,
-            source,
-            alert_id=query_alert_id(self.index, hit_id, self.ctx.uuid),
-            parent_id=hit_id,
-            parent_index=self.index,
-            started_at=execution.started_at,
-            original_time=bucket.last,
-        )
-        alert["kibana.alert.threshold_result"] = result
-        return alert
+        return threshold_alert(self.ctx, execution, key, self._count(bucket), bucket.first, bucket.last, len(bucket.distinct))
+
+
+def qualifies(threshold: Threshold, count: int, cardinality: int | None) -> bool:
+    """The two bucket_selectors of build_threshold_aggregation.ts: `_count >= value` and,
+    with a cardinality, `cardinality_count >= cardinality.value`."""
+    if count < threshold.value:
+        return False
+    card = threshold.cardinality
+    return card is None or (cardinality or 0) >= card.value
+
+
+def threshold_alert(
+    ctx: RuleContext, execution: Execution, key: tuple[Any, ...], count: int, first: int, last: int, cardinality: int | None
+) -> dict[str, Any]:
+    """The alert of one bucket: `key` its group-by values, `first`/`last` its min and max
+    `@timestamp`, `cardinality` its distinct count (used only when the rule has one)."""
+    threshold = ctx.rule.threshold
+    assert threshold is not None
+    fields = threshold.fields
+    result: dict[str, Any] = {
+        "terms": [{"field": f, "value": v} for f, v in zip(fields, key)],
+        "count": count,
+        "from": iso(first),
+    }
+    card = threshold.cardinality
+    if card is not None:
+        result["cardinality"] = [{"field": card.field, "value": cardinality}]
+    source: dict[str, Any] = {"@timestamp": iso(last)}
+    source.update(zip(fields, key))
+    hit_id = threshold_hit_id(ctx.rule, execution.started_at, key)
+    index = ",".join(ctx.indices)
+    alert = build_alert(
+        ctx,
+        source,
+        alert_id=query_alert_id(index, hit_id, ctx.uuid),
+        parent_id=hit_id,
+        parent_index=index,
+        started_at=execution.started_at,
+        original_time=last,
+    )
+    alert["kibana.alert.threshold_result"] = result
+    return alert
