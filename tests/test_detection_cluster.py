@@ -25,7 +25,7 @@ from wgsiem.content import FIXTURES
 from wgsiem.detection import load_events, run_rules
 from wgsiem.detection.cluster import es_send, run_rules_on_cluster
 from wgsiem.detection.engine import ExecutionError, RunResult
-from wgsiem.detection.events import data_stream_index
+from wgsiem.mappings.datastreams import data_stream_index
 from wgsiem.detection.schedule import Execution
 from wgsiem.detection.searches import (
     Request,

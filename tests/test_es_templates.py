@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from wgsiem.adapters.elasticsearch import EsSettings, connect, node_modules, request
 from wgsiem.cli import app
-from wgsiem.detection.events import data_stream_index
+from wgsiem.mappings.datastreams import data_stream_index
 from wgsiem.mappings import field_types, leaves
 from wgsiem.mappings.templates import fit_to_modules
 

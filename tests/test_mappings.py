@@ -456,3 +456,18 @@ def test_check_document_reports_undefined_misfits_and_lists_of_objects():
         "colour: not defined (value 'red')",
     ]
     assert dict(leaves(doc))["source.geo.location"] == {"lat": 1, "lon": 2}
+
+
+# -- data stream names -----------------------------------------------------------------------
+
+
+def test_data_stream_names_follow_fleet_from_any_document_shape() -> None:
+    from wgsiem.mappings.datastreams import data_stream_index, data_stream_of
+
+    nested = {"data_stream": {"type": "logs", "dataset": "wireguard.status", "namespace": "prod"}}
+    assert data_stream_index(nested) == "logs-wireguard.status-prod"
+    assert data_stream_index({"data_stream.type": "logs", "data_stream.dataset": "wireguard.log", "data_stream.namespace": "x"}) == "logs-wireguard.log-x"
+    assert data_stream_index({"event": {"dataset": "wireguard.log"}}) == "logs-wireguard.log-default"
+    assert data_stream_index({"data_stream": {"namespace": ["", "eu"]}}) == "logs-generic-eu"
+    assert data_stream_of(".ds-logs-wireguard.status-prod-2026.11.22-000003") == "logs-wireguard.status-prod"
+    assert data_stream_of("logs-wireguard.status-prod") == "logs-wireguard.status-prod"

@@ -74,7 +74,7 @@ def _search_file(compiled, events: Path, index: list[str] | None, count: bool) -
     import json
 
     from ..detection import load_events
-    from ..detection.events import data_stream_index
+    from ..mappings.datastreams import data_stream_index
     from ..detection.matching import index_matcher
 
     loaded = load_events(sys.stdin if str(events) == "-" else events)

@@ -29,7 +29,8 @@ from wgsiem.rules.model import Rule
 
 from .alerts import RuleContext, new_terms_alert_id, query_alert_id
 from .engine import ExecutionError, Prepared, RunResult, rule_indices, run_schedule
-from .events import data_stream_of, without_gc
+from ..mappings.datastreams import data_stream_of
+from .events import without_gc
 from .matching import Compile, default_field_types, kql_compiler, uses_now
 from .new_terms import Term, new_terms_alert
 from .query import query_alert

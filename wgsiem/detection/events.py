@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,13 +19,12 @@ from typing import Any
 
 import orjson
 
+from ..mappings.datastreams import data_stream_index, data_stream_of
 from .fields import normalize, raw_values
 from .timestamps import TimestampError, parse_ms
 
 # How many problems a report spells out; the rest are only counted.
 REPORTED = 10
-# A data stream's backing index: .ds-<data stream>-<yyyy.mm.dd>-<generation>.
-_BACKING_INDEX = re.compile(r"\.ds-(.+)-\d{4}\.\d{2}\.\d{2}-\d{6}")
 
 
 @dataclass
@@ -201,30 +199,3 @@ def _split_hit(doc: Mapping[str, Any]) -> tuple[dict[str, Any], str | None, str 
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def data_stream_index(source: Mapping[str, Any]) -> str:
-    """The data stream a document lands in: `<type>-<dataset>-<namespace>`, from
-    data_stream.* with event.dataset, `logs` and `default` standing in (Fleet's rule)."""
-    stream = source.get("data_stream")
-    if type(stream) is dict and "data_stream.type" not in source:  # the common, nested shape
-        kind, dataset, namespace = stream.get("type"), stream.get("dataset"), stream.get("namespace")
-        if type(kind) is str and type(dataset) is str and type(namespace) is str and kind and dataset and namespace:
-            return f"{kind}-{dataset}-{namespace}"
-    kind = _first_text(source, "data_stream.type") or "logs"
-    dataset = _first_text(source, "data_stream.dataset") or _first_text(source, "event.dataset") or "generic"
-    namespace = _first_text(source, "data_stream.namespace") or "default"
-    return f"{kind}-{dataset}-{namespace}"
-
-
-def _first_text(source: Mapping[str, Any], name: str) -> str | None:
-    for value in raw_values(source, name):
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
-def data_stream_of(index: str) -> str:
-    """The data stream a backing index belongs to; any other index name as it is."""
-    backing = _BACKING_INDEX.fullmatch(index)
-    return backing[1] if backing else index

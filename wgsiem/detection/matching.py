@@ -19,7 +19,8 @@ from typing import Any, Protocol
 
 from wgsiem.rules.model import Rule
 
-from .events import EventSet, data_stream_of
+from ..mappings.datastreams import data_stream_of
+from .events import EventSet
 from .timestamps import ms_datetime
 
 # securitySolution:defaultIndex, what a rule without `index` (and without a data view) searches.

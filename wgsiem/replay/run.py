@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..adapters.capture import read_capture
-from ..detection.events import data_stream_index
+from ..mappings.datastreams import data_stream_index
 from ..ingest.document import IngestDocument
 from ..ingest.errors import DropDocument, IngestError
 from ..ingest.pipeline import Pipeline
