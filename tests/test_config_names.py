@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.dumps import fake_key
 from wgsiem.config import ConfigError, ShipConfig, load_config
@@ -52,8 +54,11 @@ def test_bad_config_names_file_and_key(tmp_path, text, message):
 
 
 def test_the_shipped_example_config_loads():
+    """It says every value in it is the default, and it lists every key."""
     cfg = load_config(REPO / "deploy" / "ship.yaml", {})
-    assert cfg.output_file == Path("/var/log/wgsiem/wireguard-status.ndjson")
+    assert cfg == ShipConfig()
+    listed = set(yaml.safe_load((REPO / "deploy" / "ship.yaml").read_text()))
+    assert listed == {f.name for f in fields(ShipConfig)}
 
 
 CONF = f"""[Interface]

@@ -11,6 +11,7 @@ import socket
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -29,7 +30,7 @@ _NAMESPACE = re.compile(r'[^A-Z\\/*?"<>|,#\s-]{1,100}')
 @dataclass(frozen=True, slots=True)
 class ShipConfig:
     interval: float = 30.0
-    output: str = "file"  # file | stdout
+    output: str = "file"  # file | stdout | elasticsearch
     output_file: Path = Path("/var/log/wgsiem/wireguard-status.ndjson")
     rotate_bytes: int = 100 * 1024 * 1024
     rotate_keep: int = 5
@@ -49,6 +50,29 @@ class ShipConfig:
     spike_min_bytes: int = 100 * 1024 * 1024
     spike_min_history: int = 86400
     spike_window_days: int = 14
+    # output: elasticsearch. Credentials come from files or the environment only
+    # (WGSIEM_ES_API_KEY, WGSIEM_ES_PASSWORD): a config key or an option holding one
+    # would put it in `ps`, shell history and config management.
+    es_url: str = ""
+    es_ca_file: Path | None = None
+    es_api_key_file: Path | None = None
+    es_user: str = ""
+    es_password_file: Path | None = None
+    es_insecure: bool = False  # tests only: no TLS verification
+    es_timeout: float = 30.0  # seconds a bulk request may take
+    es_bulk_docs: int = 1000  # documents per bulk request
+    es_backoff_max: float = 30.0  # the longest wait between two attempts
+    es_flush_timeout: float = 10.0  # seconds at stop to deliver what is spooled
+    spool_max_bytes: int = 1024**3
+    spool_full: str = "drop-oldest"  # drop-oldest | drop-newest
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.state_dir / "spool"
+
+    @property
+    def dead_letter_file(self) -> Path:
+        return self.state_dir / "dead-letter.ndjson"
 
     @property
     def state_file(self) -> Path:
@@ -82,8 +106,10 @@ class ShipConfig:
                 f"namespace {self.namespace!r}: a data stream namespace is lowercase, at most 100"
                 " characters, without '-' or any of \\/*?\"<>|,# or spaces"
             )
-        if self.output not in ("file", "stdout"):
-            problems.append(f"output must be 'file' or 'stdout', not {self.output!r}")
+        if self.output not in OUTPUTS:
+            problems.append(f"output must be 'file' or 'stdout' or 'elasticsearch', not {self.output!r}")
+        if self.output == "elasticsearch":
+            problems += self._elasticsearch_problems()
         if self.rotate_bytes <= 0 or self.rotate_keep < 0:
             problems.append("rotate_bytes must be > 0 and rotate_keep >= 0")
         if self.session_timeout <= 0:
@@ -92,7 +118,7 @@ class ShipConfig:
             problems.append("spike_factor must be more than 1")
         if self.spike_min_bytes < 0 or self.spike_min_history < 0 or self.spike_window_days < 1:
             problems.append("spike_min_bytes and spike_min_history must be >= 0, spike_window_days >= 1")
-        for name in ("peers", "geoip_city", "geoip_asn"):
+        for name in _OPTIONAL_PATHS:
             path = getattr(self, name)
             if path is not None and not path.is_file():
                 problems.append(f"{name}: {path}: no such file")
@@ -100,9 +126,59 @@ class ShipConfig:
             raise ConfigError("; ".join(problems))
         return self
 
+    def _elasticsearch_problems(self) -> list[str]:
+        problems = []
+        if not self.es_url:
+            problems.append("es_url: output 'elasticsearch' needs the cluster's URL (es_url, --es-url), e.g. https://es.example:9200")
+        else:
+            problems += _url_problems(self.es_url)
+        if self.es_api_key_file is not None and self.es_user:
+            problems.append("es_api_key_file and es_user: give one, an API key or a user with a password")
+        if self.es_password_file is not None and not self.es_user:
+            problems.append("es_password_file: a password needs es_user")
+        if self.es_timeout <= 0:
+            problems.append("es_timeout must be more than 0 seconds")
+        if self.es_bulk_docs < 1:
+            problems.append("es_bulk_docs must be at least 1")
+        if self.es_backoff_max < 1:
+            problems.append("es_backoff_max must be at least 1 second")
+        if self.es_flush_timeout < 0:
+            problems.append("es_flush_timeout must be 0 seconds or more")
+        if self.spool_max_bytes < MIN_SPOOL_BYTES:
+            problems.append(f"spool_max_bytes must be at least {MIN_SPOOL_BYTES} (64 KiB)")
+        if self.spool_full not in SPOOL_POLICIES:
+            problems.append(f"spool_full must be 'drop-oldest' or 'drop-newest', not {self.spool_full!r}")
+        return problems
+
+
+OUTPUTS = ("file", "stdout", "elasticsearch")
+SPOOL_POLICIES = ("drop-oldest", "drop-newest")
+MIN_SPOOL_BYTES = 64 * 1024
+
+
+def _url_problems(url: str) -> list[str]:
+    # Any @, even in a URL too broken to parse (no scheme: "elastic:pw@es:9200"), may
+    # follow a password: such a URL is refused without being echoed.
+    if "@" in url:
+        return [
+            "es_url: put no user name or password in the URL (it shows in `ps`, shell history and logs);"
+            " use es_api_key_file or $WGSIEM_ES_API_KEY, or es_user with es_password_file or $WGSIEM_ES_PASSWORD"
+        ]
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return ["es_url: not a URL (expected e.g. https://es.example:9200)"]
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return [f"es_url: {url!r} is not an http:// or https:// URL with a host"]
+    if parts.query or parts.fragment:
+        return [f"es_url: {url!r}: no query or fragment, only scheme, host, port and path"]
+    return []
+
 
 _FIELDS = {f.name: f for f in fields(ShipConfig)}
-_PATHS = {"output_file", "state_dir", "peers", "geoip_city", "geoip_asn"}
+_OPTIONAL_PATHS = ("peers", "geoip_city", "geoip_asn", "es_ca_file", "es_api_key_file", "es_password_file")
+_PATHS = {"output_file", "state_dir", *_OPTIONAL_PATHS}
 
 
 def load_config(path: Path | None, overrides: dict[str, Any]) -> ShipConfig:
@@ -140,7 +216,7 @@ def _read_file(path: Path) -> dict[str, Any]:
 def _coerce(path: Path, key: Any, name: str, value: Any) -> Any:
     default = getattr(ShipConfig(), name)
     if value is None:
-        return None if name in ("peers", "geoip_city", "geoip_asn") else default
+        return None if name in _OPTIONAL_PATHS else default
     if name in _PATHS:
         return Path(str(value))
     if name == "wg_config_dirs":

@@ -8,11 +8,14 @@ Credentials come from a file or the environment, never from the command line, wh
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from .credentials import CredentialError, read_secret
@@ -78,8 +81,11 @@ def error_reason(error: ApiError) -> str:
     body = error.body
     if isinstance(body, dict):
         inner = body.get("error")
-        if isinstance(inner, dict) and inner.get("reason"):
-            return str(inner["reason"])
+        if isinstance(inner, dict):
+            # A search's own reason is often only "all shards failed"; the root cause says why.
+            for cause in [*(inner.get("root_cause") or [])[:1], inner]:
+                if isinstance(cause, dict) and cause.get("reason"):
+                    return str(cause["reason"])
         if isinstance(inner, str):
             return inner
         return json.dumps(body)[:300]
@@ -141,10 +147,6 @@ def install(client: Elasticsearch, kind: str, name: str, body: dict[str, Any], *
 
 # --- searching ---------------------------------------------------------------------------
 
-from collections.abc import Mapping, Sequence  # noqa: E402 - kept with the only code that uses them
-from urllib.parse import quote  # noqa: E402
-
-
 def search(client: Elasticsearch, indices: Sequence[str], body: Any, params: Mapping[str, str] | None = None, *, endpoint: str = "_search") -> Any:
     """POST /<indices>/<endpoint> (`_search`, `_count`, `_pit`) with URL `params`; without
     indices POST /<endpoint>, as a search in a point in time must be sent."""
@@ -153,10 +155,66 @@ def search(client: Elasticsearch, indices: Sequence[str], body: Any, params: Map
     try:
         return client.perform_request("POST", path, params=dict(params or {}), headers=_JSON, body=body).body
     except ApiError as error:
-        reason = error.body if isinstance(error.body, (dict, str)) else error.message
-        if isinstance(reason, dict):
-            cause = (reason.get("error") or {}).get("root_cause") or [reason.get("error") or {}]
-            reason = cause[0].get("reason") or json.dumps(reason)[:300]
-        raise EsError(f"POST {path}: HTTP {error.meta.status}: {reason}") from None
+        raise EsError(f"POST {path}: HTTP {error.meta.status}: {error_reason(error)}") from None
     except TransportError as error:
         raise EsError(f"POST {path}: {error}") from None
+
+
+# --- bulk delivery (wgsiem ship --output elasticsearch) -------------------------------------
+
+# Only what delivery reads: one status (and error) per item, in the order sent.
+BULK_FILTER = "items.*.status,items.*.error.type,items.*.error.reason,items.*.error.caused_by.reason"
+
+
+class EsUnavailable(EsError):
+    """A request that failed as a whole: `status` is the HTTP status, None when no answer came."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def bulk_sender(client: Elasticsearch, timeout: float) -> Any:  # noqa: ANN401 - Callable[[bytes], dict]
+    """`send(body) -> response` for `bulk.attempt`: one POST /_bulk, no retries of the
+    client's own (the caller retries, per document, with its own backoff)."""
+    quiet = client.options(request_timeout=timeout, max_retries=0, retry_on_timeout=False)
+
+    def send(body: bytes) -> Any:  # noqa: ANN401 - the decoded JSON response
+        try:
+            return quiet.bulk(operations=body, filter_path=BULK_FILTER).body
+        except ApiError as error:
+            reason = " ".join(error_reason(error).split())  # a proxy's HTML error page, on one line
+            raise EsUnavailable(f"HTTP {error.meta.status}: {reason[:300]}", error.meta.status) from None
+        except TransportError as error:
+            raise EsUnavailable(" ".join(str(error.message).split())[:300] or type(error).__name__) from None
+
+    return send
+
+
+def secret_values(settings: EsSettings) -> tuple[str, ...]:
+    """What `connect` sends as credentials, in every form a message could echo it (the
+    API key as given and decoded, the password, the basic auth token), for scrubbing."""
+    found: list[str] = []
+    for path, env in ((settings.api_key_file, API_KEY_ENV), (settings.password_file, PASSWORD_ENV)):
+        try:
+            value = read_secret(path, env, "secret")
+        except CredentialError:
+            continue
+        if not value:
+            continue
+        found.append(value)
+        try:
+            decoded = base64.b64decode(value, validate=True).decode()
+        except ValueError:
+            decoded = ""
+        if ":" in decoded:  # an encoded API key is base64(id:key); the key is the secret part
+            found += [decoded, decoded.split(":", 1)[1]]
+        if env == PASSWORD_ENV and settings.user:
+            found.append(base64.b64encode(f"{settings.user}:{value}".encode()).decode())
+    return tuple(sorted({v for v in found if len(v) >= 4}, key=len, reverse=True))
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "(redacted)")
+    return text

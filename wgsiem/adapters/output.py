@@ -1,8 +1,9 @@
-"""Where documents go: an NDJSON file for Filebeat (rotated by size) or standard output.
+"""Where documents go: an NDJSON file for Filebeat (rotated by size) or standard output
+(Elasticsearch, through a disk spool, is elasticsearch_output.py).
 
 A batch is one poll's documents. The file output writes a batch and fsyncs it before
-the state is saved, so a crash can repeat a poll's documents (same event.id, which
-deploy/filebeat.yml turns into the same _id) but never lose them. Documents
+the state is saved, so a crash can repeat a poll's changes (re-found by the next poll,
+see docs/operate.md) but never lose them. Documents
 are encoded and written as they come, so a huge batch (a baseline of 100,000 peers) is
 never held in memory whole.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 import orjson
+
 
 
 _stdlib = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -12,10 +14,14 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..adapters import elasticsearch as es
+from ..adapters.bulk import Backoff
 from ..adapters.follow import FileFollower, Follower, JournalFollower
 from ..adapters.host import boot_time
 from ..adapters.memory import release_free_memory
+from ..adapters.elasticsearch_output import ElasticsearchOutput
 from ..adapters.output import NdjsonFileOutput, Output, StreamOutput
+from ..adapters.spool import Spool, SpoolError
 from ..adapters.secret import load_or_create_secret
 from ..adapters.statefile import save_state
 from ..adapters.wg import RawPoll, run_wg
@@ -33,7 +39,12 @@ def ship(
     interval: Annotated[Optional[float], typer.Option("--interval", help="Seconds between polls [default: 30]")] = None,
     once: Annotated[bool, typer.Option("--once", help="Poll once, write, save the state and exit.")] = False,
     output: Annotated[
-        Optional[str], typer.Option("--output", "-o", help="Where documents go: 'file' (NDJSON for Filebeat) or 'stdout' [default: file]")
+        Optional[str],
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where documents go: 'file' (NDJSON for Filebeat), 'stdout', or 'elasticsearch' (bulk, through a disk spool) [default: file]",
+        ),
     ] = None,
     output_file: Annotated[
         Optional[Path], typer.Option("--output-file", help="The NDJSON file [default: /var/log/wgsiem/wireguard-status.ndjson]")
@@ -64,6 +75,35 @@ def ship(
     spike_min_bytes: o.SpikeMinBytes = None,
     spike_min_history: o.SpikeMinHistory = None,
     spike_window_days: o.SpikeWindowDays = None,
+    es_url: Annotated[
+        Optional[str],
+        typer.Option("--es-url", "--es", metavar="URL", help="--output elasticsearch: the cluster, e.g. https://es.example:9200 (no credentials in it)"),
+    ] = None,
+    es_ca_file: Annotated[Optional[Path], typer.Option("--es-ca-file", help="CA certificate (PEM) that signed the cluster's certificate")] = None,
+    es_api_key_file: Annotated[
+        Optional[Path], typer.Option("--es-api-key-file", help=f"File holding an API key (encoded form) [default: ${es.API_KEY_ENV}]")
+    ] = None,
+    es_user: Annotated[
+        Optional[str], typer.Option("--es-user", help=f"Basic auth user; the password comes from --es-password-file or ${es.PASSWORD_ENV}")
+    ] = None,
+    es_password_file: Annotated[Optional[Path], typer.Option("--es-password-file", help="File holding the basic auth password")] = None,
+    es_insecure: Annotated[bool, typer.Option("--es-insecure", help="Do not verify the cluster's TLS certificate (tests only)")] = False,
+    es_timeout: Annotated[Optional[float], typer.Option("--es-timeout", help="Seconds a bulk request may take [default: 30]")] = None,
+    es_bulk_docs: Annotated[Optional[int], typer.Option("--es-bulk-docs", help="Documents per bulk request [default: 1000]")] = None,
+    es_backoff_max: Annotated[
+        Optional[float], typer.Option("--es-backoff-max", help="Longest wait in seconds between two delivery attempts [default: 30]")
+    ] = None,
+    es_flush_timeout: Annotated[
+        Optional[float],
+        typer.Option("--es-flush-timeout", help="Seconds at stop to deliver what is spooled; the rest waits for the next start [default: 10]"),
+    ] = None,
+    spool_max_bytes: Annotated[
+        Optional[int], typer.Option("--spool-max-bytes", help="Bound of the spool in <state-dir>/spool [default: 1073741824, 1 GiB]")
+    ] = None,
+    spool_full: Annotated[
+        Optional[str],
+        typer.Option("--spool-full", help="When the spool is full: 'drop-oldest' or 'drop-newest' documents [default: drop-oldest]"),
+    ] = None,
     verbose: o.Verbose = False,
 ) -> None:
     """Poll `wg show all dump` every --interval seconds and ship wireguard.status events,
@@ -73,6 +113,10 @@ def ship(
     peer-discovered). After that every change is an event. The state, with where the
     log was read up to, is saved after every poll, so a restart neither repeats nor
     misses anything. SIGTERM or SIGINT stops it cleanly after the current poll.
+
+    With --output elasticsearch every batch is fsynced to a bounded spool in the state
+    directory first, and delivered from there (bulk create, _id = event.id) by a
+    background thread that retries with backoff while the cluster is away.
     """
     setup_logging(verbose)
     try:
@@ -96,6 +140,18 @@ def ship(
                 "geoip_city": geoip_city,
                 "geoip_asn": geoip_asn,
                 **o.diff_overrides(session_timeout, spike_factor, spike_min_bytes, spike_min_history, spike_window_days),
+                "es_url": es_url,
+                "es_ca_file": es_ca_file,
+                "es_api_key_file": es_api_key_file,
+                "es_user": es_user,
+                "es_password_file": es_password_file,
+                "es_insecure": es_insecure or None,
+                "es_timeout": es_timeout,
+                "es_bulk_docs": es_bulk_docs,
+                "es_backoff_max": es_backoff_max,
+                "es_flush_timeout": es_flush_timeout,
+                "spool_max_bytes": spool_max_bytes,
+                "spool_full": spool_full,
             },
         )
         secret = load_or_create_secret(cfg.secret_file)
@@ -104,7 +160,7 @@ def ship(
     names = make_names(cfg)
     shipper = make_shipper(cfg, secret, names.names)
     release_free_memory()  # what loading the state file took
-    out = open_output(cfg)
+    out = open_output(cfg, verbose)
     follower = open_follower(cfg)
     if follower is not None:
         follower.start(shipper.state.log_positions.get(follower.name))
@@ -113,7 +169,7 @@ def ship(
         "shipping %s every %ss to %s (state %s)%s",
         ", ".join(cfg.interfaces) or "all interfaces",
         cfg.interval,
-        cfg.output_file if cfg.output == "file" else "stdout",
+        _destination(cfg),
         cfg.state_file,
         "" if not shipper.state.is_new else "; the first poll is the baseline",
     )
@@ -145,13 +201,56 @@ def open_follower(cfg: ShipConfig) -> Follower | None:
     return FileFollower(Path(cfg.kernel_log))
 
 
-def open_output(cfg: ShipConfig) -> Output:
+def _destination(cfg: ShipConfig) -> str:
+    if cfg.output == "elasticsearch":
+        return f"Elasticsearch at {cfg.es_url} (spool {cfg.spool_dir}, at most {cfg.spool_max_bytes} bytes, {cfg.spool_full} when full)"
+    return str(cfg.output_file) if cfg.output == "file" else "stdout"
+
+
+def open_output(cfg: ShipConfig, verbose: bool = False) -> Output:
     if cfg.output == "stdout":
         return StreamOutput()
+    if cfg.output == "elasticsearch":
+        return open_elasticsearch(cfg, verbose)
     try:
         return NdjsonFileOutput(cfg.output_file, cfg.rotate_bytes, cfg.rotate_keep)
     except OSError as err:
         raise fail(f"{cfg.output_file}: cannot open for writing: {err.strerror}") from None
+
+
+def open_elasticsearch(cfg: ShipConfig, verbose: bool = False) -> ElasticsearchOutput:
+    settings = es.EsSettings(cfg.es_url, cfg.es_ca_file, cfg.es_api_key_file, cfg.es_user or None, cfg.es_password_file, cfg.es_insecure)
+    secrets = es.secret_values(settings)
+
+    def scrub(text: str) -> str:
+        return es.redact(text, secrets)
+
+    # The client logs every request at INFO and every failure at WARNING: the output says
+    # what matters itself, once and rate-limited.
+    if not verbose:
+        logging.getLogger("elastic_transport").setLevel(logging.ERROR)
+    if cfg.es_user and cfg.es_password_file is None and not os.environ.get(es.PASSWORD_ENV):
+        raise fail(f"es_user {cfg.es_user}: the password comes from es_password_file (--es-password-file) or ${es.PASSWORD_ENV}")
+    if cfg.es_insecure and cfg.es_url.startswith("https:"):
+        log.warning("es_insecure: the cluster's TLS certificate is not verified; for tests only")
+    try:
+        client = es.connect(settings)
+        spool = Spool(cfg.spool_dir, cfg.spool_max_bytes, cfg.spool_full)
+    except (es.EsError, SpoolError) as err:
+        raise fail(scrub(str(err))) from None
+    except OSError as err:
+        raise fail(f"{cfg.spool_dir}: {err.strerror}") from None
+    return ElasticsearchOutput(
+        spool,
+        es.bulk_sender(client, cfg.es_timeout),
+        cfg.dead_letter_file,
+        url=cfg.es_url,
+        flush_timeout=cfg.es_flush_timeout,
+        backoff=Backoff(cap=cfg.es_backoff_max),
+        bulk_docs=cfg.es_bulk_docs,
+        scrub=scrub,
+        logger=log,
+    )
 
 
 def run_loop(
