@@ -431,13 +431,20 @@ def es_client(url: str):
     return connect(EsSettings(url))
 
 
+def searchable(client, pattern: str):  # noqa: ANN001, ANN201
+    """Wait until the namespace's shards are started: a data stream the shipper's first
+    bulk request has just created answers a search with 503 until its primary is up."""
+    client.cluster.health(index=pattern, wait_for_status="yellow", timeout="30s")
+    client.indices.refresh(index=pattern)
+    return client
+
+
 def indexed(url: str, namespace: str) -> tuple[int, list[tuple[str, str, str]]]:
     """(total hits, [(_index, _id, event.id)]) of every document in the namespace's
     wireguard data streams, paged by event.id: the total counts duplicates, the pages
     do not need to."""
-    client = es_client(url)
     pattern = f"logs-wireguard.*-{namespace}"
-    client.indices.refresh(index=pattern)
+    client = searchable(es_client(url), pattern)
     total, hits, after = None, [], None
     while True:
         body = {"size": 5000, "sort": [{"event.id": "asc"}], "_source": ["event.id"], "track_total_hits": True}
@@ -454,10 +461,8 @@ def indexed(url: str, namespace: str) -> tuple[int, list[tuple[str, str, str]]]:
 
 
 def count(url: str, namespace: str) -> int:
-    client = es_client(url)
     pattern = f"logs-wireguard.*-{namespace}"
-    client.indices.refresh(index=pattern)
-    return client.count(index=pattern).body["count"]
+    return searchable(es_client(url), pattern).count(index=pattern).body["count"]
 
 
 def install_templates(url: str) -> None:
