@@ -25,6 +25,26 @@ def geoip_world(tmp_path_factory: pytest.TempPathFactory) -> GeoWorld:
     return GeoWorld(city=city, asn=asn)
 
 
+@pytest.fixture(scope="session")
+def tls_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(certificate, key) of a self-signed certificate for 127.0.0.1: a server the client
+    must not trust unless given it as its CA file."""
+    import shutil
+    import subprocess
+
+    # scripts/install.sh installs openssl: a missing one is a broken set-up, not a skip.
+    assert shutil.which("openssl"), "openssl is needed to make a test certificate (scripts/install.sh installs it)"
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "server.crt", folder / "server.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 # --- root / lab tiers: real wireguard-go tunnels in network namespaces -----------------
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import shutil
 import socket
-import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -352,22 +350,8 @@ def test_a_redirect_is_not_followed(not_kibana: str, key_file: Path) -> None:
 # --- TLS ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    # scripts/install.sh installs openssl: a missing one is a broken set-up, not a skip.
-    assert shutil.which("openssl"), "openssl is needed to make a test certificate (scripts/install.sh installs it)"
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "kibana.crt", folder / "kibana.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
-def test_tls_is_verified_by_default(certificate: tuple[Path, Path], key_file: Path) -> None:
+def test_tls_is_verified_by_default(tls_certificate: tuple[Path, Path], key_file: Path) -> None:
+    certificate = tls_certificate
     with KibanaStub(api_key=API_KEY, tls=certificate) as stub:
         assert stub.url.startswith("https://")
         with pytest.raises(KibanaError, match="TLS certificate not trusted .*needs a CA file"):

@@ -330,6 +330,53 @@ def ship(tmp_path, *args, env=None, check=False, timeout=60) -> subprocess.Compl
     return proc
 
 
+class BulkOk(http.server.BaseHTTPRequestHandler):
+    """A cluster that creates every document of a bulk request."""
+
+    received: list[bytes] = []
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        BulkOk.received.append(body)
+        items = [{"create": {"status": 201}} for line in body.splitlines()[::2] if line.strip()]
+        reply = json.dumps({"errors": False, "items": items}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("x-elastic-product", "Elasticsearch")
+        self.send_header("content-length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    do_PUT = do_POST  # the client sends _bulk as PUT
+
+    def log_message(self, *args):
+        pass
+
+
+def test_tls_is_verified_unless_given_the_ca(tmp_path, tls_certificate):
+    import ssl
+
+    cert, key = tls_certificate
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BulkOk)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_address[1]}"
+    BulkOk.received = []
+    try:
+        args = ["--once", "--wg", one_dump_wg(tmp_path), "--output", "elasticsearch", "--es-url", url,
+                "--es-flush-timeout", "2", "--es-backoff-max", "1"]  # fmt: skip
+        untrusted = ship(tmp_path, *args)
+        assert "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr and BulkOk.received == []
+        assert list((tmp_path / "state" / "spool").glob("*.ndjson")), "the documents wait in the spool"
+        trusted = ship(tmp_path, *args, "--es-ca-file", str(cert), check=True)
+        assert len(BulkOk.received) >= 1 and b'"create"' in BulkOk.received[0], trusted.stderr
+        assert not list((tmp_path / "state" / "spool").glob("*.ndjson")), trusted.stderr
+    finally:
+        server.shutdown()
+
+
 @pytest.mark.parametrize("how", ["api-key-file", "api-key-env", "password-file", "password-env"])
 def test_credentials_reach_the_cluster_but_no_message(tmp_path, echo_server, how):
     secret_file = tmp_path / "secret"
