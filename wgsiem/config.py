@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from .adapters.spool import POLICIES as SPOOL_POLICIES
 from .status.diff import DiffSettings
 from .status.spike import SpikeSettings
 
@@ -152,7 +153,6 @@ class ShipConfig:
 
 
 OUTPUTS = ("file", "stdout", "elasticsearch")
-SPOOL_POLICIES = ("drop-oldest", "drop-newest")
 MIN_SPOOL_BYTES = 64 * 1024
 
 
