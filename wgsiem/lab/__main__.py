@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 import textwrap
@@ -188,19 +189,23 @@ def es_install() -> int:
 
 
 def es_node(port: int) -> int:
+    # SIGTERM as well as Ctrl-C: the node runs in a session of its own and would outlive us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    node = None
     try:
-        node = esnode.EsNode(port=port).start()
+        node = esnode.EsNode(port=port)
+        node.start()
+        print(f"wgsiem lab: Elasticsearch {esnode.VERSION} at {node.url} (data in {node.workdir}); Ctrl-C stops it", flush=True)
+        while node.process is not None and node.process.poll() is None:
+            time.sleep(1)
     except esnode.EsNodeError as err:
         print(f"wgsiem lab: {err}", file=sys.stderr)
         return 1
-    print(f"wgsiem lab: Elasticsearch {esnode.VERSION} at {node.url} (data in {node.workdir}); Ctrl-C stops it")
-    try:
-        while node.process is not None and node.process.poll() is None:
-            time.sleep(1)
     except KeyboardInterrupt:
         pass
     finally:
-        node.remove()
+        if node is not None:
+            node.remove()
     return 0
 
 
