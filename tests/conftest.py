@@ -115,6 +115,26 @@ def es_templates(es_url: str) -> str:
     return es_url
 
 
+@pytest.fixture
+def own_es_node():
+    """A started node of the test's own (wgsiem.lab.esnode.EsNode), for a test that stops
+    and restarts it; removed afterwards."""
+    from wgsiem.lab.esnode import EsNode, EsNodeError, default_home, installed
+
+    if not installed():
+        _no_es(f"no test Elasticsearch is in {default_home()} (python -m wgsiem.lab es-install)")
+    node = EsNode()
+    try:
+        node.start()
+    except EsNodeError as err:
+        node.remove()
+        pytest.fail(f"the test Elasticsearch did not start: {err}", pytrace=False)
+    try:
+        yield node
+    finally:
+        node.remove()
+
+
 def _no_es(reason: str) -> None:
     import os
 

@@ -682,40 +682,22 @@ class ShipRun:
             time.sleep(0.2)
 
 
-@pytest.fixture
-def own_node():
-    """A node of the test's own, to stop and start while ship runs."""
-    from wgsiem.lab.esnode import EsNode, EsNodeError, installed
-
-    if not installed():
-        pytest.skip("no test Elasticsearch installed (python -m wgsiem.lab es-install)")
-    node = EsNode()
-    try:
-        node.start()
-    except EsNodeError as err:
-        pytest.fail(f"the test node did not start: {err}", pytrace=False)
-    install_templates(node.url)
-    try:
-        yield node
-    finally:
-        node.remove()
-
-
 @pytest.mark.es
-def test_outage_of_the_node_loses_nothing_and_doubles_nothing(own_node, tmp_path):
+def test_outage_of_the_node_loses_nothing_and_doubles_nothing(own_es_node, tmp_path):
+    install_templates(own_es_node.url)
     namespace = unique_namespace()
-    run = ShipRun(tmp_path, own_node.url, namespace)
+    run = ShipRun(tmp_path, own_es_node.url, namespace)
     run.start()
     try:
         run.wait_served(4)
         deadline = time.monotonic() + 30
-        while count(own_node.url, namespace) == 0:
+        while count(own_es_node.url, namespace) == 0:
             run.alive()
             assert time.monotonic() < deadline, run.stderr()
             time.sleep(0.1)
-        up_before = count(own_node.url, namespace)
+        up_before = count(own_es_node.url, namespace)
 
-        own_node.stop()  # the cluster goes away while ship polls
+        own_es_node.stop()  # the cluster goes away while ship polls
         run.wait_served(2)
         spooled_early = run.spool_bytes()
         run.wait_served(6)
@@ -724,7 +706,7 @@ def test_outage_of_the_node_loses_nothing_and_doubles_nothing(own_node, tmp_path
         began = re.findall(r"Elasticsearch (?:unreachable|failing) \(.*\), \d+ documents spooled \(", run.stderr())
         assert len(began) == 1  # said once, however many retries
 
-        own_node.start()  # same data, same port
+        own_es_node.start()  # same data, same port
         run.wait_served(4)
         run.pause()
         expected = run.expected_ids()
@@ -734,7 +716,7 @@ def test_outage_of_the_node_loses_nothing_and_doubles_nothing(own_node, tmp_path
     finally:
         if run.proc is not None:
             run.stop(signal.SIGKILL)
-    total, hits = indexed(own_node.url, namespace)
+    total, hits = indexed(own_es_node.url, namespace)
     ids = [h[1] for h in hits]
     assert set(ids) == expected  # none missing, none extra
     assert total == len(expected) == len(ids)  # none twice
