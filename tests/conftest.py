@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -89,18 +90,12 @@ def es_url():
     if url:
         yield url.rstrip("/")
         return
-    from wgsiem.lab.esnode import EsNode, EsNodeError, default_home, installed
+    from wgsiem.lab.esnode import default_home, installed
 
     if not installed():
         _no_es(f"WGSIEM_TEST_ES_URL is not set and no test Elasticsearch is in {default_home()} (python -m wgsiem.lab es-install)")
-    try:
-        node = EsNode().start()
-    except EsNodeError as err:
-        pytest.fail(f"the test Elasticsearch did not start: {err}", pytrace=False)
-    try:
+    with _started_node() as node:
         yield node.url
-    finally:
-        node.remove()
 
 
 @pytest.fixture(scope="session")
@@ -119,15 +114,25 @@ def es_templates(es_url: str) -> str:
 def own_es_node():
     """A started node of the test's own (wgsiem.lab.esnode.EsNode), for a test that stops
     and restarts it; removed afterwards."""
-    from wgsiem.lab.esnode import EsNode, EsNodeError, default_home, installed
+    from wgsiem.lab.esnode import default_home, installed
 
     if not installed():
         _no_es(f"no test Elasticsearch is in {default_home()} (python -m wgsiem.lab es-install)")
-    node = EsNode()
+    with _started_node() as node:
+        yield node
+
+
+@contextmanager
+def _started_node():
+    from wgsiem.lab.esnode import EsNode, EsNodeError
+
+    node = None
     try:
+        node = EsNode()
         node.start()
     except EsNodeError as err:
-        node.remove()
+        if node is not None:
+            node.remove()
         pytest.fail(f"the test Elasticsearch did not start: {err}", pytrace=False)
     try:
         yield node
