@@ -111,13 +111,18 @@ def es_templates(es_url: str) -> str:
 
 
 @pytest.fixture
-def own_es_node():
-    """A started node of the test's own (wgsiem.lab.esnode.EsNode), for a test that stops
-    and restarts it; removed afterwards."""
+def es_installed() -> None:
+    """The test Elasticsearch distribution is there (else skip, or fail under CI=true)."""
     from wgsiem.lab.esnode import default_home, installed
 
     if not installed():
         _no_es(f"no test Elasticsearch is in {default_home()} (python -m wgsiem.lab es-install)")
+
+
+@pytest.fixture
+def own_es_node(es_installed: None):
+    """A started node of the test's own (wgsiem.lab.esnode.EsNode), for a test that stops
+    and restarts it; removed afterwards."""
     with _started_node() as node:
         yield node
 

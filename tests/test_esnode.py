@@ -56,3 +56,25 @@ def test_no_jdk_21_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_the_machine_has_a_jdk_for_the_node() -> None:
     """scripts/install.sh relies on it; without one every `es` test would fail later."""
     assert esnode._java_version(esnode.find_java()) >= esnode.MIN_JAVA
+
+
+@pytest.mark.es
+def test_a_port_taken_before_the_node_binds_it_is_chosen_again(es_installed: None) -> None:
+    """free_port() and the node's bind are seconds apart; another node (or anything) may
+    take the port meanwhile. An automatic port moves on; a given port is a clear error."""
+    import socket
+
+    node = esnode.EsNode()
+    taken = node.port
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", taken))
+        blocker.listen()
+        try:
+            node.start()
+            assert node.port != taken
+            other = esnode.EsNode(port=node.port)
+            with pytest.raises(esnode.EsNodeError, match=rf"port {node.port} is taken"):
+                other.start()
+            other.remove()
+        finally:
+            node.remove()

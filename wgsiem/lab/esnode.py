@@ -17,10 +17,12 @@ as root, so under root the node runs as the system user `wgsiem-es`.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import pwd
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -41,6 +43,10 @@ HEAP = "512m"
 
 class EsNodeError(RuntimeError):
     """The node could not be installed or started; the message says why and what to do."""
+
+
+class _PortTaken(Exception):
+    """The node exited at start because its HTTP port was taken meanwhile."""
 
 
 def default_home() -> Path:
@@ -154,13 +160,20 @@ class EsNode:
             raise EsNodeError(f"no Elasticsearch in {self.home}: run `python -m wgsiem.lab es-install` (scripts/install.sh does)")
         self.java = find_java()
         self.heap = heap
+        # A free port can be taken by someone else before the node binds it: an automatic
+        # port is chosen again when that happens (see start).
+        self.auto_port = port is None
         self.port = port or free_port()
-        self.transport_port = free_port()
+        # Our own cluster name: a health answer from another node that got "our" port is
+        # not mistaken for ours.
+        self.cluster_name = f"wgsiem-test-{secrets.token_hex(4)}"
         # Under root the node's user must reach its directory: pytest's tmp_path is inside a
         # root-only 0700 folder, so the default is a fresh folder of /tmp given to that user.
         self.owned = workdir is None
         self.workdir = Path(tempfile.mkdtemp(prefix="wgsiem-es-")) if workdir is None else Path(workdir)
         self.process: subprocess.Popen[bytes] | None = None
+        self._log_from = 0  # where this launch's output starts in log_file
+        self._started = False
         self._prepare()
 
     @property
@@ -178,12 +191,13 @@ class EsNode:
         if not config.exists():
             shutil.copytree(self.home / "config", config)
         settings = {
-            "cluster.name": "wgsiem-test",
+            "cluster.name": self.cluster_name,
             "node.name": "wgsiem-test",
             "discovery.type": "single-node",
             "network.host": "127.0.0.1",
             "http.port": self.port,
-            "transport.port": self.transport_port,
+            # Nobody connects to it: let the node take the first free one of its range.
+            "transport.port": "9300-9399",
             "xpack.security.enabled": False,
             "path.data": str(self.workdir / "data"),
             "path.logs": str(self.workdir / "logs"),
@@ -208,6 +222,20 @@ class EsNode:
     def start(self, timeout: float = 180) -> EsNode:
         if self.process is not None and self.process.poll() is None:
             return self
+        for attempt in range(3):
+            try:
+                self._launch(timeout)
+                self._started = True
+                return self
+            except _PortTaken:
+                # A restart keeps its port: whoever talks to the node knows it by that URL.
+                if not self.auto_port or self._started or attempt == 2:
+                    raise EsNodeError(f"port {self.port} is taken:\n{self._log_tail()}") from None
+                self.port = free_port()
+                self._prepare()
+        return self
+
+    def _launch(self, timeout: float) -> None:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "ES_JAVA_HOME": str(self.java),
@@ -220,20 +248,28 @@ class EsNode:
         if os.geteuid() == 0:
             cmd = ["setpriv", f"--reuid={RUN_AS}", f"--regid={RUN_AS}", "--init-groups", "--", *cmd]
         with open(self.log_file, "ab") as log:
+            self._log_from = log.tell()
             self.process = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_healthy(timeout)
-        return self
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise EsNodeError(f"Elasticsearch exited with {self.process.returncode} while starting:\n{self._log_tail()}")
+                status, tail = self.process.returncode, self._log_tail()
+                self.stop()
+                with open(self.log_file, "rb") as log:
+                    log.seek(self._log_from)
+                    output = log.read().decode(errors="replace")
+                if "BindException" in output or "Address already in use" in output:
+                    raise _PortTaken()
+                raise EsNodeError(f"Elasticsearch exited with {status} while starting:\n{tail}")
             try:
                 with urllib.request.urlopen(f"{self.url}/_cluster/health?wait_for_status=yellow&timeout=5s", timeout=10) as reply:
-                    if json.load(reply).get("status") in ("yellow", "green"):
+                    health = json.load(reply)
+                    if health.get("cluster_name") == self.cluster_name and health.get("status") in ("yellow", "green"):
                         return
-            except (urllib.error.URLError, OSError, ValueError):
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
                 pass
             time.sleep(0.5)
         self.stop()
