@@ -27,9 +27,9 @@ from typing import Any
 
 from wgsiem.rules.model import Rule
 
+from ..mappings.datastreams import data_stream_of
 from .alerts import RuleContext, new_terms_alert_id, query_alert_id
 from .engine import ExecutionError, Prepared, RunResult, rule_indices, run_schedule
-from ..mappings.datastreams import data_stream_of
 from .events import without_gc
 from .matching import Compile, default_field_types, kql_compiler, uses_now
 from .new_terms import Term, new_terms_alert
