@@ -8,11 +8,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .fields import leaves
+from .fields import raw_values
 
 # A data stream's backing index: .ds-<data stream>-<yyyy.mm.dd>-<generation>.
 _BACKING_INDEX = re.compile(r"\.ds-(.+)-\d{4}\.\d{2}\.\d{2}-\d{6}")
-_NAMING_FIELDS = ("data_stream.type", "data_stream.dataset", "data_stream.namespace", "event.dataset")
 
 
 def data_stream_index(source: Mapping[str, Any]) -> str:
@@ -23,16 +22,17 @@ def data_stream_index(source: Mapping[str, Any]) -> str:
         kind, dataset, namespace = stream.get("type"), stream.get("dataset"), stream.get("namespace")
         if type(kind) is str and type(dataset) is str and type(namespace) is str and kind and dataset and namespace:
             return f"{kind}-{dataset}-{namespace}"
-    found: dict[str, str] = {}
-    for name, value in leaves(source, {}):
-        if name in _NAMING_FIELDS and name not in found:
-            text = next((v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v), None)
-            if text is not None:
-                found[name] = text
-    kind = found.get("data_stream.type") or "logs"
-    dataset = found.get("data_stream.dataset") or found.get("event.dataset") or "generic"
-    namespace = found.get("data_stream.namespace") or "default"
+    kind = _first_text(source, "data_stream.type") or "logs"
+    dataset = _first_text(source, "data_stream.dataset") or _first_text(source, "event.dataset") or "generic"
+    namespace = _first_text(source, "data_stream.namespace") or "default"
     return f"{kind}-{dataset}-{namespace}"
+
+
+def _first_text(source: Mapping[str, Any], name: str) -> str | None:
+    for value in raw_values(source, name):
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def data_stream_of(index: str) -> str:

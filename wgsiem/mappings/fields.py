@@ -438,6 +438,41 @@ _CHECKS = {
 # -- documents ---------------------------------------------------------------------------
 
 
+def raw_values(doc: Mapping[str, Any], field: str) -> list[Any]:
+    """Every scalar leaf at `field`, dotted keys and nested objects alike, arrays flattened."""
+    out: list[Any] = []
+    _collect(doc, field.split("."), 0, out)
+    return out
+
+
+def _collect(node: Any, parts: list[str], i: int, out: list[Any]) -> None:
+    if i == len(parts):
+        _leaves(node, out)
+        return
+    if isinstance(node, list):
+        for item in node:
+            _collect(item, parts, i, out)
+        return
+    if not isinstance(node, dict):
+        return
+    key = parts[i]
+    for j in range(i, len(parts)):
+        if j > i:
+            key = f"{key}.{parts[j]}"
+        if key in node:
+            _collect(node[key], parts, j + 1, out)
+
+
+def _leaves(value: Any, out: list[Any]) -> None:
+    if value is None or isinstance(value, dict):
+        return
+    if isinstance(value, list):
+        for item in value:
+            _leaves(item, out)
+    else:
+        out.append(value)
+
+
 def leaves(doc: Mapping[str, Any], types: Mapping[str, str] | None = None, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """(dotted name, value) of every leaf of a document.
 
