@@ -21,7 +21,7 @@ import copy
 import hashlib
 import uuid
 from functools import cached_property, lru_cache
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,28 @@ _BANNED_TOP_LEVEL = ("kibana", "signal", "threshold_result")
 _COPIED = {"event": "kibana.alert.original_event", "data_stream": "kibana.alert.original_data_stream"}
 # Rule keys that are the alerting framework's, not the security rule's parameters.
 _NOT_PARAMETERS = frozenset({"name", "tags", "interval", "enabled", "actions", "throttle", "new_terms", "threshold"})
+
+
+class NewAlerts:
+    """Kibana's bulk create behind the persistence wrapper's duplicate filter: an alert
+    whose id an earlier execution wrote is left out, and one execution writes at most
+    `max_signals` new ones. Both engines write through one per rule."""
+
+    def __init__(self, max_signals: int) -> None:
+        self.max_signals = max_signals
+        self.written: set[Hashable] = set()
+
+    def add(self, created: list[dict[str, Any]], candidates: Iterable[tuple[Hashable, Callable[[], dict[str, Any]]]]) -> bool:
+        """Append to `created` the alert of each (id, build) candidate not written before;
+        True when a new one had to be left out for max_signals."""
+        for key, build in candidates:
+            if key in self.written:
+                continue
+            if len(created) == self.max_signals:
+                return True
+            self.written.add(key)
+            created.append(build())
+        return False
 
 
 def rule_uuid(rule: Rule) -> str:

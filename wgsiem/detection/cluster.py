@@ -21,18 +21,19 @@ Where Kibana and this module part:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from wgsiem.rules.model import Rule
 
 from ..mappings.datastreams import data_stream_of
-from .alerts import RuleContext, new_terms_alert_id, query_alert_id
+from .alerts import NewAlerts, RuleContext, new_terms_alert_id, query_alert_id
 from .engine import ExecutionError, Prepared, RunResult, rule_indices, run_schedule
 from .events import without_gc
 from .matching import Compile, default_field_types, kql_compiler, uses_now
-from .new_terms import Term, new_terms_alert
+from .new_terms import Term, history_window, new_terms_alert
 from .query import query_alert
 from .schedule import Execution, executions
 from .searches import (
@@ -59,8 +60,8 @@ from .searches import (
     time_bounds,
     with_filters,
 )
-from .threshold import TOTAL_HITS_TRACKED, qualifies, threshold_alert
-from .timestamps import datetime_ms, ms_datetime, parse_ms, timedelta_ms
+from .threshold import TOTAL_HITS_TRACKED, qualifies, rule_threshold, threshold_alert
+from .timestamps import datetime_ms, ms_datetime, parse_ms
 
 Send = Callable[[Request], dict[str, Any]]
 
@@ -130,7 +131,7 @@ def iterate_hits(send: Send, index: Sequence[str], query: Mapping[str, Any], pag
     try:
         after: Sequence[Any] | None = None
         while True:
-            response = _checked(send(query_page(pit_id, query, page_size, after)))
+            response = _search(send, query_page(pit_id, query, page_size, after))
             pit_id = response.get("pit_id", pit_id)
             hits = response["hits"]["hits"]
             yield from hits
@@ -152,15 +153,16 @@ class _ClusterRules:
 
     def prepare(self, rule: Rule, ctx: RuleContext, max_signals: int) -> Prepared:
         filters = _RuleFilter(rule, self.compile, self.types)
+        schedule = list(executions(rule, self.first, self.last))
         activity = None
         if not self.every_search and not filters.relative and _quiet_means_nothing(rule):
-            activity = _Activity(self.send, ctx.indices, filters.at(self.last), list(executions(rule, self.first, self.last)))
+            activity = _Activity(self.send, ctx.indices, filters.at(self.last), schedule)
         executor_type = {"query": _QuerySearches, "threshold": _ThresholdSearches, "new_terms": _NewTermsSearches}[rule.type]
         executor = executor_type(ctx, self.send, filters, max_signals, activity)
 
         def matched_events() -> int:
             if filters.relative:
-                return _relative_matches(self.send, ctx.indices, filters, list(executions(rule, self.first, self.last)))
+                return _relative_matches(self.send, ctx.indices, filters, schedule)
             return _search(self.send, count(ctx.indices, filters.at(self.last)))["count"]
 
         return Prepared(executor.run, matched_events)
@@ -198,12 +200,13 @@ def _checked(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
-def _aggregation(response: Mapping[str, Any], name: str, what: str) -> dict[str, Any]:
+def _aggregation(response: Mapping[str, Any], name: str | None, what: str) -> dict[str, Any]:
+    """The aggregation `name` of a response (None: all of them)."""
     aggregations = response.get("aggregations")
-    if not aggregations or name not in aggregations:
+    if not aggregations or (name is not None and name not in aggregations):
         # Kibana fails the execution the same way ("Aggregations were missing on ...").
         raise ExecutionError(f"Aggregations were missing on {what} search result")
-    return aggregations[name]
+    return aggregations if name is None else aggregations[name]
 
 
 def _hit(hit: Mapping[str, Any]) -> tuple[dict[str, Any], str, str, int]:
@@ -259,6 +262,7 @@ class _Searches:
         self.send = send
         self.filters = filters
         self.max_signals = max_signals
+        self.alerts = NewAlerts(max_signals)
         self.activity = activity
         self.index = ctx.indices
 
@@ -272,10 +276,6 @@ class _Searches:
 class _QuerySearches(_Searches):
     """query/query.ts → search_after_bulk_create_factory.ts: pages of the range in a point
     in time; new alerts (ids the alerts index lacks) up to max_signals, then the warning."""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.alerted: set[str] = set()
 
     def run(self, execution: Execution) -> tuple[list[dict[str, Any]], bool]:
         created: list[dict[str, Any]] = []
@@ -291,7 +291,7 @@ class _QuerySearches(_Searches):
                 hits = response["hits"]["hits"]
                 if not hits or not response["hits"]["total"]["value"]:
                     break
-                if self._create(hits, execution, created):
+                if self.alerts.add(created, self._candidates(hits, execution)):
                     return created, True
                 last = hits[-1].get("sort") or []
                 # Kibana stops at a negative sort value (a missing date sorted desc).
@@ -302,19 +302,10 @@ class _QuerySearches(_Searches):
             self.send(close_point_in_time(pit_id))
         return created, False
 
-    def _create(self, hits: list[dict[str, Any]], execution: Execution, created: list[dict[str, Any]]) -> bool:
-        """bulkCreate after the persistence wrapper's duplicate filter: True if new alerts
-        had to be left out for max_signals."""
+    def _candidates(self, hits: list[dict[str, Any]], execution: Execution) -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
         for hit in hits:
             source, index, doc_id, ts = _hit(hit)
-            alert_id = query_alert_id(index, doc_id, self.ctx.uuid)
-            if alert_id in self.alerted:
-                continue
-            if len(created) == self.max_signals:
-                return True
-            self.alerted.add(alert_id)
-            created.append(query_alert(self.ctx, source, index, doc_id, ts, execution))
-        return False
+            yield query_alert_id(index, doc_id, self.ctx.uuid), partial(query_alert, self.ctx, source, index, doc_id, ts, execution)
 
 
 class _ThresholdSearches(_Searches):
@@ -324,10 +315,7 @@ class _ThresholdSearches(_Searches):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        threshold = self.ctx.rule.threshold
-        if threshold is None:
-            raise ValueError(f"rule {self.ctx.rule.rule_id}: a threshold rule needs [rule.threshold]")
-        self.threshold = threshold
+        self.threshold = rule_threshold(self.ctx.rule)
         self.history: dict[tuple[Any, ...], int] = {}  # bucket key → last alert's original time
 
     def run(self, execution: Execution) -> tuple[list[dict[str, Any]], bool]:
@@ -366,9 +354,7 @@ class _ThresholdSearches(_Searches):
 
     def _single_bucket(self, query_filter: dict[str, Any], execution: Execution) -> list[tuple[Any, ...]]:
         response = self.search(threshold_single_bucket(self.index, query_filter, execution, self.threshold))
-        aggregations = response.get("aggregations")
-        if not aggregations:
-            raise ExecutionError("Aggregations were missing on threshold rule search result")
+        aggregations = _aggregation(response, None, "threshold rule")
         total = response["hits"]["total"]
         doc_count = min(total["value"] if isinstance(total, dict) else total, TOTAL_HITS_TRACKED)
         cardinality = (aggregations.get("cardinality_count") or {}).get("value")
@@ -389,14 +375,8 @@ class _NewTermsSearches(_Searches):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        rule = self.ctx.rule
-        if not rule.new_terms_fields or rule.history_window is None:
-            raise ValueError(f"rule {rule.rule_id}: a new_terms rule needs [rule.new_terms]")
-        self.history = timedelta_ms(rule.history_window)
-        if self.history <= timedelta_ms(rule.lookback):
-            raise ValueError(f"rule {rule.rule_id}: history_window_start must be earlier than from")
-        self.fields = rule.new_terms_fields
-        self.alerted: set[str] = set()
+        self.history = history_window(self.ctx.rule)
+        self.fields = self.ctx.rule.new_terms_fields
 
     def run(self, execution: Execution) -> tuple[list[dict[str, Any]], bool]:
         created: list[dict[str, Any]] = []
@@ -430,7 +410,7 @@ class _NewTermsSearches(_Searches):
             return False
         response = self.search(new_terms_docs(self.index, query_filter, execution, name, new))
         found = [(b["docs"]["hits"]["hits"][0], (b["key"],)) for b in _aggregation(response, "new_terms", "document fetch")["buckets"]]
-        return self._create(found, execution, created)
+        return self.alerts.add(created, self._candidates(found, execution))
 
     def _combinations(
         self,
@@ -453,19 +433,13 @@ class _NewTermsSearches(_Searches):
                     for b in _aggregation(response, "new_terms", "document fetch")["buckets"]
                     if first_seen_is_new(b, execution.start)
                 ]
-                if self._create(found, execution, created):
+                if self.alerts.add(created, self._candidates(found, execution)):
                     return True
             batch_after = batch[-1]["key"]
         return False
 
-    def _create(self, found: list[tuple[dict[str, Any], Term]], execution: Execution, created: list[dict[str, Any]]) -> bool:
+    def _candidates(self, found: list[tuple[dict[str, Any], Term]], execution: Execution) -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
         for hit, term in found:
             source, index, doc_id, ts = _hit(hit)
-            alert_id = new_terms_alert_id(index, doc_id, self.ctx.uuid, term)
-            if alert_id in self.alerted:
-                continue
-            if len(created) == self.max_signals:
-                return True
-            self.alerted.add(alert_id)
-            created.append(new_terms_alert(self.ctx, source, index, doc_id, ts, term, execution))
-        return False
+            alert = partial(new_terms_alert, self.ctx, source, index, doc_id, ts, term, execution)
+            yield new_terms_alert_id(index, doc_id, self.ctx.uuid, term), alert

@@ -26,9 +26,12 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
-from .alerts import RuleContext, build_alert, new_terms_alert_id
+from wgsiem.rules.model import Rule
+
+from .alerts import NewAlerts, RuleContext, build_alert, new_terms_alert_id
 from .events import EventSet
 from .fields import TermReader, sort_key
 from .matching import RuleEvents
@@ -41,21 +44,26 @@ PAGE_SIZE = 10_000
 Term = tuple[Any, ...]
 
 
+def history_window(rule: Rule) -> int:
+    """The rule's history window in ms, checked: validateHistoryWindowStart
+    (new_terms/utils.ts) refuses a window that does not reach before `from`."""
+    if not rule.new_terms_fields or rule.history_window is None:
+        raise ValueError(f"rule {rule.rule_id}: a new_terms rule needs [rule.new_terms]")
+    history = timedelta_ms(rule.history_window)
+    if history <= timedelta_ms(rule.lookback):
+        raise ValueError(f"rule {rule.rule_id}: history_window_start must be earlier than from")
+    return history
+
+
 class NewTermsExecutor:
     def __init__(self, ctx: RuleContext, events: EventSet, rule_events: RuleEvents, max_signals: int) -> None:
         rule = ctx.rule
-        if not rule.new_terms_fields or rule.history_window is None:
-            raise ValueError(f"rule {rule.rule_id}: a new_terms rule needs [rule.new_terms]")
-        self.history = timedelta_ms(rule.history_window)
-        if self.history <= timedelta_ms(rule.lookback):
-            # validateHistoryWindowStart (new_terms/utils.ts) refuses such a rule.
-            raise ValueError(f"rule {rule.rule_id}: history_window_start must be earlier than from")
+        self.history = history_window(rule)
         self.ctx = ctx
         self.events = events
         self.rule_events = rule_events
-        self.max_signals = max_signals
+        self.alerts = NewAlerts(max_signals)
         self.readers = [TermReader(f, rule_events.types.get(f)) for f in rule.new_terms_fields]
-        self.alerted: set[tuple[int, Term]] = set()
         self._terms: dict[int, list[Term]] = {}
         self._occurrences = None if rule_events.relative else self._index(rule_events.matched)
 
@@ -100,15 +108,9 @@ class NewTermsExecutor:
             if times[first] > start:
                 new[term] = positions[first]
         created: list[dict[str, Any]] = []
-        for term in self._order(in_range, new):
-            pos = new[term]
-            if (pos, term) in self.alerted:
-                continue
-            if len(created) == self.max_signals:
-                return created, True
-            self.alerted.add((pos, term))
-            created.append(self._alert(pos, term, execution))
-        return created, False
+        ordered = self._order(in_range, new)
+        capped = self.alerts.add(created, (((new[t], t), partial(self._alert, new[t], t, execution)) for t in ordered))
+        return created, capped
 
     def _order(self, in_range: dict[Term, int], new: dict[Term, int]) -> list[Term]:
         """The order Kibana writes alerts in, which decides the survivors of max_signals:

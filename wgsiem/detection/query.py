@@ -13,9 +13,10 @@ covers it.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from .alerts import RuleContext, build_alert, query_alert_id
+from .alerts import NewAlerts, RuleContext, build_alert, query_alert_id
 from .events import EventSet
 from .matching import RuleEvents
 from .schedule import Execution
@@ -26,19 +27,14 @@ class QueryExecutor:
         self.ctx = ctx
         self.events = events
         self.rule_events = rule_events
-        self.max_signals = max_signals
-        self.alerted: set[int] = set()  # positions: the alert id is a function of the event alone
+        self.alerts = NewAlerts(max_signals)
 
     def run(self, execution: Execution) -> tuple[list[dict[str, Any]], bool]:
         created: list[dict[str, Any]] = []
-        for pos in self.rule_events.window(execution.started_at, execution.start, execution.end):
-            if pos in self.alerted:
-                continue
-            if len(created) == self.max_signals:
-                return created, True
-            self.alerted.add(pos)
-            created.append(self._alert(pos, execution))
-        return created, False
+        # Keyed by position: the alert id is a function of the event alone.
+        window = self.rule_events.window(execution.started_at, execution.start, execution.end)
+        capped = self.alerts.add(created, ((pos, partial(self._alert, pos, execution)) for pos in window))
+        return created, capped
 
     def _alert(self, pos: int, execution: Execution) -> dict[str, Any]:
         events = self.events

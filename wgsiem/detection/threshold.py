@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wgsiem.rules.model import Threshold
+from wgsiem.rules.model import Rule, Threshold
 
 from .alerts import RuleContext, build_alert, query_alert_id, threshold_hit_id
 from .events import EventSet
@@ -50,9 +50,7 @@ class _Bucket:
 
 class ThresholdExecutor:
     def __init__(self, ctx: RuleContext, events: EventSet, rule_events: RuleEvents, max_signals: int) -> None:
-        threshold = ctx.rule.threshold
-        if threshold is None:
-            raise ValueError(f"rule {ctx.rule.rule_id}: a threshold rule needs [rule.threshold]")
+        threshold = rule_threshold(ctx.rule)
         self.ctx = ctx
         self.events = events
         self.rule_events = rule_events
@@ -111,6 +109,12 @@ class ThresholdExecutor:
 
     def _alert(self, key: tuple[Any, ...], bucket: _Bucket, execution: Execution) -> dict[str, Any]:
         return threshold_alert(self.ctx, execution, key, self._count(bucket), bucket.first, bucket.last, len(bucket.distinct))
+
+
+def rule_threshold(rule: Rule) -> Threshold:
+    if rule.threshold is None:
+        raise ValueError(f"rule {rule.rule_id}: a threshold rule needs [rule.threshold]")
+    return rule.threshold
 
 
 def qualifies(threshold: Threshold, count: int, cardinality: int | None) -> bool:
