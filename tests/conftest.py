@@ -101,12 +101,9 @@ def es_url():
 @pytest.fixture(scope="session")
 def es_templates(es_url: str) -> str:
     """es_url with wgsiem's index templates installed by `wgsiem templates install`."""
-    from typer.testing import CliRunner
+    from tests.es_support import install_templates
 
-    from wgsiem.cli import app
-
-    result = CliRunner().invoke(app, ["templates", "install", "--es", es_url])
-    assert result.exit_code == 0, result.output
+    install_templates(es_url)
     return es_url
 
 

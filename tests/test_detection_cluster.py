@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import secrets
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -20,12 +19,12 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.test_detection_support import at, event, make_rule, stamp
+from tests.es_support import bulk_create, in_namespace, unique_namespace
 from wgsiem.cli import app
 from wgsiem.content import FIXTURES
 from wgsiem.detection import load_events, run_rules
 from wgsiem.detection.cluster import es_send, run_rules_on_cluster
 from wgsiem.detection.engine import ExecutionError, RunResult
-from wgsiem.mappings.datastreams import data_stream_index
 from wgsiem.detection.schedule import Execution
 from wgsiem.detection.searches import (
     Request,
@@ -332,26 +331,12 @@ def es(es_templates: str) -> Iterable[Node]:
     client.close()
 
 
-def _namespace() -> str:
-    # Data streams cannot be deleted on the test node: each test writes its own.
-    return "t" + secrets.token_hex(5)
-
-
 def _index(node: Node, docs: Iterable[dict[str, Any]], namespace: str) -> list[dict[str, Any]]:
-    """The documents moved to `namespace`, bulk-created (`_id` = event.id) into their data
-    streams and refreshed; returns them as indexed."""
-    moved = []
-    lines = []
-    for doc in docs:
-        doc = json.loads(json.dumps(doc))
-        doc["data_stream"]["namespace"] = namespace
-        moved.append(doc)
-        lines.append(json.dumps({"create": {"_index": data_stream_index(doc), "_id": doc["event"]["id"]}}))
-        lines.append(json.dumps(doc))
-    headers = {"content-type": "application/x-ndjson", "accept": "application/json"}
-    answer = node.client.perform_request("POST", "/_bulk", headers=headers, body="\n".join(lines) + "\n").body
-    assert not answer["errors"], [i for i in answer["items"] if "error" in i["create"]][:3]
-    node.client.perform_request("POST", f"/logs-*-{namespace}/_refresh", headers={"accept": "application/json"})
+    """The documents moved to `namespace`, bulk-created into their data streams; returns
+    them as indexed."""
+    moved = in_namespace(docs, namespace)
+    failed = [r for r in bulk_create(node.client, moved) if r.get("status") != 201]
+    assert not failed, failed[:3]
     return moved
 
 
@@ -374,7 +359,7 @@ def scenario_timings() -> Iterable[list[float]]:
 @pytest.mark.parametrize("folder", SCENARIOS, ids=lambda p: p.name)
 def test_every_scenario_gives_the_offline_alerts(es, folder: Path, scenario_timings: list[float]) -> None:
     scenario = load_scenario(folder)
-    namespace = _namespace()
+    namespace = unique_namespace()
     docs = _index(es, load_events(folder / "events.ndjson").events, namespace)
     indices = [f"logs-wireguard.*-{namespace}"]
     offline = run_rules(RULES, docs, start=scenario.rules_start, end=scenario.rules_end, indices=indices)
@@ -394,7 +379,7 @@ def test_every_scenario_gives_the_offline_alerts(es, folder: Path, scenario_timi
 def test_sending_every_search_gives_the_same_alerts(es, name: str) -> None:
     folder = FIXTURES / "scenarios" / name
     scenario = load_scenario(folder)
-    namespace = _namespace()
+    namespace = unique_namespace()
     _index(es, load_events(folder / "events.ndjson").events, namespace)
     indices = [f"logs-wireguard.*-{namespace}"]
     runs = {}
@@ -416,7 +401,7 @@ def test_sending_every_search_gives_the_same_alerts(es, name: str) -> None:
 def test_a_wrong_threshold_changes_the_cluster_result(es) -> None:
     folder = FIXTURES / "scenarios" / "scanner-handshake-flood"
     scenario = load_scenario(folder)
-    namespace = _namespace()
+    namespace = unique_namespace()
     _index(es, load_events(folder / "events.ndjson").events, namespace)
     indices = [f"logs-wireguard.*-{namespace}"]
     (flood,) = [r for r in RULES if r.path.stem == "wireguard_handshake_flood"]
@@ -484,7 +469,7 @@ def _edge_case_rules() -> list[Any]:
 @pytest.mark.es
 @pytest.mark.parametrize("every_search", [False, True], ids=["skipping", "every-search"])
 def test_edge_cases_give_the_offline_alerts(es, every_search: bool) -> None:
-    namespace = _namespace()
+    namespace = unique_namespace()
     docs = _index(es, _edge_case_events(), namespace)
     indices = [f"logs-wireguard.*-{namespace}"]
     rules = _edge_case_rules()
@@ -519,7 +504,7 @@ def cli(*args: str):
 @pytest.fixture(scope="module")
 def indexed_scenario(es, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, str]:
     """stolen-key-abroad in a namespace of its own: (namespace, the documents as NDJSON, URL)."""
-    namespace = _namespace()
+    namespace = unique_namespace()
     docs = _index(es, load_events(FIXTURES / "scenarios" / "stolen-key-abroad" / "events.ndjson").events, namespace)
     path = tmp_path_factory.mktemp("cluster") / "events.ndjson"
     path.write_text("".join(json.dumps(d) + "\n" for d in docs))

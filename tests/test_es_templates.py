@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.es_support import bulk_create, in_namespace, unique_namespace
 from wgsiem.adapters.elasticsearch import EsSettings, connect, node_modules, request
 from wgsiem.cli import app
 from wgsiem.mappings.datastreams import data_stream_index
@@ -32,24 +33,6 @@ RUNNER = CliRunner()
 
 def _client(url: str):  # noqa: ANN202
     return connect(EsSettings(url))
-
-
-def _in_namespace(doc: dict[str, Any], namespace: str) -> dict[str, Any]:
-    doc = json.loads(json.dumps(doc))
-    doc.setdefault("data_stream", {})["namespace"] = namespace
-    return doc
-
-
-def _bulk_create(client, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:  # noqa: ANN001
-    lines = []
-    for doc in docs:
-        lines.append(json.dumps({"create": {"_index": data_stream_index(doc), "_id": doc["event"]["id"]}}))
-        lines.append(json.dumps(doc))
-    reply = client.perform_request(
-        "POST", "/_bulk?refresh=wait_for", headers={"content-type": "application/x-ndjson", "accept": "application/json"},
-        body="\n".join(lines) + "\n",
-    ).body  # fmt: skip
-    return [next(iter(item.values())) for item in reply["items"]]
 
 
 def _mapped_types(properties: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -93,9 +76,9 @@ def test_a_template_the_cluster_rejects_is_a_clear_error(es_url: str) -> None:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.name)
 def test_every_event_of_the_scenario_is_indexed_with_its_declared_types(es_templates: str, scenario: Path) -> None:
     client = _client(es_templates)
-    namespace = f"t{secrets.token_hex(6)}"
-    docs = [_in_namespace(json.loads(line), namespace) for line in (scenario / "events.ndjson").read_text().splitlines() if line]
-    results = _bulk_create(client, docs)
+    events = [json.loads(line) for line in (scenario / "events.ndjson").read_text().splitlines() if line]
+    docs = in_namespace(events, unique_namespace())
+    results = bulk_create(client, docs)
     failed = [r for r in results if r.get("status") != 201]
     assert not failed, failed[:3]
     streams = sorted({data_stream_index(d) for d in docs})

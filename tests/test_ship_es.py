@@ -22,6 +22,7 @@ import orjson
 import pytest
 
 from tests.dumps import FakeInterface, dump, fake_key
+from tests.es_support import install_templates, unique_namespace
 from wgsiem.adapters.bulk import Backoff
 from wgsiem.adapters.elasticsearch import EsSettings, EsUnavailable, connect, redact, secret_values
 from wgsiem.adapters.elasticsearch_output import ElasticsearchOutput
@@ -468,12 +469,6 @@ def test_a_second_shipper_on_the_same_spool_is_refused(tmp_path):
 # --- a real node ------------------------------------------------------------------------
 
 
-def unique_namespace() -> str:
-    import uuid
-
-    return "t" + uuid.uuid4().hex[:12]
-
-
 def es_client(url: str):
     return connect(EsSettings(url))
 
@@ -510,15 +505,6 @@ def indexed(url: str, namespace: str) -> tuple[int, list[tuple[str, str, str]]]:
 def count(url: str, namespace: str) -> int:
     pattern = f"logs-wireguard.*-{namespace}"
     return searchable(es_client(url), pattern).count(index=pattern).body["count"]
-
-
-def install_templates(url: str) -> None:
-    from typer.testing import CliRunner
-
-    from wgsiem.cli import app
-
-    result = CliRunner().invoke(app, ["templates", "install", "--es", url])
-    assert result.exit_code == 0, result.output
 
 
 @pytest.mark.es
