@@ -12,12 +12,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from ..ecs.document import timestamp
 from . import bulk
 from .bulk import Backoff
 from .output import NdjsonFileOutput, encode
@@ -324,7 +324,7 @@ class ElasticsearchOutput:
         return self._dead_letter
 
     def _reject(self, rejected: list[tuple[bulk.Item, int, str]]) -> None:
-        now = _now()
+        now = timestamp(time.time())
         records = []
         for it, status, reason in rejected:
             reason = self.scrub(reason)
@@ -339,7 +339,7 @@ class ElasticsearchOutput:
 
     def _reject_damaged(self, where: str, line: bytes, reason: str) -> None:
         reason = f"damaged in the spool ({where}): {reason}"
-        record = {"@timestamp": _now(), "error": {"status": None, "reason": reason}, "line": line.decode("utf-8", "replace")}
+        record = {"@timestamp": timestamp(time.time()), "error": {"status": None, "reason": reason}, "line": line.decode("utf-8", "replace")}
         self._dead_letters().write_batch([record])
         self.counts.dead_lettered += 1
         self._rejects.add_one(reason)
@@ -406,6 +406,3 @@ def _timestamp(doc: dict[str, Any]) -> str | None:
     value = doc.get("@timestamp")
     return value if isinstance(value, str) else None
 
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
