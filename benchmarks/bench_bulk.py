@@ -39,7 +39,7 @@ from wgsiem.adapters.elasticsearch import EsSettings, bulk_sender, connect  # no
 from wgsiem.adapters.elasticsearch_output import ElasticsearchOutput  # noqa: E402
 from wgsiem.adapters.output import encode  # noqa: E402
 from wgsiem.adapters.spool import Spool  # noqa: E402
-from wgsiem.adapters.wg import RawPoll  # noqa: E402
+from wgsiem.wgdump.raw import RawPoll  # noqa: E402
 from wgsiem.ecs.document import Context  # noqa: E402
 from wgsiem.shipper import Shipper  # noqa: E402
 from wgsiem.status.state import State  # noqa: E402

@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from wgsiem.lab.geoworld import DEFAULT_SOURCE, build_world  # noqa: E402
+from wgsiem.geoworld import DEFAULT_SOURCE, build_world  # noqa: E402
 from wgsiem.replay.fleet import (  # noqa: E402
     alert_key,
     alert_source,

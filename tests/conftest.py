@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import pytest
 
-from wgsiem.lab.geoworld import build_world
+from wgsiem.geoworld import build_world
 
 REPO = Path(__file__).resolve().parents[1]
 WORLD_YAML = REPO / "fixtures" / "geoip" / "world.yaml"
@@ -101,7 +101,7 @@ def es_url():
 @pytest.fixture(scope="session")
 def es_templates(es_url: str) -> str:
     """es_url with wgsiem's index templates installed by `wgsiem templates install`."""
-    from tests.es_support import install_templates
+    from tests.support.es import install_templates
 
     install_templates(es_url)
     return es_url

@@ -8,11 +8,11 @@ import stat
 
 import pytest
 
-from tests.dumps import FakeInterface, dump
+from tests.support.dumps import FakeInterface, dump
 from wgsiem.adapters import files
 from wgsiem.adapters.capture import CaptureError, read_capture, write_poll
 from wgsiem.adapters.output import NdjsonFileOutput
-from wgsiem.adapters.secret import load_or_create_secret
+from wgsiem.adapters.secret import SecretError, load_or_create_secret
 from wgsiem.adapters.statefile import load_state, save_state
 from wgsiem.adapters.wg import run_wg
 from wgsiem.status.diff import StatusDiffer
@@ -71,7 +71,7 @@ def test_secret_is_created_once_and_private(tmp_path):
     assert len(first) == 32 and load_or_create_secret(path) == first
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     path.write_bytes(b"short")
-    with pytest.raises(ValueError, match="expected 32 random bytes"):
+    with pytest.raises(SecretError, match="expected 32 random bytes"):
         load_or_create_secret(path)
 
 

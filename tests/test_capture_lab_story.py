@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.lab_story import SHIP_ARGS, check_story
+from tests.support.lab_story import SHIP_ARGS, check_story
 
 REPO = Path(__file__).resolve().parents[1]
 CAPTURE = REPO / "fixtures" / "captures" / "lab-story"

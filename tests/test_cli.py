@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.dumps import FakeInterface, dump, fake_key
+from tests.support.dumps import FakeInterface, dump, fake_key
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.dumps import fake_key
+from tests.support.dumps import fake_key
 from wgsiem.config import ConfigError, ShipConfig, load_config
 from wgsiem.enrich.names import NamesError, load_names, names_from_config, names_from_file
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.test_detection_support import at, event, make_rule, stamp, tiny_compile
+from tests.support.detection import at, event, make_rule, stamp, tiny_compile
 from wgsiem.detection import run_rules
 from wgsiem.detection.alerts import reason
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.test_detection_support import at, event, make_rule, stamp, tiny_compile
+from tests.support.detection import at, event, make_rule, stamp, tiny_compile
 from wgsiem.detection import run_rules
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
-from tests.test_detection_support import at, event, make_rule, stamp, tiny_compile
+from tests.support.detection import at, event, make_rule, stamp, tiny_compile
 from wgsiem.detection import MAX_SIGNALS_WARNING, run_rules
 from wgsiem.detection.alerts import rule_uuid
 

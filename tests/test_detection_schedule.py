@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.test_detection_support import at, event, make_rule, stamp, tiny_compile
+from tests.support.detection import at, event, make_rule, stamp, tiny_compile
 from wgsiem.detection import EventSet, load_events, run_rules
 from wgsiem.detection.schedule import executions
 from wgsiem.detection.timestamps import datetime_ms, iso, parse_ms

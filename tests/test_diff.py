@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.dumps import FakeInterface, dump, fake_key
+from tests.support.dumps import FakeInterface, dump, fake_key
 from wgsiem.status.diff import DiffSettings, StatusDiffer
 from wgsiem.status.spike import SpikeSettings
 from wgsiem.status.state import State

@@ -8,8 +8,8 @@ import secrets
 
 import pytest
 
-from tests.dumps import FakeInterface, dump, fake_key
-from wgsiem.adapters.wg import RawPoll
+from tests.support.dumps import FakeInterface, dump, fake_key
+from wgsiem.wgdump.raw import RawPoll
 from wgsiem.ecs.catalogue import CatalogueError, load, status_actions
 from wgsiem.ecs.document import Context
 from wgsiem.enrich.geoip import GeoIP

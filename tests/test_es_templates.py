@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tests.es_support import bulk_create, in_namespace, unique_namespace
+from tests.support.es import bulk_create, in_namespace, unique_namespace
 from wgsiem.adapters.elasticsearch import EsSettings, connect, node_modules, request
 from wgsiem.cli import app
 from wgsiem.mappings.datastreams import data_stream_index

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from wgsiem.errors import WgsiemError
 from wgsiem.enrich.geoip import GeoIP, GeoIPError, Place, distance_km
 
 # What Elasticsearch's geoip processor writes for a City database by default.
@@ -185,7 +186,7 @@ def test_missing_database(tmp_path):
     with pytest.raises(GeoIPError, match="no such file") as caught:
         GeoIP(city=tmp_path / "GeoLite2-City.mmdb")
     assert str(tmp_path / "GeoLite2-City.mmdb") in str(caught.value)
-    assert isinstance(caught.value, ValueError)
+    assert isinstance(caught.value, WgsiemError)  # what the command line reports as an error
 
 
 def test_not_a_database(tmp_path):

@@ -16,7 +16,7 @@ import maxminddb
 import pytest
 import yaml
 
-from wgsiem.lab.geoworld import BUILD_EPOCH, DEFAULT_SOURCE, WorldError, build_world, main
+from wgsiem.geoworld import BUILD_EPOCH, DEFAULT_SOURCE, WorldError, build_world, main
 
 WORLD_YAML = Path(__file__).resolve().parents[1] / "fixtures" / "geoip" / "world.yaml"
 WORLD = yaml.safe_load(WORLD_YAML.read_text(encoding="utf-8"))["networks"]

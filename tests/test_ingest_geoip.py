@@ -1,7 +1,7 @@
 """The geoip processor's lookup against Elasticsearch 9's behaviour.
 
 The databases are the project's test world (fixtures/geoip/world.yaml, built by
-wgsiem.lab.geoworld as GeoLite2-City.mmdb and GeoLite2-ASN.mmdb) plus a few small files
+wgsiem.geoworld as GeoLite2-City.mmdb and GeoLite2-ASN.mmdb) plus a few small files
 written here for the other database types.
 
 Sources named in the comments:
@@ -20,7 +20,7 @@ import pytest
 from mmdb_writer import MMDBWriter, MmdbU32
 from netaddr import IPSet
 
-from wgsiem.ingest.geoip import (
+from wgsiem.ingest.geoip_databases import (
     DATABASES,
     PROPERTIES,
     GeoIpConfigError,

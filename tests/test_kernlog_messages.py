@@ -11,8 +11,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.dumps import FakeInterface, dump, fake_key
-from wgsiem.adapters.wg import RawPoll
+from tests.support.dumps import FakeInterface, dump, fake_key
+from wgsiem.wgdump.raw import RawPoll
 from wgsiem.ecs.catalogue import log_actions
 from wgsiem.ecs.document import Context
 from wgsiem.kernlog.framing import LogRecord

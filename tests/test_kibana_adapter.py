@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.kibana_stub import CONFLICT_MESSAGE, KibanaStub
-from tests.test_kibana_schema import NEW_TERMS_RULE, QUERY_RULE, THRESHOLD_RULE
+from tests.support.kibana_stub import CONFLICT_MESSAGE, KibanaStub
+from tests.support.kibana_rules import NEW_TERMS_RULE, QUERY_RULE, THRESHOLD_RULE
 from wgsiem.adapters.kibana import (
     API_KEY_ENV,
     PASSWORD_ENV,

@@ -30,6 +30,7 @@ from wgsiem.kql import (
     parse,
     to_kql,
 )
+from wgsiem.errors import WgsiemError
 from wgsiem.kql.ast import MATCH_ALL, WILDCARD_SYMBOL, term_to_kql
 
 W = WILDCARD_SYMBOL
@@ -186,7 +187,7 @@ def test_syntax_error_fields_and_render():
     assert err.expected == ['"("', "NOT", "value"]
     assert err.found == ")"
     assert err.render() == "response:(200 or )\n-----------------^"
-    assert isinstance(err, ValueError)
+    assert isinstance(err, WgsiemError)  # reported by the command line as an error
 
 
 def test_render_shows_the_line_of_a_multi_line_query():

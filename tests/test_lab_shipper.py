@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab_story import SHIP_ARGS, check_story
+from tests.support.lab_story import SHIP_ARGS, check_story
 from wgsiem.lab import story
 from wgsiem.lab.runner import LiveRecorder, LiveShipper, write_names
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.dumps import FakeInterface, dump, fake_key
-from wgsiem.adapters.wg import RawPoll
+from tests.support.dumps import FakeInterface, dump, fake_key
+from wgsiem.wgdump.raw import RawPoll
 from wgsiem.ecs.catalogue import log_actions, status_actions
 from wgsiem.ecs.document import Context
 from wgsiem.enrich.geoip import GeoIP

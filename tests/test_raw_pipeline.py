@@ -26,12 +26,12 @@ import yaml
 
 from wgsiem.content import INGEST_PIPELINES
 from wgsiem.ecs.document import Context
-from wgsiem.ingest.directory import load_pipelines, read_body
+from wgsiem.pipelines.files import load_pipelines, read_body
 from wgsiem.ingest.document import IngestDocument
 from wgsiem.ingest.errors import DropDocument
-from wgsiem.ingest.pipeline_tests import flatten
+from wgsiem.pipelines.testing import flatten
 from wgsiem.kernlog.framing import LogRecord, frame
-from wgsiem.kernlog.grok import expected
+from wgsiem.pipelines.raw_grok import expected
 from wgsiem.shipper import Shipper
 from wgsiem.status.state import State
 from wgsiem.wgdump import PresharedKeyHasher
@@ -55,7 +55,7 @@ U64_AS_TEXT = {"wireguard.log.nonce", "wireguard.log.nonce_max"}
 
 @pytest.fixture(scope="module")
 def raw_pipeline(tmp_path_factory: pytest.TempPathFactory):
-    from wgsiem.lab.geoworld import DEFAULT_SOURCE, build_world
+    from wgsiem.geoworld import DEFAULT_SOURCE, build_world
 
     geo = tmp_path_factory.mktemp("geo")
     build_world(DEFAULT_SOURCE, geo)

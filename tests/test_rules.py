@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.kibana_stub import KibanaStub
+from tests.support.kibana_stub import KibanaStub
 from wgsiem.adapters.kibana import API_KEY_ENV
 from wgsiem.cli import app
 from wgsiem.content import DETECTION_RULES
@@ -18,7 +18,7 @@ from wgsiem.rules.attack import threat_problems
 from wgsiem.rules.cases import CASES, load_cases
 from wgsiem.rules.kibana_schema import ndjson_problems, rule_problems
 from wgsiem.rules.model import RuleFileError, load_rule, load_rules
-from wgsiem.rules.testing import run_cases
+from wgsiem.detection.testing import run_cases
 from wgsiem.rules.validate import validate
 
 RULES = load_rules()

@@ -21,10 +21,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.dumps import FakeInterface, dump, fake_key
-from tests.es_support import install_templates, unique_namespace
+from tests.support.dumps import FakeInterface, dump, fake_key
+from tests.support.es import install_templates, unique_namespace
 from wgsiem.adapters.bulk import Backoff
-from wgsiem.adapters.elasticsearch import EsSettings, EsUnavailable, connect, redact, secret_values
+from wgsiem.adapters.elasticsearch import EsSettings, EsUnavailableError, connect, redact, secret_values
 from wgsiem.adapters.elasticsearch_output import ElasticsearchOutput
 from wgsiem.adapters.spool import Spool
 
@@ -63,7 +63,7 @@ class FakeCluster:
         with self.lock:
             self.requests.append(ids)
             if self.down:
-                raise EsUnavailable(f"HTTPConnection(host='127.0.0.1', port=1): Connection refused ({SECRET})")
+                raise EsUnavailableError(f"HTTPConnection(host='127.0.0.1', port=1): Connection refused ({SECRET})")
             items = []
             for i in ids:
                 if i in self.reject:

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.dumps import FakeInterface, dump, fake_key
-from tests.test_follow import FakeJournal
+from tests.support.dumps import FakeInterface, dump, fake_key
+from tests.support.journal import FakeJournal
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from wgsiem.adapters import bulk
-from wgsiem.adapters.elasticsearch import EsUnavailable
+from wgsiem.adapters.elasticsearch import EsUnavailableError
 from wgsiem.adapters.spool import Spool, SpoolError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -254,7 +254,7 @@ def test_whole_request_failures():
 
     def failing(status):
         def send(body):
-            raise EsUnavailable("nope", status)
+            raise EsUnavailableError("nope", status)
 
         return send
 

@@ -15,57 +15,96 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from .adapters.elasticsearch import EsSettings
 from .adapters.spool import POLICIES as SPOOL_POLICIES
-from .status.diff import DiffSettings
+from .settings import description, setting
+from .status.diff import SESSION_TIMEOUT, DiffSettings
 from .status.spike import SpikeSettings
+from .errors import Location, WgsiemError
 
 
-class ConfigError(ValueError):
-    pass
+class ConfigError(WgsiemError):
+    """A setting that is wrong, unknown or unreadable; the location names the file and key."""
 
 
 # Elasticsearch's data stream naming: what `logs-wireguard.status-<namespace>` allows.
 _NAMESPACE = re.compile(r'[^A-Z\\/*?"<>|,#\s-]{1,100}')
 
 
+def _connection(name: str, default: Any) -> Any:  # noqa: ANN401 - a dataclass field
+    """A connection setting as EsSettings describes it, under its config key es_<name>: the
+    option --es-<name>, with the name the other commands give it (--<name>) as an alias."""
+    es = description(EsSettings, name)
+    flags = ("--es-" + name.replace("_", "-"), *(es.flags or ("--" + name.replace("_", "-"),)))
+    return setting(
+        default, help=f"--output elasticsearch: {es.help}", flags=flags, metavar=es.metavar, path=es.path, default_text=es.default_text
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ShipConfig:
-    interval: float = 30.0
-    output: str = "file"  # file | stdout | elasticsearch
-    output_file: Path = Path("/var/log/wgsiem/wireguard-status.ndjson")
-    rotate_bytes: int = 100 * 1024 * 1024
-    rotate_keep: int = 5
-    state_dir: Path = Path("/var/lib/wgsiem")
-    host_name: str = ""  # empty: this machine's host name
-    namespace: str = "default"
-    interfaces: tuple[str, ...] = ()  # empty: every interface wg shows
-    wg: str = "wg"
-    kernel_log: str = "journal"  # journal | off | the path of a log file (kern.log)
-    journalctl: str = "journalctl"
-    wg_config_dirs: tuple[Path, ...] = (Path("/etc/wireguard"),)
-    peers: Path | None = None
-    geoip_city: Path | None = None
-    geoip_asn: Path | None = None
-    session_timeout: int = 180
-    spike_factor: float = 10.0
-    spike_min_bytes: int = 100 * 1024 * 1024
-    spike_min_history: int = 86400
-    spike_window_days: int = 14
+    """Every setting of `wgsiem ship`: a key of its config file and an option of the same name."""
+
+    interval: float = setting(30.0, help="Seconds between polls")
+    output: str = setting(
+        "file",
+        help="Where documents go: 'file' (NDJSON for Filebeat), 'stdout', or 'elasticsearch' (bulk, through a disk spool)",
+        flags=("--output", "-o"),
+    )
+    output_file: Path = setting(Path("/var/log/wgsiem/wireguard-status.ndjson"), help="The NDJSON file")
+    rotate_bytes: int = setting(100 * 1024 * 1024, help="Rotate the NDJSON file (to .1, .2, ...) when a batch would take it past this size")
+    rotate_keep: int = setting(5, help="Rotated files to keep")
+    state_dir: Path = setting(Path("/var/lib/wgsiem"), help="Where state.json and the install secret live")
+    host_name: str = setting("", help="host.name of the documents", default_text="this machine's host name")
+    namespace: str = setting(
+        "default",
+        help="Data stream namespace: logs-wireguard.status-<namespace>, logs-wireguard.log-<namespace> (lowercase, no '-')",
+    )
+    interfaces: tuple[str, ...] = setting(
+        (), help="Only this interface (repeatable)", flags=("--interface", "-i"), metavar="NAME", default_text="every interface wg shows"
+    )
+    wg: str = setting("wg", help="The wg program")
+    kernel_log: str = setting(
+        "journal",
+        help="Kernel and wg-quick lines to follow: 'journal' (journalctl -f), a log file's path (kern.log), or 'off'",
+    )
+    journalctl: str = setting("journalctl", help="The journalctl program")
+    wg_config_dirs: tuple[Path, ...] = setting(
+        (Path("/etc/wireguard"),),
+        help="Directory of wg-quick *.conf files read for '# friendly_name = alice' under [Peer] (repeatable)",
+        flags=("--wg-config-dir",),
+        metavar="DIR",
+        path="dir",
+    )
+    peers: Path | None = setting(None, help="YAML or TOML names file: PUBLIC_KEY: name (or a table with name); user.name of the peer's events", path="file")
+    geoip_city: Path | None = setting(None, help="GeoLite2/GeoIP2 City .mmdb for source.geo", path="file")
+    geoip_asn: Path | None = setting(None, help="GeoLite2/GeoIP2 ASN .mmdb for source.as", path="file")
+    session_timeout: int = setting(
+        SESSION_TIMEOUT,
+        help="Seconds after the latest handshake that a session is over",
+        default_text=f"{SESSION_TIMEOUT}, the kernel's REJECT_AFTER_TIME",
+    )
+    spike_factor: float = setting(10.0, help="transfer-spike: rate above FACTOR x the peer's baseline")
+    spike_min_bytes: int = setting(100 * 1024 * 1024, help="transfer-spike: bytes an interval must move at least")
+    spike_min_history: int = setting(86400, help="transfer-spike: seconds a peer must have been watched before it can spike")
+    spike_window_days: int = setting(14, help="transfer-spike: days of history in the baseline")
     # output: elasticsearch. Credentials come from files or the environment only
     # (WGSIEM_ES_API_KEY, WGSIEM_ES_PASSWORD): a config key or an option holding one
     # would put it in `ps`, shell history and config management.
-    es_url: str = ""
-    es_ca_file: Path | None = None
-    es_api_key_file: Path | None = None
-    es_user: str = ""
-    es_password_file: Path | None = None
-    es_insecure: bool = False  # tests only: no TLS verification
-    es_timeout: float = 30.0  # seconds a bulk request may take
-    es_bulk_docs: int = 1000  # documents per bulk request
-    es_backoff_max: float = 30.0  # the longest wait between two attempts
-    es_flush_timeout: float = 10.0  # seconds at stop to deliver what is spooled
-    spool_max_bytes: int = 1024**3
-    spool_full: str = "drop-oldest"  # drop-oldest | drop-newest
+    es_url: str = _connection("url", "")
+    es_ca_file: Path | None = _connection("ca_file", None)
+    es_api_key_file: Path | None = _connection("api_key_file", None)
+    es_user: str = _connection("user", "")
+    es_password_file: Path | None = _connection("password_file", None)
+    es_insecure: bool = _connection("insecure", False)  # tests only: no TLS verification
+    es_timeout: float = setting(30.0, help="Seconds a bulk request may take")
+    es_bulk_docs: int = setting(1000, help="Documents per bulk request (and at most about 10 MB)")
+    es_backoff_max: float = setting(30.0, help="Longest wait in seconds between two delivery attempts")
+    es_flush_timeout: float = setting(
+        10.0, help="Seconds at stop to deliver what is spooled; the rest waits for the next start"
+    )
+    spool_max_bytes: int = setting(1024**3, help="Bound of the spool in <state-dir>/spool (at least 65536)", default_text="1073741824, 1 GiB")
+    spool_full: str = setting("drop-oldest", help="When the spool is full: 'drop-oldest' or 'drop-newest' documents")
 
     @property
     def spool_dir(self) -> Path:
@@ -195,45 +234,49 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> ShipConfig:
 
 def _read_file(path: Path) -> dict[str, Any]:
     try:
-        raw = yaml.safe_load(path.read_text())
+        text = path.read_text()
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
     except OSError as err:
-        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+        raise ConfigError(f"cannot read: {err.strerror}", Location(path)) from None
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+        raise ConfigError(f"not valid YAML: {err}", Location(path)) from None
     if raw is None:
         return {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of settings")
+    if not isinstance(raw, dict) or not isinstance(node, yaml.MappingNode):
+        raise ConfigError("expected a mapping of settings", Location(path))
+    lines = {key.value: key.start_mark.line + 1 for key, _ in node.value if isinstance(key, yaml.ScalarNode)}
     values: dict[str, Any] = {}
     for key, value in raw.items():
         name = str(key).replace("-", "_")
+        where = Location(path, lines.get(str(key)), key=str(key))
         if name not in _FIELDS:
-            raise ConfigError(f"{path}: {key}: unknown setting (known: {', '.join(sorted(_FIELDS))})")
-        values[name] = _coerce(path, key, name, value)
+            raise ConfigError(f"unknown setting (known: {', '.join(sorted(_FIELDS))})", where)
+        values[name] = _coerce(where, name, value)
     return values
 
 
-def _coerce(path: Path, key: Any, name: str, value: Any) -> Any:
+def _coerce(where: Location, name: str, value: Any) -> Any:  # noqa: ANN401 - a YAML value
     default = getattr(ShipConfig(), name)
     if value is None:
         return None if name in _OPTIONAL_PATHS else default
     if name in _PATHS:
         return Path(str(value))
     if name == "wg_config_dirs":
-        return tuple(Path(str(v)) for v in _as_list(path, key, value))
+        return tuple(Path(str(v)) for v in _as_list(where, value))
     if name == "interfaces":
-        return tuple(str(v) for v in _as_list(path, key, value))
+        return tuple(str(v) for v in _as_list(where, value))
     expected = type(default)
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, expected) or isinstance(value, bool) != isinstance(default, bool):
-        raise ConfigError(f"{path}: {key}: expected {expected.__name__}, got {value!r}")
+        raise ConfigError(f"expected {expected.__name__}, got {value!r}", where)
     return value
 
 
-def _as_list(path: Path, key: Any, value: Any) -> list[Any]:
+def _as_list(where: Location, value: Any) -> list[Any]:  # noqa: ANN401 - a YAML value
     if isinstance(value, (str, int)):
         return [value]
     if isinstance(value, list):
         return value
-    raise ConfigError(f"{path}: {key}: expected a list")
+    raise ConfigError("expected a list", where)

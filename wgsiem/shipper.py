@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from .adapters.wg import RawPoll
+from .wgdump.raw import RawPoll
 from .ecs import log as log_docs
 from .ecs import status as status_docs
 from .ecs.document import Context

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from ..mappings.datastreams import data_stream_index
-from .elasticsearch import EsUnavailable
+from .elasticsearch import EsUnavailableError
 
 DELIVERED = "delivered"
 CONFLICT = "conflict"
@@ -36,7 +36,7 @@ _RETRY_STATUSES = frozenset({401, 403, 408, 429})
 _SPLIT_STATUSES = frozenset({400, 413})
 
 
-class Damaged(ValueError):
+class Damaged(ValueError):  # noqa: N818 - a line the spool cannot use, handled where it is read
     """A spooled line that is not a JSON document (the disk or an editor damaged it)."""
 
 
@@ -156,7 +156,7 @@ def attempt(send: Callable[[bytes], Any], items: Sequence[Item]) -> Attempt:
     try:
         response = send(bulk_body(items))
         per_item = item_results(response, len(items))
-    except EsUnavailable as error:
+    except EsUnavailableError as error:
         result.failure, result.status = str(error), error.status
         if error.status in _SPLIT_STATUSES:
             if len(items) > 1:

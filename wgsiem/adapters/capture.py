@@ -5,28 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..errors import Location, WgsiemError
+from ..wgdump.raw import RawPoll
 from .files import write_atomic
-from .wg import RawPoll
 
 SUFFIX = ".dump"
 
 
-class CaptureError(ValueError):
-    pass
+class CaptureError(WgsiemError):
+    """A capture directory or file that cannot be read as one; the location names which."""
 
 
 def capture_files(directory: Path) -> list[tuple[int, Path]]:
     if not directory.is_dir():
-        raise CaptureError(f"{directory}: not a directory")
+        raise CaptureError("not a directory", Location(directory))
     files = []
     for path in directory.iterdir():
         if path.suffix != SUFFIX:
             continue
         if not path.stem.isdigit():
-            raise CaptureError(f"{path}: a capture file is named <unix-seconds>{SUFFIX}")
+            raise CaptureError(f"a capture file is named <unix-seconds>{SUFFIX}", Location(path))
         files.append((int(path.stem), path))
     if not files:
-        raise CaptureError(f"{directory}: no <unix-seconds>{SUFFIX} files")
+        raise CaptureError(f"no <unix-seconds>{SUFFIX} files", Location(directory))
     return sorted(files)
 
 
@@ -35,7 +36,9 @@ def read_capture(directory: Path) -> Iterator[RawPoll]:
         try:
             text = path.read_text()
         except UnicodeDecodeError:
-            raise CaptureError(f"{path}: not text (a capture holds what `wg show all dump` printed)") from None
+            raise CaptureError("not text (a capture holds what `wg show all dump` printed)", Location(path)) from None
+        except OSError as err:
+            raise CaptureError(f"cannot read: {err.strerror}", Location(path)) from None
         yield RawPoll(time=time, stdout=text, source=str(path))
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from ..errors import WgsiemError
 
 
-class CredentialError(ValueError):
+class CredentialError(WgsiemError):
     """A secret file that cannot be used; the message names the file, never its content."""
 
 

@@ -19,24 +19,28 @@ from urllib.parse import quote
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from .credentials import CredentialError, read_secret
+from ..errors import WgsiemError
+from ..settings import setting
 
 API_KEY_ENV = "WGSIEM_ES_API_KEY"
 PASSWORD_ENV = "WGSIEM_ES_PASSWORD"
 _JSON = {"accept": "application/json", "content-type": "application/json"}
 
 
-class EsError(RuntimeError):
+class EsError(WgsiemError):
     """A request Elasticsearch refused or could not be reached for; the message says which."""
 
 
 @dataclass(frozen=True)
 class EsSettings:
-    url: str
-    ca_file: Path | None = None
-    api_key_file: Path | None = None
-    user: str | None = None
-    password_file: Path | None = None
-    insecure: bool = False
+    """Where the cluster is and how to log in: paths to secrets, never secrets."""
+
+    url: str = setting(help="Elasticsearch URL, e.g. https://es.example:9200.", flags=("--es",), metavar="URL")
+    ca_file: Path | None = setting(None, help="CA certificate (PEM) to verify the cluster's TLS certificate.", path="file")
+    api_key_file: Path | None = setting(None, help="File holding an API key (encoded form).", path="file", default_text=f"${API_KEY_ENV}")
+    user: str | None = setting(None, help=f"Basic auth user; the password comes from --password-file or ${PASSWORD_ENV}.")
+    password_file: Path | None = setting(None, help="File holding the basic auth password.", path="file", default_text=f"${PASSWORD_ENV}")
+    insecure: bool = setting(False, help="Do not verify the cluster's TLS certificate (tests only).")
 
 
 def _secret(path: Path | None, env: str, what: str) -> str | None:
@@ -166,7 +170,7 @@ def search(client: Elasticsearch, indices: Sequence[str], body: Any, params: Map
 BULK_FILTER = "items.*.status,items.*.error.type,items.*.error.reason,items.*.error.caused_by.reason"
 
 
-class EsUnavailable(EsError):
+class EsUnavailableError(EsError):
     """A request that failed as a whole: `status` is the HTTP status, None when no answer came."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
@@ -184,9 +188,9 @@ def bulk_sender(client: Elasticsearch, timeout: float) -> Any:  # noqa: ANN401 -
             return quiet.bulk(operations=body, filter_path=BULK_FILTER).body
         except ApiError as error:
             reason = " ".join(error_reason(error).split())  # a proxy's HTML error page, on one line
-            raise EsUnavailable(f"HTTP {error.meta.status}: {reason[:300]}", error.meta.status) from None
+            raise EsUnavailableError(f"HTTP {error.meta.status}: {reason[:300]}", error.meta.status) from None
         except TransportError as error:
-            raise EsUnavailable(" ".join(str(error.message).split())[:300] or type(error).__name__) from None
+            raise EsUnavailableError(" ".join(str(error.message).split())[:300] or type(error).__name__) from None
 
     return send
 

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 from .credentials import CredentialError, read_secret
+from ..errors import WgsiemError
+from ..settings import setting
 
 API_KEY_ENV = "WGSIEM_KIBANA_API_KEY"
 PASSWORD_ENV = "WGSIEM_KIBANA_PASSWORD"
@@ -38,7 +40,7 @@ _SPACE_ID = re.compile(r"[a-z0-9_\-]+")
 _FILENAME = re.compile(r"[A-Za-z0-9._\- ]+\.ndjson", re.IGNORECASE)
 
 
-class KibanaError(RuntimeError):
+class KibanaError(WgsiemError):
     """A request Kibana refused or could not be reached for; the message says which, and
     never holds a credential."""
 
@@ -48,18 +50,18 @@ class KibanaSettings:
     """Where Kibana is and how to log in. Holds paths to secrets, not secrets, so a repr
     or a traceback shows nothing worth stealing."""
 
-    url: str
-    space: str | None = None  # None: the default space
-    api_key_file: Path | None = None
-    user: str | None = None
-    password_file: Path | None = None
-    ca_file: Path | None = None
-    insecure: bool = False
+    url: str = setting(help="Kibana URL, e.g. https://kibana.example:5601.", flags=("--kibana",), metavar="URL")
+    space: str | None = setting(None, help="Kibana space id (default: the default space).")  # None: the default space
+    api_key_file: Path | None = setting(None, help="File holding a Kibana API key (encoded form).", path="file", default_text=f"${API_KEY_ENV}")
+    user: str | None = setting(None, help=f"Basic auth user; the password comes from --password-file or ${PASSWORD_ENV}.")
+    password_file: Path | None = setting(None, help="File holding the basic auth password.", path="file", default_text=f"${PASSWORD_ENV}")
+    ca_file: Path | None = setting(None, help="CA certificate (PEM) to verify Kibana's TLS certificate.", path="file")
+    insecure: bool = setting(False, help="Do not verify Kibana's TLS certificate (tests only).")
     timeout: float = 60.0
 
 
 @dataclass(frozen=True)
-class RuleError:
+class RefusedRule:
     """One entry of the answer's `errors`: 409 when the rule_id exists and overwrite is
     off, 400 for a rule Kibana refused. rule_id is None where Kibana could not tell."""
 
@@ -73,7 +75,7 @@ class ImportResult:
     success: bool
     success_count: int
     rules_count: int
-    errors: tuple[RuleError, ...]
+    errors: tuple[RefusedRule, ...]
     raw: dict[str, Any] = field(repr=False, compare=False)
 
     @property
@@ -296,7 +298,7 @@ def _rule_id(value: Any) -> str | None:
 def _import_result(body: Any, where: str) -> ImportResult:
     try:
         errors = tuple(
-            RuleError(
+            RefusedRule(
                 rule_id=_rule_id(item.get("rule_id")),
                 status_code=int(item["error"]["status_code"]),
                 message=str(item["error"]["message"]),

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+from ..errors import WgsiemError
 
 POLICIES = ("drop-oldest", "drop-newest")
 SUFFIX = ".ndjson"
@@ -36,7 +37,7 @@ _NAME = re.compile(r"(\d{16})\.ndjson")
 _TAIL_SCAN = 1 << 20
 
 
-class SpoolError(RuntimeError):
+class SpoolError(WgsiemError):
     pass
 
 

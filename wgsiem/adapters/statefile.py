@@ -15,6 +15,8 @@ def load_state(path: Path) -> State:
         raw = path.read_bytes()
     except FileNotFoundError:
         return State()
+    except OSError as err:
+        raise StateError(f"{path}: cannot read: {err.strerror}") from None
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:

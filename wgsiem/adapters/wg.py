@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True, slots=True)
-class RawPoll:
-    """What one poll printed, as read from `wg` or from a capture file."""
-
-    time: int
-    stdout: str
-    stderr: str = ""
-    source: str = "wg show all dump"
-    failure: str | None = None  # wg could not be run at all
+from ..wgdump.raw import RawPoll
 
 
 def run_wg(time: int, wg: str = "wg", timeout: float = 30.0) -> RawPoll:

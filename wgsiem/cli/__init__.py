@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import typer
+from typer.core import TyperGroup
+from typer.models import Context
 
+from ..errors import WgsiemError
 from . import convert, pipelines, query, record, replay, rules, ship, templates
+from .setup import fail
+
+
+class _Commands(TyperGroup):
+    """The `wgsiem` command group: every command's WgsiemError (bad input, a refused
+    request, a missing tool) is reported here, once, as "wgsiem: error: ..." with exit
+    status 2. Any other exception is a bug and keeps its traceback."""
+
+    def invoke(self, ctx: Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except WgsiemError as err:
+            raise fail(str(err)) from None
+
 
 app = typer.Typer(
+    cls=_Commands,
     name="wgsiem",
     help=(
         "WireGuard security monitoring for the Elastic stack: turn `wg show all dump` polls "
@@ -30,4 +48,5 @@ app.command("replay")(replay.replay)
 
 
 def main() -> None:
+    """The `wgsiem` entry point (errors are reported by _Commands.invoke)."""
     app()

@@ -4,23 +4,34 @@ from __future__ import annotations
 
 import secrets
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from ..adapters.capture import CaptureError, read_capture
+from ..adapters.capture import read_capture
 from ..adapters.output import StreamOutput
-from ..config import ConfigError, load_config
+from ..config import ShipConfig
 from ..replay.capture import capture_documents, read_logs
 from ..status.state import State
 from . import options as o
+from .groups import Shipper, with_groups
 from .setup import fail, log, make_names, make_shipper, report, setup_logging
 
 
+# The shipper's settings that shape a capture's events. A capture comes from another host,
+# so this host's wg-quick configs (and a config file's wg_config_dirs) say nothing about it.
+CAPTURE_SETTINGS = Shipper(
+    keys=("host_name", "namespace", "interfaces", "peers", "wg_config_dirs", "geoip_city", "geoip_asn",
+          "session_timeout", "spike_factor", "spike_min_bytes", "spike_min_history", "spike_window_days"),
+    fixed=(("wg_config_dirs", (), "none: a capture comes from another host"),),
+)  # fmt: skip
+
+
+@with_groups
 def convert(
     capture_dir: Annotated[Path, typer.Argument(help="Directory of <unix-seconds>.dump files (wgsiem record, or wg show all dump > $(date +%s).dump).")],
+    cfg: Annotated[ShipConfig, CAPTURE_SETTINGS],
     kernel_log: Annotated[
         Optional[list[Path]],
         typer.Option(
@@ -34,19 +45,6 @@ def convert(
         Optional[float],
         typer.Option("--boot-time", help="Unix time the host booted, to date dmesg lines printed without -T (seconds since boot)."),
     ] = None,
-    config: o.Config = None,
-    host_name: o.HostName = None,
-    namespace: o.Namespace = None,
-    interface: o.Interfaces = None,
-    peers: o.Peers = None,
-    wg_config_dir: o.WgConfigDir = None,
-    geoip_city: o.GeoipCity = None,
-    geoip_asn: o.GeoipAsn = None,
-    session_timeout: o.SessionTimeout = None,
-    spike_factor: o.SpikeFactor = None,
-    spike_min_bytes: o.SpikeMinBytes = None,
-    spike_min_history: o.SpikeMinHistory = None,
-    spike_window_days: o.SpikeWindowDays = None,
     verbose: o.Verbose = False,
 ) -> None:
     """Print the ECS events of a capture as NDJSON on stdout, in time order.
@@ -57,32 +55,15 @@ def convert(
     tied to peers using the poll state of their time.
     """
     setup_logging(verbose)
-    try:
-        cfg = load_config(
-            config,
-            {
-                "host_name": host_name,
-                "namespace": namespace,
-                "interfaces": tuple(interface or ()),
-                "peers": peers,
-                "geoip_city": geoip_city,
-                "geoip_asn": geoip_asn,
-                **o.diff_overrides(session_timeout, spike_factor, spike_min_bytes, spike_min_history, spike_window_days),
-            },
-        )
-    except ConfigError as err:
-        raise fail(str(err)) from None
-    # A capture comes from another host: this host's wg-quick configs say nothing about it.
-    cfg = replace(cfg, wg_config_dirs=tuple(wg_config_dir or ()))
     # Preshared-key hashes only need to be comparable within this run.
     shipper = make_shipper(cfg, secrets.token_bytes(32), make_names(cfg).names, State())
     out = StreamOutput(sys.stdout)
     documents = 0
+    polls = list(read_capture(capture_dir))
     try:
-        polls = list(read_capture(capture_dir))
         lines = read_logs(kernel_log or (), boot_time, polls[0].time, polls[0].time)
-    except (CaptureError, OSError) as err:
-        raise fail(str(err)) from None
+    except OSError as err:
+        raise fail(f"{err.filename}: cannot read: {err.strerror}") from None
     for batch in capture_documents(shipper, polls, lines, on_poll=report):
         documents += out.write_batch(batch)
     counts = shipper.log_counts

@@ -4,11 +4,13 @@ ecs_mappings/, and the report of lines that were not events."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from .setup import fail
+if TYPE_CHECKING:
+    from ..detection.events import LoadedEvents
+    from ..kql import FieldTypes
 
 Schema = Annotated[
     Optional[Path],
@@ -22,20 +24,15 @@ Schema = Annotated[
 ]
 
 
-def field_types(schema: Path | None) -> Any:
-    """ecs_mappings/ plus the schema file's fields, as a wgsiem.kql.FieldTypes."""
-    from ..kql import FieldTypes
+def field_types(schema: Path | None) -> FieldTypes:
+    """ecs_mappings/ plus the schema file's fields."""
+    from ..kql import FieldTypes  # on demand: the KQL engine is a large import for every command
 
     types = FieldTypes.default()
-    if schema is None:
-        return types
-    try:
-        return types.with_schema(schema)
-    except ValueError as err:
-        raise fail(str(err)) from None
+    return types if schema is None else types.with_schema(schema)
 
 
-def report_bad_lines(source: Path, loaded: Any) -> None:
+def report_bad_lines(source: Path, loaded: LoadedEvents) -> None:
     """Each line load_events could not use, by number (the first few), and how many more."""
     for error in loaded.errors:
         typer.echo(f"{source}: {error}", err=True)

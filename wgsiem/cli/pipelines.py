@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
+from ..adapters.elasticsearch import EsSettings
 from ..content import INGEST_PIPELINES
-from ..ingest.directory import PipelineFileError, load_pipelines, read_bodies
 from ..ingest.simulate import simulate as run_simulate
-from . import esopts
+from ..pipelines.files import load_pipelines, read_bodies
+from ..pipelines.testing import PipelineTest, PipelineTestError
+from .groups import ES, ES_OPTIONAL, with_groups
 from .setup import fail
 
 app = typer.Typer(
@@ -46,18 +48,12 @@ def geoip_dirs(given: list[Path] | None) -> Iterator[list[Path]]:
     if given:
         yield list(given)
         return
-    from ..lab.geoworld import DEFAULT_SOURCE, build_world
+    # Built on demand: writing .mmdb files takes a library no other command needs.
+    from ..geoworld import DEFAULT_SOURCE, build_world
 
     with tempfile.TemporaryDirectory(prefix="wgsiem-geoip-") as folder:
         build_world(DEFAULT_SOURCE, Path(folder))
         yield [Path(folder)]
-
-
-def _load(pipeline_dir: Path, geoip: list[Path]):  # noqa: ANN202
-    try:
-        return load_pipelines(pipeline_dir, geoip)
-    except PipelineFileError as error:
-        raise fail(str(error)) from None
 
 
 @app.command()
@@ -77,7 +73,7 @@ def simulate(
     except json.JSONDecodeError as error:
         raise fail(f"stdin: line {error.lineno}, column {error.colno}: {error.msg}") from None
     with geoip_dirs(geoip_dir) as geoip:
-        status, response = run_simulate(body, _load(pipeline_dir, geoip), verbose=verbose, geoip_dirs=geoip)
+        status, response = run_simulate(body, load_pipelines(pipeline_dir, geoip), verbose=verbose, geoip_dirs=geoip)
     json.dump(response, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     if status != 200:
@@ -91,10 +87,10 @@ def validate(
 ) -> None:
     """Check every pipeline: structure, the engine's supported subset, that the pipelines it calls
     exist, and that every field it writes is defined in ecs_mappings/."""
-    from ..ingest.validate import validate_pipelines
+    from ..pipelines.validate import validate_pipelines
 
     with geoip_dirs(geoip_dir) as geoip:
-        pipelines = _load(pipeline_dir, geoip)
+        pipelines = load_pipelines(pipeline_dir, geoip)
     problems = validate_pipelines(pipelines)
     for problem in problems:
         typer.echo(f"{pipeline_dir}/{problem}", err=True)
@@ -104,33 +100,26 @@ def validate(
 
 
 @app.command("test")
+@with_groups
 def test_pipelines(
     pipeline_dir: PipelineDir = INGEST_PIPELINES,
-    es: esopts.OptionalUrl = None,
+    es: Annotated[Optional[EsSettings], ES_OPTIONAL] = None,
     update: Annotated[bool, typer.Option("--update", help="Write the -expected.json files from what the pipelines give now.")] = False,
     geoip_dir: GeoipDirs = None,
-    ca_file: esopts.CaFile = None,
-    api_key_file: esopts.ApiKeyFile = None,
-    user: esopts.User = None,
-    password_file: esopts.PasswordFile = None,
-    insecure: esopts.Insecure = False,
 ) -> None:
     """Run the pipeline tests (_dev/test/pipeline/<id>/test-*) offline, or with --es through the
     cluster's _simulate (the pipelines are installed there first)."""
-    from ..ingest.pipeline_tests import PipelineTestError, discover, run_offline, run_tests
+    from ..pipelines.testing import discover, run_offline, run_tests
 
-    try:
-        tests = discover(pipeline_dir)
-    except PipelineTestError as error:
-        raise fail(str(error)) from None
+    tests = discover(pipeline_dir)
     if not tests:
         raise fail(f"no pipeline tests under {pipeline_dir}/_dev/test/pipeline")
     if es is None:
         with geoip_dirs(geoip_dir) as geoip:
-            pipelines = _load(pipeline_dir, geoip)
+            pipelines = load_pipelines(pipeline_dir, geoip)
             results = run_tests(tests, lambda t: run_offline(pipelines, t), update=update)
     else:
-        execute = _cluster_runner(pipeline_dir, esopts.settings(es, ca_file, api_key_file, user, password_file, insecure))
+        execute = _cluster_runner(pipeline_dir, es)
         results = run_tests(tests, execute, update=update)
     failed = 0
     for result in results:
@@ -144,16 +133,12 @@ def test_pipelines(
         raise typer.Exit(1)
 
 
-def _cluster_runner(pipeline_dir: Path, settings: esopts.EsSettings):  # noqa: ANN202
+def _cluster_runner(pipeline_dir: Path, settings: EsSettings) -> Callable[[PipelineTest], list[Any]]:
     from ..adapters.elasticsearch import EsError, connect, install, request
-    from ..ingest.pipeline_tests import PipelineTest, PipelineTestError
 
     client = connect(settings)
-    try:
-        for pipeline_id, body in read_bodies(pipeline_dir).items():
-            install(client, "pipeline", pipeline_id, body)
-    except (EsError, PipelineFileError) as error:
-        raise fail(str(error)) from None
+    for pipeline_id, body in read_bodies(pipeline_dir).items():
+        install(client, "pipeline", pipeline_id, body)
 
     def execute(test: PipelineTest) -> list[Any]:
         docs = [{"_index": "test", "_id": str(i), "_source": event} for i, event in enumerate(test.events)]
@@ -175,25 +160,18 @@ def _cluster_runner(pipeline_dir: Path, settings: esopts.EsSettings):  # noqa: A
 
 
 @app.command()
+@with_groups
 def install(
-    es: esopts.Url,
+    es: Annotated[EsSettings, ES],
     pipeline_dir: PipelineDir = INGEST_PIPELINES,
     force: Annotated[bool, typer.Option("--force", help="Replace pipelines even where the cluster holds a newer version.")] = False,
-    ca_file: esopts.CaFile = None,
-    api_key_file: esopts.ApiKeyFile = None,
-    user: esopts.User = None,
-    password_file: esopts.PasswordFile = None,
-    insecure: esopts.Insecure = False,
 ) -> None:
     """PUT every pipeline to the cluster. Idempotent: a pipeline already there with the same
     content is left alone, one with a higher `version` is kept unless --force."""
-    from ..adapters.elasticsearch import EsError, connect
+    from ..adapters.elasticsearch import connect
     from ..adapters.elasticsearch import install as put
 
-    try:
-        bodies = read_bodies(pipeline_dir)
-        client = connect(esopts.settings(es, ca_file, api_key_file, user, password_file, insecure))
-        for pipeline_id, body in bodies.items():
-            typer.echo(f"pipeline {pipeline_id}: {put(client, 'pipeline', pipeline_id, body, force=force)}")
-    except (EsError, PipelineFileError) as error:
-        raise fail(str(error)) from None
+    bodies = read_bodies(pipeline_dir)
+    client = connect(es)
+    for pipeline_id, body in bodies.items():
+        typer.echo(f"pipeline {pipeline_id}: {put(client, 'pipeline', pipeline_id, body, force=force)}")

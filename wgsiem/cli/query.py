@@ -5,29 +5,28 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from . import eventopts, esopts
+from ..adapters.elasticsearch import EsSettings
+from . import eventopts
+from .groups import Events, EventSource, with_groups
 from .setup import fail
+
+if TYPE_CHECKING:
+    from ..kql.query import Query
 
 DEFAULT_INDEX = "logs-wireguard.*"
 
 
+@with_groups
 def query(
     kql: Annotated[str, typer.Argument(help='A KQL query, e.g. \'event.action:"endpoint-changed" and source.geo.country_iso_code:CN\'.', metavar="KQL")],
-    events: Annotated[
-        Optional[Path],
-        typer.Argument(help="NDJSON file of events ('-' for stdin). Not with --es.", allow_dash=True, metavar="EVENTS.ndjson", show_default=False),
-    ] = None,
+    source: Annotated[EventSource, Events(es_help="Search this Elasticsearch cluster (URL) instead of EVENTS: the query DSL as a real search.")],
     schema: eventopts.Schema = None,
     count: Annotated[bool, typer.Option("--count", help="Print only the number of matching events (with --es: a _count request).")] = False,
     dsl: Annotated[bool, typer.Option("--dsl", help="Print the Elasticsearch query DSL Kibana would send, and exit.")] = False,
-    es: Annotated[
-        Optional[str],
-        typer.Option("--es", help="Search this Elasticsearch cluster (URL) instead of EVENTS: the query DSL as a real search.", metavar="URL"),
-    ] = None,
     index: Annotated[
         Optional[list[str]],
         typer.Option(
@@ -37,40 +36,30 @@ def query(
             metavar="PATTERN",
         ),
     ] = None,
-    ca_file: esopts.CaFile = None,
-    api_key_file: esopts.ApiKeyFile = None,
-    user: esopts.User = None,
-    password_file: esopts.PasswordFile = None,
-    insecure: esopts.Insecure = False,
 ) -> None:
     """Print the events the KQL query matches, as NDJSON (`_source` of each hit with --es, by
     @timestamp). Field types come from ecs_mappings/ (ip fields match CIDR ranges, keyword values
     match exactly, text is analysed), plus --schema for other fields; a field of unknown type is an error."""
     import json
 
-    from ..kql import KqlFieldError, KqlSyntaxError, compile_query
+    from ..kql import KqlSyntaxError, compile_query
 
     try:
         compiled = compile_query(kql, eventopts.field_types(schema))
     except KqlSyntaxError as err:
         raise fail(f"KQL syntax error: {err}\n{err.render()}") from None
-    except (KqlFieldError, ValueError) as err:
-        raise fail(str(err)) from None
     if dsl:
         typer.echo(json.dumps(compiled.to_dsl(), indent=2))
         return
-    if es is not None and events is not None:
-        raise fail("give EVENTS or --es, not both")
-    if es is not None:
-        settings = esopts.settings(es, ca_file, api_key_file, user, password_file, insecure)
-        _search_cluster(compiled.to_dsl(), settings, index or [DEFAULT_INDEX], count)
+    source.require("to search a cluster")
+    if source.es is not None:
+        _search_cluster(compiled.to_dsl(), source.es, index or [DEFAULT_INDEX], count)
         return
-    if events is None:
-        raise fail("EVENTS is required (or --es URL to search a cluster)")
-    _search_file(compiled, events, index, count)
+    assert source.file is not None
+    _search_file(compiled, source.file, index, count)
 
 
-def _search_file(compiled, events: Path, index: list[str] | None, count: bool) -> None:  # noqa: ANN001
+def _search_file(compiled: Query, events: Path, index: list[str] | None, count: bool) -> None:
     import json
 
     from ..detection import load_events
@@ -92,20 +81,17 @@ def _search_file(compiled, events: Path, index: list[str] | None, count: bool) -
         typer.echo(n)
 
 
-def _search_cluster(dsl: dict, settings, index: list[str], count: bool) -> None:  # noqa: ANN001
+def _search_cluster(dsl: dict[str, Any], settings: EsSettings, index: list[str], count: bool) -> None:
     import json
 
-    from ..adapters.elasticsearch import EsError, connect
+    from ..adapters.elasticsearch import connect
+    from ..adapters.rule_searches import es_send
     from ..detection import searches
-    from ..detection.cluster import es_send, iterate_hits
-    from ..detection.engine import ExecutionError
+    from ..detection.cluster import iterate_hits
 
-    try:
-        send = es_send(connect(settings))
-        if count:
-            typer.echo(send(searches.count(index, dsl))["count"])
-            return
-        for hit in iterate_hits(send, index, dsl):
-            sys.stdout.write(json.dumps(hit["_source"], ensure_ascii=False, separators=(",", ":")) + "\n")
-    except (EsError, ExecutionError) as err:
-        raise fail(str(err)) from None
+    send = es_send(connect(settings))
+    if count:
+        typer.echo(send(searches.count(index, dsl))["count"])
+        return
+    for hit in iterate_hits(send, index, dsl):
+        sys.stdout.write(json.dumps(hit["_source"], ensure_ascii=False, separators=(",", ":")) + "\n")

@@ -29,23 +29,18 @@ def replay(
     check the alerts against its `expect:`. Strict: an alert no expectation covers fails.
     The events must equal the golden events.ndjson (--update rewrites it). Exit 1 if any
     scenario fails, with what failed, the alerts and the events behind them."""
-    from ..ingest.directory import PipelineFileError, load_pipelines
-    from ..replay.run import PIPELINE, replay as run_one, report
-    from ..replay.scenario import ScenarioError, load_scenario
-    from ..rules.model import RuleFileError, load_rules
+    from ..pipelines.files import load_pipelines
+    from ..replay.run import PIPELINE, report
+    from ..replay.run import replay as run_one
+    from ..replay.scenario import load_scenario
+    from ..rules.model import load_rules
     from .pipelines import geoip_dirs
 
-    try:
-        loaded = [load_scenario(p) for p in _folders(scenarios)]
-        rules = load_rules(rules_dir)
-    except (ScenarioError, RuleFileError) as err:
-        raise fail(str(err)) from None
+    loaded = [load_scenario(p) for p in _folders(scenarios)]
+    rules = load_rules(rules_dir)
     failed = 0
     with geoip_dirs(None) as geo:
-        try:
-            pipeline = load_pipelines(pipeline_dir, geo)[PIPELINE]
-        except PipelineFileError as err:
-            raise fail(str(err)) from None
+        pipeline = load_pipelines(pipeline_dir, geo)[PIPELINE]
         for scenario in loaded:
             result = run_one(scenario, rules, pipeline, geo[0], update=update)
             typer.echo(report(result, verbose))

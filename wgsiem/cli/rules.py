@@ -11,9 +11,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..adapters.kibana import KibanaSettings
 from ..content import DETECTION_RULES
-from . import esopts
 from .eventopts import Schema, field_types, report_bad_lines
+from .groups import KIBANA, Events, EventSource, with_groups
 from .setup import fail
 
 app = typer.Typer(
@@ -63,7 +64,7 @@ def validate(
 def test(rules_dir: RulesDir = DETECTION_RULES, rule: Only = None) -> None:
     """Run each rule's test cases (detection_rules/_dev/test/<rule>.yaml) through the offline
     engine: the cases that must alert do, the near misses stay quiet. Exit 1 on a failure."""
-    from ..rules.testing import run_cases
+    from ..detection.testing import run_cases
 
     results = run_cases(_rules(rules_dir, rule), rules_dir / "_dev" / "test")
     failed = 0
@@ -90,49 +91,32 @@ def export(
 
 
 @app.command()
+@with_groups
 def install(
-    kibana: Annotated[str, typer.Option("--kibana", help="Kibana URL, e.g. https://kibana.example:5601.", metavar="URL")],
+    kibana: Annotated[KibanaSettings, KIBANA],
     rules_dir: RulesDir = DETECTION_RULES,
     rule: Only = None,
-    space: Annotated[Optional[str], typer.Option("--space", help="Kibana space id (default: the default space).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace rules with the same rule_id.")] = False,
     enabled: Annotated[bool, typer.Option("--enabled", help="Install the rules enabled.")] = False,
-    api_key_file: Annotated[
-        Optional[Path], typer.Option("--api-key-file", help="File holding a Kibana API key (encoded form). Default: $WGSIEM_KIBANA_API_KEY.")
-    ] = None,
-    user: Annotated[
-        Optional[str], typer.Option("--user", help="Basic auth user; the password comes from --password-file or $WGSIEM_KIBANA_PASSWORD.")
-    ] = None,
-    password_file: Annotated[Optional[Path], typer.Option("--password-file", help="File holding the basic auth password.")] = None,
-    ca_file: Annotated[Optional[Path], typer.Option("--ca-file", help="CA certificate (PEM) to verify Kibana's TLS certificate.")] = None,
-    insecure: Annotated[bool, typer.Option("--insecure", help="Do not verify Kibana's TLS certificate (tests only).")] = False,
 ) -> None:
     """Import the rules through Kibana's detection engine API (rules/_import). Without
     --overwrite, rules already installed are reported and left as they are."""
-    from ..adapters.kibana import KibanaError, KibanaSettings, import_rules
+    from ..adapters.kibana import import_rules
     from ..rules.export import ndjson
 
     rules = _rules(rules_dir, rule)
-    body = ndjson(_kibana_objects(rules, enabled=enabled))
-    try:
-        cfg = KibanaSettings(kibana, space=space, api_key_file=api_key_file, user=user, password_file=password_file,
-                             ca_file=ca_file, insecure=insecure)  # fmt: skip
-        result = import_rules(cfg, body, overwrite=overwrite)
-    except KibanaError as err:
-        raise fail(str(err)) from None
+    result = import_rules(kibana, ndjson(_kibana_objects(rules, enabled=enabled)), overwrite=overwrite)
     for error in result.errors:
         typer.echo(f"rule {error.rule_id}: {error.status_code} {error.message}", err=True)
-    typer.echo(f"imported {result.success_count} of {len(rules)} rules" + (f" into space {space}" if space else ""))
+    typer.echo(f"imported {result.success_count} of {len(rules)} rules" + (f" into space {kibana.space}" if kibana.space else ""))
     if not result.success:
         raise typer.Exit(1)
 
 
 @app.command()
+@with_groups
 def run(
-    events: Annotated[
-        Optional[Path],
-        typer.Argument(help="NDJSON file of ECS events ('-' for stdin). Not with --es.", allow_dash=True, metavar="EVENTS.ndjson", show_default=False),
-    ] = None,
+    source: Annotated[EventSource, Events(es_help="Run the rules as searches and aggregations on this Elasticsearch cluster (URL) instead of over EVENTS.")],
     start: Annotated[
         Optional[str],
         typer.Option(
@@ -163,14 +147,6 @@ def run(
         ),
     ] = None,
     schema: Schema = None,
-    es: Annotated[
-        Optional[str],
-        typer.Option(
-            "--es",
-            help="Run the rules as searches and aggregations on this Elasticsearch cluster (URL) instead of over EVENTS.",
-            metavar="URL",
-        ),
-    ] = None,
     every_search: Annotated[
         bool,
         typer.Option(
@@ -179,37 +155,32 @@ def run(
             "event the rule's query matches (the same alerts, many more requests).",
         ),
     ] = False,
-    ca_file: esopts.CaFile = None,
-    api_key_file: esopts.ApiKeyFile = None,
-    user: esopts.User = None,
-    password_file: esopts.PasswordFile = None,
-    insecure: esopts.Insecure = False,
 ) -> None:
     """Execute the rules with Kibana's semantics, offline over EVENTS or, with --es, as Elasticsearch
     searches: each rule runs every `interval` from --start on, over its `from` lookback; events
     before --start are still seen by lookbacks and new-terms history. Both give the same alerts for
     the same events. Prints the alert documents as NDJSON, a summary on stderr."""
-    from ..detection import load_events, run_rules
+    from ..adapters.elasticsearch import connect
+    from ..adapters.rule_searches import es_send
+    from ..detection import load_events, run_rules, run_rules_on_cluster
     from ..rules.export import ndjson
 
-    if es is not None and events is not None:
-        raise fail("give EVENTS or --es, not both")
-    if es is None and events is None:
-        raise fail("EVENTS is required (or --es URL to run the rules on a cluster)")
+    source.require("to run the rules on a cluster")
     rules = _rules(rules_dir, rule)
     first, last = _time(start, "--start"), _time(end, "--end")
-    if es is not None:
-        result = _run_on_cluster(rules, esopts.settings(es, ca_file, api_key_file, user, password_file, insecure), first, last, schema, index, every_search)
-        source = es
+    if source.es is not None:
+        send = es_send(connect(source.es))
+        result = run_rules_on_cluster(rules, send, start=first, end=last, field_types=field_types(schema), indices=index, every_search=every_search)
+        where = source.es.url
     else:
-        assert events is not None
-        loaded = load_events(sys.stdin if str(events) == "-" else events)
-        report_bad_lines(events, loaded)
+        assert source.file is not None
+        loaded = load_events(sys.stdin if str(source.file) == "-" else source.file)
+        report_bad_lines(source.file, loaded)
         result = run_rules(rules, loaded, start=first, end=last, field_types=field_types(schema), indices=index)
-        source = str(events)
+        where = str(source.file)
     sys.stdout.write(ndjson(result.alerts))
     for reason in result.skip_reasons:
-        typer.echo(f"{source}: skipped: {reason}", err=True)
+        typer.echo(f"{where}: skipped: {reason}", err=True)
     failed = False
     for s in result.stats.values():
         line = f"{s.name}: {s.executions} executions, {s.matched_events} events matched, {s.alerts} alerts"
@@ -222,7 +193,7 @@ def run(
             typer.echo(f"{s.name}: warning: {warning}", err=True)
     typer.echo(
         f"{len(result.alerts)} alerts from {result.events} events"
-        + (" in the indices searched" if es is not None else "")
+        + (" in the indices searched" if source.es is not None else "")
         + (f" ({result.skipped_events} without a usable @timestamp skipped)" if result.skipped_events else "")
         + (f", executions from {result.start} to {result.end}" if result.start else ""),
         err=True,
@@ -231,25 +202,10 @@ def run(
         raise typer.Exit(1)
 
 
-def _run_on_cluster(rules, settings, start, end, schema, index, every_search):  # noqa: ANN001, ANN202
-    from ..adapters.elasticsearch import EsError, connect
-    from ..detection.cluster import es_send, run_rules_on_cluster
-    from ..detection.engine import ExecutionError
-
-    try:
-        send = es_send(connect(settings))
-        return run_rules_on_cluster(rules, send, start=start, end=end, field_types=field_types(schema), indices=index, every_search=every_search)
-    except (EsError, ExecutionError) as err:
-        raise fail(str(err)) from None
-
-
 def _rules(rules_dir: Path, only: list[str] | None):  # noqa: ANN202
-    from ..rules.model import RuleFileError, load_rules
+    from ..rules.model import load_rules
 
-    try:
-        rules = load_rules(rules_dir)
-    except RuleFileError as err:
-        raise fail(str(err)) from None
+    rules = load_rules(rules_dir)
     if only:
         wanted = set(only)
         rules = [r for r in rules if {r.name, r.rule_id, r.path.stem} & wanted]

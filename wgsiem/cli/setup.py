@@ -10,12 +10,12 @@ import threading
 import typer
 
 from ..adapters.statefile import load_state
-from ..config import ConfigError, ShipConfig
+from ..config import ShipConfig
 from ..ecs.document import Context
-from ..enrich.geoip import GeoIP, GeoIPError
-from ..enrich.names import NamesError, NamesWatcher
+from ..enrich.geoip import GeoIP
+from ..enrich.names import NamesWatcher
 from ..shipper import PollOutcome, Shipper
-from ..status.state import State, StateError
+from ..status.state import State
 from ..wgdump import PresharedKeyHasher
 
 log = logging.getLogger("wgsiem")
@@ -43,26 +43,17 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def make_names(cfg: ShipConfig) -> NamesWatcher:
-    try:
-        return NamesWatcher(cfg.wg_config_dirs, cfg.peers, warn=log.warning)
-    except NamesError as err:
-        raise fail(str(err)) from None
+    return NamesWatcher(cfg.wg_config_dirs, cfg.peers, warn=log.warning)
 
 
 def make_context(cfg: ShipConfig, names: dict[str, str]) -> Context:
-    try:
-        geoip = GeoIP(city=cfg.geoip_city, asn=cfg.geoip_asn)
-    except (GeoIPError, ConfigError) as err:
-        raise fail(str(err)) from None
+    geoip = GeoIP(city=cfg.geoip_city, asn=cfg.geoip_asn)
     return Context(host_name=cfg.resolved_host_name, names=names, geoip=geoip, namespace=cfg.namespace)
 
 
 def make_shipper(cfg: ShipConfig, secret: bytes, names: dict[str, str], state: State | None = None) -> Shipper:
     if state is None:
-        try:
-            state = load_state(cfg.state_file)
-        except StateError as err:
-            raise fail(str(err)) from None
+        state = load_state(cfg.state_file)
     return Shipper(
         state,
         PresharedKeyHasher(secret),

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,86 +24,22 @@ from ..adapters.output import NdjsonFileOutput, Output, StreamOutput
 from ..adapters.spool import Spool, SpoolError
 from ..adapters.secret import load_or_create_secret
 from ..adapters.statefile import save_state
-from ..adapters.wg import RawPoll, run_wg
-from ..config import ConfigError, ShipConfig, load_config
+from ..adapters.wg import run_wg
+from ..wgdump.raw import RawPoll
+from ..config import ShipConfig
 from ..enrich.names import NamesError, NamesWatcher
 from ..kernlog.framing import frame
 from ..kernlog.timing import line_time
 from ..shipper import Shipper
 from . import options as o
+from .groups import Shipper, with_groups
 from .setup import fail, log, make_names, make_shipper, report, setup_logging, stop_on_signals
 
 
+@with_groups
 def ship(
-    config: o.Config = None,
-    interval: Annotated[Optional[float], typer.Option("--interval", help="Seconds between polls [default: 30]")] = None,
+    cfg: Annotated[ShipConfig, Shipper()],
     once: Annotated[bool, typer.Option("--once", help="Poll once, write, save the state and exit.")] = False,
-    output: Annotated[
-        Optional[str],
-        typer.Option(
-            "--output",
-            "-o",
-            help="Where documents go: 'file' (NDJSON for Filebeat), 'stdout', or 'elasticsearch' (bulk, through a disk spool) [default: file]",
-        ),
-    ] = None,
-    output_file: Annotated[
-        Optional[Path], typer.Option("--output-file", help="The NDJSON file [default: /var/log/wgsiem/wireguard-status.ndjson]")
-    ] = None,
-    rotate_bytes: Annotated[Optional[int], typer.Option("--rotate-bytes", help="Rotate the NDJSON file at this size [default: 104857600]")] = None,
-    rotate_keep: Annotated[Optional[int], typer.Option("--rotate-keep", help="Rotated files to keep [default: 5]")] = None,
-    state_dir: Annotated[
-        Optional[Path], typer.Option("--state-dir", help="State and install secret live here [default: /var/lib/wgsiem]")
-    ] = None,
-    host_name: o.HostName = None,
-    namespace: o.Namespace = None,
-    interface: o.Interfaces = None,
-    wg: Annotated[Optional[str], typer.Option("--wg", help="The wg program [default: wg]")] = None,
-    kernel_log: Annotated[
-        Optional[str],
-        typer.Option(
-            "--kernel-log",
-            help="Kernel and wg-quick lines to follow: 'journal' (journalctl -f), a log file's path (kern.log), or 'off' [default: journal]",
-        ),
-    ] = None,
-    journalctl: Annotated[Optional[str], typer.Option("--journalctl", help="The journalctl program [default: journalctl]")] = None,
-    wg_config_dir: o.WgConfigDir = None,
-    peers: o.Peers = None,
-    geoip_city: o.GeoipCity = None,
-    geoip_asn: o.GeoipAsn = None,
-    session_timeout: o.SessionTimeout = None,
-    spike_factor: o.SpikeFactor = None,
-    spike_min_bytes: o.SpikeMinBytes = None,
-    spike_min_history: o.SpikeMinHistory = None,
-    spike_window_days: o.SpikeWindowDays = None,
-    es_url: Annotated[
-        Optional[str],
-        typer.Option("--es-url", "--es", metavar="URL", help="--output elasticsearch: the cluster, e.g. https://es.example:9200 (no credentials in it)"),
-    ] = None,
-    es_ca_file: Annotated[Optional[Path], typer.Option("--es-ca-file", help="CA certificate (PEM) that signed the cluster's certificate")] = None,
-    es_api_key_file: Annotated[
-        Optional[Path], typer.Option("--es-api-key-file", help=f"File holding an API key (encoded form) [default: ${es.API_KEY_ENV}]")
-    ] = None,
-    es_user: Annotated[
-        Optional[str], typer.Option("--es-user", help=f"Basic auth user; the password comes from --es-password-file or ${es.PASSWORD_ENV}")
-    ] = None,
-    es_password_file: Annotated[Optional[Path], typer.Option("--es-password-file", help="File holding the basic auth password")] = None,
-    es_insecure: Annotated[bool, typer.Option("--es-insecure", help="Do not verify the cluster's TLS certificate (tests only)")] = False,
-    es_timeout: Annotated[Optional[float], typer.Option("--es-timeout", help="Seconds a bulk request may take [default: 30]")] = None,
-    es_bulk_docs: Annotated[Optional[int], typer.Option("--es-bulk-docs", help="Documents per bulk request [default: 1000]")] = None,
-    es_backoff_max: Annotated[
-        Optional[float], typer.Option("--es-backoff-max", help="Longest wait in seconds between two delivery attempts [default: 30]")
-    ] = None,
-    es_flush_timeout: Annotated[
-        Optional[float],
-        typer.Option("--es-flush-timeout", help="Seconds at stop to deliver what is spooled; the rest waits for the next start [default: 10]"),
-    ] = None,
-    spool_max_bytes: Annotated[
-        Optional[int], typer.Option("--spool-max-bytes", help="Bound of the spool in <state-dir>/spool [default: 1073741824, 1 GiB]")
-    ] = None,
-    spool_full: Annotated[
-        Optional[str],
-        typer.Option("--spool-full", help="When the spool is full: 'drop-oldest' or 'drop-newest' documents [default: drop-oldest]"),
-    ] = None,
     verbose: o.Verbose = False,
 ) -> None:
     """Poll `wg show all dump` every --interval seconds and ship wireguard.status events,
@@ -119,44 +55,7 @@ def ship(
     background thread that retries with backoff while the cluster is away.
     """
     setup_logging(verbose)
-    try:
-        cfg = load_config(
-            config,
-            {
-                "interval": interval,
-                "output": output,
-                "output_file": output_file,
-                "rotate_bytes": rotate_bytes,
-                "rotate_keep": rotate_keep,
-                "state_dir": state_dir,
-                "host_name": host_name,
-                "namespace": namespace,
-                "interfaces": tuple(interface or ()),
-                "wg": wg,
-                "kernel_log": kernel_log,
-                "journalctl": journalctl,
-                "wg_config_dirs": tuple(wg_config_dir or ()),
-                "peers": peers,
-                "geoip_city": geoip_city,
-                "geoip_asn": geoip_asn,
-                **o.diff_overrides(session_timeout, spike_factor, spike_min_bytes, spike_min_history, spike_window_days),
-                "es_url": es_url,
-                "es_ca_file": es_ca_file,
-                "es_api_key_file": es_api_key_file,
-                "es_user": es_user,
-                "es_password_file": es_password_file,
-                "es_insecure": es_insecure or None,
-                "es_timeout": es_timeout,
-                "es_bulk_docs": es_bulk_docs,
-                "es_backoff_max": es_backoff_max,
-                "es_flush_timeout": es_flush_timeout,
-                "spool_max_bytes": spool_max_bytes,
-                "spool_full": spool_full,
-            },
-        )
-        secret = load_or_create_secret(cfg.secret_file)
-    except (ConfigError, ValueError, OSError) as err:
-        raise fail(str(err)) from None
+    secret = load_or_create_secret(cfg.secret_file)
     names = make_names(cfg)
     shipper = make_shipper(cfg, secret, names.names)
     release_free_memory()  # what loading the state file took

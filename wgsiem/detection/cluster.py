@@ -4,7 +4,7 @@ on the schedule, statistics and alert order engine.run_schedule shares with the 
 engine, so both give the same alert documents for the same events.
 
 The executors only call an injected `send(Request) -> dict` (a failed call raises
-engine.ExecutionError); `es_send(client)` binds it to wgsiem.adapters.elasticsearch, and
+engine.ExecutionError); wgsiem.adapters.rule_searches.es_send binds it to a cluster, and
 tests bind it to a fake.
 
 Where Kibana and this module part:
@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wgsiem.rules.model import Rule
 
@@ -63,6 +63,9 @@ from .searches import (
 from .threshold import TOTAL_HITS_TRACKED, qualifies, rule_threshold, threshold_alert
 from .timestamps import datetime_ms, ms_datetime, parse_ms
 
+if TYPE_CHECKING:
+    from wgsiem.kql import FieldTypes
+
 Send = Callable[[Request], dict[str, Any]]
 
 # Executions whose activity one range aggregation asks for.
@@ -77,7 +80,7 @@ def run_rules_on_cluster(
     *,
     start: datetime | None = None,
     end: datetime | None = None,
-    field_types: Any = None,
+    field_types: FieldTypes | None = None,
     compile: Compile | None = None,
     indices: Sequence[str] | None = None,
     every_search: bool = False,
@@ -106,22 +109,6 @@ def run_rules_on_cluster(
         backend = _ClusterRules(send, compile or kql_compiler(types), types, first, last, every_search)
         run_schedule(result, rules, first, last, indices, backend.prepare)
     return result
-
-
-def es_send(client: Any) -> Send:
-    """`send` for an elasticsearch.Elasticsearch client (wgsiem.adapters.elasticsearch.connect)."""
-    from wgsiem.adapters.elasticsearch import EsError, request, search
-
-    def send(call: Request) -> dict[str, Any]:
-        try:
-            if call.api == "close_point_in_time":
-                return request(client, "DELETE", "/_pit", call.body)
-            endpoint = {"search": "_search", "count": "_count", "open_point_in_time": "_pit"}[call.api]
-            return search(client, call.index, call.body, call.params, endpoint=endpoint)
-        except EsError as err:
-            raise ExecutionError(str(err)) from None
-
-    return send
 
 
 def iterate_hits(send: Send, index: Sequence[str], query: Mapping[str, Any], page_size: int = 1000) -> Iterable[dict[str, Any]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wgsiem.rules.model import Rule
 
@@ -22,6 +22,10 @@ from .query import QueryExecutor
 from .schedule import Execution, executions
 from .threshold import ThresholdExecutor
 from .timestamps import datetime_ms, iso
+from ..errors import WgsiemError
+
+if TYPE_CHECKING:
+    from wgsiem.kql import FieldTypes
 
 # Kibana's xpack.alerting.rules.run.alerts.max: a rule's max_signals above it is lowered
 # to it (getRuleRangeTuples in rule_types/utils/utils.ts).
@@ -56,7 +60,7 @@ class RunResult:
     end: str | None
 
 
-class ExecutionError(RuntimeError):
+class ExecutionError(WgsiemError):
     """An execution failed (e.g. a search the cluster refused): its rule stops there and
     is reported as not run; the other rules still run."""
 
@@ -86,14 +90,14 @@ def run_rules(
     *,
     start: datetime | None = None,
     end: datetime | None = None,
-    field_types: Any = None,
+    field_types: FieldTypes | None = None,
     compile: Compile | None = None,
     indices: Sequence[str] | None = None,
 ) -> RunResult:
     """Every rule executes at start, start + interval, ... until an execution reaches `end`.
     `start` defaults to the first event's time, `end` to the last's; events before `start`
     still count for look-back and history windows. Queries are compiled with `field_types`
-    (a wgsiem.kql.FieldTypes; default: ecs_mappings/), or by `compile` when given.
+    (default: ecs_mappings/), or by `compile` when given.
     `indices` replaces every rule's `index` patterns.
 
     Alerts come ordered by execution time, rule name, original time, then creation order.

@@ -15,13 +15,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from heapq import merge
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wgsiem.rules.model import Rule
 
 from ..mappings.datastreams import data_stream_of
 from .events import EventSet
 from .timestamps import ms_datetime
+
+if TYPE_CHECKING:
+    from wgsiem.kql import FieldTypes
 
 # securitySolution:defaultIndex, what a rule without `index` (and without a data view) searches.
 DEFAULT_INDEX = (
@@ -46,9 +49,9 @@ class Query(Protocol):
 Compile = Callable[[str, datetime | None], Query]
 
 
-def kql_compiler(field_types: Any = None) -> Compile:
-    """KQL compiled against `field_types` (a wgsiem.kql.FieldTypes; default: ecs_mappings/)."""
-    from wgsiem.kql import compile_query
+def kql_compiler(field_types: FieldTypes | None = None) -> Compile:
+    """KQL compiled against `field_types` (default: ecs_mappings/)."""
+    from wgsiem.kql import compile_query  # on demand: tests run the engine with tiny compilers
 
     types = field_types if field_types is not None else default_field_types()
 
@@ -59,7 +62,7 @@ def kql_compiler(field_types: Any = None) -> Compile:
 
 
 @cache
-def default_field_types() -> Any:
+def default_field_types() -> FieldTypes:
     from wgsiem.kql import FieldTypes
 
     return FieldTypes.default()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from ..errors import WgsiemError
 
 _EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
 _MS_PER_DAY = 86_400_000
@@ -18,7 +19,7 @@ _DAYS: dict[str, int] = {}
 _DIGITS = frozenset("0123456789")
 
 
-class TimestampError(ValueError):
+class TimestampError(WgsiemError):
     """A `@timestamp` Elasticsearch would not index as a date."""
 
 

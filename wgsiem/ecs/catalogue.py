@@ -7,6 +7,7 @@ from functools import cache
 from importlib import resources
 
 import yaml
+from ..errors import WgsiemError
 
 # ECS allows these event.kind / event.category / event.type values (ECS categorization fields).
 KINDS = {"alert", "event", "metric", "state", "pipeline_error", "signal", "enrichment", "asset"}
@@ -32,7 +33,7 @@ class Action:
     fields: tuple[str, ...]
 
 
-class CatalogueError(ValueError):
+class CatalogueError(WgsiemError):
     pass
 
 

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 import maxminddb
+from ..errors import WgsiemError
 
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 
@@ -40,7 +41,7 @@ _LOCAL = tuple(
 )
 
 
-class GeoIPError(ValueError):
+class GeoIPError(WgsiemError):
     """A GeoIP database path that cannot be used; the message names the path."""
 
 

@@ -25,13 +25,14 @@ from pathlib import Path
 import yaml
 
 from ..wgdump.parse import KEY_PATTERN
+from ..errors import WgsiemError
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[A-Za-z]+)\]\s*$")
 _PUBLIC = re.compile(r"^\s*PublicKey\s*=\s*(?P<key>\S+)\s*$", re.IGNORECASE)
 _FRIENDLY = re.compile(r"^\s*#\s*friendly_(?P<kind>name|json)\s*=\s*(?P<value>.+?)\s*$")
 
 
-class NamesError(ValueError):
+class NamesError(WgsiemError):
     pass
 
 

@@ -2,7 +2,7 @@
 
 The common processor options are read here, as Elasticsearch's ConfigurationUtils reads
 them: `tag`, `description`, `if`, `ignore_failure`, `on_failure`; each processor's own
-options are read by its class. Anything the engine does not support is a ConfigError
+options are read by its class. Anything the engine does not support is a PipelineConfigError
 naming the processor and option, never a silent pass.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from wgsiem.ingest.document import java_type
-from wgsiem.ingest.errors import ConfigError
+from wgsiem.ingest.errors import PipelineConfigError
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import Pipeline, PipelineSet, Step
 
@@ -30,7 +30,7 @@ class Builder:
     @property
     def geoip(self) -> Any:
         if self._geoip is None:
-            from wgsiem.ingest.geoip import GeoIpDatabases
+            from wgsiem.ingest.geoip_databases import GeoIpDatabases
 
             self._geoip = GeoIpDatabases(self.geoip_dirs)
         return self._geoip
@@ -39,23 +39,23 @@ class Builder:
 
     def pipeline(self, pipeline_id: str, body: Any) -> Pipeline:
         if not isinstance(body, dict):
-            raise ConfigError(f"pipeline [{pipeline_id}] must be an object, not [{java_type(body)}]")
+            raise PipelineConfigError(f"pipeline [{pipeline_id}] must be an object, not [{java_type(body)}]")
         processors = Options(None, body).list("processors")
         unknown = sorted(set(body) - _PIPELINE_KEYS)
         if unknown:
-            raise ConfigError(f"pipeline [{pipeline_id}] doesn't support one or more provided configuration parameters [{', '.join(unknown)}]")
+            raise PipelineConfigError(f"pipeline [{pipeline_id}] doesn't support one or more provided configuration parameters [{', '.join(unknown)}]")
         access = body.get("field_access_pattern", "classic")
         if access != "classic":
-            raise ConfigError(
+            raise PipelineConfigError(
                 f"field_access_pattern [{access}] is not supported by the offline engine (only classic)",
                 property_name="field_access_pattern",
             )
         on_failure = body.get("on_failure")
         if on_failure is not None and (not isinstance(on_failure, list) or not on_failure):
-            raise ConfigError("processors list cannot be empty", property_name="on_failure")
+            raise PipelineConfigError("processors list cannot be empty", property_name="on_failure")
         version = body.get("version")
         if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-            raise ConfigError(f"property isn't an int, but of type [{java_type(version)}]", property_name="version")
+            raise PipelineConfigError(f"property isn't an int, but of type [{java_type(version)}]", property_name="version")
         return Pipeline(
             pipeline_id,
             self.steps(processors),
@@ -75,7 +75,7 @@ class Builder:
         from wgsiem.ingest.processors import REGISTRY
 
         if not isinstance(config, dict) or len(config) != 1:
-            raise ConfigError(f"a processor must be an object with exactly one key (its type), not {str(config)[:80]}")
+            raise PipelineConfigError(f"a processor must be an object with exactly one key (its type), not {str(config)[:80]}")
         ((processor_type, options),) = config.items()
         if processor_type not in REGISTRY:
             if processor_type in KNOWN_ELSEWHERE:
@@ -85,9 +85,9 @@ class Builder:
                 )
             else:
                 reason = f"No processor type exists with name [{processor_type}]"
-            raise ConfigError(reason, processor_type=processor_type)
+            raise PipelineConfigError(reason, processor_type=processor_type)
         if not isinstance(options, dict):
-            raise ConfigError(
+            raise PipelineConfigError(
                 f"processor [{processor_type}] options must be an object, not [{java_type(options)}]",
                 processor_type=processor_type,
             )
@@ -129,7 +129,7 @@ class Builder:
         try:
             return compile_condition(script), script
         except PainlessCompileError as error:
-            raise ConfigError(
+            raise PipelineConfigError(
                 f"compile error: {error}",
                 processor_type=opts.type,
                 processor_tag=opts.tag,

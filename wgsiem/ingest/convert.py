@@ -33,6 +33,7 @@ import unicodedata
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+from ..errors import WgsiemError
 
 CONVERT_TYPES: tuple[str, ...] = ("integer", "long", "float", "double", "string", "boolean", "ip", "auto")
 
@@ -40,7 +41,7 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 
 
-class ConvertError(ValueError):
+class ConvertError(WgsiemError):
     """The value cannot be converted; the message has Elasticsearch's meaning."""
 
 

@@ -26,15 +26,16 @@ for the following key (`%{a}-%{b}` on "foo---bar" gave b="" there, "--bar" here)
 from __future__ import annotations
 
 import re
+from ..errors import WgsiemError
 
 __all__ = ["Dissect", "DissectError", "DissectMismatch"]
 
 
-class DissectError(ValueError):
+class DissectError(WgsiemError):
     """A dissect pattern Elasticsearch would refuse; the message names the pattern or key."""
 
 
-class DissectMismatch(ValueError):
+class DissectMismatch(ValueError):  # noqa: N818 - the pattern does not match: a signal, reported by the processor
     """The text does not fit the pattern (Elasticsearch's message)."""
 
 

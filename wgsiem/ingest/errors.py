@@ -1,6 +1,6 @@
 """Errors with Elasticsearch's exception types, so responses can carry the same bodies.
 
-Two families: a pipeline that cannot be built (`ConfigError`, a `parse_exception` with the
+Two families: a pipeline that cannot be built (`PipelineConfigError`, a `parse_exception` with the
 processor's type, tag and property, answered with HTTP 400), and a document that fails
 while running (`IngestError`, reported per document and handled by `on_failure`).
 """
@@ -8,9 +8,10 @@ while running (`IngestError`, reported per document and handled by `on_failure`)
 from __future__ import annotations
 
 from typing import Any
+from ..errors import WgsiemError
 
 
-class ConfigError(ValueError):
+class PipelineConfigError(WgsiemError):
     """A pipeline or processor definition Elasticsearch would refuse to create."""
 
     def __init__(
@@ -51,7 +52,7 @@ class ConfigError(ValueError):
         return {"error": {"root_cause": [dict(cause)], **cause}, "status": 400}
 
 
-class IngestError(Exception):
+class IngestError(WgsiemError):
     """A document failed in a processor; `error_type` is Elasticsearch's exception name."""
 
     def __init__(self, reason: str, error_type: str = "illegal_argument_exception") -> None:

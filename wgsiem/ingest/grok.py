@@ -43,6 +43,7 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
+from ..errors import WgsiemError
 
 __all__ = ["Grok", "GrokConversionError", "GrokError", "builtin_patterns"]
 
@@ -50,11 +51,11 @@ _MAX_EXPANSIONS = 100_000
 _CACHE_SIZE = 256
 
 
-class GrokError(ValueError):
+class GrokError(WgsiemError):
     """A grok expression or pattern bank Elasticsearch would refuse; the message names it."""
 
 
-class GrokConversionError(ValueError):
+class GrokConversionError(WgsiemError):
     """A typed capture (`:int`, `:float`...) whose text Java cannot convert.
 
     Elasticsearch fails the document with Java's NumberFormatException; the message is
@@ -171,7 +172,7 @@ def _expand(expression: str, bank: Mapping[str, str]) -> str:
 # Oniguruma (Ruby syntax) -> Python re
 
 
-class _Unsupported(Exception):
+class _Unsupported(Exception):  # noqa: N818 - a signal inside the pattern translator
     """Oniguruma syntax with no Python equivalent here."""
 
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterable
+from ..errors import WgsiemError
 
 __all__ = ["KvSplitError", "KvSplitter"]
 
 
-class KvSplitError(ValueError):
+class KvSplitError(WgsiemError):
     """A pair with no `value_split` in it: Elasticsearch's error, which fails the document.
 
     Elasticsearch has already set the pairs before the bad one when it fails (they stay

@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from wgsiem.ingest.document import IngestDocument, java_str
-from wgsiem.ingest.errors import ConfigError
+from wgsiem.ingest.errors import PipelineConfigError
 
 MEDIA_TYPES = ("application/json", "text/plain", "application/x-www-form-urlencoded")
 _TAG = re.compile(r"\{\{\{\s*(.*?)\s*\}\}\}|\{\{\s*([&#^/!>=]?)\s*(.*?)\s*\}\}", re.S)
@@ -78,7 +78,7 @@ class Template:
             else:
                 sigil, name = match.group(2), match.group(3)
                 if sigil in ("#", "^", "/", "!", ">", "="):
-                    raise ConfigError(
+                    raise PipelineConfigError(
                         f"mustache tag [{match.group()}] is not supported by the offline engine "
                         "(only {{field}}, {{{field}}} and {{&field}})"
                     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from wgsiem.ingest.document import java_type
-from wgsiem.ingest.errors import ConfigError
+from wgsiem.ingest.errors import PipelineConfigError
 
 _REQUIRED = object()
 
@@ -22,8 +22,8 @@ class Options:
         self.config = dict(config)
         self.tag = tag
 
-    def error(self, reason: str, name: str | None = None) -> ConfigError:
-        return ConfigError(reason, processor_type=self.type, processor_tag=self.tag, property_name=name)
+    def error(self, reason: str, name: str | None = None) -> PipelineConfigError:
+        return PipelineConfigError(reason, processor_type=self.type, processor_tag=self.tag, property_name=name)
 
     def _take(self, name: str, default: Any) -> tuple[bool, Any]:
         """(present, value): an option given as null counts as absent, as in Elasticsearch."""
@@ -89,7 +89,7 @@ class Options:
     def finish(self) -> None:
         if self.config:
             unknown = ", ".join(self.config)
-            raise ConfigError(
+            raise PipelineConfigError(
                 f"processor [{self.type}] doesn't support one or more provided configuration parameters [{unknown}]",
                 processor_type=self.type,
                 processor_tag=self.tag,

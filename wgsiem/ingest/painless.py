@@ -36,6 +36,7 @@ import struct
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, NamedTuple
+from ..errors import WgsiemError
 
 __all__ = ["JFloat", "JLong", "PainlessCompileError", "PainlessRuntimeError", "compile_condition"]
 
@@ -51,7 +52,7 @@ def _one_line(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
 
 
-class PainlessCompileError(ValueError):
+class PainlessCompileError(WgsiemError):
     """An expression outside the supported subset or malformed."""
 
     def __init__(self, message: str, source: str, position: int, expected: str | None = None) -> None:
@@ -61,7 +62,7 @@ class PainlessCompileError(ValueError):
         self.expected = expected
 
 
-class PainlessRuntimeError(RuntimeError):
+class PainlessRuntimeError(WgsiemError):
     """Evaluation failed the way Painless would throw (null pointer, class cast, index out of bounds).
 
     `java_exception` is the simple name of the exception Painless throws there

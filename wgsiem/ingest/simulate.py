@@ -9,7 +9,7 @@ from typing import Any
 
 from wgsiem.ingest.build import Builder
 from wgsiem.ingest.document import IngestDocument, java_type
-from wgsiem.ingest.errors import ConfigError, DropDocument, IngestError
+from wgsiem.ingest.errors import PipelineConfigError, DropDocument, IngestError
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import SIMULATE_PIPELINE_ID, Pipeline, PipelineSet
 
@@ -30,7 +30,7 @@ def simulate(
     try:
         pipeline = _pipeline(body, pipelines, pipeline_id, geoip_dirs)
         docs = _documents(body, now)
-    except ConfigError as error:
+    except PipelineConfigError as error:
         return 400, error.body()
     return 200, {"docs": [run_one(pipeline, doc, verbose) for doc in docs]}
 
@@ -54,13 +54,13 @@ def run_one(pipeline: Pipeline, doc: IngestDocument, verbose: bool) -> dict[str,
 
 def _pipeline(body: Any, pipelines: PipelineSet, pipeline_id: str | None, geoip_dirs: list[Path] | None) -> Pipeline:
     if not isinstance(body, dict):
-        raise ConfigError(f"request body must be an object, not [{java_type(body)}]")
+        raise PipelineConfigError(f"request body must be an object, not [{java_type(body)}]")
     pipeline_id = pipeline_id or body.get("pipeline_id")
     if pipeline_id is not None:
         if "pipeline" in body:
-            raise ConfigError("give either [pipeline] or [pipeline_id], not both")
+            raise PipelineConfigError("give either [pipeline] or [pipeline_id], not both")
         if pipeline_id not in pipelines:
-            raise ConfigError(f"pipeline [{pipeline_id}] does not exist", error_type="illegal_argument_exception")
+            raise PipelineConfigError(f"pipeline [{pipeline_id}] does not exist", error_type="illegal_argument_exception")
         return pipelines[pipeline_id]
     definition = Options(None, body).map("pipeline")
     return Builder(pipelines, geoip_dirs).pipeline(SIMULATE_PIPELINE_ID, definition)
@@ -69,14 +69,14 @@ def _pipeline(body: Any, pipelines: PipelineSet, pipeline_id: str | None, geoip_
 def _documents(body: dict[str, Any], now: datetime | None) -> list[IngestDocument]:
     unknown = sorted(set(body) - {"pipeline", "pipeline_id", "docs"})
     if unknown:
-        raise ConfigError(f"unknown request keys [{', '.join(unknown)}]")
+        raise PipelineConfigError(f"unknown request keys [{', '.join(unknown)}]")
     docs = Options(None, body).list("docs")
     if not docs:
-        raise ConfigError("must specify at least one document in [docs]")
+        raise PipelineConfigError("must specify at least one document in [docs]")
     out = []
     for entry in docs:
         if not isinstance(entry, dict):
-            raise ConfigError(f"a document must be an object, not [{java_type(entry)}]", property_name="docs")
+            raise PipelineConfigError(f"a document must be an object, not [{java_type(entry)}]", property_name="docs")
         ctx = copy.deepcopy(Options(None, entry).map("_source"))
         ctx["_index"] = _text(entry, "_index", "_index")
         ctx["_id"] = _text(entry, "_id", "_id")

@@ -23,17 +23,19 @@ import yaml
 
 from ..wgdump.model import Endpoint
 from ..wgdump.parse import canonical_ip
+from ..errors import WgsiemError
 
 UNRECOGNIZED = "unrecognized"
 PREFIX = "wireguard: "
 _SUPPRESSED = re.compile(r"net_ratelimit: (\d+) callbacks suppressed")
 
-_ENDPOINT = r"\[[0-9A-Fa-f:.]+\]:\d+(?:/\d+)?(?:%\d+)?|[0-9.]+:\d+|\(einval\)|\(invalid address\)"
+# How the kernel prints an endpoint (%pISpfsc), or what it prints when it has none.
+ENDPOINT_PATTERN = r"\[[0-9A-Fa-f:.]+\]:\d+(?:/\d+)?(?:%\d+)?|[0-9.]+:\d+|\(einval\)|\(invalid address\)"
 _PLACEHOLDERS = {
     "iface": r"[^\s/:]+",
     "peer_id": r"\d+",
     "keypair_id": r"\d+",
-    "endpoint": _ENDPOINT,
+    "endpoint": ENDPOINT_PATTERN,
     "inner_source": r"[0-9A-Fa-f:.]+",
     "inner_destination": r"[0-9A-Fa-f:.]+",
     "seconds": r"\d+",
@@ -46,7 +48,7 @@ _PLACEHOLDERS = {
     "text": r".+",
 }
 
-class TemplateError(ValueError):
+class TemplateError(WgsiemError):
     pass
 
 

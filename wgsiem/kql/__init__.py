@@ -4,7 +4,7 @@
   `ast.py`: the tree it builds.
 - `translate.py`: tree -> Elasticsearch query DSL, as the detection engine builds it.
 - `search.py`: DSL -> a per-document matcher with Elasticsearch's per-type semantics,
-  helped by `values.py` (numbers, IPs, booleans, keywords), `dates.py` (date formats and
+  helped by `values.py` (numbers, IPs, booleans, keywords), `date_math.py` (date formats and
   date math), `analysis.py` (the standard analyzer), `query_string.py`, `wildcards.py`
   and `documents.py` (reading `_source`).
 - `field_types.py`: field name -> type, from ecs_mappings/ and schema files.

@@ -1,9 +1,10 @@
 """What can go wrong with a KQL query: it does not parse, or it does not fit the fields."""
 
 from __future__ import annotations
+from ..errors import WgsiemError
 
 
-class KqlSyntaxError(ValueError):
+class KqlSyntaxError(WgsiemError):
     """The query does not parse; the message is the one Kibana's KQLSyntaxError gives.
 
     `position` is the 0-based offset (in characters) where parsing failed, `expected` the
@@ -35,7 +36,7 @@ class KqlSyntaxError(ValueError):
         return self.message
 
 
-class KqlFieldError(ValueError):
+class KqlFieldError(WgsiemError):
     """The query parses but cannot run against the fields it names: an unknown field, a value
     the field's type cannot take, or a query Elasticsearch rejects for that type. The message
     names the field, its type and the value."""
@@ -47,5 +48,5 @@ class KqlFieldError(ValueError):
         self.value = value
 
 
-class KqlSchemaError(ValueError):
+class KqlSchemaError(WgsiemError):
     """A schema file (extra field types) that cannot be used; the message names the file."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import values
 from .ast import Node
-from .dates import now_millis
+from .date_math import now_millis
 from .documents import getter, scalars
 from .field_types import FieldTypes
 from .grammar import parse

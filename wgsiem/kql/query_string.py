@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import WgsiemError
+
 # QueryParser.jj _WHITESPACE.
 _WHITESPACE = frozenset(" \t\n\r\u3000")
 
@@ -29,15 +31,15 @@ class Clause:
     text: str  # term: unescaped; prefix: unescaped, without the `*`; wildcard: as written
 
 
-class UnsupportedQueryString(ValueError):
-    pass
+class UnsupportedQueryStringError(WgsiemError):
+    """A query_string beyond what this evaluator reproduces (operators between clauses)."""
 
 
 def parse(query: str) -> list[Clause]:
     clauses = []
     for raw in _split(query):
         if raw in ("AND", "OR", "NOT", "&&", "||"):
-            raise UnsupportedQueryString(
+            raise UnsupportedQueryStringError(
                 f"the query_string {query!r} holds the operator {raw}, which this evaluator does not reproduce"
             )
         stars = _unescaped_stars(raw)

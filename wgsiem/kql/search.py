@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import analysis, dates, values
+from . import analysis, date_math, values
 from . import query_string as qs
 from .ast import js_string
 from .documents import MISSING, Getter, compile_function, getter, leaf_values, lookup_code, objects, scalars
@@ -44,7 +44,7 @@ def ALWAYS(doc: Mapping[str, Any]) -> bool:
     return True
 
 
-class _NoMatch(Exception):
+class _NoMatch(Exception):  # noqa: N818 - a signal: the clause matches no document
     """A query Elasticsearch runs but that cannot match a document; the reason says why."""
 
 
@@ -284,7 +284,7 @@ class Searcher:
         names = body.get("fields")
         try:
             clauses = qs.parse(query)
-        except qs.UnsupportedQueryString as err:
+        except qs.UnsupportedQueryStringError as err:
             raise KqlFieldError(str(err), field=",".join(names or ["*"]), value=query) from err
         lenient = names is None  # a query on every field is lenient by default
         if names is None:
@@ -407,7 +407,7 @@ class Searcher:
             result = build()
         except _NoMatch as reason:
             return self._no_match(f"{field.name} ({field.es_type}): {reason}; Elasticsearch matches no document", field.name, quiet)
-        except (ValueError, dates.DateParseError) as err:
+        except (ValueError, date_math.DateMathError) as err:
             if isinstance(err, KqlFieldError):
                 raise
             raise KqlFieldError(
@@ -708,7 +708,7 @@ class Searcher:
             # DateFieldType.rangeQuery: a lower bound rounds up when exclusive, an upper
             # bound when inclusive; then the exclusive ones step one unit inwards.
             round_up = not inclusive if lower else inclusive
-            instant = dates.parse_date_math(text, t, now_ms=self.now_ms, round_up=round_up)
+            instant = date_math.parse_date_math(text, t, now_ms=self.now_ms, round_up=round_up)
             if not inclusive:
                 instant += 1 if lower else -1
             return instant, True
@@ -735,13 +735,13 @@ def _within(v: Any, lo: Any, lo_inclusive: bool, hi: Any, hi_inclusive: bool) ->
 
 def _doc_date(x: Any, es_type: str) -> int | None:
     if x.__class__ is not str:
-        return dates.doc_date(x, es_type)
+        return date_math.doc_date(x, es_type)
     key = (x, es_type)
     hit = _DATE_CACHE.get(key, -1)
     if hit == -1:
         if len(_DATE_CACHE) >= _CACHE_LIMIT:
             _DATE_CACHE.clear()
-        hit = _DATE_CACHE[key] = dates.doc_date(x, es_type)
+        hit = _DATE_CACHE[key] = date_math.doc_date(x, es_type)
     return hit
 
 

@@ -37,7 +37,7 @@ FLOAT_TYPES = frozenset({"double", "float", "half_float", "scaled_float"})
 NUMERIC_TYPES = INTEGER_TYPES | FLOAT_TYPES | {"unsigned_long"}
 
 
-class JavaNumberFormat(ValueError):
+class JavaNumberFormat(ValueError):  # noqa: N818 - Java's NumberFormatException, caught where numbers are read
     """Java's NumberFormatException: `For input string: "abc"`."""
 
     def __init__(self, text: str):
@@ -105,7 +105,7 @@ def numbers_to_long(text: str, coerce: bool = True) -> int:
 # -- query values ----------------------------------------------------------------------------
 
 
-class NoMatch(Exception):
+class NoMatch(Exception):  # noqa: N818 - a signal: the value matches no document
     """The value is well formed but cannot match any document (Elasticsearch answers with a
     match_none query and a reason, e.g. "Value [1.5] has a decimal part")."""
 

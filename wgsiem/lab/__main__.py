@@ -23,7 +23,8 @@ from pathlib import Path
 
 import yaml
 
-from . import esnode, geoworld, stories, story
+from .. import geoworld
+from . import esnode, stories, story
 from .runner import LiveRecorder, LiveShipper, write_names
 from .tunnels import Lab, free_prefix, lab_available
 

@@ -33,6 +33,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
+from ..errors import WgsiemError
 
 VERSION = "9.4.6"
 ARTIFACT = f"org.elasticsearch.distribution.integ-test-zip:elasticsearch:{VERSION}:zip"
@@ -41,11 +42,11 @@ MIN_JAVA = 21
 HEAP = "512m"
 
 
-class EsNodeError(RuntimeError):
+class EsNodeError(WgsiemError):
     """The node could not be installed or started; the message says why and what to do."""
 
 
-class _PortTaken(Exception):
+class _PortTaken(Exception):  # noqa: N818 - a signal: choose another port
     """The node exited at start because its HTTP port was taken meanwhile."""
 
 

@@ -38,6 +38,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
+from ..errors import WgsiemError
 
 __all__ = [
     "Client",
@@ -111,7 +112,7 @@ UNDERLAYS: dict[str, Underlay] = {
 }
 
 
-class LabError(RuntimeError):
+class LabError(WgsiemError):
     """A lab operation failed. The message never contains key material."""
 
 

@@ -11,7 +11,7 @@ one maps.
   document defined, and does its value fit the type.
 - `templates.py`: `component_templates()` and `index_templates()`, the bodies of
   `PUT _component_template/<name>` and `PUT _index_template/<name>`.
-- `docgen.py`: docs/fields.md (`python -m wgsiem.docgen` writes it with docs/events.md).
+- `fields_doc.py`: docs/fields.md (`python -m wgsiem.docgen` writes it with docs/events.md).
 """
 
 from .fields import (

@@ -29,6 +29,7 @@ import jsonschema
 import yaml
 
 from wgsiem.content import ECS_MAPPINGS as ECS_MAPPINGS_DIR
+from ..errors import WgsiemError
 FIELDS_SCHEMA = "fields.schema.json"
 TEMPLATES_FILE = "templates.yml"
 
@@ -38,7 +39,7 @@ DEFAULT_IGNORE_ABOVE = 1024
 OBJECT_VALUED = frozenset({"geo_point", "object", "flattened"})
 
 
-class FieldError(ValueError):
+class FieldError(WgsiemError):
     """A field file that is not valid; the message names the file, the entry and the key."""
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..adapters.wg import RawPoll
+from ..wgdump.raw import RawPoll
 from ..kernlog.framing import LogRecord, frame
 from ..kernlog.timing import timed
 from ..shipper import PollOutcome, Shipper

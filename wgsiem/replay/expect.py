@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..rules.testing import lookup, values_equal
+from ..detection.testing import lookup, values_equal
 from .scenario import Expectation
 
 

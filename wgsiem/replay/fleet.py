@@ -72,7 +72,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..rules.testing import lookup
+from ..detection.testing import lookup
 from .story import derive_key, render
 from .story import _secs as story_secs
 
@@ -649,11 +649,11 @@ def run_fleet(
     pipeline and every rule, the rules executing from `warmup_days` after the start (the
     days before are history for new terms and baselines). `keep_all` runs the rules on
     the whole events instead of the reduced ones (small fleets only)."""
-    from ..adapters.wg import RawPoll
+    from ..wgdump.raw import RawPoll
     from ..content import INGEST_PIPELINES
     from ..detection import run_rules
     from ..detection.matching import kql_compiler
-    from ..ingest.directory import load_pipelines
+    from ..pipelines.files import load_pipelines
     from ..rules.model import load_rules
     from ..status.diff import DiffSettings
     from ..status.spike import SpikeSettings

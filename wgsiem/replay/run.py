@@ -135,7 +135,7 @@ def golden_diff(expected: str, actual: str, limit: int = 10) -> list[str]:
 
 
 def _changed(want: dict[str, Any], got: dict[str, Any]) -> str:
-    from ..ingest.pipeline_tests import flatten
+    from ..pipelines.testing import flatten
 
     a, b = flatten(want), flatten(got)
     keys = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))

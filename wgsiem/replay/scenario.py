@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from ..config import ConfigError, ShipConfig, load_config
+from ..errors import WgsiemError
 
 SCENARIO_FILE = "scenario.yaml"
 GOLDEN_FILE = "events.ndjson"
@@ -20,7 +21,7 @@ SHIPPER_SETTINGS = ("session_timeout", "spike_factor", "spike_min_bytes", "spike
 _KEYS = {"name", "description", "kind", "host_name", "peers", "shipper", "geoip", "rules_start", "rules_end", "expect"}
 
 
-class ScenarioError(ValueError):
+class ScenarioError(WgsiemError):
     """A scenario folder that cannot be replayed; the message names the file and the key."""
 
 

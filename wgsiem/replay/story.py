@@ -59,13 +59,14 @@ from typing import Any
 import yaml
 
 from ..rules.cases import offset
+from ..errors import WgsiemError
 
 REKEY_AFTER = 120  # s: a new handshake while traffic flows (timers.c REKEY_AFTER_TIME)
 _SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB|GiB|TiB)(/s)?")
 _UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
 
 
-class StoryError(ValueError):
+class StoryError(WgsiemError):
     """A story that cannot be generated; the message names the file and the entry."""
 
 

@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from wgsiem.content import DETECTION_RULES
+from ..errors import WgsiemError
 
 CASES = DETECTION_RULES / "_dev" / "test"
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -42,7 +43,7 @@ _UNIT = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _CASE_KEYS = {"description", "start", "end", "events", "alerts", "where"}
 
 
-class CaseFileError(ValueError):
+class CaseFileError(WgsiemError):
     """A case file that cannot be used; the message names the file, case and key."""
 
 

@@ -21,13 +21,14 @@ from typing import Any
 import jsonschema
 
 from wgsiem.content import DETECTION_RULES
+from ..errors import WgsiemError
 
 SCHEMA = DETECTION_RULES / "schemas" / "rule-toml.schema.json"
 RULE_TYPES = ("query", "threshold", "new_terms")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class RuleFileError(ValueError):
+class RuleFileError(WgsiemError):
     """A rule file that cannot be used; each line of the message is one problem."""
 
 

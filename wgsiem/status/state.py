@@ -19,11 +19,12 @@ from typing import Any
 
 from ..wgdump.model import InterfaceStatus, PeerStatus
 from ..wgdump.parse import NONE, DumpError, parse_endpoint
+from ..errors import WgsiemError
 
 STATE_VERSION = 1
 
 
-class StateError(ValueError):
+class StateError(WgsiemError):
     pass
 
 

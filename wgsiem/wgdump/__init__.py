@@ -3,6 +3,7 @@
 from .model import Endpoint, InterfaceStatus, ParseProblem, PeerStatus, Poll
 from .parse import DumpParser, read_stderr
 from .psk import PresharedKeyHasher
+from .raw import RawPoll
 
 __all__ = [
     "DumpParser",
@@ -11,6 +12,7 @@ __all__ = [
     "ParseProblem",
     "PeerStatus",
     "Poll",
+    "RawPoll",
     "PresharedKeyHasher",
     "read_stderr",
 ]

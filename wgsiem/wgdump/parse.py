@@ -17,6 +17,7 @@ import socket
 
 from .model import Endpoint, InterfaceStatus, ParseProblem, PeerStatus, Poll
 from .psk import PresharedKeyHasher
+from ..errors import WgsiemError
 
 NONE = "(none)"
 U64_MAX = 2**64 - 1
@@ -38,7 +39,7 @@ def _show(value: str) -> str:
     return repr(value)
 
 
-class DumpError(ValueError):
+class DumpError(WgsiemError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(reason)
         self.field = field

@@ -21,7 +21,7 @@ class GeoIp(Processor):
     type = "geoip"
 
     def __init__(self, opts: Options, builder: Any) -> None:
-        from wgsiem.ingest.geoip import GeoIpConfigError, unavailable_tag
+        from wgsiem.ingest.geoip_databases import GeoIpConfigError, unavailable_tag
 
         self.field = opts.string("field")
         self.target = opts.string("target_field", "geoip")

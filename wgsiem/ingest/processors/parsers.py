@@ -8,6 +8,7 @@ from typing import Any
 
 from wgsiem.ingest.document import IngestDocument, java_str
 from wgsiem.ingest.errors import IngestError, invalid
+from wgsiem.ingest.kv import KvSplitError, KvSplitter
 from wgsiem.ingest.mustache import template
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import Processor, Trace
@@ -94,8 +95,6 @@ class KeyValue(Processor):
     type = "kv"
 
     def __init__(self, opts: Options, builder: Any) -> None:
-        from wgsiem.ingest.kv import KvSplitter
-
         self.field = template(opts.string("field"))
         target = opts.string("target_field", None)
         self.target = template(target) if target is not None else None
@@ -125,7 +124,7 @@ class KeyValue(Processor):
             return
         try:
             pairs = self.splitter.split(text, field=field)
-        except ValueError as error:
+        except KvSplitError as error:
             raise invalid(str(error)) from None
         base = self.target.render(doc) + "." if self.target is not None else ""
         for key, value in pairs:
@@ -204,7 +203,7 @@ class Date(Processor):
     type = "date"
 
     def __init__(self, opts: Options, builder: Any) -> None:
-        from wgsiem.ingest.dates import DateFormatError, format_date
+        from wgsiem.ingest.date_formats import DateFormatError, format_date
 
         self.field = opts.string("field")
         self.target = opts.string("target_field", "@timestamp")
@@ -223,7 +222,7 @@ class Date(Processor):
             raise opts.error(str(error)) from None
 
     def _parser(self, timezone: str, locale: str) -> Any:
-        from wgsiem.ingest.dates import DateParser
+        from wgsiem.ingest.date_formats import DateParser
 
         key = (timezone, locale)
         parser = self._parsers.get(key)
@@ -232,7 +231,7 @@ class Date(Processor):
         return parser
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
-        from wgsiem.ingest.dates import DateFormatError, DateParseError
+        from wgsiem.ingest.date_formats import DateFormatError, DateParseError
 
         raw = doc.get(self.field)
         text = None if raw is None else java_str(raw)

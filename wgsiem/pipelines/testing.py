@@ -24,6 +24,7 @@ import yaml
 from wgsiem.ingest.document import IngestDocument
 from wgsiem.ingest.errors import DropDocument, IngestError
 from wgsiem.ingest.pipeline import PipelineSet
+from ..errors import WgsiemError
 
 TESTS_SUBDIR = Path("_dev/test/pipeline")
 
@@ -55,7 +56,7 @@ class TestResult:
         return not self.problems
 
 
-class PipelineTestError(ValueError):
+class PipelineTestError(WgsiemError):
     pass
 
 

@@ -3,7 +3,7 @@
 The pipeline file is data and is written by hand, but its grok patterns and its catalogue
 (grok match index → action) must say exactly what messages.yaml says; `expected()` derives
 them and tests/test_raw_pipeline.py compares. After changing messages.yaml, run
-`python -m wgsiem.kernlog.grok` and paste what it prints into the pipeline.
+`python -m wgsiem.pipelines.raw_grok` and paste what it prints into the pipeline.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from typing import Any
 import yaml
 
 from ..ecs.catalogue import log_actions
-from .messages import UNRECOGNIZED, _ENDPOINT, interface_patterns, templates
+from ..kernlog.messages import ENDPOINT_PATTERN, UNRECOGNIZED, interface_patterns, templates
 
 # The pipeline's own grok patterns (its `pattern_definitions`).
 DEFINITIONS = {
     "WG_IFACE": r"[^\s/:]+",
-    "WG_ENDPOINT": _ENDPOINT,
+    "WG_ENDPOINT": ENDPOINT_PATTERN,
     "WG_ADDRESS": r"[0-9A-Fa-f:.]+",
 }
 

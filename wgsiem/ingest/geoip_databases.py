@@ -40,6 +40,7 @@ from typing import Any
 import maxminddb
 
 from wgsiem.ingest.convert import IPAddress, parse_ip
+from ..errors import WgsiemError
 
 DEFAULT_CACHE_SIZE = 1000  # ingest.geoip.cache_size
 
@@ -136,7 +137,7 @@ _SUFFIXES = (
 )
 
 
-class GeoIpConfigError(ValueError):
+class GeoIpConfigError(WgsiemError):
     """A database file or properties the geoip processor would refuse (configuration time)."""
 
 

@@ -64,6 +64,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from wgsiem.ingest.convert import java_parse_double, java_parse_integer, java_to_string
+from ..errors import WgsiemError
 
 DEFAULT_OUTPUT_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"
 
@@ -76,11 +77,11 @@ _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Su
 _DAYS_SHORT = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-class DateFormatError(ValueError):
+class DateFormatError(WgsiemError):
     """A format pattern, timezone or locale Elasticsearch would refuse (configuration time)."""
 
 
-class DateParseError(ValueError):
+class DateParseError(WgsiemError):
     """No format parsed the value: Elasticsearch's "unable to parse date [x]"."""
 
 

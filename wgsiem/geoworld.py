@@ -7,7 +7,7 @@ Elasticsearch's geoip processor uses MaxMind's Java reader, which refuses a reco
 `geoname_id` or `autonomous_system_number` is a uint16 where its model wants a uint32;
 mmdb_writer would pick uint16 for any int below 65536, so every int here is wrapped.
 
-    python -m wgsiem.lab.geoworld OUT_DIR [--source FILE]
+    python -m wgsiem.geoworld OUT_DIR [--source FILE]
 """
 
 from __future__ import annotations
@@ -26,7 +26,10 @@ import yaml
 from mmdb_writer import MMDBWriter, MmdbF64, MmdbU16, MmdbU32
 from netaddr import IPSet
 
-DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "fixtures/geoip/world.yaml"
+from .content import FIXTURES
+from .errors import WgsiemError
+
+DEFAULT_SOURCE = FIXTURES / "geoip" / "world.yaml"
 CITY_FILE = "GeoLite2-City.mmdb"
 ASN_FILE = "GeoLite2-ASN.mmdb"
 # mmdb_writer stamps the current time; a fixed stamp keeps builds byte-identical.
@@ -50,7 +53,7 @@ _ENTRY_KEYS: dict[str, tuple[bool, tuple[str, ...] | None]] = {
 }
 
 
-class WorldError(ValueError):
+class WorldError(WgsiemError):
     """world.yaml is unreadable or an entry is wrong; the message names file and entry."""
 
 
@@ -282,7 +285,7 @@ def build_world(source: Path, out_dir: Path) -> tuple[Path, Path]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m wgsiem.lab.geoworld",
+        prog="python -m wgsiem.geoworld",
         description=f"Build {CITY_FILE} and {ASN_FILE} for tests from the test GeoIP world.",
     )
     parser.add_argument("out_dir", metavar="OUT_DIR", type=Path)

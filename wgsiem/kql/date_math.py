@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from ..errors import WgsiemError
 
 try:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,7 +36,7 @@ _EPOCH_MILLIS = re.compile(r"(-)?(\d{1,19})(?:\.(\d{1,6}))?", re.ASCII)
 _DIGITS = re.compile(r"\d+", re.ASCII)
 
 
-class DateParseError(ValueError):
+class DateMathError(WgsiemError):
     pass
 
 
@@ -47,7 +48,7 @@ def parse_date(text: str, es_type: str, *, round_up: bool = False) -> int:
     """A date string (no math) as the field's instant (ms, or ns for date_nanos)."""
     nanos = _parse_nanos(text, round_up)
     if nanos is None:
-        raise DateParseError(
+        raise DateMathError(
             f"failed to parse date field [{text}] with format [{format_name(es_type)}]"
         )
     return _to_resolution(nanos, es_type, text)
@@ -64,7 +65,7 @@ def parse_date_math(text: str, es_type: str, *, now_ms: int, round_up: bool) -> 
             return parse_date(text, es_type, round_up=round_up)
         base = _parse_nanos(text[:index], False)
         if base is None:
-            raise DateParseError(f"failed to parse date field [{text[:index]}] with format [{format_name(es_type)}]")
+            raise DateMathError(f"failed to parse date field [{text[:index]}] with format [{format_name(es_type)}]")
         nanos = base
         math = text[index + 2 :]
     return _to_resolution(_apply_math(math, nanos, round_up), es_type, text)
@@ -86,14 +87,14 @@ def doc_date(value: object, es_type: str) -> int | None:
         return None
     try:
         return _to_resolution(nanos, es_type, text)
-    except DateParseError:
+    except DateMathError:
         return None
 
 
 def _to_resolution(nanos: int, es_type: str, text: str) -> int:
     if es_type == "date_nanos":
         if not 0 <= nanos <= 9223372036854775807:
-            raise DateParseError(f"date[{text}] is outside the range date_nanos can hold (1970 to 2262)")
+            raise DateMathError(f"date[{text}] is outside the range date_nanos can hold (1970 to 2262)")
         return nanos
     return nanos // NANOS_PER_MILLI  # Instant.toEpochMilli floors
 
@@ -312,23 +313,23 @@ def _apply_math(math: str, nanos: int, round_up: bool) -> int:
         elif c in "+-":
             rounding, sign = False, 1 if c == "+" else -1
         else:
-            raise DateParseError(f"operator not supported for date math [{math}]")
+            raise DateMathError(f"operator not supported for date math [{math}]")
         if i >= n:
-            raise DateParseError(f"truncated date math [{math}]")
+            raise DateMathError(f"truncated date math [{math}]")
         num = 1
         if math[i].isdigit():
             start = i
             while i < n and math[i].isdigit():
                 i += 1
             if i >= n:
-                raise DateParseError(f"truncated date math [{math}]")
+                raise DateMathError(f"truncated date math [{math}]")
             num = int(math[start:i])
         if rounding and num != 1:
-            raise DateParseError(f"rounding `/` can only be used on single unit types [{math}]")
+            raise DateMathError(f"rounding `/` can only be used on single unit types [{math}]")
         unit = math[i]
         i += 1
         if unit not in "yMwdhHms":
-            raise DateParseError(f"unit [{unit}] not supported for date math [{math}]")
+            raise DateMathError(f"unit [{unit}] not supported for date math [{math}]")
         if rounding:
             nanos = _round(nanos, unit)
             if round_up:

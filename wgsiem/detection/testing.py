@@ -1,4 +1,4 @@
-"""Run a rule's test cases (cases.py) through the offline engine and judge the alerts."""
+"""Run a rule's test cases (rules/cases.py) through the offline engine and judge the alerts."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cases import Case, load_cases
-from .model import Rule
+from ..rules.cases import Case, load_cases
+from ..rules.model import Rule
+from .engine import run_rules
 
 _MISSING = object()
 
@@ -31,8 +32,6 @@ class CaseResult:
 
 
 def run_cases(rules: Iterable[Rule], cases_dir: Path) -> list[CaseResult]:
-    from wgsiem.detection import run_rules
-
     out = []
     for rule in rules:
         path = cases_dir / f"{rule.path.stem}.yaml"

@@ -13,13 +13,14 @@ from typing import Any
 import yaml
 
 from wgsiem.ingest.build import Builder
-from wgsiem.ingest.errors import ConfigError
+from wgsiem.ingest.errors import PipelineConfigError
 from wgsiem.ingest.pipeline import PipelineSet
+from ..errors import WgsiemError
 
 SUFFIXES = (".yml", ".yaml", ".json")
 
 
-class PipelineFileError(ValueError):
+class PipelineFileError(WgsiemError):
     """A pipeline file that cannot be read or built; the message starts with the file."""
 
 
@@ -62,7 +63,7 @@ def load_pipelines(directory: Path, geoip_dirs: list[Path] | None = None) -> Pip
         body = read_body(path)
         try:
             pipelines.add(builder.pipeline(pipeline_id, body))
-        except ConfigError as error:
+        except PipelineConfigError as error:
             where = error.where()
             raise PipelineFileError(f"{path}: {where + ': ' if where else ''}{error.reason}") from error
     return pipelines

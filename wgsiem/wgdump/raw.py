@@ -1,0 +1,23 @@
+"""What one poll printed, before the parser: the text of `wg show all dump` (live, or a
+capture file) and when it ran.
+
+Its text still holds the private and preshared keys; only the parser (parse.py) reads
+it, and nothing else may log, store or print it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RawPoll:
+    time: int
+    stdout: str
+    stderr: str = ""
+    source: str = "wg show all dump"
+    failure: str | None = None  # wg could not be run at all
+
+    def __repr__(self) -> str:
+        # A repr in a traceback or a debug log must not carry the keys in `stdout`.
+        return f"RawPoll(time={self.time}, source={self.source!r}, {len(self.stdout)} characters, failure={self.failure!r})"
