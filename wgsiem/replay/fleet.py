@@ -73,6 +73,7 @@ from pathlib import Path
 from typing import Any
 
 from ..detection.testing import lookup
+from ..wgdump.raw import RawPoll
 from .story import derive_key, render
 from .story import _secs as story_secs
 
@@ -236,6 +237,7 @@ class _Life:
 
     def __init__(self, n: int, days: int, seed: int, poll_every: int) -> None:
         self.n, self.days, self.seed, self.every = n, days, seed, poll_every
+        self.onboard_count = max(1, round(n * 0.015))  # peers added during the month
         self.rng = random.Random(f"fleet {seed} life")
         self.peers: dict[str, dict[str, Any]] = {}
         self.timeline: list[dict[str, Any]] = []
@@ -318,9 +320,23 @@ class _Life:
     # -- the month -------------------------------------------------------------------
 
     def build(self) -> None:
-        rng, n, days = self.rng, self.n, self.days
-        onboard = max(1, round(n * 0.015))
-        baseline = n - onboard
+        """The month's life, step by step (each step draws from the same generator, in this
+        order, so a seed gives the same fleet)."""
+        self._draw_peers()
+        self._onboard()
+        self._forgotten_contractor()
+        people = [k for k in self.peers if self.kind[k] in PERSON and k not in self.onboarded]
+        self._holidays(people)
+        self._key_rotations(people)
+        self._weekends_and_silences()
+        self._interface_restarts()
+        self._phones_roam()
+        self._nightly_backups()
+        self._kernel_log_noise()
+
+    def _draw_peers(self) -> None:
+        rng, n = self.rng, self.n
+        baseline = n - self.onboard_count
         kinds = [k for k, _ in KINDS]
         weights = [w for _, w in KINDS]
         drawn = [rng.choices(kinds, weights)[0] for _ in range(baseline)]
@@ -334,13 +350,20 @@ class _Life:
             key = self.new_peer(i, kind, i not in nameless, None)
             if i in nameless:
                 self.unnamed.append(key)
-        # Onboarded during the month, during office hours, under their names.
-        for j in range(onboard):
+
+    def _onboard(self) -> None:
+        """Onboarded during the month, during office hours, under their names."""
+        rng, days = self.rng, self.days
+        baseline = self.n - self.onboard_count
+        for j in range(self.onboard_count):
             at = weekday(rng.randrange(1, days - 3)) * DAY + rng.randrange(9 * 3600, 16 * 3600, 60)
             key = self.new_peer(baseline + j, rng.choice(("laptop", "phone")), True, at)
             self.onboarded.append(key)
             self.busy[key].append((0, at + DAY))
-        # The forgotten contractor: named, present at the baseline, silent for 45 days.
+
+    def _forgotten_contractor(self) -> None:
+        """Named, present at the baseline, silent for 45 days."""
+        days = self.days
         key = "contractor"
         spot = self.endpoint(US_HOME)
         self.peers[key] = {"name": "contractor-2025", "allowed_ips": ["10.8.254.2/32"], "endpoint": spot, "rx": "20KiB/s", "tx": "60KiB/s",
@@ -349,16 +372,20 @@ class _Life:
         self.busy[key], self.tunnel[key] = [(0, days * DAY)], "10.8.254.2"
         self.timeline.append({"at": _at(0), "peer": key, "silent": f"{days + 1}d"})
 
-        people = [k for k in self.peers if self.kind[k] in PERSON and k not in self.onboarded]
-        # Holidays: a week away, from an evening, not before the third day.
-        holiday = max(1, round(n * 0.05))
+    def _holidays(self, people: list[str]) -> None:
+        """A week away, from an evening, not before the third day."""
+        rng, days = self.rng, self.days
+        holiday = max(1, round(self.n * 0.05))
         for key in rng.sample(people, min(holiday, len(people))):
             first = rng.randrange(2, max(3, days - 8))
             at = first * DAY + 18 * 3600
             self.busy[key].append((at - DAY, at + 8 * DAY))
             self.away[key] = [(at, at + 7 * DAY)]
-        # Key rotations: same name, new key, during the day; never on holiday.
-        rotations = max(1, round(n * 0.02))
+
+    def _key_rotations(self, people: list[str]) -> None:
+        """Same name, new key, during the day; never on holiday."""
+        rng, days = self.rng, self.days
+        rotations = max(1, round(self.n * 0.02))
         named = [k for k in people if "name" in self.peers[k] and k not in self.away]
         for key in rng.sample(named, min(rotations, len(named))):
             for _ in range(5):
@@ -368,10 +395,12 @@ class _Life:
                     self.rotations.setdefault(key, []).append(at)
                     self.busy[key].append((at - DAY, at + DAY))
                     break
-        # Office laptops stay off at weekends; holidays and weekends in a row are one silence.
+
+    def _weekends_and_silences(self) -> None:
+        """Office laptops stay off at weekends; holidays and weekends in a row are one silence."""
         for key in self.peers:
             if self.kind[key] == "laptop":
-                spans = self.away.get(key, []) + [(d * DAY, (d + 2) * DAY) for d in range(days) if is_saturday(d)]
+                spans = self.away.get(key, []) + [(d * DAY, (d + 2) * DAY) for d in range(self.days) if is_saturday(d)]
                 self.away[key] = spans
         for key, spans in self.away.items():
             merged: list[tuple[int, int]] = []
@@ -383,14 +412,19 @@ class _Life:
             self.away[key] = merged
             for a, b in merged:
                 self.timeline.append({"at": _at(a), "peer": key, "silent": _at(b - a)})
-        # Interface restarts at 04:00 (a poll time: the interface is gone for that poll).
+
+    def _interface_restarts(self) -> None:
+        """At 04:00 (a poll time: the interface is gone for that poll)."""
         for share in (0.45, 0.85):
-            day = max(1, round(days * share))
+            day = max(1, round(self.days * share))
             self.restarts.append(day * DAY + 4 * 3600)
         self.restarts = sorted(set(self.restarts))
         for at in self.restarts:
             self.timeline.append({"at": _at(at), "interface": "restart"})
-        # Phones roam between their addresses a few times a day, within their hours.
+
+    def _phones_roam(self) -> None:
+        """Between their addresses a few times a day, within their hours."""
+        rng = self.rng
         for key in self.peers:
             if self.kind[key] != "phone":
                 continue
@@ -398,7 +432,7 @@ class _Life:
             current = 0
             added = _secs(self.peers[key].get("added", "0s"))
             lo, hi = self.hours[key]  # type: ignore[misc]
-            for day in range(days):
+            for day in range(self.days):
                 times = sorted(rng.randrange(lo + 600, hi - 600, 60) for _ in range(rng.randint(2, 4)))
                 for s in times:
                     at = day * DAY + s
@@ -406,7 +440,10 @@ class _Life:
                         continue
                     current = (current + rng.randrange(1, len(spots))) % len(spots)
                     self.timeline.append({"at": _at(at), "peer": key, "endpoint": spots[current]})
-        # Nightly backups: each site uploads at its own hour, the same volume every night.
+
+    def _nightly_backups(self) -> None:
+        """Each site uploads at its own hour, the same volume every night."""
+        rng = self.rng
         for key in self.peers:
             if self.kind[key] != "site":
                 continue
@@ -414,12 +451,15 @@ class _Life:
             usual = self.peers[key]["rx"]
             start = rng.randrange(30, 211, 5) * 60
             length = rng.randrange(45, 91, 5) * 60
-            for day in range(days):
+            for day in range(self.days):
                 self.timeline.append({"at": _at(day * DAY + start), "peer": key, "rx": rate})
                 self.timeline.append({"at": _at(day * DAY + start + length), "peer": key, "rx": usual})
-        # Kernel log noise: a client with a stale configuration retrying for 20 minutes
-        # every few days, and single probes from the internet most days.
-        for day in range(days):
+
+    def _kernel_log_noise(self) -> None:
+        """A client with a stale configuration retrying for 20 minutes every few days, and
+        single probes from the internet most days."""
+        rng = self.rng
+        for day in range(self.days):
             if rng.random() < 0.3:
                 net = rng.choice([h for h, _ in HOMES])
                 spot = self.endpoint(net)
@@ -649,98 +689,110 @@ def run_fleet(
     pipeline and every rule, the rules executing from `warmup_days` after the start (the
     days before are history for new terms and baselines). `keep_all` runs the rules on
     the whole events instead of the reduced ones (small fleets only)."""
-    from ..wgdump.raw import RawPoll
-    from ..content import INGEST_PIPELINES
     from ..detection import run_rules
-    from ..detection.matching import kql_compiler
-    from ..pipelines.files import load_pipelines
     from ..rules.model import load_rules
-    from ..status.diff import DiffSettings
-    from ..status.spike import SpikeSettings
-    from .capture import capture_documents, date_lines
-    from .run import PIPELINE, ingest, replay_shipper
 
     seconds: dict[str, float] = {}
     clock = time.process_time()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.process_time()
-        seconds[stage] = seconds.get(stage, 0.0) + now - clock
-        clock = now
-
     rules = list(rules if rules is not None else load_rules())
     rendered = render(story, "fleet")
-    lap("render")
-    polls = rendered.polls
-    n_polls, n_lines = len(polls), len(rendered.log_lines)
-    every = _secs(story["polls"][0]["every"])
-    settings = DiffSettings(session_timeout=session_timeout(every), spike=SpikeSettings())
-    shipper = replay_shipper(story["host_name"], rendered.names, geo_dir, settings)
-    pipeline = load_pipelines(INGEST_PIPELINES, [geo_dir] if geo_dir else None)[PIPELINE]
-    lines = sorted(date_lines(rendered.log_lines, None, polls[0][0], polls[0][0]), key=lambda item: item[1])
-    rendered.log_lines.clear()
-    keeper = _Keeper(rules, kql_compiler())
-    problems: list[str] = []
-    kept: list[dict[str, Any]] = []
-    documents = events = 0
-
-    def raw_polls() -> Iterator[Any]:
-        # Consumed front to back and let go of: a month of dumps is gigabytes of text.
-        polls.reverse()
-        done = 0
-        while polls:
-            t, text = polls.pop()
-            done += 1
-            if progress and done % 1000 == 0:
-                progress(done, n_polls)
-            yield RawPoll(time=t, stdout=text)
-
-    def on_poll(outcome: Any) -> None:
-        problems.extend(str(p) for p in outcome.problems)
-        if outcome.failure:
-            problems.append(outcome.failure)
-
-    # Stage times by wall clock (perf_counter is cheap enough per document): one thread,
-    # no I/O, so they are CPU seconds too.
-    spent = {"shipper": 0.0, "pipeline": 0.0, "keep": 0.0}
-    clock_ = time.perf_counter
-    with shipper.context.geoip:
-        batches = capture_documents(shipper, raw_polls(), lines, on_poll)
-        while True:
-            a = clock_()
-            batch = next(batches, None)
-            spent["shipper"] += clock_() - a
-            if batch is None:
-                break
-            for doc in batch:
-                a = clock_()
-                documents += 1
-                out = ingest(pipeline, doc, problems)
-                b = clock_()
-                spent["pipeline"] += b - a
-                if out is None:
-                    continue
-                events += 1
-                if keep_all:
-                    kept.append(out)
-                else:
-                    slim = keeper.keep(out)
-                    if slim is not None:
-                        kept.append(slim)
-                spent["keep"] += clock_() - b
-    seconds.update(spent)
+    seconds["render"] = time.process_time() - clock
+    n_polls, n_lines = len(rendered.polls), len(rendered.log_lines)
+    flow = _Flow(story, rendered, geo_dir, rules, keep_all)
+    flow.run(progress)
+    seconds.update(flow.spent)
     clock = time.process_time()
     t0 = datetime.fromisoformat(story["start"].replace("Z", "+00:00"))
     start = t0 + timedelta(days=warmup_days)
     end = t0 + timedelta(seconds=_duration(story))
-    result = run_rules(rules, kept, start=start, end=end)
+    result = run_rules(rules, flow.kept, start=start, end=end)
+    problems = flow.problems
     for stats in result.stats.values():
         if stats.error:
             problems.append(f"rule {stats.name}: not run: {stats.error}")
         problems.extend(f"rule {stats.name}: {w}" for w in stats.warnings)
-    lap("rules")
-    return FleetRun(n_polls, documents, events, len(kept), n_lines, result.alerts, start, end, problems, seconds, kept)
+    seconds["rules"] = time.process_time() - clock
+    return FleetRun(n_polls, flow.documents, flow.events, len(flow.kept), n_lines, result.alerts, start, end, problems, seconds, flow.kept)
+
+
+class _Flow:
+    """A rendered fleet through the shipper and the ingest pipeline, keeping what the rules
+    need; `spent` holds each stage's seconds."""
+
+    def __init__(self, story: dict[str, Any], rendered: Any, geo_dir: Path | None, rules: Sequence[Any], keep_all: bool) -> None:
+        from ..content import INGEST_PIPELINES
+        from ..detection.matching import kql_compiler
+        from ..pipelines.files import load_pipelines
+        from ..status.diff import DiffSettings
+        from ..status.spike import SpikeSettings
+        from .run import PIPELINE, replay_shipper
+
+        every = _secs(story["polls"][0]["every"])
+        settings = DiffSettings(session_timeout=session_timeout(every), spike=SpikeSettings())
+        self.rendered = rendered
+        self.shipper = replay_shipper(story["host_name"], rendered.names, geo_dir, settings)
+        self.pipeline = load_pipelines(INGEST_PIPELINES, [geo_dir] if geo_dir else None)[PIPELINE]
+        self.keeper = None if keep_all else _Keeper(rules, kql_compiler())
+        self.problems: list[str] = []
+        self.kept: list[dict[str, Any]] = []
+        self.documents = self.events = 0
+        # Stage times by wall clock (perf_counter is cheap enough per document): one
+        # thread, no I/O, so they are CPU seconds too.
+        self.spent = {"shipper": 0.0, "pipeline": 0.0, "keep": 0.0}
+
+    def run(self, progress: Any) -> None:
+        from .capture import capture_documents, date_lines
+
+        rendered = self.rendered
+        polls = rendered.polls
+        lines = sorted(date_lines(rendered.log_lines, None, polls[0][0], polls[0][0]), key=lambda item: item[1])
+        rendered.log_lines.clear()
+        clock = time.perf_counter
+        with self.shipper.context.geoip:
+            batches = capture_documents(self.shipper, _raw_polls(polls, progress), lines, self._on_poll)
+            while True:
+                a = clock()
+                batch = next(batches, None)
+                self.spent["shipper"] += clock() - a
+                if batch is None:
+                    return
+                for doc in batch:
+                    self._ingest(doc)
+
+    def _ingest(self, doc: dict[str, Any]) -> None:
+        from .run import ingest
+
+        clock = time.perf_counter
+        a = clock()
+        self.documents += 1
+        out = ingest(self.pipeline, doc, self.problems)
+        b = clock()
+        self.spent["pipeline"] += b - a
+        if out is None:
+            return
+        self.events += 1
+        slim = out if self.keeper is None else self.keeper.keep(out)
+        if slim is not None:
+            self.kept.append(slim)
+        self.spent["keep"] += clock() - b
+
+    def _on_poll(self, outcome: Any) -> None:
+        self.problems.extend(str(p) for p in outcome.problems)
+        if outcome.failure:
+            self.problems.append(outcome.failure)
+
+
+def _raw_polls(polls: list[tuple[int, str]], progress: Any) -> Iterator[RawPoll]:
+    """Consumed front to back and let go of: a month of dumps is gigabytes of text."""
+    n_polls = len(polls)
+    polls.reverse()
+    done = 0
+    while polls:
+        t, text = polls.pop()
+        done += 1
+        if progress and done % 1000 == 0:
+            progress(done, n_polls)
+        yield RawPoll(time=t, stdout=text)
 
 
 def _duration(story: dict[str, Any]) -> float:

@@ -168,17 +168,15 @@ class DumpParser:
         interface: str | None = None,
         poll: Poll | None = None,
     ) -> Poll:
-        """Parse one poll. `interface` is given for `wg show IFACE dump` text (no first column)."""
+        """Parse one poll. `interface` is given for `wg show IFACE dump` text (no first column).
+
+        The loop is the fast path, run for every peer line: a line unchanged since the
+        last poll is last poll's PeerStatus again. Every other line goes to the slow path
+        (`_interface_line`, `_peer_line`), which validates it field by field."""
         poll = poll if poll is not None else Poll(time=time)
         last = self._last
         psk_hash_of = self._hasher.hash
-        # Hashing every preshared key every poll was the parser's biggest cost. One keyed
-        # hash over the key columns of all peer lines, in order, says whether any peer's
-        # keys differ from the last poll; while none do, each peer's last hash still holds.
-        key_columns = self._hasher.hash("\n".join((_KEYS_NO_IFACE if interface else _KEYS).findall(text)))
-        keys_unchanged = key_columns == self._last_key_columns
-        self._last_key_columns = key_columns
-        problems = poll.problems
+        keys_unchanged = self._keys_unchanged(text, interface)
         fresh = poll.fresh = {}
         fresh_list: list[str] = []
         fixed = interface
@@ -211,53 +209,74 @@ class DumpParser:
                 line = line[:-1]
             nfields = line.count("\t") + 1
             if nfields == 5:
-                current = None
-                try:
-                    iface = self._interface(line)
-                except DumpError as err:
-                    problems.append(ParseProblem(source, lineno, err.field, err.reason))
-                    name = line.split("\t", 1)[0]
-                    if name:
-                        poll.unavailable[name] = f"its line did not parse ({err.field})"
-                    continue
-                if iface.name in poll.interfaces:
-                    problems.append(ParseProblem(source, lineno, "interface", f"interface {iface.name} listed twice"))
-                    continue
-                current = iface.name
-                poll.interfaces[current] = iface
-                table = poll.peers[current] = {}
-                fresh_list = fresh[current] = []
-                last_table = last.get(current, {})
+                current = self._interface_line(poll, line, source, lineno)
+                if current is not None:
+                    table = poll.peers[current] = {}
+                    fresh_list = fresh[current] = []
+                    last_table = last.get(current, {})
             elif nfields == 9:
-                name, public, psk, rest = line.split("\t", 3)
-                if name != current:
-                    problems.append(
-                        ParseProblem(source, lineno, "interface", f"peer line for {_show(name)} without its interface line")
-                    )
-                    continue
-                if public in table:
-                    problems.append(ParseProblem(source, lineno, "public-key", f"peer {_show(public)} listed twice"))
-                    continue
-                try:
-                    if psk != NONE and not KEY_PATTERN.match(psk):
-                        raise DumpError("preshared-key", "not a base64 WireGuard key")
-                    psk_hash = None if psk == NONE else psk_hash_of(psk)
-                    peer = self._peer(current, public, psk_hash, rest, problems, source, lineno)
-                except DumpError as err:
-                    problems.append(ParseProblem(source, lineno, err.field, err.reason))
-                    if KEY_PATTERN.match(public):
-                        poll.unreadable.add((current, public))
-                    continue
-                table[public] = peer
-                fresh_list.append(public)
+                peer = self._peer_line(poll, line, current, table, source, lineno)
+                if peer is not None:
+                    table[peer.public_key] = peer
+                    fresh_list.append(peer.public_key)
             else:
                 want = "4 or 8" if fixed is not None else "5 or 9"
                 have = nfields - 1 if fixed is not None else nfields
-                problems.append(
-                    ParseProblem(source, lineno, "line", f"expected {want} tab-separated fields, found {have}")
-                )
+                poll.problems.append(ParseProblem(source, lineno, "line", f"expected {want} tab-separated fields, found {have}"))
         self._last = dict(poll.peers)
         return poll
+
+    def _keys_unchanged(self, text: str, interface: str | None) -> bool:
+        """Whether every peer line's key columns are as in the last poll.
+
+        Hashing every preshared key every poll was the parser's biggest cost. One keyed
+        hash over the key columns of all peer lines, in order, says whether any peer's
+        keys differ from the last poll; while none do, each peer's last hash still holds."""
+        key_columns = self._hasher.hash("\n".join((_KEYS_NO_IFACE if interface else _KEYS).findall(text)))
+        unchanged = key_columns == self._last_key_columns
+        self._last_key_columns = key_columns
+        return unchanged
+
+    def _interface_line(self, poll: Poll, line: str, source: str, lineno: int) -> str | None:
+        """An interface line into the poll: its name, or None (a problem is recorded)."""
+        try:
+            iface = self._interface(line)
+        except DumpError as err:
+            poll.problems.append(ParseProblem(source, lineno, err.field, err.reason))
+            name = line.split("\t", 1)[0]
+            if name:
+                poll.unavailable[name] = f"its line did not parse ({err.field})"
+            return None
+        if iface.name in poll.interfaces:
+            poll.problems.append(ParseProblem(source, lineno, "interface", f"interface {iface.name} listed twice"))
+            return None
+        poll.interfaces[iface.name] = iface
+        return iface.name
+
+    def _peer_line(
+        self, poll: Poll, line: str, current: str | None, table: dict[str, PeerStatus], source: str, lineno: int
+    ) -> PeerStatus | None:
+        """A new or changed peer line of interface `current`: its PeerStatus, or None (a
+        problem is recorded, and a peer whose key is readable is marked unreadable so the
+        diff engine keeps it as it was)."""
+        name, public, psk, rest = line.split("\t", 3)
+        problems = poll.problems
+        if name != current:
+            problems.append(ParseProblem(source, lineno, "interface", f"peer line for {_show(name)} without its interface line"))
+            return None
+        if public in table:
+            problems.append(ParseProblem(source, lineno, "public-key", f"peer {_show(public)} listed twice"))
+            return None
+        try:
+            if psk != NONE and not KEY_PATTERN.match(psk):
+                raise DumpError("preshared-key", "not a base64 WireGuard key")
+            psk_hash = None if psk == NONE else self._hasher.hash(psk)
+            return self._peer(name, public, psk_hash, rest, problems, source, lineno)
+        except DumpError as err:
+            problems.append(ParseProblem(source, lineno, err.field, err.reason))
+            if KEY_PATTERN.match(public):
+                poll.unreadable.add((name, public))
+            return None
 
     @staticmethod
     def _interface(line: str) -> InterfaceStatus:
