@@ -39,11 +39,11 @@ from wgsiem.adapters.elasticsearch import EsSettings, bulk_sender, connect  # no
 from wgsiem.adapters.elasticsearch_output import ElasticsearchOutput  # noqa: E402
 from wgsiem.adapters.output import encode  # noqa: E402
 from wgsiem.adapters.spool import Spool  # noqa: E402
-from wgsiem.wgdump.raw import RawPoll  # noqa: E402
 from wgsiem.ecs.document import Context  # noqa: E402
 from wgsiem.shipper import Shipper  # noqa: E402
 from wgsiem.status.state import State  # noqa: E402
 from wgsiem.wgdump import PresharedKeyHasher  # noqa: E402
+from wgsiem.wgdump.raw import RawPoll  # noqa: E402
 
 
 def documents(peers: int, polls: int, namespace: str) -> list[dict[str, Any]]:
@@ -51,7 +51,7 @@ def documents(peers: int, polls: int, namespace: str) -> list[dict[str, Any]]:
     shipper = Shipper(State(), PresharedKeyHasher(secrets.token_bytes(32)), Context(host_name="bench", names={}, namespace=namespace))
     t = 1_700_000_000
     docs = list(shipper.process(RawPoll(t, fleet.dump(t))).documents)
-    for i in range(1, polls):
+    for _i in range(1, polls):
         t += 30
         fleet.step(0.2, t)
         docs += shipper.process(RawPoll(t, fleet.dump(t))).documents

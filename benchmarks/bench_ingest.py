@@ -34,9 +34,9 @@ sys.path.insert(0, str(REPO))
 import orjson  # noqa: E402
 
 from wgsiem.content import INGEST_PIPELINES  # noqa: E402
-from wgsiem.pipelines.files import load_pipelines  # noqa: E402
-from wgsiem.ingest.document import IngestDocument  # noqa: E402
 from wgsiem.geoworld import DEFAULT_SOURCE, build_world  # noqa: E402
+from wgsiem.ingest.document import IngestDocument  # noqa: E402
+from wgsiem.pipelines.files import load_pipelines  # noqa: E402
 
 TARGET = 50_000
 STORY = REPO / "fixtures" / "captures" / "lab-story"

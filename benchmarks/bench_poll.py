@@ -52,13 +52,13 @@ sys.path.insert(0, str(HERE.parent))  # run from anywhere without PYTHONPATH
 from wgsiem.adapters import output, statefile  # noqa: E402
 from wgsiem.adapters.capture import capture_files  # noqa: E402
 from wgsiem.adapters.memory import release_free_memory  # noqa: E402
-from wgsiem.wgdump.raw import RawPoll  # noqa: E402
 from wgsiem.ecs import status as ecs_status  # noqa: E402
 from wgsiem.ecs.document import Context  # noqa: E402
 from wgsiem.shipper import Shipper  # noqa: E402
 from wgsiem.status.diff import DiffSettings  # noqa: E402
 from wgsiem.status.state import State  # noqa: E402
 from wgsiem.wgdump import PresharedKeyHasher  # noqa: E402
+from wgsiem.wgdump.raw import RawPoll  # noqa: E402
 
 TARGET_BASELINE_CPU = 3.0
 TARGET_STEADY_CPU = 0.5

@@ -65,11 +65,13 @@ def fleet(n_events: int, n_peers: int, seed: int = 7) -> list[dict]:
             ip = f"{prefix}{p['octet']}"
             roll = rnd.random()
             if roll < 0.55:
-                out.append(_status(p, stamp, "transfer", ip, country, asn, {"source": {"bytes": rnd.randrange(10**6)}, "destination": {"bytes": rnd.randrange(10**6)}}))
+                volume = {"source": {"bytes": rnd.randrange(10**6)}, "destination": {"bytes": rnd.randrange(10**6)}}
+                out.append(_status(p, stamp, "transfer", ip, country, asn, volume))
             elif roll < 0.75:
                 out.append(_status(p, stamp, "handshake", ip, country, asn))
             elif roll < 0.78:
-                out.append(_status(p, stamp, "session-started", ip, country, asn, {"wireguard": {"peer": {"public_key": p["key"], "silence_seconds": rnd.randrange(86400)}}}))
+                silence = {"wireguard": {"peer": {"public_key": p["key"], "silence_seconds": rnd.randrange(86400)}}}
+                out.append(_status(p, stamp, "session-started", ip, country, asn, silence))
             elif roll < 0.80:
                 out.append(_status(p, stamp, "endpoint-changed", f"{prefix}{rnd.randrange(256)}", country, asn))
             elif roll < 0.95:

@@ -31,9 +31,9 @@ from elasticsearch.helpers import streaming_bulk  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from wgsiem.adapters.elasticsearch import EsSettings, connect  # noqa: E402
+from wgsiem.adapters.rule_searches import es_send  # noqa: E402
 from wgsiem.cli import app  # noqa: E402
 from wgsiem.detection import run_rules, run_rules_on_cluster  # noqa: E402
-from wgsiem.adapters.rule_searches import es_send  # noqa: E402
 from wgsiem.mappings.datastreams import data_stream_index  # noqa: E402
 from wgsiem.rules.model import load_rules  # noqa: E402
 

@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 
 from tests.support.detection import at, event, make_rule, stamp
 from tests.support.es import bulk_create, in_namespace, unique_namespace
+from wgsiem.adapters.rule_searches import es_send
 from wgsiem.cli import app
 from wgsiem.content import FIXTURES
 from wgsiem.detection import load_events, run_rules
-from wgsiem.adapters.rule_searches import es_send
 from wgsiem.detection.cluster import run_rules_on_cluster
 from wgsiem.detection.engine import ExecutionError, RunResult
 from wgsiem.detection.schedule import Execution

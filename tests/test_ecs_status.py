@@ -9,7 +9,6 @@ import secrets
 import pytest
 
 from tests.support.dumps import FakeInterface, dump, fake_key
-from wgsiem.wgdump.raw import RawPoll
 from wgsiem.ecs.catalogue import CatalogueError, load, status_actions
 from wgsiem.ecs.document import Context
 from wgsiem.enrich.geoip import GeoIP
@@ -19,6 +18,7 @@ from wgsiem.status.events import STATUS_ACTIONS
 from wgsiem.status.spike import SpikeSettings
 from wgsiem.status.state import State
 from wgsiem.wgdump import PresharedKeyHasher
+from wgsiem.wgdump.raw import RawPoll
 
 T0 = 1_790_000_000
 ALICE = fake_key("alice")

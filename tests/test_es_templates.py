@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 from tests.support.es import bulk_create, in_namespace, unique_namespace
 from wgsiem.adapters.elasticsearch import EsSettings, connect, node_modules, request
 from wgsiem.cli import app
-from wgsiem.mappings.datastreams import data_stream_index
 from wgsiem.mappings import field_types, leaves
+from wgsiem.mappings.datastreams import data_stream_index
 from wgsiem.mappings.templates import fit_to_modules
 
 pytestmark = pytest.mark.es

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
-import sys
 import time
 from pathlib import Path
 
@@ -183,7 +181,7 @@ def test_file_restart_after_truncation_while_down_reads_from_the_start(log):
 
 def test_file_rotation_while_running_drains_the_old_file_then_follows_the_new(log):
     f = follow(log)
-    writer = open(log, "ab", buffering=0)  # a syslog daemon: keeps its descriptor
+    writer = open(log, "ab", buffering=0)  # noqa: SIM115 - a syslog daemon: keeps its descriptor
     writer.write(b"a\n")
     assert texts(f.read()) == ["a"]
     writer.write(b"b\n")

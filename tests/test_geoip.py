@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from wgsiem.errors import WgsiemError
 from wgsiem.enrich.geoip import GeoIP, GeoIPError, Place, distance_km
+from wgsiem.errors import WgsiemError
 
 # What Elasticsearch's geoip processor writes for a City database by default.
 ES_DEFAULT_KEYS = {

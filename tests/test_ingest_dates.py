@@ -15,13 +15,13 @@ Sources named in the comments:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from wgsiem.ingest.date_formats import DEFAULT_OUTPUT_FORMAT, DateFormatError, DateParseError, DateParser, format_date
 
-NEW_YEAR_2025 = datetime(2025, 1, 1, 0, 30, tzinfo=timezone.utc)
+NEW_YEAR_2025 = datetime(2025, 1, 1, 0, 30, tzinfo=UTC)
 
 
 def parsed(formats, value, timezone="UTC", locale="ENGLISH", output=DEFAULT_OUTPUT_FORMAT, now=None):
@@ -355,7 +355,7 @@ def test_missing_year_day_clamped_by_month():
     # clamped to its last day (ZonedDateTime.with(MONTH_OF_YEAR)).
     assert parsed("MMM d", "Feb 29", now=lambda: NEW_YEAR_2025) == "2025-02-28T00:00:00.000Z"
     assert parsed("MMM d", "Apr 31", now=lambda: NEW_YEAR_2025) == "2025-04-30T00:00:00.000Z"
-    leap = datetime(2024, 3, 1, tzinfo=timezone.utc)
+    leap = datetime(2024, 3, 1, tzinfo=UTC)
     assert parsed("MMM d", "Feb 29", now=lambda: leap) == "2024-02-29T00:00:00.000Z"
 
 
@@ -430,7 +430,7 @@ def test_offset_timezones():
 
 def test_output_formats():
     # DP output_format: any Java pattern or named format, in the processor's timezone.
-    moment = datetime(2016, 6, 12, 17, 5, 6, 789000, tzinfo=timezone.utc)
+    moment = datetime(2016, 6, 12, 17, 5, 6, 789000, tzinfo=UTC)
     assert format_date(moment) == "2016-06-12T17:05:06.789Z"
     assert format_date(moment, "yyyy-MM-dd") == "2016-06-12"
     assert format_date(moment, "dd/MMM/yyyy:HH:mm:ss Z") == "12/Jun/2016:17:05:06 +0000"
@@ -448,6 +448,6 @@ def test_output_formats():
 def test_bad_output_format():
     # DP Factory: "invalid output format [...]" when the pattern does not compile.
     with pytest.raises(DateFormatError, match=r"invalid output format \[yyyy-MM-dd'T\]"):
-        format_date(datetime(2016, 6, 12, tzinfo=timezone.utc), "yyyy-MM-dd'T")
+        format_date(datetime(2016, 6, 12, tzinfo=UTC), "yyyy-MM-dd'T")
     with pytest.raises(DateFormatError):
-        format_date(datetime(2016, 6, 12, tzinfo=timezone.utc), "yyyy-bb")
+        format_date(datetime(2016, 6, 12, tzinfo=UTC), "yyyy-bb")

@@ -17,7 +17,7 @@ Sources named in the comments:
 from __future__ import annotations
 
 import pytest
-from mmdb_writer import MMDBWriter, MmdbU32
+from mmdb_writer import MmdbU32, MMDBWriter
 from netaddr import IPSet
 
 from wgsiem.ingest.geoip_databases import (

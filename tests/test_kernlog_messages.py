@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.dumps import FakeInterface, dump, fake_key
-from wgsiem.wgdump.raw import RawPoll
 from wgsiem.ecs.catalogue import log_actions
 from wgsiem.ecs.document import Context
 from wgsiem.kernlog.framing import LogRecord
@@ -20,6 +19,7 @@ from wgsiem.kernlog.messages import MessageParser, TemplateError, compile_templa
 from wgsiem.shipper import Shipper
 from wgsiem.status.state import State
 from wgsiem.wgdump import PresharedKeyHasher
+from wgsiem.wgdump.raw import RawPoll
 
 REPO = Path(__file__).resolve().parents[1]
 LINES = yaml.safe_load((REPO / "fixtures" / "kernel" / "lines.yaml").read_text())

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.kibana_stub import CONFLICT_MESSAGE, KibanaStub
 from tests.support.kibana_rules import NEW_TERMS_RULE, QUERY_RULE, THRESHOLD_RULE
+from tests.support.kibana_stub import CONFLICT_MESSAGE, KibanaStub
 from wgsiem.adapters.kibana import (
     API_KEY_ENV,
     PASSWORD_ENV,

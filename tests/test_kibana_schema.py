@@ -14,7 +14,6 @@ from tests.support.kibana_rules import MITRE_PERSISTENCE, NEW_TERMS_RULE, QUERY_
 from wgsiem.rules.kibana_schema import load_schema, ndjson_problems, rule_problems
 
 
-
 def _with(rule: dict[str, Any], **changes: Any) -> dict[str, Any]:
     changed = copy.deepcopy(rule)
     changed.update(changes)

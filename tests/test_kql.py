@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from wgsiem.errors import WgsiemError
 from wgsiem.kql import (
     And,
     FieldTypes,
@@ -30,7 +31,6 @@ from wgsiem.kql import (
     parse,
     to_kql,
 )
-from wgsiem.errors import WgsiemError
 from wgsiem.kql.ast import MATCH_ALL, WILDCARD_SYMBOL, term_to_kql
 
 W = WILDCARD_SYMBOL

@@ -10,16 +10,15 @@ StandardTokenizer (UAX #29) for the standard analyzer.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wgsiem.kql import FieldTypes, KqlFieldError, compile_query, keyword_values
-from wgsiem.kql import analysis
+from wgsiem.kql import FieldTypes, KqlFieldError, analysis, compile_query, keyword_values
 
-NOW = datetime(2024, 3, 5, 12, 30, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 5, 12, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

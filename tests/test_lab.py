@@ -31,7 +31,7 @@ def peer(lab: Lab, client) -> dict[str, str]:
     _, peers = hub_peers(lab)
     fields = peers[client.public_key]
     names = ("public_key", "psk", "endpoint", "allowed_ips", "handshake", "rx", "tx", "keepalive")
-    return dict(zip(names, fields))
+    return dict(zip(names, fields, strict=False))
 
 
 def wireguard_processes(prefix: str) -> list[int]:
@@ -196,9 +196,8 @@ def test_failed_start_tears_down(tmp_path: Path) -> None:
             return super()._wg(args, **kw)
 
     prefix = free_prefix()
-    with pytest.raises(LabError, match="wg set"):
-        with Broken(tmp_path / "lab", prefix=prefix):
-            pass
+    with pytest.raises(LabError, match="wg set"), Broken(tmp_path / "lab", prefix=prefix):
+        pass
     assert leftovers(prefix) == []
 
 

@@ -40,7 +40,7 @@ def read_dumps(capture: Path) -> list[tuple[int, list[list[str]]]]:
 
 def peers_of(lines: list[list[str]]) -> dict[str, dict[str, str]]:
     names = ("public_key", "preshared_key", "endpoint", "allowed_ips", "latest_handshake", "rx", "tx", "keepalive")
-    return {f[1]: dict(zip(names, f[1:])) for f in lines if len(f) == 9}
+    return {f[1]: dict(zip(names, f[1:], strict=False)) for f in lines if len(f) == 9}
 
 
 def convert(capture: Path, names: Path, geoip_world) -> list[dict]:

@@ -170,7 +170,7 @@ def test_an_upward_import_is_found_wherever_it_hides(tmp_path, code, expected):
         "wgsiem/adapters/__init__.py": "", "wgsiem/wgdump/__init__.py": "", "wgsiem/wgdump/parse.py": code,
     })  # fmt: skip
     (found,) = problems(root, LAYERS)
-    assert f"wgdump/parse.py:" in found and expected in found
+    assert "wgdump/parse.py:" in found and expected in found
 
 
 def test_siblings_an_unplaced_room_and_a_cycle_are_found(tmp_path):

@@ -19,7 +19,6 @@ import pytest
 import yaml
 
 from tests.support.dumps import FakeInterface, dump, fake_key
-from wgsiem.wgdump.raw import RawPoll
 from wgsiem.ecs.catalogue import log_actions, status_actions
 from wgsiem.ecs.document import Context
 from wgsiem.enrich.geoip import GeoIP
@@ -45,6 +44,7 @@ from wgsiem.status.diff import DiffSettings
 from wgsiem.status.spike import SpikeSettings
 from wgsiem.status.state import State
 from wgsiem.wgdump import PresharedKeyHasher
+from wgsiem.wgdump.raw import RawPoll
 
 REPO = Path(__file__).resolve().parents[1]
 CAPTURE = REPO / "fixtures" / "captures" / "lab-story"

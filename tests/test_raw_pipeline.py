@@ -26,12 +26,12 @@ import yaml
 
 from wgsiem.content import INGEST_PIPELINES
 from wgsiem.ecs.document import Context
-from wgsiem.pipelines.files import load_pipelines, read_body
 from wgsiem.ingest.document import IngestDocument
 from wgsiem.ingest.errors import DropDocument
-from wgsiem.pipelines.testing import flatten
 from wgsiem.kernlog.framing import LogRecord, frame
+from wgsiem.pipelines.files import load_pipelines, read_body
 from wgsiem.pipelines.raw_grok import expected
+from wgsiem.pipelines.testing import flatten
 from wgsiem.shipper import Shipper
 from wgsiem.status.state import State
 from wgsiem.wgdump import PresharedKeyHasher

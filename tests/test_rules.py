@@ -14,11 +14,11 @@ from tests.support.kibana_stub import KibanaStub
 from wgsiem.adapters.kibana import API_KEY_ENV
 from wgsiem.cli import app
 from wgsiem.content import DETECTION_RULES
+from wgsiem.detection.testing import run_cases
 from wgsiem.rules.attack import threat_problems
 from wgsiem.rules.cases import CASES, load_cases
 from wgsiem.rules.kibana_schema import ndjson_problems, rule_problems
 from wgsiem.rules.model import RuleFileError, load_rule, load_rules
-from wgsiem.detection.testing import run_cases
 from wgsiem.rules.validate import validate
 
 RULES = load_rules()

@@ -17,10 +17,10 @@ import yaml
 
 from .adapters.elasticsearch import EsSettings
 from .adapters.spool import POLICIES as SPOOL_POLICIES
+from .errors import Location, WgsiemError
 from .settings import description, setting
 from .status.diff import SESSION_TIMEOUT, DiffSettings
 from .status.spike import SpikeSettings
-from .errors import Location, WgsiemError
 
 
 class ConfigError(WgsiemError):

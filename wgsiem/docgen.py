@@ -24,7 +24,12 @@ COMMON = [
     ("event.module, event.dataset", "`wireguard`, and `wireguard.status` or `wireguard.log`."),
     ("event.kind, event.category, event.type, event.outcome", "Per action, below."),
     ("event.action", "The action name."),
-    ("event.id", "A hash of the event's facts: for a status event its host, action, time, interface, peer and details; for a log event its host, time and line, and how many identical lines came before it in that same time (a flood is many events). A re-run, a replay of the same input or a retried delivery gives the same id, and documents are written with it as `_id`."),
+    (
+        "event.id",
+        "A hash of the event's facts: for a status event its host, action, time, interface, peer and details; for a log event"
+        " its host, time and line, and how many identical lines came before it in that same time (a flood is many events)."
+        " A re-run, a replay of the same input or a retried delivery gives the same id, and documents are written with it as `_id`.",
+    ),
     ("data_stream.*", "`logs` / the dataset / the namespace (`--namespace`, default `default`)."),
     ("host.name, observer.hostname", "The WireGuard host (`--host-name`)."),
     ("observer.type, observer.vendor, observer.product", "`vpn`, `WireGuard`, `WireGuard`."),
@@ -32,8 +37,15 @@ COMMON = [
     ("wireguard.interface.name, .public_key, .listen_port, .fwmark", "The interface as `wg` shows it (fwmark absent when off, as a number)."),
     ("destination.port", "The interface's listen port (absent when 0)."),
     ("network.protocol, network.transport, network.type", "`wireguard`, `udp`, and `ipv4`/`ipv6` of the peer's endpoint."),
-    ("wireguard.peer.public_key, .name, .allowed_ips, .preshared_key_set, .persistent_keepalive, .latest_handshake, .rx_bytes, .tx_bytes", "On peer events: the peer as of the event (rx/tx are its counters, keepalive absent when off, handshake absent when never)."),
-    ("source.ip, .port, .address, .geo.*, .as.number, .as.organization.name", "The peer's endpoint, with GeoIP/ASN when databases are configured (`--geoip-city`, `--geoip-asn`). `source.geo` has the keys Elasticsearch's geoip processor writes."),
+    (
+        "wireguard.peer.public_key, .name, .allowed_ips, .preshared_key_set, .persistent_keepalive, .latest_handshake, .rx_bytes, .tx_bytes",
+        "On peer events: the peer as of the event (rx/tx are its counters, keepalive absent when off, handshake absent when never).",
+    ),
+    (
+        "source.ip, .port, .address, .geo.*, .as.number, .as.organization.name",
+        "The peer's endpoint, with GeoIP/ASN when databases are configured (`--geoip-city`, `--geoip-asn`)."
+        " `source.geo` has the keys Elasticsearch's geoip processor writes.",
+    ),
     ("user.name, related.user", "The peer's name, from a `# friendly_name = ...` comment in a wg-quick config or the names file (`--peers`)."),
     ("related.ip", "The endpoint, the previous endpoint, and single-host allowed IPs (tunnel addresses)."),
     ("message", "One sentence saying what happened."),

@@ -17,13 +17,13 @@ import ipaddress
 import re
 import sys
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 import yaml
-from mmdb_writer import MMDBWriter, MmdbF64, MmdbU16, MmdbU32
+from mmdb_writer import MmdbF64, MmdbU16, MmdbU32, MMDBWriter
 from netaddr import IPSet
 
 from .content import FIXTURES
@@ -95,13 +95,8 @@ def load_world(source: Path) -> list[Site]:
     return sites
 
 
-def _parse_site(raw: Any, source: Path, number: int) -> Site:
-    label = raw.get("network") if isinstance(raw, dict) else None
-    where = f"{source}: network {number}" + (f" ({label})" if isinstance(label, str) else "")
-
-    def fail(message: str) -> NoReturn:
-        raise WorldError(f"{where}: {message}")
-
+def _check_keys(raw: Any, fail: Callable[[str], NoReturn]) -> None:
+    """The entry's shape: a mapping of the known keys, each table with all its sub-keys."""
     if not isinstance(raw, dict):
         fail(f"expected a mapping, got {type(raw).__name__}")
     for key in raw:
@@ -120,6 +115,16 @@ def _parse_site(raw: Any, source: Path, number: int) -> Site:
             for sub in subkeys:
                 if sub not in table:
                     fail(f"missing '{key}.{sub}'")
+
+
+def _parse_site(raw: Any, source: Path, number: int) -> Site:
+    label = raw.get("network") if isinstance(raw, dict) else None
+    where = f"{source}: network {number}" + (f" ({label})" if isinstance(label, str) else "")
+
+    def fail(message: str) -> NoReturn:
+        raise WorldError(f"{where}: {message}")
+
+    _check_keys(raw, fail)
 
     def text(value: Any, name: str) -> str:
         if not isinstance(value, str) or not value.strip():

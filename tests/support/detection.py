@@ -38,7 +38,8 @@ def make_rule(
     index: list[str] | None = None,
     **body: Any,
 ) -> Rule:
-    from wgsiem.rules.model import duration, lookback as parse_lookback
+    from wgsiem.rules.model import duration
+    from wgsiem.rules.model import lookback as parse_lookback
 
     raw: dict[str, Any] = {
         "rule_id": rule_id,

@@ -7,7 +7,7 @@ posts it, see elasticsearch.bulk_sender) and sorts the documents by the answer:
 |---|---|
 | 200, 201 | delivered |
 | 409 (the `_id` is there) | delivered before: a retry or a re-send after a crash |
-| 429, 5xx, 401, 403, 408 | retried: the cluster is busy, failing, or refuses the credentials or a write block (disk full) until someone fixes it; the documents are fine |
+| 429, 5xx, 401, 403, 408 | retried: the cluster is busy, failing, or refuses the credentials or writes (disk full) until fixed; the documents are fine |
 | any other 4xx (400 mapping error, ...) | rejected: sending it again cannot help, it goes to the dead letter file |
 
 The request as a whole: unreachable, or any status but 400 and 413, is a retry of every

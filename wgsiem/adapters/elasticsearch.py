@@ -18,12 +18,13 @@ from typing import Any
 from urllib.parse import quote
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
-from .credentials import CredentialError, read_secret
+
 from ..errors import WgsiemError
 from ..settings import setting
+from .credentials import CredentialError, read_secret
 
 API_KEY_ENV = "WGSIEM_ES_API_KEY"
-PASSWORD_ENV = "WGSIEM_ES_PASSWORD"
+PASSWORD_ENV = "WGSIEM_ES_PASSWORD"  # noqa: S105 - the name of a variable, not a password
 _JSON = {"accept": "application/json", "content-type": "application/json"}
 
 

@@ -58,7 +58,7 @@ class ElasticsearchOutput:
     then one a `notice_every` seconds while it lasts.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the delivery settings, keyword-only after the first three
         self,
         spool: Spool,
         send: Callable[[bytes], Any],

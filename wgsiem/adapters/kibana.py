@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
-from .credentials import CredentialError, read_secret
+
 from ..errors import WgsiemError
 from ..settings import setting
+from .credentials import CredentialError, read_secret
 
 API_KEY_ENV = "WGSIEM_KIBANA_API_KEY"
-PASSWORD_ENV = "WGSIEM_KIBANA_PASSWORD"
+PASSWORD_ENV = "WGSIEM_KIBANA_PASSWORD"  # noqa: S105 - the name of a variable, not a password
 API_VERSION = "2023-10-31"
 IMPORT_PATH = "/api/detection_engine/rules/_import"
 DEFAULT_SPACE = "default"

@@ -19,8 +19,6 @@ from typing import Any, Protocol, TextIO
 
 import orjson
 
-
-
 _stdlib = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+
 from ..errors import WgsiemError
 
 POLICIES = ("drop-oldest", "drop-newest")

@@ -15,13 +15,12 @@ from ..config import ShipConfig
 from ..replay.capture import capture_documents, read_logs
 from ..status.state import State
 from . import options as o
-from .groups import Shipper, with_groups
+from .groups import ShipOptions, with_groups
 from .setup import fail, log, make_names, make_shipper, report, setup_logging
-
 
 # The shipper's settings that shape a capture's events. A capture comes from another host,
 # so this host's wg-quick configs (and a config file's wg_config_dirs) say nothing about it.
-CAPTURE_SETTINGS = Shipper(
+CAPTURE_SETTINGS = ShipOptions(
     keys=("host_name", "namespace", "interfaces", "peers", "wg_config_dirs", "geoip_city", "geoip_asn",
           "session_timeout", "spike_factor", "spike_min_bytes", "spike_min_history", "spike_window_days"),
     fixed=(("wg_config_dirs", (), "none: a capture comes from another host"),),

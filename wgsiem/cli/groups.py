@@ -227,7 +227,7 @@ _CONFIG = Setting(
 
 
 @dataclass(frozen=True)
-class Shipper(Group):
+class ShipOptions(Group):
     """ShipConfig's settings as options: all of them (`ship`) or `keys`. Each option is the
     config key of the same name; with `config_file`, a --config file is read first and the
     options given override it. `fixed` settings ignore the config file: the option, or the

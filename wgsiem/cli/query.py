@@ -63,8 +63,8 @@ def _search_file(compiled: Query, events: Path, index: list[str] | None, count: 
     import json
 
     from ..detection import load_events
-    from ..mappings.datastreams import data_stream_index
     from ..detection.matching import index_matcher
+    from ..mappings.datastreams import data_stream_index
 
     loaded = load_events(sys.stdin if str(events) == "-" else events)
     eventopts.report_bad_lines(events, loaded)

@@ -14,12 +14,11 @@ from ..adapters.wg import run_wg
 from ..config import ShipConfig
 from ..wgdump import PresharedKeyHasher
 from ..wgdump.redact import redact_dump
-from .groups import Shipper, with_groups
+from .groups import ShipOptions, with_groups
 from .setup import fail, log, setup_logging, stop_on_signals
 
-
 # The poll settings, as `ship` takes them (and with its defaults).
-POLL_SETTINGS = Shipper(keys=("interval", "interfaces", "wg", "state_dir"), config_file=False)
+POLL_SETTINGS = ShipOptions(keys=("interval", "interfaces", "wg", "state_dir"), config_file=False)
 
 
 @with_groups

@@ -13,7 +13,8 @@ from .setup import fail
 
 def replay(
     scenarios: Annotated[
-        list[Path], typer.Argument(help="Scenario folders (fixtures/scenarios/<name>), or a folder of them.", exists=True, file_okay=False, metavar="SCENARIO_DIR...")
+        list[Path],
+        typer.Argument(help="Scenario folders (fixtures/scenarios/<name>), or a folder of them.", exists=True, file_okay=False, metavar="SCENARIO_DIR..."),
     ],
     update: Annotated[
         bool, typer.Option("--update", help="Rewrite each scenario's golden events.ndjson after an intended change (review the diff).")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -16,6 +16,10 @@ from ..content import DETECTION_RULES
 from .eventopts import Schema, field_types, report_bad_lines
 from .groups import KIBANA, Events, EventSource, with_groups
 from .setup import fail
+
+if TYPE_CHECKING:
+    from ..detection.engine import RunResult
+    from ..rules.model import Rule
 
 app = typer.Typer(
     help="Detection rules (detection_rules/*.toml): validate, test, export for Kibana, install, run offline or on a cluster.",
@@ -179,30 +183,35 @@ def run(
         result = run_rules(rules, loaded, start=first, end=last, field_types=field_types(schema), indices=index)
         where = str(source.file)
     sys.stdout.write(ndjson(result.alerts))
+    if not _summarize(result, where, on_cluster=source.es is not None):
+        raise typer.Exit(1)
+
+
+def _summarize(result: RunResult, where: str, *, on_cluster: bool) -> bool:
+    """Each rule's executions, matches and alerts on stderr; False if a rule could not run."""
     for reason in result.skip_reasons:
         typer.echo(f"{where}: skipped: {reason}", err=True)
-    failed = False
+    ran = True
     for s in result.stats.values():
         line = f"{s.name}: {s.executions} executions, {s.matched_events} events matched, {s.alerts} alerts"
         if s.max_signals_executions:
             line += f", max_signals reached in {s.max_signals_executions} executions"
         if s.error:
-            line, failed = f"{s.name}: not run: {s.error}", True
+            line, ran = f"{s.name}: not run: {s.error}", False
         typer.echo(line, err=True)
         for warning in s.warnings:
             typer.echo(f"{s.name}: warning: {warning}", err=True)
     typer.echo(
         f"{len(result.alerts)} alerts from {result.events} events"
-        + (" in the indices searched" if source.es is not None else "")
+        + (" in the indices searched" if on_cluster else "")
         + (f" ({result.skipped_events} without a usable @timestamp skipped)" if result.skipped_events else "")
         + (f", executions from {result.start} to {result.end}" if result.start else ""),
         err=True,
     )
-    if failed:
-        raise typer.Exit(1)
+    return ran
 
 
-def _rules(rules_dir: Path, only: list[str] | None):  # noqa: ANN202
+def _rules(rules_dir: Path, only: list[str] | None) -> list[Rule]:
     from ..rules.model import load_rules
 
     rules = load_rules(rules_dir)
@@ -215,7 +224,7 @@ def _rules(rules_dir: Path, only: list[str] | None):  # noqa: ANN202
     return rules
 
 
-def _kibana_objects(rules, enabled: bool = False):  # noqa: ANN001, ANN202
+def _kibana_objects(rules: list[Rule], enabled: bool = False) -> list[dict[str, Any]]:
     from ..kql import FieldTypes, compile_query
     from ..rules.export import kibana_rule
 

@@ -16,29 +16,29 @@ import typer
 
 from ..adapters import elasticsearch as es
 from ..adapters.bulk import Backoff
+from ..adapters.elasticsearch_output import ElasticsearchOutput
 from ..adapters.follow import FileFollower, Follower, JournalFollower
 from ..adapters.host import boot_time
 from ..adapters.memory import release_free_memory
-from ..adapters.elasticsearch_output import ElasticsearchOutput
 from ..adapters.output import NdjsonFileOutput, Output, StreamOutput
-from ..adapters.spool import Spool, SpoolError
 from ..adapters.secret import load_or_create_secret
+from ..adapters.spool import Spool, SpoolError
 from ..adapters.statefile import save_state
 from ..adapters.wg import run_wg
-from ..wgdump.raw import RawPoll
 from ..config import ShipConfig
 from ..enrich.names import NamesError, NamesWatcher
 from ..kernlog.framing import frame
 from ..kernlog.timing import line_time
 from ..shipper import Shipper
+from ..wgdump.raw import RawPoll
 from . import options as o
-from .groups import Shipper, with_groups
+from .groups import ShipOptions, with_groups
 from .setup import fail, log, make_names, make_shipper, report, setup_logging, stop_on_signals
 
 
 @with_groups
 def ship(
-    cfg: Annotated[ShipConfig, Shipper()],
+    cfg: Annotated[ShipConfig, ShipOptions()],
     once: Annotated[bool, typer.Option("--once", help="Poll once, write, save the state and exit.")] = False,
     verbose: o.Verbose = False,
 ) -> None:
@@ -152,7 +152,7 @@ def open_elasticsearch(cfg: ShipConfig, verbose: bool = False) -> ElasticsearchO
     )
 
 
-def run_loop(
+def run_loop(  # noqa: PLR0913 - every part is injected, so tests drive the loop with fakes
     cfg: ShipConfig,
     shipper: Shipper,
     out: Output,

@@ -20,9 +20,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import uuid
-from functools import cached_property, lru_cache
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 
 import orjson
@@ -91,7 +91,7 @@ def new_terms_alert_id(index: str, doc_id: str, rule_id: str, terms: Sequence[An
     object-hash (sha1 over a typed serialisation); this is a sha1 over the same
     ingredients, typed the same way, so one event gives one id per new term."""
     parts = [index, doc_id, "undefined", f"{SPACE_ID}:{rule_id}", list(terms)]
-    return hashlib.sha1(_typed(parts).encode()).hexdigest()
+    return hashlib.sha1(_typed(parts).encode()).hexdigest()  # noqa: S324 - Kibana's id scheme, not a security measure
 
 
 def _typed(value: Any) -> str:
@@ -289,11 +289,7 @@ def _prune(container: dict[str, Any], key: str) -> bool:
     elif isinstance(value, list):
         kept = []
         for item in value:
-            if isinstance(item, dict):
-                holder = {"": item}
-                if _prune(holder, ""):
-                    kept.append(holder[""])
-            elif isinstance(item, list):
+            if isinstance(item, (dict, list)):
                 holder = {"": item}
                 if _prune(holder, ""):
                     kept.append(holder[""])

@@ -312,7 +312,7 @@ class _ThresholdSearches(_Searches):
         if self.quiet(execution):
             return [], False
         fields = self.threshold.fields
-        entries = [(tuple(zip(fields, key)), last) for key, last in history.items()]
+        entries = [(tuple(zip(fields, key, strict=False)), last) for key, last in history.items()]
         query_filter = with_filters(self.filters.at(execution.started_at), threshold_history_filter(entries))
         buckets = self._buckets(query_filter, execution) if fields else self._single_bucket(query_filter, execution)
         capped = len(buckets) > self.max_signals
@@ -388,7 +388,9 @@ class _NewTermsSearches(_Searches):
             after = recent["after_key"]
         return created, False
 
-    def _terms(self, buckets: list[dict[str, Any]], query_filter: dict[str, Any], execution: Execution, history_start: int, created: list[dict[str, Any]]) -> bool:
+    def _terms(
+        self, buckets: list[dict[str, Any]], query_filter: dict[str, Any], execution: Execution, history_start: int, created: list[dict[str, Any]]
+    ) -> bool:
         name = self.fields[0]
         include = [b["key"][name] for b in buckets if b["key"].get(name) is not None]
         response = self.search(new_terms_history(self.index, query_filter, execution, history_start, name, include))

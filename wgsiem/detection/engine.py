@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from wgsiem.rules.model import Rule
 
+from ..errors import WgsiemError
 from .alerts import RuleContext
 from .events import EventSet, LoadedEvents, without_gc
 from .matching import Compile, RuleEvents, default_field_types, index_patterns, kql_compiler
@@ -22,7 +23,6 @@ from .query import QueryExecutor
 from .schedule import Execution, executions
 from .threshold import ThresholdExecutor
 from .timestamps import datetime_ms, iso
-from ..errors import WgsiemError
 
 if TYPE_CHECKING:
     from wgsiem.kql import FieldTypes

@@ -120,7 +120,7 @@ class NewTermsExecutor:
         types = [r.type for r in self.readers]
 
         def key_order(term: Term) -> tuple[Any, ...]:
-            return tuple(sort_key(t, v) for t, v in zip(types, term))
+            return tuple(sort_key(t, v) for t, v in zip(types, term, strict=False))
 
         if len(self.readers) > 1:
             return sorted(new, key=key_order)

@@ -62,7 +62,7 @@ def time_range(start: int, end: int) -> dict[str, Any]:
     return {"range": {TIMESTAMP: {"lte": iso(end), "gte": iso(start), "format": "strict_date_optional_time"}}}
 
 
-def events_search(
+def events_search(  # noqa: PLR0913 - Kibana's request, keyword-only past the range
     index: Sequence[str],
     query_filter: Mapping[str, Any],
     start: int,
@@ -196,7 +196,9 @@ def _bucket_metrics(threshold: Threshold) -> dict[str, Any]:
 # --- new terms rules: new_terms/execute_new_terms_aggregation_approach.ts -----------------
 
 
-def new_terms_recent(index: Sequence[str], query_filter: Mapping[str, Any], execution: Execution, fields: Sequence[str], after: Mapping[str, Any] | None) -> Request:
+def new_terms_recent(
+    index: Sequence[str], query_filter: Mapping[str, Any], execution: Execution, fields: Sequence[str], after: Mapping[str, Any] | None
+) -> Request:
     """Phase 1 (buildRecentTermsAgg): a page of every term of the rule range."""
     aggs = {"new_terms": {"composite": _recent_terms(fields, after, COMPOSITE_PAGE_SIZE)}}
     return events_search(index, query_filter, execution.start, execution.end, size=0, aggregations=aggs)

@@ -93,7 +93,7 @@ class ThresholdExecutor:
                 bucket.distinct.update(cards)
         qualifying = [(key, b) for key, b in buckets.items() if self._qualifies(b)]
         types = [r.type for r in self.readers]
-        qualifying.sort(key=lambda kb: tuple(sort_key(t, v) for t, v in zip(types, kb[0])))
+        qualifying.sort(key=lambda kb: tuple(sort_key(t, v) for t, v in zip(types, kb[0], strict=False)))
         capped = len(qualifying) > self.max_signals
         created = [self._alert(key, bucket, execution) for key, bucket in qualifying[: self.max_signals]]
         self.history = history
@@ -135,7 +135,7 @@ def threshold_alert(
     assert threshold is not None
     fields = threshold.fields
     result: dict[str, Any] = {
-        "terms": [{"field": f, "value": v} for f, v in zip(fields, key)],
+        "terms": [{"field": f, "value": v} for f, v in zip(fields, key, strict=False)],
         "count": count,
         "from": iso(first),
     }
@@ -143,7 +143,7 @@ def threshold_alert(
     if card is not None:
         result["cardinality"] = [{"field": card.field, "value": cardinality}]
     source: dict[str, Any] = {"@timestamp": iso(last)}
-    source.update(zip(fields, key))
+    source.update(zip(fields, key, strict=False))
     hit_id = threshold_hit_id(ctx.rule, execution.started_at, key)
     index = ",".join(ctx.indices)
     alert = build_alert(

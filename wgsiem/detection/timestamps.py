@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
 from ..errors import WgsiemError
 
 _EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()

@@ -7,6 +7,7 @@ from functools import cache
 from importlib import resources
 
 import yaml
+
 from ..errors import WgsiemError
 
 # ECS allows these event.kind / event.category / event.type values (ECS categorization fields).

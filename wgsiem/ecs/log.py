@@ -65,12 +65,12 @@ def build(event: LogEvent, ctx: Context) -> dict[str, Any]:
     if "error_code" in fields:
         doc["error"] = {"code": str(fields["error_code"])}
     if event.peer is not None:
-        name = ctx.names.get(event.peer)
-        wg["peer"] = {"public_key": event.peer, **({"name": name} if name else {})}
-        words["peer"] = name or event.peer
-        if name:
-            doc["user"] = {"name": name}
-            add_related(doc, "user", name)
+        peer_name = ctx.names.get(event.peer)
+        wg["peer"] = {"public_key": event.peer, **({"name": peer_name} if peer_name else {})}
+        words["peer"] = peer_name or event.peer
+        if peer_name:
+            doc["user"] = {"name": peer_name}
+            add_related(doc, "user", peer_name)
     if msg.source == "wg-quick":
         process: dict[str, Any] = {"name": "wg-quick"}
         if record.pid is not None:
@@ -85,7 +85,7 @@ def build(event: LogEvent, ctx: Context) -> dict[str, Any]:
     return doc
 
 
-class _Words(dict):
+class _Words(dict[str, Any]):
     """Message names a line does not have print as nothing rather than failing."""
 
     def __missing__(self, key: str) -> str:

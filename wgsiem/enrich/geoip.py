@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 import maxminddb
+
 from ..errors import WgsiemError
 
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
@@ -85,7 +86,8 @@ def _get(reader: maxminddb.Reader | None, address: ipaddress.IPv4Address | ipadd
 
 
 def _name(record: Mapping[str, Any] | None) -> str | None:
-    return (record or {}).get("names", {}).get("en")
+    name: str | None = (record or {}).get("names", {}).get("en")
+    return name
 
 
 def _geo(record: Mapping[str, Any]) -> Mapping[str, Any]:

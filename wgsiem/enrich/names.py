@@ -24,8 +24,8 @@ from pathlib import Path
 
 import yaml
 
-from ..wgdump.parse import KEY_PATTERN
 from ..errors import WgsiemError
+from ..wgdump.parse import KEY_PATTERN
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[A-Za-z]+)\]\s*$")
 _PUBLIC = re.compile(r"^\s*PublicKey\s*=\s*(?P<key>\S+)\s*$", re.IGNORECASE)
@@ -72,7 +72,8 @@ def _friendly(kind: str, value: str, where: str) -> str:
         raise NamesError(f"{where}: friendly_json: not JSON ({err.msg})") from None
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         raise NamesError(f"{where}: friendly_json: expected an object with a string \"name\"")
-    return data["name"]
+    name: str = data["name"]
+    return name
 
 
 def names_from_file(path: Path) -> dict[str, str]:
@@ -149,7 +150,7 @@ class NamesWatcher:
         self._stamp = self._current_stamp()
         self.names = load_names(self.config_dirs, names_file, warn)
 
-    def _current_stamp(self) -> tuple:
+    def _current_stamp(self) -> tuple[tuple[str, int, int], ...]:
         paths: list[Path] = []
         for directory in self.config_dirs:
             if directory.is_dir():

@@ -58,17 +58,18 @@ import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from wgsiem.ingest.convert import java_parse_double, java_parse_integer, java_to_string
+
 from ..errors import WgsiemError
 
 DEFAULT_OUTPUT_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 
 _MONTHS = tuple(calendar.month_name)[1:]  # calendar's names follow the C locale: English
@@ -302,7 +303,7 @@ def _week_date(year: int, week: int | None, rules: tuple[int, int]) -> date:
     return jan1 + timedelta(days=-offset + ((week or 1) - 1) * 7)
 
 
-def _resolve(
+def _resolve(  # noqa: C901, PLR0912, PLR0915 - java.time's resolution rules, in their order
     fields: _Fields,
     default_zone: tzinfo,
     locale: _Locale,
@@ -357,7 +358,7 @@ def _resolve(
         # were parsed, on January 1st, in this order; the parsed zone is dropped.
         current = (now or _utc_now)()
         if current.tzinfo is not None:
-            current = current.astimezone(timezone.utc)
+            current = current.astimezone(UTC)
         local = datetime(current.year, 1, 1)
         if nano is not None:
             local = local.replace(microsecond=nano // 1000)
@@ -412,7 +413,7 @@ def _resolve(
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # --- Elasticsearch's ISO 8601 parser (Iso8601Parser.java) --------------------------------
@@ -468,7 +469,7 @@ def _is_zone_start(char: str) -> bool:
     return char in "+-" or ("A" <= char <= "Z") or ("a" <= char <= "z")
 
 
-def _parse_iso(text: str, default_zone: tzinfo, *, time_needs_seconds: bool = False) -> datetime:
+def _parse_iso(text: str, default_zone: tzinfo, *, time_needs_seconds: bool = False) -> datetime:  # noqa: C901, PLR0912 - Iso8601Parser, field by field
     """ES's fast ISO 8601 parser, for iso8601 / strict_date_optional_time(_nanos).
 
     `time_needs_seconds`: once there is a 'T', HH:mm:ss must follow (the _nanos variant).
@@ -770,7 +771,7 @@ def _zone_text(text: str) -> tzinfo:
     return zone_of(text)
 
 
-def _field_regex(token: _Token) -> tuple[str, Callable[[str, _Fields], None]]:
+def _field_regex(token: _Token) -> tuple[str, Callable[[str, _Fields], None]]:  # noqa: C901, PLR0911 - one case per pattern letter
     """Regex and setter for one pattern letter, as java.time parses it in strict mode."""
     letter, count = token.letter, token.count
 
@@ -1055,7 +1056,7 @@ class DateParser:
         for parser in self._parsers:
             try:
                 # Through UTC, so a local time in a DST gap is normalised (Python keeps it).
-                return parser(text).astimezone(timezone.utc).astimezone(self.timezone)
+                return parser(text).astimezone(UTC).astimezone(self.timezone)
             except (ValueError, OverflowError, KeyError, IndexError) as error:
                 last = error
         raise DateParseError(f"unable to parse date [{text}]") from last
@@ -1109,7 +1110,7 @@ def _zone_name(dt: datetime) -> str:
     return name
 
 
-def _print_field(token: _Token, dt: datetime) -> str:
+def _print_field(token: _Token, dt: datetime) -> str:  # noqa: C901, PLR0911 - one case per pattern letter
     letter, count = token.letter, token.count
     offset = int(dt.utcoffset().total_seconds())  # type: ignore[union-attr]
     if letter in "uyY":

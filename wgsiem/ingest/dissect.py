@@ -26,6 +26,7 @@ for the following key (`%{a}-%{b}` on "foo---bar" gave b="" there, "--bar" here)
 from __future__ import annotations
 
 import re
+
 from ..errors import WgsiemError
 
 __all__ = ["Dissect", "DissectError", "DissectMismatch"]

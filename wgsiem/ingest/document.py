@@ -10,7 +10,7 @@ Elasticsearch's, because they end up in `error.message` of failed documents and 
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -73,7 +73,7 @@ def java_str(value: Any) -> str:
 
 def iso_timestamp(moment: datetime) -> str:
     """ZonedDateTime's ISO form in UTC, as `_ingest.timestamp` renders."""
-    text = moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    text = moment.astimezone(UTC).isoformat(timespec="microseconds")
     return text.replace("+00:00", "Z")
 
 
@@ -136,7 +136,7 @@ class IngestDocument:
 
     def __init__(self, ctx: dict[str, Any], ingest: dict[str, Any] | None = None, *, now: datetime | None = None) -> None:
         self.ctx = ctx
-        self.ingest = ingest if ingest is not None else {"timestamp": now or datetime.now(timezone.utc)}
+        self.ingest = ingest if ingest is not None else {"timestamp": now or datetime.now(UTC)}
         self.executed: list[str] = []  # pipelines on the call stack, for cycle detection
 
     @classmethod

@@ -8,6 +8,7 @@ while running (`IngestError`, reported per document and handled by `on_failure`)
 from __future__ import annotations
 
 from typing import Any
+
 from ..errors import WgsiemError
 
 

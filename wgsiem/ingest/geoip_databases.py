@@ -40,6 +40,7 @@ from typing import Any
 import maxminddb
 
 from wgsiem.ingest.convert import IPAddress, parse_ip
+
 from ..errors import WgsiemError
 
 DEFAULT_CACHE_SIZE = 1000  # ingest.geoip.cache_size

@@ -43,6 +43,7 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
+
 from ..errors import WgsiemError
 
 __all__ = ["Grok", "GrokConversionError", "GrokError", "builtin_patterns"]
@@ -478,10 +479,10 @@ def _java_float(s: str) -> float:
     if f == 0.0 or math.isinf(f) or math.isnan(f):
         return f
     for digits in range(1, 10):
-        shortest = float("%.*g" % (digits, f))
+        shortest = float(f"{f:.{digits}g}")
         if _to_float32(shortest) == f:
             if digits == 1:  # Java writes at least two digits; a closer one may round back
-                two = float("%.2g" % f)
+                two = float(f"{f:.2g}")
                 if _to_float32(two) == f:
                     return two
             return shortest
@@ -582,7 +583,7 @@ def _source(patterns: Sequence[str], bank: Mapping[str, str], trace_match: bool)
     # Elasticsearch names its per-pattern wrappers when trace_match is on.
     has_named = bool(translator.named) or (trace_match and len(patterns) > 1)
     parts = []
-    for pattern, pieces in zip(patterns, translated):
+    for pattern, pieces in zip(patterns, translated, strict=False):
         try:
             parts.append(translator.finish(pieces, has_named))
         except _Unsupported as why:

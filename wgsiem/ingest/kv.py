@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterable
+
 from ..errors import WgsiemError
 
 __all__ = ["KvSplitError", "KvSplitter"]

@@ -36,6 +36,7 @@ import struct
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, NamedTuple
+
 from ..errors import WgsiemError
 
 __all__ = ["JFloat", "JLong", "PainlessCompileError", "PainlessRuntimeError", "compile_condition"]
@@ -200,7 +201,7 @@ def _double_equals(a: float, b: float) -> bool:
     return a != a and b != b
 
 
-def _java_equals(a: Any, b: Any) -> bool:
+def _java_equals(a: Any, b: Any) -> bool:  # noqa: PLR0911 - one answer per Java class
     """`a.equals(b)` (null-safe): same Java class and value; Map and List compare deeply with equals."""
     if a is None or b is None:
         return a is b
@@ -228,7 +229,7 @@ def _java_equals(a: Any, b: Any) -> bool:
                 return False
         return True
     if ka == _LIST:
-        return len(a) == len(b) and all(_java_equals(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_java_equals(x, y) for x, y in zip(a, b, strict=False))
     return a == b
 
 
@@ -315,7 +316,7 @@ def _equals_ignore_case(a: str, b: str) -> bool:
         return True
     if len(a) != len(b):
         return False
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x == y:
             continue
         ux, uy = _simple_case(x, True), _simple_case(y, True)
@@ -1092,7 +1093,7 @@ class _Parser:
         if signature is None:
             raise self.error(f"method [{name}/{len(args)}] not found for type [{_type_name(recv.type)}]", name_tok.start)
         result, params = signature
-        for arg, param in zip(args, params):
+        for arg, param in zip(args, params, strict=False):
             if param == "str" and arg.type not in ("String", "def", "null"):
                 raise self.error(f"cannot cast [{_type_name(arg.type)}] to [java.lang.String] (argument of [{name}])", arg.start)
         # A static receiver (a String literal or ctx) is never null: no null check needed.

@@ -11,7 +11,7 @@ result per processor run, in Elasticsearch's `processor_results` shape.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from wgsiem.ingest.document import IngestDocument
@@ -206,7 +206,7 @@ class PipelineSet(Mapping[str, "Pipeline"]):
     def __getitem__(self, key: str) -> Pipeline:
         return self._pipelines[key]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self._pipelines)
 
     def __len__(self) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 from wgsiem.ingest.build import Builder
 from wgsiem.ingest.document import IngestDocument, java_type
-from wgsiem.ingest.errors import PipelineConfigError, DropDocument, IngestError
+from wgsiem.ingest.errors import DropDocument, IngestError, PipelineConfigError
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import SIMULATE_PIPELINE_ID, Pipeline, PipelineSet
 

@@ -53,7 +53,7 @@ def _record(
 ) -> LogRecord:
     record = _Twin(original, message, time, monotonic, host, program, pid, cursor)
     record.__class__ = LogRecord
-    return record  # type: ignore[return-value]
+    return record  # type: ignore[no-any-return]  # a _Twin, now of class LogRecord
 
 
 _MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
@@ -106,7 +106,8 @@ def frame(line: str, *, year: int | None = None, tz: _dt.tzinfo = UTC) -> LogRec
         m = _ISO.match(text)
         if m is not None:
             zone = _zone(m.group(8), tz)
-            when = None if zone is None else _epoch(*map(int, m.group(1, 2, 3, 4, 5, 6)), m.group(7), zone)
+            y, mo, d, hh, mi, ss = map(int, m.group(1, 2, 3, 4, 5, 6))
+            when = None if zone is None else _epoch(y, mo, d, hh, mi, ss, m.group(7), zone)
             record = _syslog(original, m, 9, when)
     if record is None:
         return _record(original, text, None, None, None, None, None, None)

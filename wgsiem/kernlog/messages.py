@@ -21,9 +21,9 @@ from typing import Any
 
 import yaml
 
+from ..errors import WgsiemError
 from ..wgdump.model import Endpoint
 from ..wgdump.parse import canonical_ip
-from ..errors import WgsiemError
 
 UNRECOGNIZED = "unrecognized"
 PREFIX = "wireguard: "
@@ -92,7 +92,8 @@ def compile_template(text: str, action: str, variant: str | None, source: str) -
 
 @cache
 def _messages_yaml() -> dict[str, Any]:
-    return yaml.safe_load(resources.files("wgsiem.kernlog").joinpath("messages.yaml").read_text())
+    loaded: dict[str, Any] = yaml.safe_load(resources.files("wgsiem.kernlog").joinpath("messages.yaml").read_text())
+    return loaded
 
 
 @cache

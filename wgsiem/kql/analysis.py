@@ -42,7 +42,7 @@ _ASCII_WORD = re.compile(r"(?:[A-Za-z0-9_]|(?<=[A-Za-z])[:.'](?=[A-Za-z])|(?<=[0
 _HAS_ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
-def _word_break_class(c: str) -> int:
+def _word_break_class(c: str) -> int:  # noqa: PLR0911 - one answer per Unicode word-break class
     if c in _MIDLETTER_CHARS:
         return _MIDLETTER
     if c in _MIDNUMLET_CHARS:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
 
 # Kibana marks an unescaped `*` inside a literal with this string (node_types/wildcard.ts),
 # so `a\*b*` keeps its escaped star as text. A literal that spells the marker out is read
@@ -73,7 +72,7 @@ def _pattern_regex(value: str) -> re.Pattern[str]:
     return rx
 
 
-Term = Union[Literal, Wildcard]
+Term = Literal | Wildcard
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +115,7 @@ class Not:
     child: Node
 
 
-Node = Union[Is, Range, Nested, And, Or, Not]
+Node = Is | Range | Nested | And | Or | Not
 
 # What Kibana's grammar returns for an empty query: is(*, *), a match_all.
 MATCH_ALL = Is(Wildcard(WILDCARD_SYMBOL), Wildcard(WILDCARD_SYMBOL))

@@ -19,7 +19,10 @@ Instants are integers: epoch milliseconds for `date`, epoch nanoseconds for `dat
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
 from ..errors import WgsiemError
 
 try:
@@ -118,7 +121,7 @@ def _parse_nanos(text: str, round_up: bool) -> int | None:
     return -total if m.group(1) else total
 
 
-def _iso(text: str, defaults: tuple[int, ...]) -> int | None:
+def _iso(text: str, defaults: tuple[int, ...]) -> int | None:  # noqa: C901, PLR0911, PLR0912 - Iso8601Parser, field by field
     """Iso8601Parser.tryParse, step by step: each field at its fixed place, the string may
     stop after any of them, and a zone may follow the hour, minute, second or fraction."""
     negative = text.startswith("-")
@@ -184,7 +187,7 @@ def _iso(text: str, defaults: tuple[int, ...]) -> int | None:
     if negative:
         year = -year
     fields = (month, day, hour, minute, second, nanos)
-    month, day, hour, minute, second, nanos = (f if f is not None else d for f, d in zip(fields, defaults))
+    month, day, hour, minute, second, nanos = (f if f is not None else d for f, d in zip(fields, defaults, strict=False))
     if month < 1 or day < 1 or day > _days_in_month(year, month):
         return None
     seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
@@ -208,7 +211,11 @@ def _zone_start(s: str, pos: int) -> bool:
     return c in "+-" or ("A" <= c <= "Z") or ("a" <= c <= "z")
 
 
-def _zone(text: str):
+# A zone: local epoch seconds → its UTC offset in seconds (None where it cannot say).
+ZoneOffset = Callable[[int], int | None]
+
+
+def _zone(text: str) -> ZoneOffset | Literal[False]:
     """A function from local epoch seconds to the zone's UTC offset in seconds, or False
     when the text is no zone Elasticsearch knows."""
     if text == "Z":
@@ -232,7 +239,7 @@ def _offset(text: str) -> int | None:
     return total if total <= 18 * 3600 else None
 
 
-def _region(text: str):
+def _region(text: str) -> ZoneOffset | None:
     """ZoneId.of for names: UTC/GMT/UT with an optional offset, or a tz database region."""
     for prefix in ("UTC", "GMT", "UT"):
         if text == prefix:
@@ -371,8 +378,8 @@ def _round(nanos: int, unit: str) -> int:
 
 
 def now_millis(now: datetime | None) -> int:
-    moment = now if now is not None else datetime.now(timezone.utc)
+    moment = now if now is not None else datetime.now(UTC)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000

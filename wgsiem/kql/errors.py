@@ -1,6 +1,7 @@
 """What can go wrong with a KQL query: it does not parse, or it does not fit the fields."""
 
 from __future__ import annotations
+
 from ..errors import WgsiemError
 
 
@@ -12,7 +13,7 @@ class KqlSyntaxError(WgsiemError):
     found (None at the end of the query).
     """
 
-    def __init__(self, message: str, query: str, position: int, expected: list[str], found: str | None):
+    def __init__(self, message: str, query: str, position: int, expected: list[str], found: str | None) -> None:
         super().__init__(message)
         self.message = message
         self.query = query
@@ -41,7 +42,7 @@ class KqlFieldError(WgsiemError):
     the field's type cannot take, or a query Elasticsearch rejects for that type. The message
     names the field, its type and the value."""
 
-    def __init__(self, message: str, field: str | None = None, es_type: str | None = None, value: object = None):
+    def __init__(self, message: str, field: str | None = None, es_type: str | None = None, value: object = None) -> None:
         super().__init__(message)
         self.field = field
         self.es_type = es_type

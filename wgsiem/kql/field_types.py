@@ -58,7 +58,7 @@ class FieldInfo:
 class FieldTypes(Mapping[str, str]):
     """Dotted field name -> Elasticsearch type, with the mapping options queries depend on."""
 
-    def __init__(self, types: Mapping[str, str], infos: Mapping[str, FieldInfo] | None = None):
+    def __init__(self, types: Mapping[str, str], infos: Mapping[str, FieldInfo] | None = None) -> None:
         infos = dict(infos or {})
         for name, es_type in types.items():
             if name not in infos or infos[name].type != es_type:

@@ -91,7 +91,7 @@ def _named(display: str) -> Callable[[Callable[[_Parser], Any]], Callable[[_Pars
 
 
 class _Parser:
-    def __init__(self, text: str, allow_leading_wildcards: bool):
+    def __init__(self, text: str, allow_leading_wildcards: bool) -> None:
         self.s = text
         self.n = len(text)
         self.pos = 0

@@ -34,7 +34,7 @@ class Query:
 
     __slots__ = ("text", "node", "_dsl", "matches", "fields", "warnings", "_types")
 
-    def __init__(self, text: str | None, node: Node, dsl: dict[str, Any], searcher: Searcher):
+    def __init__(self, text: str | None, node: Node, dsl: dict[str, Any], searcher: Searcher) -> None:
         self.text = text
         self.node = node
         self._dsl = dsl

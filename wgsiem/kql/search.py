@@ -36,11 +36,11 @@ Matcher = Callable[[Mapping[str, Any]], bool]
 Pred = Callable[[Any], bool]
 
 
-def NEVER(doc: Mapping[str, Any]) -> bool:
+def NEVER(doc: Mapping[str, Any]) -> bool:  # noqa: N802 - a constant matcher
     return False
 
 
-def ALWAYS(doc: Mapping[str, Any]) -> bool:
+def ALWAYS(doc: Mapping[str, Any]) -> bool:  # noqa: N802 - a constant matcher
     return True
 
 
@@ -90,7 +90,7 @@ class _Fast:
 class Searcher:
     """Compiles DSL for one set of field types, one `now`, one strictness."""
 
-    def __init__(self, types: FieldTypes, *, now_ms: int, strict: bool = True):
+    def __init__(self, types: FieldTypes, *, now_ms: int, strict: bool = True) -> None:
         self.types = types
         self.now_ms = now_ms
         self.strict = strict
@@ -504,10 +504,7 @@ class Searcher:
 
         def has_phrase(x: Any) -> bool:
             toks = _tokens(x)
-            for i, t in enumerate(toks):
-                if t == first and toks[i : i + size] == phrase_tokens:
-                    return True
-            return False
+            return any(t == first and toks[i:i + size] == phrase_tokens for i, t in enumerate(toks))
 
         return has_phrase
 
@@ -728,9 +725,7 @@ def _within(v: Any, lo: Any, lo_inclusive: bool, hi: Any, hi_inclusive: bool) ->
         v = int(v)
     if lo is not None and (v < lo if lo_inclusive else v <= lo):
         return False
-    if hi is not None and (v > hi if hi_inclusive else v >= hi):
-        return False
-    return True
+    return not (hi is not None and (v > hi if hi_inclusive else v >= hi))
 
 
 def _doc_date(x: Any, es_type: str) -> int | None:
@@ -794,10 +789,7 @@ def _any_value(get: Getter, pred: Pred) -> Matcher:
         if v is MISSING:
             return False
         if v.__class__ is list:
-            for x in scalars(v):
-                if pred(x):
-                    return True
-            return False
+            return any(pred(x) for x in scalars(v))
         if v is None or isinstance(v, Mapping):
             return False
         return pred(v)
@@ -861,10 +853,7 @@ def _all_of(parts: list[Matcher]) -> Matcher:
     chain = tuple(parts)
 
     def every(doc: Mapping[str, Any]) -> bool:
-        for p in chain:
-            if not p(doc):
-                return False
-        return True
+        return all(p(doc) for p in chain)
 
     return every
 
@@ -897,10 +886,7 @@ def _any(parts: Iterable[Matcher]) -> Matcher:
 
 
 def _first_true(parts: Iterable[Matcher], doc: Mapping[str, Any]) -> bool:
-    for p in parts:
-        if p(doc):
-            return True
-    return False
+    return any(p(doc) for p in parts)
 
 
 def _unknown(name: str) -> str:

@@ -40,7 +40,7 @@ NUMERIC_TYPES = INTEGER_TYPES | FLOAT_TYPES | {"unsigned_long"}
 class JavaNumberFormat(ValueError):  # noqa: N818 - Java's NumberFormatException, caught where numbers are read
     """Java's NumberFormatException: `For input string: "abc"`."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str) -> None:
         super().__init__(f'For input string: "{text}"')
 
 

@@ -33,6 +33,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
+
 from ..errors import WgsiemError
 
 VERSION = "9.4.6"
@@ -266,7 +267,8 @@ class EsNode:
                     raise _PortTaken()
                 raise EsNodeError(f"Elasticsearch exited with {status} while starting:\n{tail}")
             try:
-                with urllib.request.urlopen(f"{self.url}/_cluster/health?wait_for_status=yellow&timeout=5s", timeout=10) as reply:
+                health_url = f"{self.url}/_cluster/health?wait_for_status=yellow&timeout=5s"  # http://127.0.0.1:<port>, ours
+                with urllib.request.urlopen(health_url, timeout=10) as reply:  # noqa: S310
                     health = json.load(reply)
                     if health.get("cluster_name") == self.cluster_name and health.get("status") in ("yellow", "green"):
                         return

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -53,7 +54,7 @@ class _Command:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def _wait(self, newest, after: float, timeout: float) -> None:
+    def _wait(self, newest: Callable[[], int | None], after: float, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         target = int(after) + 1  # polls are named by whole seconds
         while time.monotonic() < deadline:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from .tunnels import Client, Lab
 
+
 def play(
     lab: Lab,
     tick: Callable[[str], None],

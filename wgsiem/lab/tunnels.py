@@ -35,9 +35,11 @@ import string
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any
+
 from ..errors import WgsiemError
 
 __all__ = [
@@ -268,7 +270,7 @@ class Lab:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         self.start()
         return self
 
@@ -283,7 +285,7 @@ class Lab:
         except BaseException:
             try:
                 self.stop()
-            except Exception:  # the original error matters more; stop() is retried by the next lab
+            except Exception:  # noqa: BLE001, S110 - the original error matters more; stop() is retried by the next lab
                 pass
             raise
 
@@ -355,7 +357,7 @@ class Lab:
         """Tear everything down; idempotent; also removes leftovers of a crashed lab with this prefix."""
         try:
             atexit.unregister(self.stop)
-        except Exception:  # pragma: no cover - interpreter shutdown
+        except Exception:  # noqa: BLE001, S110 - interpreter shutdown
             pass
         self._cleanup()
         self._started = False
@@ -443,7 +445,7 @@ class Lab:
 
     # ------------------------------------------------------------------ helpers
 
-    def _run(self, args: Sequence[str], **kw) -> subprocess.CompletedProcess[str]:
+    def _run(self, args: Sequence[str], **kw: Any) -> subprocess.CompletedProcess[str]:
         return run(args, secrets=self._secrets, public=self._public, **kw)
 
     def _ip(self, namespace: str, lines: list[str]) -> None:
@@ -454,7 +456,7 @@ class Lab:
             describe=f"ip -n {namespace} -batch - <<< {'; '.join(lines)!r}",
         )
 
-    def _wg(self, args: list[str], **kw) -> str:
+    def _wg(self, args: list[str], **kw: Any) -> str:
         return self._run(["wg", *args], **kw).stdout
 
     def _genkey(self, command: str = "genkey") -> str:
@@ -484,7 +486,7 @@ class Lab:
             raise LabError(f"interface name {interface!r} is longer than {IFNAMSIZ} characters")
         if not (NETNS_DIR / namespace).exists():
             self._run(["ip", "netns", "add", namespace])
-        log = open(self.workdir / f"{interface}.log", "wb")
+        log = open(self.workdir / f"{interface}.log", "wb")  # noqa: SIM115 - wireguard-go writes to it as long as it runs
         # WGSIEM_LAB_LOG_LEVEL=verbose makes wireguard-go log to workdir/<interface>.log.
         env = dict(os.environ, LOG_LEVEL=os.environ.get("WGSIEM_LAB_LOG_LEVEL", "error"))
         try:
@@ -517,7 +519,7 @@ class Lab:
             lines = (self.workdir / f"{interface}.log").read_text(errors="replace").splitlines()
         except OSError:
             return "no log"
-        useful = [l for l in lines if l.strip() and not any(c in l for c in "│┌└─")]
+        useful = [line for line in lines if line.strip() and not any(c in line for c in "│┌└─")]
         return redact(" | ".join(useful[-5:]) or "no output", self._secrets, self._public)
 
     def _client(self, client: Client | str) -> Client:
@@ -577,7 +579,7 @@ class Lab:
         known = ", ".join(str(u.network) for u in UNDERLAYS.values())
         raise LabError(f"underlay {spec!r} is outside the lab's underlay subnets ({known})")
 
-    def _next_free(self, underlay: Underlay, within=None) -> str:
+    def _next_free(self, underlay: Underlay, within: ipaddress.IPv4Network | ipaddress.IPv6Network | None = None) -> str:
         net = within or underlay.network
         gateway = underlay.interface.ip
         for host in net.hosts():
@@ -905,7 +907,7 @@ class Lab:
         for line in self.hub_dump().splitlines()[1:]:
             fields = line.split("\t")
             if len(fields) == 8 and fields[0] == c.public_key:
-                peer = dict(zip(names, fields))
+                peer = dict(zip(names, fields, strict=False))
                 if peer["preshared_key"] != "(none)":
                     peer["preshared_key"] = "(set)"
                 return peer
@@ -915,7 +917,7 @@ class Lab:
         """Every private key and preshared key in the lab (hub, clients, silent peers)."""
         return list(self._secrets)
 
-    def netns_exec(self, namespace: str, args: Sequence[str], **kw) -> subprocess.CompletedProcess[str]:
+    def netns_exec(self, namespace: str, args: Sequence[str], **kw: Any) -> subprocess.CompletedProcess[str]:
         """Run a command inside one of the lab's namespaces (errors are scrubbed of secrets)."""
         return self._run(["ip", "netns", "exec", namespace, *args], **kw)
 

@@ -29,7 +29,9 @@ import jsonschema
 import yaml
 
 from wgsiem.content import ECS_MAPPINGS as ECS_MAPPINGS_DIR
+
 from ..errors import WgsiemError
+
 FIELDS_SCHEMA = "fields.schema.json"
 TEMPLATES_FILE = "templates.yml"
 

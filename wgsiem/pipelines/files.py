@@ -15,6 +15,7 @@ import yaml
 from wgsiem.ingest.build import Builder
 from wgsiem.ingest.errors import PipelineConfigError
 from wgsiem.ingest.pipeline import PipelineSet
+
 from ..errors import WgsiemError
 
 SUFFIXES = (".yml", ".yaml", ".json")

@@ -24,6 +24,7 @@ import yaml
 from wgsiem.ingest.document import IngestDocument
 from wgsiem.ingest.errors import DropDocument, IngestError
 from wgsiem.ingest.pipeline import PipelineSet
+
 from ..errors import WgsiemError
 
 TESTS_SUBDIR = Path("_dev/test/pipeline")
@@ -144,7 +145,7 @@ def compare(test: PipelineTest, actual: list[Any], expected: list[Any]) -> list[
     problems: list[str] = []
     if len(actual) != len(expected):
         return [f"{len(actual)} documents came out, {len(expected)} expected"]
-    for index, (got, want) in enumerate(zip(actual, expected)):
+    for index, (got, want) in enumerate(zip(actual, expected, strict=False)):
         if (got is None) != (want is None):
             problems.append(f"event {index}: {'dropped' if got is None else 'kept'}, expected {'dropped' if want is None else 'kept'}")
             continue

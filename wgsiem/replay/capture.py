@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..wgdump.raw import RawPoll
 from ..kernlog.framing import LogRecord, frame
 from ..kernlog.timing import timed
 from ..shipper import PollOutcome, Shipper
+from ..wgdump.raw import RawPoll
 
 
 def read_logs(paths: Sequence[Path], boot_time: float | None, start: float, year_of: float) -> list[tuple[LogRecord, float]]:

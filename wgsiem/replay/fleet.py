@@ -74,8 +74,8 @@ from typing import Any
 
 from ..detection.testing import lookup
 from ..wgdump.raw import RawPoll
-from .story import derive_key, render
 from .story import _secs as story_secs
+from .story import derive_key, render
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 DAY = 86400

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ..adapters.capture import read_capture
-from ..mappings.datastreams import data_stream_index
 from ..ingest.document import IngestDocument
 from ..ingest.errors import DropDocument, IngestError
 from ..ingest.pipeline import Pipeline
+from ..mappings.datastreams import data_stream_index
 from ..rules.model import Rule
 from ..shipper import Shipper
 from ..status.state import State

@@ -58,8 +58,8 @@ from typing import Any
 
 import yaml
 
-from ..rules.cases import offset
 from ..errors import WgsiemError
+from ..rules.cases import offset
 
 REKEY_AFTER = 120  # s: a new handshake while traffic flows (timers.c REKEY_AFTER_TIME)
 _SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB|GiB|TiB)(/s)?")

@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from wgsiem.content import DETECTION_RULES
+
 from ..errors import WgsiemError
 
 CASES = DETECTION_RULES / "_dev" / "test"

@@ -21,6 +21,7 @@ from typing import Any
 import jsonschema
 
 from wgsiem.content import DETECTION_RULES
+
 from ..errors import WgsiemError
 
 SCHEMA = DETECTION_RULES / "schemas" / "rule-toml.schema.json"

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 import socket
 
+from ..errors import WgsiemError
 from .model import Endpoint, InterfaceStatus, ParseProblem, PeerStatus, Poll
 from .psk import PresharedKeyHasher
-from ..errors import WgsiemError
 
 NONE = "(none)"
 U64_MAX = 2**64 - 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from wgsiem.ingest.document import IngestDocument, java_str
@@ -217,7 +217,7 @@ class Date(Processor):
         try:
             # Elasticsearch checks only output_format when it builds the pipeline; a bad input
             # format, zone or locale fails each document with "unable to parse date".
-            format_date(datetime(2000, 1, 1, tzinfo=timezone.utc), self.output_format)
+            format_date(datetime(2000, 1, 1, tzinfo=UTC), self.output_format)
         except DateFormatError as error:
             raise opts.error(str(error)) from None
 
