@@ -23,11 +23,22 @@ Rules that matter (docs/events.md says the same to users):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..wgdump.model import InterfaceStatus, PeerStatus, Poll
 from . import spike
-from .events import StatusEvent
+from .events import (
+    Change,
+    EndpointChanged,
+    InterfaceChanged,
+    PeerChanged,
+    PresharedKeyChange,
+    SessionEnded,
+    SessionStarted,
+    Setting,
+    StatusEvent,
+    Transfer,
+    TransferSpike,
+)
 from .spike import SpikeSettings
 from .state import InterfaceState, PeerState, Session, State
 
@@ -130,7 +141,7 @@ class StatusDiffer:
                 ist.up = True
             changes = _changes(ist.last, iface, ("listen_port", "fwmark", "public_key"))
             if changes:
-                events.append(StatusEvent("interface-changed", now, iface, detail={"changes": changes}))
+                events.append(StatusEvent("interface-changed", now, iface, detail=InterfaceChanged(changes)))
             ist.last = iface
         self._peers(ist, peers, fresh, unreadable, now, baseline, events)
         ist.last_poll = now
@@ -205,7 +216,7 @@ class StatusDiffer:
     ) -> None:
         iface = ist.last
         last = p.last
-        changes = _changes(last, cur, ("allowed_ips", "persistent_keepalive"))
+        changes: dict[str, Change | PresharedKeyChange] = dict(_changes(last, cur, ("allowed_ips", "persistent_keepalive")))
         if last.preshared_key_hash != cur.preshared_key_hash:
             if last.preshared_key_hash is None:
                 changes["preshared_key"] = "set"
@@ -214,21 +225,14 @@ class StatusDiffer:
             else:
                 changes["preshared_key"] = "rotated"
         if changes:
-            events.append(StatusEvent("peer-changed", now, iface, cur, {"changes": changes}))
+            events.append(StatusEvent("peer-changed", now, iface, cur, PeerChanged(changes)))
 
         if cur.endpoint is not None and cur.endpoint != last.endpoint:
-            events.append(
-                StatusEvent(
-                    "endpoint-changed",
-                    now,
-                    iface,
-                    cur,
-                    # When the peer was last proven at the old endpoint: its latest handshake
-                    # there. A silent peer's endpoint stays in every poll, so the last poll
-                    # that showed it says nothing about a peer quiet for a month.
-                    {"previous": last.endpoint, "previous_seen": (last.latest_handshake or p.last_handshake or ist.last_poll) if last.endpoint else None},
-                )
-            )
+            # When the peer was last proven at the old endpoint: its latest handshake
+            # there. A silent peer's endpoint stays in every poll, so the last poll
+            # that showed it says nothing about a peer quiet for a month.
+            seen = (last.latest_handshake or p.last_handshake or ist.last_poll) if last.endpoint else None
+            events.append(StatusEvent("endpoint-changed", now, iface, cur, EndpointChanged(last.endpoint, seen)))
 
         if cur.latest_handshake and cur.latest_handshake != last.latest_handshake:
             self._handshake(ist, p, cur, now, events)
@@ -263,7 +267,7 @@ class StatusDiffer:
         p.last = cur
         self._open_session(ist, p, at)
         # The silence before a session is what tells a dormant peer coming back.
-        events.append(StatusEvent("session-started", at, iface, cur, {"previous_handshake": previous or None}))
+        events.append(StatusEvent("session-started", at, iface, cur, SessionStarted(previous or None)))
 
     def _open_session(self, ist: InterfaceState, p: PeerState, start: int) -> None:
         p.session = Session(start=start)
@@ -291,21 +295,8 @@ class StatusDiffer:
         p.session = None
         p.saved = None
         end = max(end, session.start)
-        events.append(
-            StatusEvent(
-                "session-ended",
-                end,
-                iface,
-                p.last,
-                {
-                    "start": session.start,
-                    "end": end,
-                    "rx_bytes": session.rx_bytes,
-                    "tx_bytes": session.tx_bytes,
-                    "reason": reason,
-                },
-            )
-        )
+        ended = SessionEnded(session.start, end, session.rx_bytes, session.tx_bytes, reason)
+        events.append(StatusEvent("session-ended", end, iface, p.last, ended))
 
     # -- traffic ----------------------------------------------------------------------
 
@@ -328,8 +319,7 @@ class StatusDiffer:
         if p.session is not None:
             p.session.rx_bytes += rx
             p.session.tx_bytes += tx
-        detail: dict[str, Any] = {"start": start, "end": now, "rx_bytes": rx, "tx_bytes": tx, "counter_reset": reset}
-        events.append(StatusEvent("transfer", now, iface, cur, detail))
+        events.append(StatusEvent("transfer", now, iface, cur, Transfer(start, now, rx, tx, reset)))
         if p.history is None:
             p.history = []
         spikes = spike.observe(
@@ -342,14 +332,15 @@ class StatusDiffer:
             settings=self.settings.spike,
         )
         for s in spikes:
-            events.append(StatusEvent("transfer-spike", now, iface, cur, {**detail, "spike": s}))
+            events.append(StatusEvent("transfer-spike", now, iface, cur, TransferSpike(start, now, rx, tx, reset, s)))
 
 
-def _changes(old: Any, new: Any, names: tuple[str, ...]) -> dict[str, Any]:
+def _changes(old: InterfaceStatus | PeerStatus, new: InterfaceStatus | PeerStatus, names: tuple[str, ...]) -> dict[str, Change]:
     """{field: (old value, new value)} for the named attributes that differ."""
-    changes: dict[str, Any] = {}
+    changes: dict[str, Change] = {}
     for name in names:
-        before, after = getattr(old, name), getattr(new, name)
+        before: Setting = getattr(old, name)
+        after: Setting = getattr(new, name)
         if before != after:
             changes[name] = (before, after)
     return changes
