@@ -9,32 +9,38 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.dumps import FakeInterface, dump, fake_key
+from wgsiem.adapters.wg import RawPoll
+from wgsiem.ecs.document import Context
+from wgsiem.shipper import Shipper
 from wgsiem.status.diff import DiffSettings, StatusDiffer
-from wgsiem.status.events import SessionEnded, SessionStarted, Transfer
+from wgsiem.status.events import SessionEnded, SessionStarted, StatusEvent, Transfer
 from wgsiem.status.spike import SpikeSettings
 from wgsiem.status.state import State
-from wgsiem.wgdump import DumpParser, Poll, PresharedKeyHasher, read_stderr
+from wgsiem.wgdump import DumpParser, Poll, PresharedKeyHasher
 
 T0 = 1_790_000_000
 ALICE, BOB = fake_key("alice"), fake_key("bob")
 
 
 class Run:
-    """Polls through a parser and a differ, the way Shipper does, returning the events."""
+    """Polls through a real Shipper (its parser and differ), returning the events."""
 
     def __init__(self, state: State | None = None, **settings) -> None:
-        self.parser = DumpParser(PresharedKeyHasher(b"s" * 32))
-        self.differ = StatusDiffer(state or State(), DiffSettings(**settings))
+        self.shipper = Shipper(state or State(), PresharedKeyHasher(b"s" * 32), Context(host_name="vpn-test"), DiffSettings(**settings))
         self.notices: list[str] = []
 
-    def poll(self, text: str, time: int, stderr: str = ""):
-        poll = Poll(time=time)
-        read_stderr(stderr, poll)
-        if poll.failure is None:
-            self.parser.parse(text, time, poll=poll)
-        result = self.differ.apply(poll)
-        self.notices = result.notices
-        return result.events
+    @property
+    def parser(self) -> DumpParser:
+        return self.shipper.parser
+
+    @property
+    def differ(self) -> StatusDiffer:
+        return self.shipper.differ
+
+    def poll(self, text: str, time: int, stderr: str = "") -> list[StatusEvent]:
+        polled = self.shipper.diff(RawPoll(time, text, stderr))
+        self.notices = polled.notices
+        return polled.events
 
     def actions(self, text: str, time: int, stderr: str = "") -> list[str]:
         return [e.action for e in self.poll(text, time, stderr)]
