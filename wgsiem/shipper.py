@@ -3,6 +3,7 @@
 `Shipper.process` is the single code path of `wgsiem ship` (live polls) and `wgsiem
 convert` (recorded polls). It does no I/O: the poll's text and time come in, documents
 and what went wrong come out, and the state it holds is saved by the caller.
+`Shipper.diff` is the same path up to the events, for callers that want those.
 """
 
 from __future__ import annotations
