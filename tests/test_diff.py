@@ -9,31 +9,37 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.dumps import FakeInterface, dump, fake_key
+from wgsiem.ecs.document import Context
+from wgsiem.shipper import Shipper
 from wgsiem.status.diff import DiffSettings, StatusDiffer
+from wgsiem.status.events import SessionEnded, SessionStarted, StatusEvent, Transfer
 from wgsiem.status.spike import SpikeSettings
 from wgsiem.status.state import State
-from wgsiem.wgdump import DumpParser, Poll, PresharedKeyHasher, read_stderr
+from wgsiem.wgdump import DumpParser, Poll, PresharedKeyHasher, RawPoll
 
 T0 = 1_790_000_000
 ALICE, BOB = fake_key("alice"), fake_key("bob")
 
 
 class Run:
-    """Polls through a parser and a differ, the way Shipper does, returning the events."""
+    """Polls through a real Shipper (its parser and differ), returning the events."""
 
     def __init__(self, state: State | None = None, **settings) -> None:
-        self.parser = DumpParser(PresharedKeyHasher(b"s" * 32))
-        self.differ = StatusDiffer(state or State(), DiffSettings(**settings))
+        self.shipper = Shipper(state or State(), PresharedKeyHasher(b"s" * 32), Context(host_name="vpn-test"), DiffSettings(**settings))
         self.notices: list[str] = []
 
-    def poll(self, text: str, time: int, stderr: str = ""):
-        poll = Poll(time=time)
-        read_stderr(stderr, poll)
-        if poll.failure is None:
-            self.parser.parse(text, time, poll=poll)
-        result = self.differ.apply(poll)
-        self.notices = result.notices
-        return result.events
+    @property
+    def parser(self) -> DumpParser:
+        return self.shipper.parser
+
+    @property
+    def differ(self) -> StatusDiffer:
+        return self.shipper.differ
+
+    def poll(self, text: str, time: int, stderr: str = "") -> list[StatusEvent]:
+        polled = self.shipper.diff(RawPoll(time, text, stderr))
+        self.notices = polled.notices
+        return polled.events
 
     def actions(self, text: str, time: int, stderr: str = "") -> list[str]:
         return [e.action for e in self.poll(text, time, stderr)]
@@ -64,7 +70,7 @@ def test_peer_added_later_counts_from_zero_and_handshakes_once():
     events = run.poll(dump(wg0), T0 + 30)
     assert sorted(e.action for e in events) == ["handshake", "peer-added", "session-started", "transfer"]
     (transfer,) = of(events, "transfer")
-    assert (transfer.detail["rx_bytes"], transfer.detail["tx_bytes"]) == (1000, 2000)
+    assert (transfer.detail.rx_bytes, transfer.detail.tx_bytes) == (1000, 2000)
     assert of(events, "handshake")[0].time == T0 + 20
     # the same handshake value again: no second handshake event
     alice.rx += 10
@@ -77,9 +83,7 @@ def test_counter_reset_is_never_negative():
     run.poll(dump(wg0), T0)
     alice.rx, alice.tx = 300, 100  # peer removed and re-added between polls
     (transfer,) = run.poll(dump(wg0), T0 + 30)
-    assert transfer.detail == {
-        "start": T0, "end": T0 + 30, "rx_bytes": 300, "tx_bytes": 100, "counter_reset": True,
-    }  # fmt: skip
+    assert transfer.detail == Transfer(start=T0, end=T0 + 30, rx_bytes=300, tx_bytes=100, counter_reset=True)
 
 
 def test_transfer_deltas_add_up_to_the_counters():
@@ -91,8 +95,8 @@ def test_transfer_deltas_add_up_to_the_counters():
         alice.rx += rx
         alice.tx += tx
         for e in of(run.poll(dump(wg0), T0 + 30 * i), "transfer"):
-            total_rx += e.detail["rx_bytes"]
-            total_tx += e.detail["tx_bytes"]
+            total_rx += e.detail.rx_bytes
+            total_tx += e.detail.tx_bytes
     assert (total_rx, total_tx) == (alice.rx, alice.tx)
 
 
@@ -107,9 +111,7 @@ def test_sessions_start_and_end_on_the_handshake_age():
     events = run.poll(dump(wg0), T0 + 330)  # 200 s old: over
     (ended,) = of(events, "session-ended")
     assert ended.time == T0 + 130 + 180
-    assert ended.detail == {
-        "start": T0 + 10, "end": T0 + 310, "rx_bytes": 1100, "tx_bytes": 600, "reason": "expired",
-    }  # fmt: skip
+    assert ended.detail == SessionEnded(start=T0 + 10, end=T0 + 310, rx_bytes=1100, tx_bytes=600, reason="expired")
     # a new handshake later opens a new session
     alice.handshake = T0 + 1000
     assert sorted(run.actions(dump(wg0), T0 + 1010)) == ["handshake", "session-started"]
@@ -132,11 +134,11 @@ def test_session_started_tells_the_silence_before_it():
     run.poll(dump(wg0), T0)
     alice.handshake = T0 + 10
     (started,) = of(run.poll(dump(wg0), T0 + 30), "session-started")
-    assert started.detail == {"previous_handshake": T0 - 40 * 86400}
+    assert started.detail == SessionStarted(previous_handshake=T0 - 40 * 86400)
     # a peer's very first session has no previous handshake to tell
     wg0.peer("bob", handshake=T0 + 50)
     (first,) = [e for e in of(run.poll(dump(wg0), T0 + 60), "session-started")]
-    assert first.detail == {"previous_handshake": None}
+    assert first.detail == SessionStarted(previous_handshake=None)
 
 
 def test_endpoint_changed_carries_the_previous_endpoint():
@@ -148,8 +150,8 @@ def test_endpoint_changed_carries_the_previous_endpoint():
     events = run.poll(dump(wg0), T0 + 60)
     (moved,) = of(events, "endpoint-changed")
     assert moved.peer.endpoint.address == "203.0.113.9:40404"
-    assert moved.detail["previous"].address == "198.51.100.10:34195"
-    assert moved.detail["previous_seen"] == T0 - 5  # its last handshake at the old endpoint
+    assert moved.detail.previous.address == "198.51.100.10:34195"
+    assert moved.detail.previous_seen == T0 - 5  # its last handshake at the old endpoint
 
 
 def test_a_peer_back_after_a_month_elsewhere_did_not_travel_fast():
@@ -160,7 +162,7 @@ def test_a_peer_back_after_a_month_elsewhere_did_not_travel_fast():
         run.poll(dump(wg0), T0 + day * 86400)
     alice.endpoint, alice.handshake = "89.160.20.130:40404", T0 + 31 * 86400
     (moved,) = of(run.poll(dump(wg0), T0 + 31 * 86400 + 30), "endpoint-changed")
-    assert moved.detail["previous_seen"] == T0 - 5
+    assert moved.detail.previous_seen == T0 - 5
 
 
 def test_configuration_changes_and_preshared_key_life():
@@ -170,14 +172,14 @@ def test_configuration_changes_and_preshared_key_life():
     alice.allowed_ips, alice.keepalive = "10.0.0.2/32,0.0.0.0/0", "25"
     (changed,) = run.poll(dump(wg0), T0 + 30)
     assert changed.action == "peer-changed"
-    assert changed.detail["changes"] == {
+    assert changed.detail.changes == {
         "allowed_ips": (("10.0.0.2/32",), ("10.0.0.2/32", "0.0.0.0/0")),
         "persistent_keepalive": (None, 25),
     }
     for t, psk, expected in [(60, fake_key("psk1"), "set"), (90, fake_key("psk2"), "rotated"), (120, "(none)", "removed")]:
         alice.psk = psk
         (changed,) = run.poll(dump(wg0), T0 + t)
-        assert changed.detail["changes"] == {"preshared_key": expected}
+        assert changed.detail.changes == {"preshared_key": expected}
 
 
 def test_interface_changed_down_and_up_keep_the_peers():
@@ -187,16 +189,16 @@ def test_interface_changed_down_and_up_keep_the_peers():
     wg0.listen_port, wg0.fwmark = 51821, "0xca6c"
     (changed,) = run.poll(dump(wg0), T0 + 30)
     assert changed.action == "interface-changed"
-    assert changed.detail["changes"] == {"listen_port": (51820, 51821), "fwmark": (None, 0xCA6C)}
+    assert changed.detail.changes == {"listen_port": (51820, 51821), "fwmark": (None, 0xCA6C)}
     # wg-quick down: the interface vanishes; the open session ends with it
     events = run.poll("", T0 + 60)
     assert [e.action for e in events] == ["session-ended", "interface-down"]
-    assert events[0].detail["reason"] == "interface-down"
+    assert events[0].detail.reason == "interface-down"
     # wg-quick up: the same peers come back with fresh counters, nobody added or removed
     alice.rx, alice.tx, alice.handshake = 200, 100, T0 + 100
     events = run.poll(dump(wg0), T0 + 120)
     assert sorted(e.action for e in events) == ["handshake", "interface-up", "session-started", "transfer"]
-    assert of(events, "transfer")[0].detail["counter_reset"] is True
+    assert of(events, "transfer")[0].detail.counter_reset is True
 
 
 def test_an_interface_restart_does_not_erase_when_a_peer_was_last_heard():
@@ -212,9 +214,9 @@ def test_an_interface_restart_does_not_erase_when_a_peer_was_last_heard():
     alice.endpoint, alice.handshake = "89.160.20.130:40404", T0 + 200
     events = restarted.poll(dump(wg0), T0 + 210)
     (started,) = of(events, "session-started")
-    assert started.detail == {"previous_handshake": T0 - 40 * 86400}  # a dormant peer, still
+    assert started.detail == SessionStarted(previous_handshake=T0 - 40 * 86400)  # a dormant peer, still
     (moved,) = of(events, "endpoint-changed")
-    assert moved.detail["previous_seen"] == T0 - 40 * 86400  # not the poll before: no fast travel
+    assert moved.detail.previous_seen == T0 - 40 * 86400  # not the poll before: no fast travel
 
 
 def test_a_poll_during_wg_quick_up_is_not_a_key_change_and_peers_removed():
@@ -236,7 +238,7 @@ def test_interface_public_key_change():
     run.poll(dump(wg0), T0)
     wg0.public_key = fake_key("new public")
     (changed,) = run.poll(dump(wg0), T0 + 30)
-    assert list(changed.detail["changes"]) == ["public_key"]
+    assert list(changed.detail.changes) == ["public_key"]
 
 
 def test_new_interface_after_baseline_is_up_and_its_peers_added():
@@ -254,7 +256,7 @@ def test_peer_removed_and_re_added():
     alice = wg0.peers.pop("alice")
     events = run.poll(dump(wg0), T0 + 30)
     assert [e.action for e in events] == ["session-ended", "peer-removed"]
-    assert events[0].detail["reason"] == "peer-removed" and events[0].time == T0 + 30
+    assert events[0].detail.reason == "peer-removed" and events[0].time == T0 + 30
     # re-added: the kernel starts it afresh, with no handshake and zero counters
     wg0.peers["alice"] = alice
     alice.handshake, alice.rx, alice.tx = 0, 0, 0
@@ -302,7 +304,7 @@ def test_wall_clock_going_back_is_reported_and_nothing_negative():
     assert any("went back 3000 s" in n for n in run.notices)
     for e in events:
         if e.action in ("transfer", "session-ended"):
-            assert e.detail["rx_bytes"] >= 0 and e.detail["tx_bytes"] >= 0
+            assert e.detail.rx_bytes >= 0 and e.detail.tx_bytes >= 0
     assert len(of(events, "handshake")) == 1
 
 
@@ -320,7 +322,7 @@ def test_restart_emits_no_duplicates_and_loses_no_transition():
     assert sorted(e.action for e in events) == [
         "endpoint-changed", "handshake", "peer-added", "session-ended", "session-started", "transfer",
     ]  # fmt: skip
-    assert of(events, "session-ended")[0].detail["end"] == T0 - 10 + 180
+    assert of(events, "session-ended")[0].detail.end == T0 - 10 + 180
 
 
 def test_baseline_session_is_followed():
@@ -355,7 +357,7 @@ def test_spike_needs_history_then_fires_on_a_first_ever_burst():
     alice.tx += 50_000_000
     events = run.poll(dump(wg0), t + 30)
     (spike,) = of(events, "transfer-spike")
-    s = spike.detail["spike"]
+    s = spike.detail.spike
     assert (s.direction, s.bytes) == ("tx", 50_000_000)
     assert s.baseline == pytest.approx(40_000 / 30)
 

@@ -3,6 +3,7 @@
 `Shipper.process` is the single code path of `wgsiem ship` (live polls) and `wgsiem
 convert` (recorded polls). It does no I/O: the poll's text and time come in, documents
 and what went wrong come out, and the state it holds is saved by the caller.
+`Shipper.diff` is the same path up to the events, for callers that want those.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from .wgdump.raw import RawPoll
 from .ecs import log as log_docs
 from .ecs import status as status_docs
 from .ecs.document import Context
@@ -22,8 +22,21 @@ from .kernlog.events import LogEvent
 from .kernlog.framing import LogRecord
 from .kernlog.messages import UNRECOGNIZED, MessageParser
 from .status.diff import DiffSettings, StatusDiffer
+from .status.events import StatusEvent
 from .status.state import State
 from .wgdump import DumpParser, ParseProblem, Poll, PresharedKeyHasher, read_stderr
+from .wgdump.raw import RawPoll
+
+
+@dataclass(slots=True)
+class PollEvents:
+    """One poll parsed and diffed: its `wireguard.status` events, before any document."""
+
+    time: int
+    events: list[StatusEvent]
+    notices: list[str]
+    problems: list[ParseProblem]
+    failure: str | None
 
 
 @dataclass(slots=True)
@@ -72,6 +85,19 @@ class Shipper:
             return self._process(raw)
 
     def _process(self, raw: RawPoll) -> PollOutcome:
+        polled = self.diff(raw)
+        ctx = self.context
+        return PollOutcome(
+            time=polled.time,
+            documents=(status_docs.build(event, ctx) for event in polled.events),
+            problems=polled.problems,
+            notices=polled.notices,
+            failure=polled.failure,
+        )
+
+    def diff(self, raw: RawPoll) -> PollEvents:
+        """The poll's events, the state updated: `process` without the documents, so tests
+        see the events of the very code path `ship` and `convert` run."""
         poll = Poll(time=raw.time)
         read_stderr(raw.stderr, poll)
         if poll.failure is None and raw.failure is not None:
@@ -84,15 +110,7 @@ class Shipper:
         self.polls += 1
         self.handshakes += sum(1 for e in result.events if e.action == "handshake")
         self.problem_count += len(poll.problems)
-        ctx = self.context
-        return PollOutcome(
-            time=raw.time,
-            documents=(status_docs.build(event, ctx) for event in result.events),
-            problems=poll.problems,
-            notices=result.notices,
-            failure=poll.failure,
-        )
-
+        return PollEvents(raw.time, result.events, result.notices, poll.problems, poll.failure)
 
     def process_log(self, items: Iterable[tuple[LogRecord, float]]) -> list[dict[str, Any]]:
         """Kernel / wg-quick lines (framed and timed) → documents.

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, assert_never
 
-from ..enrich.geoip import distance_km
-from ..status.events import StatusEvent
-from ..wgdump.model import Endpoint, InterfaceStatus, PeerStatus
+from ..enrich.geoip import GeoIP, Place, distance_km
+from ..status.events import (
+    Change,
+    EndpointChanged,
+    InterfaceChanged,
+    PeerChanged,
+    PresharedKeyChange,
+    SessionEnded,
+    SessionStarted,
+    Setting,
+    StatusEvent,
+    Transfer,
+    TransferSpike,
+)
+from ..wgdump.model import InterfaceStatus, PeerStatus
 from . import document
 from .catalogue import status_actions
 from .document import Context, add_related, endpoint_fields, human_bytes, human_duration, timestamp
@@ -53,7 +66,25 @@ def build(event: StatusEvent, ctx: Context) -> dict[str, Any]:
         if related:
             doc["related"] = related
     detail = event.detail
-    _DETAIL[event.action](doc, event, detail, words, place, ctx)
+    match detail:
+        case None:
+            pass
+        case InterfaceChanged():
+            _interface_changed(doc, words, detail)
+        case PeerChanged():
+            _peer_changed(doc, words, detail)
+        case EndpointChanged():
+            _endpoint_changed(doc, words, detail, event.time, place, ctx.geoip)
+        case SessionStarted():
+            _session_started(doc, detail, event.time)
+        case SessionEnded():
+            _session_ended(doc, words, detail)
+        case Transfer():
+            _transfer(doc, words, detail)
+        case TransferSpike():
+            _transfer_spike(doc, words, detail)
+        case _:
+            assert_never(detail)
     doc["message"] = action.message.format(**words)
     ev["id"] = document.event_id(
         ctx.host_name,
@@ -62,7 +93,9 @@ def build(event: StatusEvent, ctx: Context) -> dict[str, Any]:
         event.time,
         iface.name,
         peer.public_key if peer else None,
-        detail,
+        # Ids were first made from details as dicts, an action without any giving {}:
+        # an id must not change, so neither may that.
+        {} if detail is None else detail,
     )
     return doc
 
@@ -119,7 +152,7 @@ def _bytes(doc: dict[str, Any], rx: int, tx: int) -> None:
     doc["network"]["bytes"] = rx + tx
 
 
-def _describe(changes: dict[str, Any]) -> str:
+def _describe(changes: Mapping[str, Change | PresharedKeyChange]) -> str:
     parts = []
     for name, change in changes.items():
         if isinstance(change, tuple):
@@ -130,7 +163,7 @@ def _describe(changes: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _word(value: Any) -> str:
+def _word(value: Setting) -> str:
     if value is None:
         return "off"
     if isinstance(value, tuple):
@@ -138,45 +171,46 @@ def _word(value: Any) -> str:
     return str(value)
 
 
-# -- per-action details -------------------------------------------------------------------
+# -- per-action details (the actions without any have only the common fields) ----------
 
 
-def _nothing(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
-    pass
-
-
-def _interface_changed(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
-    changes = detail["changes"]
+def _interface_changed(doc: dict[str, Any], words: dict[str, Any], detail: InterfaceChanged) -> None:
+    changes = detail.changes
     wi = doc["wireguard"]["interface"]
     wi["changed_fields"] = sorted(changes)
     wi["previous"] = {name: before for name, (before, _after) in changes.items() if before is not None}
     words["changes"] = _describe(changes)
 
 
-def _peer_changed(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
-    changes = detail["changes"]
+def _peer_changed(doc: dict[str, Any], words: dict[str, Any], detail: PeerChanged) -> None:
+    changes = detail.changes
     wp = doc["wireguard"]["peer"]
     wp["changed_fields"] = sorted(changes)
     previous: dict[str, Any] = {}
-    if "allowed_ips" in changes:
-        previous["allowed_ips"] = list(changes["allowed_ips"][0])
-    if "persistent_keepalive" in changes and changes["persistent_keepalive"][0] is not None:
-        previous["persistent_keepalive"] = changes["persistent_keepalive"][0]
-    if "preshared_key" in changes:
-        wp["preshared_key_change"] = changes["preshared_key"]
-        previous["preshared_key_set"] = changes["preshared_key"] != "set"
+    match changes.get("allowed_ips"):
+        case (tuple() as allowed_before, _):
+            previous["allowed_ips"] = list(allowed_before)
+    match changes.get("persistent_keepalive"):
+        case (keepalive_before, _) if keepalive_before is not None:
+            previous["persistent_keepalive"] = keepalive_before
+    match changes.get("preshared_key"):
+        case str() as psk:
+            wp["preshared_key_change"] = psk
+            previous["preshared_key_set"] = psk != "set"
     wp["previous"] = previous
     words["changes"] = _describe(changes)
 
 
-def _endpoint_changed(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
-    previous: Endpoint | None = detail["previous"]
+def _endpoint_changed(
+    doc: dict[str, Any], words: dict[str, Any], detail: EndpointChanged, time: int, place: Place | None, geoip: GeoIP | None
+) -> None:
+    previous = detail.previous
     words["previous_endpoint"] = "(no endpoint)"
     words["distance"] = ""
     if previous is None:
         return
-    prev_fields, prev_place = endpoint_fields(previous, ctx.geoip)
-    seen = detail["previous_seen"]
+    prev_fields, prev_place = endpoint_fields(previous, geoip)
+    seen = detail.previous_seen
     if seen is not None:
         prev_fields["last_seen"] = timestamp(seen)
     doc["wireguard"]["peer"]["previous_endpoint"] = prev_fields
@@ -190,7 +224,7 @@ def _endpoint_changed(doc, event, detail, words, place, ctx) -> None:  # noqa: A
     roam: dict[str, Any] = {"distance_km": round(km, 1)}
     words["distance"] = f" ({km:.0f} km"
     if seen is not None:
-        seconds = max(event.time - seen, 0)
+        seconds = max(time - seen, 0)
         roam["seconds"] = seconds
         if seconds > 0:
             roam["speed_kmh"] = round(km / (seconds / 3600), 1)
@@ -199,37 +233,37 @@ def _endpoint_changed(doc, event, detail, words, place, ctx) -> None:  # noqa: A
     doc["wireguard"]["peer"]["roam"] = roam
 
 
-def _session_ended(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
-    _interval(doc, detail["start"], detail["end"])
-    _bytes(doc, detail["rx_bytes"], detail["tx_bytes"])
-    doc["wireguard"]["session"] = {"end_reason": detail["reason"]}
+def _session_ended(doc: dict[str, Any], words: dict[str, Any], detail: SessionEnded) -> None:
+    _interval(doc, detail.start, detail.end)
+    _bytes(doc, detail.rx_bytes, detail.tx_bytes)
+    doc["wireguard"]["session"] = {"end_reason": detail.reason}
     words.update(
-        reason=detail["reason"],
-        duration=human_duration(detail["end"] - detail["start"]),
-        rx=human_bytes(detail["rx_bytes"]),
-        tx=human_bytes(detail["tx_bytes"]),
+        reason=detail.reason,
+        duration=human_duration(detail.end - detail.start),
+        rx=human_bytes(detail.rx_bytes),
+        tx=human_bytes(detail.tx_bytes),
     )
 
 
-def _session_started(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
-    doc["event"]["start"] = timestamp(event.time)
-    previous = detail.get("previous_handshake")
+def _session_started(doc: dict[str, Any], detail: SessionStarted, time: int) -> None:
+    doc["event"]["start"] = timestamp(time)
+    previous = detail.previous_handshake
     if previous:
         wp = doc["wireguard"]["peer"]
         wp["previous_handshake"] = timestamp(previous)
-        wp["silence_seconds"] = max(event.time - previous, 0)
+        wp["silence_seconds"] = max(time - previous, 0)
 
 
-def _transfer(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
-    _interval(doc, detail["start"], detail["end"])
-    _bytes(doc, detail["rx_bytes"], detail["tx_bytes"])
-    doc["wireguard"]["transfer"] = {"counter_reset": detail["counter_reset"]}
-    words.update(rx=human_bytes(detail["rx_bytes"]), tx=human_bytes(detail["tx_bytes"]))
+def _transfer(doc: dict[str, Any], words: dict[str, Any], detail: Transfer | TransferSpike) -> None:
+    _interval(doc, detail.start, detail.end)
+    _bytes(doc, detail.rx_bytes, detail.tx_bytes)
+    doc["wireguard"]["transfer"] = {"counter_reset": detail.counter_reset}
+    words.update(rx=human_bytes(detail.rx_bytes), tx=human_bytes(detail.tx_bytes))
 
 
-def _transfer_spike(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN001
-    _transfer(doc, event, detail, words, place, ctx)
-    spike = detail["spike"]
+def _transfer_spike(doc: dict[str, Any], words: dict[str, Any], detail: TransferSpike) -> None:
+    _transfer(doc, words, detail)
+    spike = detail.spike
     transfer = doc["wireguard"]["transfer"]
     transfer.update(
         direction=spike.direction,
@@ -244,21 +278,3 @@ def _transfer_spike(doc, event, detail, words, place, ctx) -> None:  # noqa: ANN
         rate=f"{human_bytes(spike.rate)}/s",
         baseline=f"{human_bytes(spike.baseline)}/s",
     )
-
-
-_DETAIL = {
-    "interface-discovered": _nothing,
-    "interface-up": _nothing,
-    "interface-down": _nothing,
-    "interface-changed": _interface_changed,
-    "peer-discovered": _nothing,
-    "peer-added": _nothing,
-    "peer-removed": _nothing,
-    "peer-changed": _peer_changed,
-    "endpoint-changed": _endpoint_changed,
-    "handshake": _nothing,
-    "session-started": _session_started,
-    "session-ended": _session_ended,
-    "transfer": _transfer,
-    "transfer-spike": _transfer_spike,
-}

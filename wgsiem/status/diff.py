@@ -23,11 +23,22 @@ Rules that matter (docs/events.md says the same to users):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..wgdump.model import InterfaceStatus, PeerStatus, Poll
 from . import spike
-from .events import StatusEvent
+from .events import (
+    Change,
+    EndpointChanged,
+    InterfaceChanged,
+    PeerChanged,
+    PresharedKeyChange,
+    SessionEnded,
+    SessionStarted,
+    Setting,
+    StatusEvent,
+    Transfer,
+    TransferSpike,
+)
 from .spike import SpikeSettings
 from .state import InterfaceState, PeerState, Session, State
 
@@ -68,7 +79,6 @@ class StatusDiffer:
             return result
         state = self.state
         now = poll.time
-        baseline = state.is_new
         if state.last_poll is not None and now < state.last_poll:
             result.notices.append(
                 f"the wall clock went back {state.last_poll - now} s (poll at {now} after {state.last_poll});"
@@ -77,6 +87,7 @@ class StatusDiffer:
         for name, reason in sorted(poll.unavailable.items()):
             result.notices.append(f"interface {name} could not be read ({reason}); its state is kept as it was")
 
+        diff = _PollDiff(state, self.settings, self._open, now, state.is_new, poll.unreadable, result.events)
         for name, iface in poll.interfaces.items():
             if self._being_configured(name, iface, poll.peers.get(name)):
                 result.notices.append(
@@ -84,16 +95,14 @@ class StatusDiffer:
                 )
                 continue
             fresh = None if poll.fresh is None else poll.fresh.get(name, [])
-            self._interface(name, iface, poll.peers.get(name, {}), fresh, poll.unreadable, now, baseline, result.events)
+            diff.interface(name, iface, poll.peers.get(name, {}), fresh)
         for name, ist in state.interfaces.items():
             if name not in poll.interfaces and name not in poll.unavailable and ist.up:
-                self._interface_down(ist, now, result.events)
-        self._expire_sessions(now, result.events)
+                diff.interface_down(ist)
+        diff.expire_sessions()
         state.last_poll = now if state.last_poll is None else max(now, state.last_poll)
         result.events.sort(key=lambda e: e.time)
         return result
-
-    # -- interfaces -------------------------------------------------------------------
 
     def _being_configured(self, name: str, iface: InterfaceStatus, peers: dict[str, PeerStatus] | None) -> bool:
         """`wg-quick up` creates the interface before `wg setconf` gives it its key and peers,
@@ -108,52 +117,53 @@ class StatusDiffer:
         self._bare.add(name)
         return True
 
-    def _interface(
-        self,
-        name: str,
-        iface: InterfaceStatus,
-        peers: dict[str, PeerStatus],
-        fresh: list[str] | None,
-        unreadable: set[tuple[str, str]],
-        now: int,
-        baseline: bool,
-        events: list[StatusEvent],
-    ) -> None:
+
+@dataclass(slots=True)
+class _PollDiff:
+    """The diff rules applied to one poll. What is the same for the whole poll (its time,
+    whether it is the baseline, the peer lines wg could not read, the events found so far,
+    and the differ's state and settings) is held here, made once by `StatusDiffer.apply`,
+    so each rule takes only the interface and peer it is about."""
+
+    state: State
+    settings: DiffSettings
+    open_sessions: dict[tuple[str, str], PeerState]  # the differ's own: it outlives the poll
+    now: int
+    baseline: bool  # the first poll of a new state
+    unreadable: set[tuple[str, str]]  # (interface, public key) of peer lines that did not parse
+    events: list[StatusEvent]
+
+    # -- interfaces -------------------------------------------------------------------
+
+    def interface(self, name: str, iface: InterfaceStatus, peers: dict[str, PeerStatus], fresh: list[str] | None) -> None:
+        now = self.now
         ist = self.state.interfaces.get(name)
         if ist is None:
             ist = InterfaceState(last=iface, up=True, last_poll=now)
             self.state.interfaces[name] = ist
-            events.append(StatusEvent("interface-discovered" if baseline else "interface-up", now, iface))
+            self.events.append(StatusEvent("interface-discovered" if self.baseline else "interface-up", now, iface))
         else:
             if not ist.up:
-                events.append(StatusEvent("interface-up", now, iface))
+                self.events.append(StatusEvent("interface-up", now, iface))
                 ist.up = True
             changes = _changes(ist.last, iface, ("listen_port", "fwmark", "public_key"))
             if changes:
-                events.append(StatusEvent("interface-changed", now, iface, detail={"changes": changes}))
+                self.events.append(StatusEvent("interface-changed", now, iface, detail=InterfaceChanged(changes)))
             ist.last = iface
-        self._peers(ist, peers, fresh, unreadable, now, baseline, events)
+        self.peers(ist, peers, fresh)
         ist.last_poll = now
 
-    def _interface_down(self, ist: InterfaceState, now: int, events: list[StatusEvent]) -> None:
+    def interface_down(self, ist: InterfaceState) -> None:
+        now = self.now
         for p in ist.peers.values():
             if p.session is not None:
-                self._end_session(ist.last, p, min(now, self._expiry(p)), "interface-down", events)
-        events.append(StatusEvent("interface-down", now, ist.last))
+                self.end_session(ist.last, p, min(now, self.expiry(p)), "interface-down")
+        self.events.append(StatusEvent("interface-down", now, ist.last))
         ist.up = False
 
     # -- peers ------------------------------------------------------------------------
 
-    def _peers(
-        self,
-        ist: InterfaceState,
-        peers: dict[str, PeerStatus],
-        fresh: list[str] | None,
-        unreadable: set[tuple[str, str]],
-        now: int,
-        baseline: bool,
-        events: list[StatusEvent],
-    ) -> None:
+    def peers(self, ist: InterfaceState, peers: dict[str, PeerStatus], fresh: list[str] | None) -> None:
         iface = ist.last
         name = iface.name
         known = ist.peers
@@ -162,7 +172,7 @@ class StatusDiffer:
             cur = peers[key]
             p = known.get(key)
             if p is None:
-                known[key] = self._new_peer(ist, cur, now, baseline, events)
+                known[key] = self.new_peer(ist, cur)
             elif cur is not p.last:
                 if cur == p.last:
                     # Equal but not the same object (after a restart): keep one copy,
@@ -172,40 +182,39 @@ class StatusDiffer:
                     del known[key]
                     known[cur.public_key] = p
                 else:
-                    self._peer_changed(ist, p, cur, now, events)
+                    self.peer_changed(ist, p, cur)
                     p.saved = None
         if len(known) == len(peers):
             return  # every peer of this poll is known, so every known peer is in it
+        unreadable = self.unreadable
         for key in [k for k in known if k not in peers and (name, k) not in unreadable]:
             p = known.pop(key)
             if p.session is not None:
-                self._end_session(iface, p, min(now, self._expiry(p)), "peer-removed", events)
-            events.append(StatusEvent("peer-removed", now, iface, p.last))
+                self.end_session(iface, p, min(self.now, self.expiry(p)), "peer-removed")
+            self.events.append(StatusEvent("peer-removed", self.now, iface, p.last))
 
-    def _new_peer(
-        self, ist: InterfaceState, cur: PeerStatus, now: int, baseline: bool, events: list[StatusEvent]
-    ) -> PeerState:
+    def new_peer(self, ist: InterfaceState, cur: PeerStatus) -> PeerState:
+        now = self.now
         p = PeerState(last=cur, first_seen=now, last_handshake=cur.latest_handshake)
         iface = ist.last
-        if baseline:
-            events.append(StatusEvent("peer-discovered", now, iface, cur))
+        if self.baseline:
+            self.events.append(StatusEvent("peer-discovered", now, iface, cur))
             # A session already running is followed from its latest handshake on.
             if cur.latest_handshake and now - cur.latest_handshake < self.settings.session_timeout:
-                self._open_session(ist, p, cur.latest_handshake)
+                self.open_session(ist, p, cur.latest_handshake)
             return p
-        events.append(StatusEvent("peer-added", now, iface, cur))
+        self.events.append(StatusEvent("peer-added", now, iface, cur))
         if cur.latest_handshake:
-            self._handshake(ist, p, cur, now, events)
+            self.handshake(ist, p, cur)
         # Added since the last poll, so the counters hold exactly the traffic since then.
-        self._transfer(ist, p, cur, cur.rx_bytes, cur.tx_bytes, False, now, events)
+        self.transfer(ist, p, cur, cur.rx_bytes, cur.tx_bytes, False)
         return p
 
-    def _peer_changed(
-        self, ist: InterfaceState, p: PeerState, cur: PeerStatus, now: int, events: list[StatusEvent]
-    ) -> None:
+    def peer_changed(self, ist: InterfaceState, p: PeerState, cur: PeerStatus) -> None:
+        now = self.now
         iface = ist.last
         last = p.last
-        changes = _changes(last, cur, ("allowed_ips", "persistent_keepalive"))
+        changes: dict[str, Change | PresharedKeyChange] = dict(_changes(last, cur, ("allowed_ips", "persistent_keepalive")))
         if last.preshared_key_hash != cur.preshared_key_hash:
             if last.preshared_key_hash is None:
                 changes["preshared_key"] = "set"
@@ -214,24 +223,17 @@ class StatusDiffer:
             else:
                 changes["preshared_key"] = "rotated"
         if changes:
-            events.append(StatusEvent("peer-changed", now, iface, cur, {"changes": changes}))
+            self.events.append(StatusEvent("peer-changed", now, iface, cur, PeerChanged(changes)))
 
         if cur.endpoint is not None and cur.endpoint != last.endpoint:
-            events.append(
-                StatusEvent(
-                    "endpoint-changed",
-                    now,
-                    iface,
-                    cur,
-                    # When the peer was last proven at the old endpoint: its latest handshake
-                    # there. A silent peer's endpoint stays in every poll, so the last poll
-                    # that showed it says nothing about a peer quiet for a month.
-                    {"previous": last.endpoint, "previous_seen": (last.latest_handshake or p.last_handshake or ist.last_poll) if last.endpoint else None},
-                )
-            )
+            # When the peer was last proven at the old endpoint: its latest handshake
+            # there. A silent peer's endpoint stays in every poll, so the last poll
+            # that showed it says nothing about a peer quiet for a month.
+            seen = (last.latest_handshake or p.last_handshake or ist.last_poll) if last.endpoint else None
+            self.events.append(StatusEvent("endpoint-changed", now, iface, cur, EndpointChanged(last.endpoint, seen)))
 
         if cur.latest_handshake and cur.latest_handshake != last.latest_handshake:
-            self._handshake(ist, p, cur, now, events)
+            self.handshake(ist, p, cur)
 
         reset = cur.rx_bytes < last.rx_bytes or cur.tx_bytes < last.tx_bytes
         if reset:
@@ -241,16 +243,14 @@ class StatusDiffer:
         p.last = cur
         if cur.latest_handshake:
             p.last_handshake = cur.latest_handshake
-        self._transfer(ist, p, cur, rx, tx, reset, now, events)
+        self.transfer(ist, p, cur, rx, tx, reset)
 
     # -- handshakes and sessions ------------------------------------------------------
 
-    def _handshake(
-        self, ist: InterfaceState, p: PeerState, cur: PeerStatus, now: int, events: list[StatusEvent]
-    ) -> None:
+    def handshake(self, ist: InterfaceState, p: PeerState, cur: PeerStatus) -> None:
         iface = ist.last
         at = cur.latest_handshake
-        events.append(StatusEvent("handshake", at, iface, cur))
+        self.events.append(StatusEvent("handshake", at, iface, cur))
         timeout = self.settings.session_timeout
         # p.last is still the previous poll's view: its handshake is the one before this.
         # A peer added in this poll has no previous view (p.last is this poll's).
@@ -259,77 +259,54 @@ class StatusDiffer:
             if previous and at - previous < timeout:
                 return  # the session goes on
             # It lapsed between two polls before this handshake opened a new one.
-            self._end_session(iface, p, min(now, previous + timeout), "expired", events)
+            self.end_session(iface, p, min(self.now, previous + timeout), "expired")
         p.last = cur
-        self._open_session(ist, p, at)
+        self.open_session(ist, p, at)
         # The silence before a session is what tells a dormant peer coming back.
-        events.append(StatusEvent("session-started", at, iface, cur, {"previous_handshake": previous or None}))
+        self.events.append(StatusEvent("session-started", at, iface, cur, SessionStarted(previous or None)))
 
-    def _open_session(self, ist: InterfaceState, p: PeerState, start: int) -> None:
+    def open_session(self, ist: InterfaceState, p: PeerState, start: int) -> None:
         p.session = Session(start=start)
         p.saved = None
-        self._open[(ist.last.name, p.last.public_key)] = p
+        self.open_sessions[(ist.last.name, p.last.public_key)] = p
 
-    def _expiry(self, p: PeerState) -> int:
+    def expiry(self, p: PeerState) -> int:
         return p.last.latest_handshake + self.settings.session_timeout
 
-    def _expire_sessions(self, now: int, events: list[StatusEvent]) -> None:
+    def expire_sessions(self) -> None:
+        now = self.now
         timeout = self.settings.session_timeout
         interfaces = self.state.interfaces
-        for (name, key), p in list(self._open.items()):
+        open_sessions = self.open_sessions
+        for (name, key), p in list(open_sessions.items()):
             if p.session is None:
-                del self._open[(name, key)]
+                del open_sessions[(name, key)]
             elif now - p.last.latest_handshake >= timeout:
-                self._end_session(interfaces[name].last, p, self._expiry(p), "expired", events)
-                del self._open[(name, key)]
+                self.end_session(interfaces[name].last, p, self.expiry(p), "expired")
+                del open_sessions[(name, key)]
 
-    def _end_session(
-        self, iface: InterfaceStatus, p: PeerState, end: int, reason: str, events: list[StatusEvent]
-    ) -> None:
+    def end_session(self, iface: InterfaceStatus, p: PeerState, end: int, reason: str) -> None:
         session = p.session
         assert session is not None
         p.session = None
         p.saved = None
         end = max(end, session.start)
-        events.append(
-            StatusEvent(
-                "session-ended",
-                end,
-                iface,
-                p.last,
-                {
-                    "start": session.start,
-                    "end": end,
-                    "rx_bytes": session.rx_bytes,
-                    "tx_bytes": session.tx_bytes,
-                    "reason": reason,
-                },
-            )
-        )
+        ended = SessionEnded(session.start, end, session.rx_bytes, session.tx_bytes, reason)
+        self.events.append(StatusEvent("session-ended", end, iface, p.last, ended))
 
     # -- traffic ----------------------------------------------------------------------
 
-    def _transfer(
-        self,
-        ist: InterfaceState,
-        p: PeerState,
-        cur: PeerStatus,
-        rx: int,
-        tx: int,
-        reset: bool,
-        now: int,
-        events: list[StatusEvent],
-    ) -> None:
+    def transfer(self, ist: InterfaceState, p: PeerState, cur: PeerStatus, rx: int, tx: int, reset: bool) -> None:
         if rx == 0 and tx == 0:
             return
+        now = self.now
         iface = ist.last
         start = ist.last_poll
         seconds = now - start
         if p.session is not None:
             p.session.rx_bytes += rx
             p.session.tx_bytes += tx
-        detail: dict[str, Any] = {"start": start, "end": now, "rx_bytes": rx, "tx_bytes": tx, "counter_reset": reset}
-        events.append(StatusEvent("transfer", now, iface, cur, detail))
+        self.events.append(StatusEvent("transfer", now, iface, cur, Transfer(start, now, rx, tx, reset)))
         if p.history is None:
             p.history = []
         spikes = spike.observe(
@@ -342,14 +319,15 @@ class StatusDiffer:
             settings=self.settings.spike,
         )
         for s in spikes:
-            events.append(StatusEvent("transfer-spike", now, iface, cur, {**detail, "spike": s}))
+            self.events.append(StatusEvent("transfer-spike", now, iface, cur, TransferSpike(start, now, rx, tx, reset, s)))
 
 
-def _changes(old: Any, new: Any, names: tuple[str, ...]) -> dict[str, Any]:
+def _changes(old: InterfaceStatus | PeerStatus, new: InterfaceStatus | PeerStatus, names: tuple[str, ...]) -> dict[str, Change]:
     """{field: (old value, new value)} for the named attributes that differ."""
-    changes: dict[str, Any] = {}
+    changes: dict[str, Change] = {}
     for name in names:
-        before, after = getattr(old, name), getattr(new, name)
+        before: Setting = getattr(old, name)
+        after: Setting = getattr(new, name)
         if before != after:
             changes[name] = (before, after)
     return changes

@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import WgsiemError
 from ..wgdump.model import InterfaceStatus, PeerStatus
 from ..wgdump.parse import NONE, DumpError, parse_endpoint
-from ..errors import WgsiemError
 
 STATE_VERSION = 1
 
