@@ -31,7 +31,7 @@ class ConfigError(WgsiemError):
 _NAMESPACE = re.compile(r'[^A-Z\\/*?"<>|,#\s-]{1,100}')
 
 
-def _connection(name: str, default: Any) -> Any:  # noqa: ANN401 - a dataclass field
+def _connection(name: str, default: Any) -> Any:
     """A connection setting as EsSettings describes it, under its config key es_<name>: the
     option --es-<name>, with the name the other commands give it (--<name>) as an alias."""
     es = description(EsSettings, name)
@@ -256,7 +256,7 @@ def _read_file(path: Path) -> dict[str, Any]:
     return values
 
 
-def _coerce(where: Location, name: str, value: Any) -> Any:  # noqa: ANN401 - a YAML value
+def _coerce(where: Location, name: str, value: Any) -> Any:
     default = getattr(ShipConfig(), name)
     if value is None:
         return None if name in _OPTIONAL_PATHS else default
@@ -274,7 +274,7 @@ def _coerce(where: Location, name: str, value: Any) -> Any:  # noqa: ANN401 - a 
     return value
 
 
-def _as_list(where: Location, value: Any) -> list[Any]:  # noqa: ANN401 - a YAML value
+def _as_list(where: Location, value: Any) -> list[Any]:
     if isinstance(value, (str, int)):
         return [value]
     if isinstance(value, list):

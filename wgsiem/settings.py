@@ -25,7 +25,7 @@ class Setting:
     exists: bool = False  # the path must exist when it is given
 
 
-def setting(default: Any = dataclasses.MISSING, **describe: Any) -> Any:  # noqa: ANN401 - a dataclass field
+def setting(default: Any = dataclasses.MISSING, **describe: Any) -> Any:
     """A dataclass field (with `default`) described for the command line."""
     return dataclasses.field(default=default, metadata={_KEY: Setting(**describe)})
 

@@ -42,7 +42,7 @@ class Group:
     def params(self, prefix: str) -> list[inspect.Parameter]:
         raise NotImplementedError
 
-    def build(self, values: dict[str, Any]) -> Any:  # noqa: ANN401 - the group's settings object
+    def build(self, values: dict[str, Any]) -> Any:
         """`values`: the options' values, keyed by their names without the prefix."""
         raise NotImplementedError
 
@@ -64,7 +64,7 @@ def with_groups(command: F) -> F:
         params += own
 
     @functools.wraps(command)
-    def run(**values: Any) -> Any:  # noqa: ANN401 - whatever the command returns
+    def run(**values: Any) -> Any:
         for name, (group, names) in groups.items():
             values[name] = group.build({n[len(name) + 2 :]: values.pop(n) for n in names})
         return command(**values)
@@ -74,7 +74,7 @@ def with_groups(command: F) -> F:
     return run  # type: ignore[return-value]
 
 
-def _group_in(annotation: Any) -> Group | None:  # noqa: ANN401 - any annotation
+def _group_in(annotation: Any) -> Group | None:
     if typing.get_origin(annotation) is Annotated:
         for extra in annotation.__metadata__:
             if isinstance(extra, Group):
@@ -85,17 +85,17 @@ def _group_in(annotation: Any) -> Group | None:  # noqa: ANN401 - any annotation
 # -- one described field as one option ------------------------------------------------------
 
 
-def _option_type(hint: Any) -> Any:  # noqa: ANN401 - a type for typer
+def _option_type(hint: Any) -> Any:
     """A setting's type as typer takes it: tuples are repeatable options, `X | None` Optional."""
     args = [a for a in typing.get_args(hint) if a is not type(None)]
     if typing.get_origin(hint) in (Union, types.UnionType):
-        return Optional[_option_type(args[0])]  # noqa: UP045 - typer reads typing.Optional
+        return Optional[_option_type(args[0])]
     if typing.get_origin(hint) is tuple:
         return list[args[0]]  # type: ignore[valid-type]
     return hint
 
 
-def _show(value: Any) -> str:  # noqa: ANN401 - any default
+def _show(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, tuple):
@@ -105,9 +105,9 @@ def _show(value: Any) -> str:  # noqa: ANN401 - any default
 
 def _option(
     name: str,
-    hint: Any,  # noqa: ANN401 - a type for typer
+    hint: Any,
     described_as: Setting,
-    default: Any,  # noqa: ANN401
+    default: Any,
     *,
     flags: Sequence[str] = (),
     default_text: str | None = None,
@@ -153,11 +153,11 @@ class Connection(Group):
             hint = _option_type(hints[f.name])
             default = f.default if f.default is not dataclasses.MISSING else ...
             if i == 0 and not self.required:
-                hint, default = Optional[hint], None  # noqa: UP045 - typer reads typing.Optional
+                hint, default = Optional[hint], None
             out.append(_option(f"{prefix}__{f.name}", hint, s, default, flags=_flags(f.name, s), default_text=s.default_text))
         return out
 
-    def build(self, values: dict[str, Any]) -> Any:  # noqa: ANN401 - an instance of cls
+    def build(self, values: dict[str, Any]) -> Any:
         fields = described(self.cls)
         key = fields[0][0].name
         if values[key] is None:
@@ -198,7 +198,7 @@ class Events(Group):
     es_help: str
 
     def params(self, prefix: str) -> list[inspect.Parameter]:
-        events = _option(f"{prefix}__file", Optional[Path], _EVENTS, None, argument=True)  # noqa: UP045
+        events = _option(f"{prefix}__file", Optional[Path], _EVENTS, None, argument=True)
         cluster = ES_OPTIONAL.params(f"{prefix}__es")
         cluster[0] = cluster[0].replace(annotation=_with_help(cluster[0], self.es_help))
         return [events, *cluster]
@@ -210,7 +210,7 @@ class Events(Group):
         return EventSource(values["file"], es)
 
 
-def _with_help(param: inspect.Parameter, text: str) -> Any:  # noqa: ANN401 - an Annotated type
+def _with_help(param: inspect.Parameter, text: str) -> Any:
     hint, info = typing.get_args(param.annotation)
     info.help = text
     return Annotated[hint, info]
@@ -242,7 +242,7 @@ class ShipOptions(Group):
         fixed = {key: text for key, _, text in self.fixed}
         out = []
         if self.config_file:
-            out.append(_option(f"{prefix}__config", Optional[Path], _CONFIG, None, flags=_CONFIG.flags))  # noqa: UP045
+            out.append(_option(f"{prefix}__config", Optional[Path], _CONFIG, None, flags=_CONFIG.flags))
         for f, s in self._fields():
             hint = _option_type(hints[f.name])
             text = fixed.get(f.name) or s.default_text or (None if f.default is None else _show(f.default))
@@ -250,7 +250,7 @@ class ShipOptions(Group):
                 out.append(_option(f"{prefix}__{f.name}", bool, s, False, flags=_flags(f.name, s)))
             elif self.config_file:
                 # None: not given, so the config file's value (or the default) stands.
-                out.append(_option(f"{prefix}__{f.name}", Optional[hint], s, None, flags=_flags(f.name, s), default_text=text))  # noqa: UP045
+                out.append(_option(f"{prefix}__{f.name}", Optional[hint], s, None, flags=_flags(f.name, s), default_text=text))
             else:
                 default = list(f.default) if isinstance(f.default, tuple) else f.default
                 out.append(_option(f"{prefix}__{f.name}", hint, s, default, flags=_flags(f.name, s), default_text=text))
