@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import pytest
 import typer
@@ -55,7 +55,7 @@ def test_a_required_connection_wants_its_url():
 
 
 def test_an_optional_connection_is_none_and_refuses_orphan_options(tmp_path):
-    assert "None" in built(Annotated[Optional[EsSettings], ES_OPTIONAL])
+    assert "None" in built(Annotated[EsSettings | None, ES_OPTIONAL])
     result = runner.invoke(app, ["pipelines", "test", "--user", "ops", "--insecure"])
     assert result.exit_code == 2
     assert "wgsiem: error: --user, --insecure without --es: there is no connection to apply them to" in result.output
