@@ -504,7 +504,10 @@ class Searcher:
 
         def has_phrase(x: Any) -> bool:
             toks = _tokens(x)
-            return any(t == first and toks[i:i + size] == phrase_tokens for i, t in enumerate(toks))
+            for i, t in enumerate(toks):
+                if t == first and toks[i : i + size] == phrase_tokens:
+                    return True
+            return False
 
         return has_phrase
 
@@ -725,7 +728,9 @@ def _within(v: Any, lo: Any, lo_inclusive: bool, hi: Any, hi_inclusive: bool) ->
         v = int(v)
     if lo is not None and (v < lo if lo_inclusive else v <= lo):
         return False
-    return not (hi is not None and (v > hi if hi_inclusive else v >= hi))
+    if hi is not None and (v > hi if hi_inclusive else v >= hi):
+        return False
+    return True
 
 
 def _doc_date(x: Any, es_type: str) -> int | None:
@@ -789,7 +794,10 @@ def _any_value(get: Getter, pred: Pred) -> Matcher:
         if v is MISSING:
             return False
         if v.__class__ is list:
-            return any(pred(x) for x in scalars(v))
+            for x in scalars(v):
+                if pred(x):
+                    return True
+            return False
         if v is None or isinstance(v, Mapping):
             return False
         return pred(v)
@@ -853,7 +861,10 @@ def _all_of(parts: list[Matcher]) -> Matcher:
     chain = tuple(parts)
 
     def every(doc: Mapping[str, Any]) -> bool:
-        return all(p(doc) for p in chain)
+        for p in chain:
+            if not p(doc):
+                return False
+        return True
 
     return every
 
@@ -886,7 +897,10 @@ def _any(parts: Iterable[Matcher]) -> Matcher:
 
 
 def _first_true(parts: Iterable[Matcher], doc: Mapping[str, Any]) -> bool:
-    return any(p(doc) for p in parts)
+    for p in parts:
+        if p(doc):
+            return True
+    return False
 
 
 def _unknown(name: str) -> str:
