@@ -1,4 +1,4 @@
-"""The Kibana import client against tests/kibana_stub.py, a local stand-in for Kibana's
+"""The Kibana import client against tests/support/kibana_stub.py, a local stand-in for Kibana's
 rule import endpoint that checks every request the way Kibana does."""
 
 from __future__ import annotations
