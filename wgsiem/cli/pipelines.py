@@ -16,7 +16,7 @@ from ..adapters.elasticsearch import EsSettings
 from ..content import INGEST_PIPELINES
 from ..ingest.simulate import simulate as run_simulate
 from ..pipelines.files import load_pipelines, read_bodies
-from ..pipelines.testing import PipelineTest, PipelineTestError
+from ..pipelines.testing import PipelineTest, PipelineTestError, discover, run_offline, run_tests
 from .groups import ES, ES_OPTIONAL, with_groups
 from .setup import fail
 
@@ -109,8 +109,6 @@ def test_pipelines(
 ) -> None:
     """Run the pipeline tests (_dev/test/pipeline/<id>/test-*) offline, or with --es through the
     cluster's _simulate (the pipelines are installed there first)."""
-    from ..pipelines.testing import discover, run_offline, run_tests
-
     tests = discover(pipeline_dir)
     if not tests:
         raise fail(f"no pipeline tests under {pipeline_dir}/_dev/test/pipeline")
