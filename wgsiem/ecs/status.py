@@ -66,23 +66,24 @@ def build(event: StatusEvent, ctx: Context) -> dict[str, Any]:
         if related:
             doc["related"] = related
     detail = event.detail
+    # The cases are tried in order: the common ones (handshakes, transfers) come first.
     match detail:
         case None:
             pass
-        case InterfaceChanged():
-            _interface_changed(doc, words, detail)
-        case PeerChanged():
-            _peer_changed(doc, words, detail)
-        case EndpointChanged():
-            _endpoint_changed(doc, words, detail, event.time, place, ctx.geoip)
+        case Transfer():
+            _transfer(doc, words, detail)
         case SessionStarted():
             _session_started(doc, detail, event.time)
         case SessionEnded():
             _session_ended(doc, words, detail)
-        case Transfer():
-            _transfer(doc, words, detail)
+        case EndpointChanged():
+            _endpoint_changed(doc, words, detail, event.time, place, ctx.geoip)
         case TransferSpike():
             _transfer_spike(doc, words, detail)
+        case PeerChanged():
+            _peer_changed(doc, words, detail)
+        case InterfaceChanged():
+            _interface_changed(doc, words, detail)
         case _:
             assert_never(detail)
     doc["message"] = action.message.format(**words)
