@@ -20,6 +20,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from elasticsearch import ApiError
 
 from tests.support.dumps import FakeInterface, dump, fake_key
 from tests.support.es import install_templates, unique_namespace
@@ -503,8 +504,18 @@ def indexed(url: str, namespace: str) -> tuple[int, list[tuple[str, str, str]]]:
 
 
 def count(url: str, namespace: str) -> int:
+    """Documents in the namespace so far. While the shipper delivers, its first document of
+    the other dataset can create that data stream between the health check and the count,
+    which then answers 503 until the new primary is up: wait for it and count again."""
     pattern = f"logs-wireguard.*-{namespace}"
-    return searchable(es_client(url), pattern).count(index=pattern).body["count"]
+    for _ in range(20):
+        try:
+            return searchable(es_client(url), pattern).count(index=pattern).body["count"]
+        except ApiError as error:
+            if error.status_code != 503:
+                raise
+            time.sleep(0.5)
+    raise AssertionError(f"{pattern}: the count answered 503 for 10 s")
 
 
 @pytest.mark.es
