@@ -92,6 +92,10 @@ def test_every_event_of_the_scenario_is_indexed_with_its_declared_types(es_templ
     resolved = request(client, "GET", f"/_resolve/index/{pattern}")
     assert sorted(ds["name"] for ds in resolved["data_streams"]) == streams
     assert all(i["name"].startswith(".ds-") for i in resolved["indices"])
+    # Each keeps its documents for the retention templates.yml gives (a year).
+    # (The test node has no data stream API: the effective template of each says it.)
+    lifecycles = {name: request(client, "POST", f"/_index_template/_simulate_index/{name}")["template"].get("lifecycle") for name in streams}
+    assert all(lifecycle and lifecycle.get("data_retention") == "365d" for lifecycle in lifecycles.values()), lifecycles
 
     # Every field of every event is mapped with the declared type (or the node's stand-in).
     fit = fit_to_modules(node_modules(client))

@@ -18,6 +18,7 @@ from .kernlog.messages import templates
 from .status import spike
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+DEPLOY = DOCS.parent / "deploy"
 
 COMMON = [
     ("@timestamp", "The poll time, or the handshake / session end where that is the fact."),
@@ -176,6 +177,8 @@ def with_settings(text: str) -> str:
 def targets() -> dict[Path, str]:
     """Each generated doc and its text."""
     from .mappings import fields_doc
+    from .package.agent_policy import standalone_policy
+    from .package.build import DATA_STREAMS, assemble
     from .replay import scenarios_doc
     from .rules import rules_doc
 
@@ -185,6 +188,7 @@ def targets() -> dict[Path, str]:
         DOCS / "rules.md": rules_doc.render(),
         scenarios_doc.SCENARIOS / "README.md": scenarios_doc.render(),
         DOCS / "operate.md": with_settings((DOCS / "operate.md").read_text()),
+        DEPLOY / "elastic-agent.yml": standalone_policy(assemble().files, list(DATA_STREAMS)),
     }
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from typer.core import TyperGroup
 from typer.models import Context
 
+from .. import __version__
 from ..errors import WgsiemError
-from . import convert, pipelines, query, record, replay, rules, ship, templates
+from . import convert, package, pipelines, query, record, replay, rules, ship, templates
 from .setup import fail
 
 
@@ -37,12 +40,30 @@ app = typer.Typer(
     # Plain help text: "[default: 30]" must print as written, not be read as markup.
     rich_markup_mode=None,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"wgsiem {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    pass
+
+
 app.command("ship")(ship.ship)
 app.command("record")(record.record)
 app.command("convert")(convert.convert)
 app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(templates.app, name="templates")
 app.add_typer(rules.app, name="rules")
+app.add_typer(package.app, name="package")
 app.command("query")(query.query)
 app.command("replay")(replay.replay)
 

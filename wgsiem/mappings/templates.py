@@ -73,6 +73,7 @@ class Dataset:
     index_patterns: tuple[str, ...]
     package: str  # component template with the dataset's settings and own fields
     custom: str  # optional component template for the user's changes
+    retention: str  # data stream lifecycle data_retention, e.g. 365d
     files: tuple[str, ...]
 
 
@@ -211,7 +212,8 @@ def component_templates(
         settings = dict(spec.settings)
         if default_pipeline is not None:
             settings["index.default_pipeline"] = default_pipeline
-        template: dict[str, Any] = {"settings": settings}
+        # The lifecycle here, not in the index template, so @custom (composed after) can change it.
+        template: dict[str, Any] = {"settings": settings, "lifecycle": {"data_retention": d.retention}}
         own = fields_of(d.files)
         if own:
             template["mappings"] = mappings(own, substitutes)

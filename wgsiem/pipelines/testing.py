@@ -80,11 +80,18 @@ def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
 
 
 def discover(pipelines_dir: Path) -> list[PipelineTest]:
+    """The tests of every pipeline of a pipelines folder (one subfolder per pipeline id)."""
     root = pipelines_dir / TESTS_SUBDIR
-    tests: list[PipelineTest] = []
     if not root.is_dir():
-        return tests
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        return []
+    return [test for folder in sorted(p for p in root.iterdir() if p.is_dir()) for test in discover_in(folder, folder.name)]
+
+
+def discover_in(folder: Path, pipeline_id: str) -> list[PipelineTest]:
+    """The tests in one folder, all of pipeline `pipeline_id` (an integration package's data
+    stream keeps the tests of its pipeline in `_dev/test/pipeline/` itself)."""
+    tests: list[PipelineTest] = []
+    if folder.is_dir():
         common = _config(folder / "test-common-config.yml")
         for path in sorted(folder.glob("test-*")):
             if path.name.endswith(("-expected.json", "-config.yml")) or path.name == "test-common-config.yml":
@@ -103,7 +110,7 @@ def discover(pipelines_dir: Path) -> list[PipelineTest]:
                 raise PipelineTestError(f"{path}: a pipeline test is .json or .log")
             for event in events:
                 _merge(event, fields)
-            tests.append(PipelineTest(folder.name, path, events, dynamic))
+            tests.append(PipelineTest(pipeline_id, path, events, dynamic))
     return tests
 
 

@@ -1,0 +1,123 @@
+"""wgsiem as a user installs it: a wheel built from this repository, installed into a new
+virtualenv outside the checkout, run from an empty directory. Every command must find its
+content (mappings, pipelines, rules, the test GeoIP world) inside the installed package,
+and everything it needs at run time must be a runtime dependency.
+
+Building and installing takes about a minute (the dependencies come from PyPI, or pip's
+cache); it is done once per session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import wgsiem
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def outside() -> dict[str, str]:
+    """The environment without PYTHONPATH: with a cwd outside the checkout, only what is
+    installed in the virtualenv is importable (and pip does not take the checkout's
+    egg-info for an installed wgsiem)."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
+class Installed:
+    def __init__(self, venv: Path, cwd: Path) -> None:
+        self.venv, self.cwd = venv, cwd
+
+    def python(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(self.venv / "bin" / "python"), *args], capture_output=True, text=True, cwd=self.cwd, env=outside(),
+                              check=True, timeout=300)  # fmt: skip
+
+    def run(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run([str(self.venv / "bin" / "wgsiem"), *args], input=stdin, capture_output=True, text=True,
+                              cwd=self.cwd, env=outside(), timeout=300)  # fmt: skip
+        if check:
+            assert proc.returncode == 0, f"wgsiem {' '.join(args)}: exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+        return proc
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(REPO)],
+                   check=True, cwd=out, timeout=600, env=outside())  # fmt: skip
+    (built,) = out.glob("wgsiem-*.whl")
+    return built
+
+
+@pytest.fixture(scope="session")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+    venv = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300, env=outside())
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
+                   check=True, timeout=900, env=outside(), cwd=venv)  # fmt: skip
+    yield Installed(venv, tmp_path_factory.mktemp("empty"))
+
+
+def test_the_wheel_carries_the_content_and_no_checkout_path(wheel: Path):
+    names = zipfile.ZipFile(wheel).namelist()
+    for path in ("wgsiem/_content/ecs_mappings/ecs.yml", "wgsiem/_content/ingest_pipelines/logs-wireguard.yml",
+                 "wgsiem/_content/detection_rules/wireguard_handshake_flood.toml",
+                 "wgsiem/_content/detection_rules/_dev/test/wireguard_handshake_flood.yaml",
+                 "wgsiem/_content/fixtures/geoip/world.yaml", "wgsiem/kernlog/messages.yaml"):  # fmt: skip
+        assert path in names, path
+    assert not any("/scenarios/" in n for n in names), "the scenarios are test data, not content"
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    requires = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "Requires-Dist: mmdb-writer" in requires and "Requires-Dist: netaddr" in requires
+
+
+def test_version_from_one_place(installed: Installed):
+    assert installed.run("--version").stdout.strip() == f"wgsiem {wgsiem.__version__}"
+    found = installed.python("-c", "import wgsiem.content as c; print(c.INSTALLED, c.ROOT)").stdout.split()
+    assert found[0] == "True" and "site-packages" in found[1] and str(REPO) not in found[1]
+
+
+def test_rules_validate_and_export(installed: Installed):
+    validated = installed.run("rules", "validate")
+    assert "14 rules valid" in validated.stdout and "scenario coverage not checked" in validated.stderr
+    exported = [json.loads(line) for line in installed.run("rules", "export").stdout.splitlines()]
+    assert len(exported) == 14 and all(r["rule_id"] for r in exported)
+    assert installed.run("rules", "test").stdout.strip().endswith("0 failed")
+
+
+def test_pipelines_validate_and_simulate(installed: Installed):
+    assert "pipelines valid" in installed.run("pipelines", "validate").stdout
+    request = {"pipeline_id": "logs-wireguard", "docs": [{"_source": {"source": {"ip": "203.0.113.9"}, "event": {"module": "wireguard"}}}]}
+    response = json.loads(installed.run("pipelines", "simulate", stdin=json.dumps(request)).stdout)
+    source = response["docs"][0]["doc"]["_source"]
+    assert source["source"]["geo"]["country_iso_code"] == "ES"  # the test GeoIP world, built from the wheel
+    assert installed.run("pipelines", "test").stdout.strip().endswith("0 failed")
+
+
+def test_replay_of_a_scenario_directory(installed: Installed):
+    out = installed.run("replay", str(REPO / "fixtures" / "scenarios" / "stolen-key-abroad")).stdout
+    assert "1 of 1 scenarios passed" in out
+
+
+def test_convert_a_capture_with_geoip(installed: Installed, tmp_path: Path):
+    geo = tmp_path / "geo"
+    installed.python("-m", "wgsiem.geoworld", str(geo))
+    capture = REPO / "fixtures" / "captures" / "lab-story"
+    out = installed.run("convert", str(capture), "--peers", str(capture / "peers.yaml"), "--host-name", "lab-hub",
+                        "--geoip-city", str(geo / "GeoLite2-City.mmdb"), "--geoip-asn", str(geo / "GeoLite2-ASN.mmdb")).stdout  # fmt: skip
+    docs = [json.loads(line) for line in out.splitlines()]
+    assert docs and any(d.get("source", {}).get("geo", {}).get("country_iso_code") == "NL" for d in docs)
+    assert any(d.get("source", {}).get("as", {}).get("number") for d in docs)
+
+
+@pytest.mark.es
+def test_templates_install_against_the_test_node(installed: Installed, es_url: str):
+    out = installed.run("templates", "install", "--es", es_url).stdout
+    assert "index template logs-wireguard.status:" in out and "index template logs-wireguard.log:" in out

@@ -1,0 +1,242 @@
+"""`wgsiem package build`: the `wireguard` integration package, assembled from the content.
+
+Nothing in the package is written twice. The hand-written parts (manifests, stream
+templates, the icon) are `integration/`; the rest comes from the folders the other
+commands read: fields from `ecs_mappings/`, pipelines and their tests from
+`ingest_pipelines/`, rules from `detection_rules/`, a sample event per data stream from
+the lab story's recorded events, the version from wgsiem's own (integration/README.md
+has the table). `assemble()` is a pure function of those files; `write_zip()` makes the
+same bytes from the same source (sorted entries, fixed times and modes), so a build can
+be checked by building again.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .. import __version__
+from ..content import DETECTION_RULES, FIXTURES, INGEST_PIPELINES, INTEGRATION, LICENSE
+from ..mappings.templates import load_spec
+from ..rules.model import load_rules
+from .fields import package_fields
+from .installed import pipeline_name
+from .readme import render_readme
+from .rules import security_rule
+
+NAME = "wireguard"
+# The package's data streams: folder name -> dataset.
+DATA_STREAMS = {"status": "wireguard.status", "log": "wireguard.log"}
+# The lab story's recorded events: each data stream's sample event is one of them.
+SAMPLE_EVENTS = FIXTURES / "scenarios" / "lab-story" / "events.ndjson"
+# Which event of the lab story each data stream shows: a roam (with its GeoIP and the
+# previous endpoint) and a kernel line tied to its peer.
+SAMPLE_ACTIONS = {"status": "endpoint-changed", "log": "handshake-initiation-received"}
+# A zip entry's time: fixed, so the same source gives the same bytes (1980 is the
+# earliest a zip can hold).
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+_PIPELINE_NAME = re.compile(r"^(\s*name:\s*)([A-Za-z0-9_.-]+)\s*$", re.M)
+# How Elasticsearch names the pipeline a failed processor ran in.
+_ERROR_PIPELINE = re.compile(r"(in pipeline )(logs-wireguard[a-z-]*)")
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    files: Mapping[str, bytes]  # path inside the package -> content, sorted
+
+    @property
+    def root(self) -> str:
+        """The folder the zip holds the package in, as Fleet expects: <name>-<version>."""
+        return f"{self.name}-{self.version}"
+
+
+def assemble(*, version: str = __version__, samples: Path = SAMPLE_EVENTS) -> Package:
+    files: dict[str, bytes] = {}
+    for path in sorted(INTEGRATION.rglob("*")):
+        relative = path.relative_to(INTEGRATION).as_posix()
+        if path.is_file() and relative != "README.md" and "__pycache__" not in relative:
+            files[relative] = path.read_bytes()
+    files["manifest.yml"] = _versioned(files["manifest.yml"].decode(), version).encode()
+    files["LICENSE.txt"] = LICENSE.read_bytes()
+    spec = load_spec()
+    retention = {d.dataset: d.retention for d in spec.datasets}
+    events = _sample_events(samples)
+    for folder, dataset in DATA_STREAMS.items():
+        base = f"data_stream/{folder}"
+        for name, entries in package_fields(dataset).items():
+            files[f"{base}/fields/{name}"] = _yaml(entries)
+        files[f"{base}/lifecycle.yml"] = _yaml({"data_retention": retention[dataset]})
+        for name, text in _pipelines(files[f"{base}/elasticsearch/ingest_pipeline/default.yml"].decode()).items():
+            files[f"{base}/elasticsearch/ingest_pipeline/{name}"] = text.encode()
+        files[f"{base}/sample_event.json"] = _json(events[folder])
+        files.update({f"{base}/_dev/test/pipeline/{name}": data for name, data in _pipeline_tests(folder, dataset, version)})
+    rules = load_rules(DETECTION_RULES)
+    for rule in rules:
+        files[f"kibana/security_rule/{rule.rule_id}.json"] = _json(security_rule(rule, version))
+    files["docs/README.md"] = render_readme(files, rules, version).encode()
+    return Package(NAME, version, dict(sorted(files.items())))
+
+
+def write_zip(package: Package, out_dir: Path) -> Path:
+    """<out_dir>/<name>-<version>.zip, byte for byte the same for the same package."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{package.root}.zip"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, data in package.files.items():
+            info = zipfile.ZipInfo(f"{package.root}/{name}", date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o100644 << 16  # a regular file, rw-r--r--
+            info.create_system = 3  # Unix, so the mode above is read as one
+            archive.writestr(info, data)
+    target.write_bytes(buffer.getvalue())
+    return target
+
+
+def write_unpacked(package: Package, out_dir: Path) -> Path:
+    """The package as a folder, <out_dir>/<name>-<version>/ (replaced if there)."""
+    root = out_dir / package.root
+    if root.exists():
+        for path in sorted(root.rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+    for name, data in package.files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root
+
+
+# -- the parts --------------------------------------------------------------------------------
+
+
+def _versioned(manifest: str, version: str) -> str:
+    """The manifest source with its version: one line after `name:`, comments kept."""
+    if re.search(r"^version:", manifest, re.M):
+        raise ValueError("integration/manifest.yml must not set `version`: it is wgsiem's own")
+    return re.sub(r"^(name: .*\n)", rf'\1version: "{version}"\n', manifest, count=1, flags=re.M)
+
+
+def _pipelines(default: str) -> dict[str, str]:
+    """The ingest_pipelines/ files a data stream's default pipeline calls, directly or
+    through each other, with every `pipeline` processor naming its target the way a
+    package must (`{{ IngestPipeline "name" }}`: Fleet prefixes the installed names)."""
+    out: dict[str, str] = {}
+    todo = list(_called(default))
+    while todo:
+        name = todo.pop()
+        if f"{name}.yml" in out:
+            continue
+        text = (INGEST_PIPELINES / f"{name}.yml").read_text()
+        calls = set(_called(text))
+        todo += calls
+
+        def packaged(m: re.Match[str], calls: set[str] = calls) -> str:
+            # Only a `name:` that names a pipeline this one calls is a pipeline processor's.
+            return f'{m.group(1)}\'{{{{ IngestPipeline "{m.group(2)}" }}}}\'' if m.group(2) in calls else m.group(0)
+
+        out[f"{name}.yml"] = _PIPELINE_NAME.sub(packaged, text)
+    return dict(sorted(out.items()))
+
+
+def _called(text: str) -> Iterator[str]:
+    """The pipelines a pipeline's `pipeline` processors call."""
+    for step in _walk(yaml.safe_load(text).get("processors", [])):
+        name = step.get("pipeline", {}).get("name") if isinstance(step, dict) else None
+        if isinstance(name, str):
+            found = re.fullmatch(r'\{\{\s*IngestPipeline\s+"([^"]+)"\s*\}\}', name)
+            yield found.group(1) if found else name
+
+
+def _walk(processors: Iterable[Any]) -> Iterator[Any]:
+    for step in processors:
+        yield step
+        if isinstance(step, dict):
+            for options in step.values():
+                if isinstance(options, dict):
+                    yield from _walk(options.get("on_failure", []))
+
+
+def _sample_events(path: Path) -> dict[str, dict[str, Any]]:
+    """Each data stream's sample: the first lab event of its action (with a peer's name)."""
+    out: dict[str, dict[str, Any]] = {}
+    wanted = {action: folder for folder, action in SAMPLE_ACTIONS.items()}
+    with path.open() as lines:
+        for line in lines:
+            doc = json.loads(line)
+            folder = wanted.get(doc["event"]["action"])
+            if folder is not None and folder not in out and doc.get("wireguard", {}).get("peer", {}).get("name"):
+                out[folder] = doc
+    missing = sorted(set(SAMPLE_ACTIONS) - set(out))
+    if missing:
+        raise ValueError(f"{path}: no named {', '.join(SAMPLE_ACTIONS[m] for m in missing)} event for a sample")
+    return out
+
+
+def _pipeline_tests(folder: str, dataset: str, version: str) -> Iterator[tuple[str, bytes]]:
+    """ingest_pipelines/'s tests of the pipeline this data stream runs first, each test's
+    events restricted to those that stay in this data stream (a status test's wireguard.log
+    events belong to the log data stream, where routing_rules.yml sends them), and the
+    pipelines an expected error names called as Fleet installs them."""
+    for name, data in _pipeline_test_files(folder, dataset):
+        if name.endswith("-expected.json"):
+            data = _ERROR_PIPELINE.sub(lambda m: m.group(1) + pipeline_name(dataset, version, m.group(2)), data.decode()).encode()
+        yield name, data
+
+
+def _pipeline_test_files(folder: str, dataset: str) -> Iterator[tuple[str, bytes]]:
+    source = INGEST_PIPELINES / "_dev" / "test" / "pipeline" / ("logs-wireguard" if folder == "status" else "logs-wireguard-raw")
+    for path in sorted(source.iterdir()):
+        if path.name.endswith("-expected.json") or not path.is_file():
+            continue
+        if path.suffix != ".json":  # test-common-config.yml, and .log tests (raw lines: one data stream)
+            yield path.name, path.read_bytes()
+            expected = path.with_name(path.name + "-expected.json")
+            if expected.exists():
+                yield expected.name, expected.read_bytes()
+            continue
+        events = json.loads(path.read_text())["events"]
+        outputs = json.loads(path.with_name(path.name + "-expected.json").read_text())["expected"]
+        kept = [i for i, event in enumerate(events) if _dataset_of(event) in (dataset, None)]
+        yield path.name, _json({"events": [events[i] for i in kept]})
+        yield f"{path.name}-expected.json", _json({"expected": [outputs[i] for i in kept]})
+    if folder == "log":  # the status tests' wireguard.log events, as the log data stream gets them
+        yield from _log_events_of_status_tests(dataset)
+
+
+def _log_events_of_status_tests(dataset: str) -> Iterator[tuple[str, bytes]]:
+    source = INGEST_PIPELINES / "_dev" / "test" / "pipeline" / "logs-wireguard"
+    for path in sorted(source.glob("test-*.json")):
+        if path.name.endswith("-expected.json"):
+            continue
+        events = json.loads(path.read_text())["events"]
+        outputs = json.loads(path.with_name(path.name + "-expected.json").read_text())["expected"]
+        kept = [i for i, event in enumerate(events) if _dataset_of(event) == dataset]
+        if kept:
+            name = path.name.replace("test-", "test-wgsiem-", 1)
+            yield name, _json({"events": [events[i] for i in kept]})
+            yield f"{name}-expected.json", _json({"expected": [outputs[i] for i in kept]})
+
+
+def _dataset_of(event: Mapping[str, Any]) -> str | None:
+    dataset = event.get("data_stream", {}).get("dataset")
+    return dataset if isinstance(dataset, str) else None
+
+
+def _yaml(data: Any) -> bytes:  # noqa: ANN401 - any YAML document
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000).encode()
+
+
+def _json(data: Any) -> bytes:  # noqa: ANN401 - any JSON document
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+

@@ -1,0 +1,40 @@
+"""What Fleet makes of the package's pipelines when it installs it: their names, and the
+bodies with each `{{ IngestPipeline "name" }}` reference resolved to an installed name.
+
+Fleet installs a data stream's `default.yml` as `<type>-<dataset>-<version>` (the name the
+data stream's template sets as `index.default_pipeline`) and every other pipeline file as
+`<type>-<dataset>-<version>-<file stem>`, so two versions of the package can live side by
+side during an upgrade. (Kibana: x-pack/.../fleet/server/services/epm/elasticsearch/
+ingest_pipeline/install.ts and helpers.ts, `getPipelineNameForDatastream` and the
+`IngestPipeline` template substitution.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+_REFERENCE = re.compile(r'\{\{\s*IngestPipeline\s+"([^"]+)"\s*\}\}')
+_FOLDER = "elasticsearch/ingest_pipeline/"
+
+
+def pipeline_name(dataset: str, version: str, stem: str = "default", *, data_type: str = "logs") -> str:
+    base = f"{data_type}-{dataset}-{version}"
+    return base if stem == "default" else f"{base}-{stem}"
+
+
+def installed_pipelines(files: Mapping[str, bytes], folder: str, version: str) -> dict[str, dict[str, Any]]:
+    """Installed name -> body, for the pipelines of data stream `folder` of a package's files."""
+    manifest = yaml.safe_load(files[f"data_stream/{folder}/manifest.yml"])
+    dataset, data_type = manifest["dataset"], manifest["type"]
+    prefix = f"data_stream/{folder}/{_FOLDER}"
+    out = {}
+    for path, data in files.items():
+        if path.startswith(prefix) and path.endswith((".yml", ".yaml", ".json")):
+            stem = path[len(prefix) :].rsplit(".", 1)[0]
+            text = _REFERENCE.sub(lambda m: pipeline_name(dataset, version, m.group(1), data_type=data_type), data.decode())
+            out[pipeline_name(dataset, version, stem, data_type=data_type)] = yaml.safe_load(text)
+    return dict(sorted(out.items()))

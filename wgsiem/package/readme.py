@@ -1,0 +1,74 @@
+"""The package's docs/README.md (what Kibana shows on the integration's page), written from
+the package's own files: its manifests, fields, sample events and rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import yaml
+
+from ..rules.model import Rule
+
+INTRO = """\
+WireGuard keeps no logs. This integration gives Elastic an audit trail of WireGuard hosts
+and the detections to go with it: peers added, removed and changed, endpoints roaming (with
+GeoIP and ASN), handshakes, sessions and traffic per peer, written by
+[wgsiem](https://github.com/wgsiem/wgsiem) on each WireGuard host, and the kernel's and
+wg-quick's own lines.
+
+## How it works
+
+Run `wgsiem ship` on each WireGuard host (`pip install wgsiem`; see its README). It polls
+`wg show all dump`, diffs each poll against the last one, and writes one ECS document per
+change to `/var/log/wgsiem/wireguard-status.ndjson`. Add this integration to the host's
+agent policy: the Elastic Agent reads that file (each document keeps its `event.id` as its
+`_id`, so nothing is indexed twice), and, where wgsiem does not run, WireGuard's raw kernel
+and wg-quick lines from journald or kern.log, which the integration's pipeline parses.
+
+Private and preshared keys never leave wgsiem's parser: no document carries one, and the
+ingest pipeline removes any field that could.
+"""
+
+
+def render_readme(files: Mapping[str, bytes], rules: Sequence[Rule], version: str) -> str:
+    manifest = yaml.safe_load(files["manifest.yml"])
+    out = [f"# {manifest['title']} integration", "", f"Version {version}.", "", INTRO]
+    out += _inputs(manifest)
+    for folder in sorted({name.split("/")[1] for name in files if name.startswith("data_stream/")}, reverse=True):
+        out += _data_stream(files, folder)
+    out += _rules(rules)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _inputs(manifest: Mapping[str, Any]) -> list[str]:
+    out = ["## Inputs", ""]
+    for template in manifest["policy_templates"]:
+        for entry in template["inputs"]:
+            out.append(f"- **{entry['title']}** (`{entry['type']}`): {entry['description']}")
+    return [*out, ""]
+
+
+def _data_stream(files: Mapping[str, bytes], folder: str) -> list[str]:
+    base = f"data_stream/{folder}"
+    manifest = yaml.safe_load(files[f"{base}/manifest.yml"])
+    lifecycle = yaml.safe_load(files[f"{base}/lifecycle.yml"])
+    out = [f"## {manifest['title']} (`logs-{manifest['dataset']}-*`)", ""]
+    out += [f"Kept for {lifecycle['data_retention']} (data stream lifecycle).", ""]
+    out += ["An example event:", "", "```json", json.dumps(json.loads(files[f"{base}/sample_event.json"]), indent=2), "```", ""]
+    out += ["| field | type | description |", "|---|---|---|"]
+    entries = [e for name, data in files.items() if name.startswith(f"{base}/fields/") for e in yaml.safe_load(data)]
+    for entry in sorted(entries, key=lambda e: e["name"]):
+        description = " ".join(str(entry.get("description", "")).split()).replace("|", "\\|")
+        out.append(f"| `{entry['name']}` | {entry['type']} | {description} |")
+    return [*out, ""]
+
+
+def _rules(rules: Sequence[Rule]) -> list[str]:
+    out = ["## Detection rules", "", "Installed with the integration, disabled, under Security > Rules > Add Elastic rules.", ""]
+    out += ["| rule | severity | what it finds |", "|---|---|---|"]
+    for rule in sorted(rules, key=lambda r: r.name):
+        first = " ".join(str(rule.body["description"]).split()).split(". ")[0].rstrip(".")
+        out.append(f"| {rule.name} | {rule.body['severity']} | {first}. |")
+    return [*out, ""]

@@ -1,0 +1,28 @@
+"""A detection rule as the package carries it: `kibana/security_rule/<rule_id>.json`, in the
+form of Kibana's prebuilt rules package (`{"attributes": rule, "id": rule_id, "type":
+"security-rule"}`). Fleet installs these as `security-rule` saved objects, which Security
+offers under "Add Elastic rules", installed disabled like every prebuilt rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..kql import FieldTypes, compile_query
+from ..mappings.fields import load_fields
+from ..rules.export import kibana_rule
+from ..rules.model import Rule
+
+ECS_FILE = "ecs.yml"  # the field file of ecs_mappings/ that holds ECS's own fields
+
+
+def security_rule(rule: Rule, package_version: str) -> dict[str, Any]:
+    types = FieldTypes.default()
+    fields = load_fields()
+    used = set(compile_query(rule.query, types).fields) | set(rule.fields)
+    attributes = kibana_rule(rule, used, types)
+    attributes.pop("enabled")  # a prebuilt rule is installed disabled; the asset has no say
+    for required in attributes["required_fields"]:
+        defined = fields.get(required["name"])
+        required["ecs"] = defined is not None and defined.file == ECS_FILE
+    attributes["related_integrations"] = [{"package": "wireguard", "version": f"^{package_version}"}]
+    return {"attributes": dict(sorted(attributes.items())), "id": rule.rule_id, "type": "security-rule"}
