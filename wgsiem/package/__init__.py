@@ -1,0 +1,1 @@
+"""The `wireguard` Elastic integration package: build, validate, install."""
