@@ -7,6 +7,7 @@ must be the rules, and the same source must give the same zip.
 
 from __future__ import annotations
 
+import base64
 import json
 import zipfile
 
@@ -117,3 +118,21 @@ def _leaves(doc, prefix=""):
             yield from _leaves(value, name + ".")
         else:
             yield name
+
+
+def test_install_uploads_the_built_package_through_fleet(tmp_path, monkeypatch):
+    from tests.support.fleet_stub import FleetStub
+
+    key = tmp_path / "api-key"
+    key.write_text("id1:secret-kibana-key\n")
+    with FleetStub(api_key=base64.b64encode(b"id1:secret-kibana-key").decode(), spaces=("soc",)) as stub:
+        result = CliRunner().invoke(app, ["package", "install", "--kibana", stub.url, "--space", "soc", "--api-key-file", str(key)])
+        assert result.exit_code == 0, result.output
+        assert f"installed wireguard {__version__} into {stub.url} (space soc)" in result.output
+        assert stub.schema_problems == []
+        (upload,) = [r for r in stub.requests if r.method == "POST"]
+        assert upload.path == "/s/soc/api/fleet/epm/packages"
+        installed = stub.installed["wireguard"]
+        assert installed["version"] == __version__ and installed["space"] == "soc"
+        refused = CliRunner().invoke(app, ["package", "install", "--kibana", stub.url])
+        assert refused.exit_code == 2 and "wgsiem: error:" in refused.output and "secret-kibana-key" not in refused.output

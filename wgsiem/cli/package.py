@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
+
+from ..adapters.kibana import KibanaSettings
+from .groups import KIBANA, with_groups
 
 app = typer.Typer(
     help="The `wireguard` Elastic integration package (for Fleet): build it from the content, validate it, install it into Kibana.",
@@ -29,3 +32,33 @@ def build(
     typer.echo(f"{write_zip(package, out)}: {package.name} {package.version}, {len(package.files)} files")
     if unpacked:
         typer.echo(f"{write_unpacked(package, out)}/")
+
+
+@app.command()
+@with_groups
+def install(
+    kibana: Annotated[KibanaSettings, KIBANA],
+    zip_file: Annotated[
+        Optional[Path],
+        typer.Option("--package", help="A package zip to upload [default: the package of this wgsiem, built now].", dir_okay=False, exists=True),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Install even where a data stream refuses the new mappings (it keeps its old ones). Fleet replaces an installed "
+            "version of the package either way.",
+        ),
+    ] = False,
+) -> None:
+    """Install the package into Kibana through Fleet's upload API (POST /api/fleet/epm/packages):
+    the data streams' templates, pipelines and retention in Elasticsearch, and the rules in
+    Kibana (Security > Rules > Add Elastic rules). Agents then collect with it once it
+    is added to their policy (Fleet > Agent policies > Add integration > WireGuard)."""
+    from ..adapters.fleet import upload_package
+    from ..package.build import assemble, zip_bytes
+
+    data = zip_file.read_bytes() if zip_file is not None else zip_bytes(assemble())
+    result = upload_package(kibana, data, force=force)
+    where = f" (space {kibana.space})" if kibana.space else ""
+    typer.echo(f"installed {result.name} {result.version} into {kibana.url}{where}: {result.asset_count} assets")

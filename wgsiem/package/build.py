@@ -89,9 +89,15 @@ def assemble(*, version: str = __version__, samples: Path = SAMPLE_EVENTS) -> Pa
 
 
 def write_zip(package: Package, out_dir: Path) -> Path:
-    """<out_dir>/<name>-<version>.zip, byte for byte the same for the same package."""
+    """<out_dir>/<name>-<version>.zip."""
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{package.root}.zip"
+    target.write_bytes(zip_bytes(package))
+    return target
+
+
+def zip_bytes(package: Package) -> bytes:
+    """The package as a zip, byte for byte the same for the same package."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for name, data in package.files.items():
@@ -100,8 +106,7 @@ def write_zip(package: Package, out_dir: Path) -> Path:
             info.external_attr = 0o100644 << 16  # a regular file, rw-r--r--
             info.create_system = 3  # Unix, so the mode above is read as one
             archive.writestr(info, data)
-    target.write_bytes(buffer.getvalue())
-    return target
+    return buffer.getvalue()
 
 
 def write_unpacked(package: Package, out_dir: Path) -> Path:
