@@ -142,7 +142,7 @@ class Builder:
 KNOWN_ELSEWHERE = frozenset(
     {
         "attachment", "bytes", "circle", "community_id", "csv", "date_index_name", "enrich", "fingerprint",
-        "html_strip", "inference", "ip_location", "network_direction", "redact", "registered_domain", "reroute",
-        "script", "set_security_user", "sort", "terminate", "uri_parts", "urldecode", "user_agent",
+        "html_strip", "inference", "ip_location", "network_direction", "redact", "registered_domain", "script",
+        "set_security_user", "sort", "terminate", "uri_parts", "urldecode", "user_agent",
     }
 )  # fmt: skip

@@ -132,12 +132,15 @@ def _step(context: Any, key: str, path_text: str) -> Any:
 class IngestDocument:
     """Source and metadata in `ctx` (one dict, like Elasticsearch's ctx map), plus `ingest`."""
 
-    __slots__ = ("ctx", "ingest", "executed")
+    __slots__ = ("ctx", "ingest", "executed", "rerouted")
 
     def __init__(self, ctx: dict[str, Any], ingest: dict[str, Any] | None = None, *, now: datetime | None = None) -> None:
         self.ctx = ctx
         self.ingest = ingest if ingest is not None else {"timestamp": now or datetime.now(UTC)}
         self.executed: list[str] = []  # pipelines on the call stack, for cycle detection
+        # IngestDocument.isReroute: set by `reroute`, never cleared while the document runs
+        # (Elasticsearch resets it only between the pipelines of different targets).
+        self.rerouted = False
 
     @classmethod
     def from_source(
@@ -295,6 +298,12 @@ class IngestDocument:
                 raise invalid(f"cannot remove [{leaf}] from null as part of path [{path_text}]")
             raise invalid(f"cannot remove [{leaf}] from object of type [{java_type(parent)}] as part of path [{path_text}]")
 
+    def reroute(self, index: str) -> None:
+        """IngestDocument.reroute: a new target, and the rest of the pipeline chain skipped
+        (Pipeline.execute stops at the flag, in every pipeline on the call stack)."""
+        self.ctx["_index"] = index
+        self.rerouted = True
+
     # --- views --------------------------------------------------------------------------
 
     def source(self) -> dict[str, Any]:
@@ -307,6 +316,7 @@ class IngestDocument:
         """A deep copy, for verbose results (Elasticsearch copies the document per processor)."""
         clone = IngestDocument(copy.deepcopy(self.ctx), copy.deepcopy(self.ingest))
         clone.executed = list(self.executed)
+        clone.rerouted = self.rerouted
         return clone
 
     def to_simulate(self) -> dict[str, Any]:

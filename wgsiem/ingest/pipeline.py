@@ -5,6 +5,12 @@ pipeline: the `if` condition (ConditionalProcessor), and `ignore_failure` / `on_
 (a CompoundProcessor of its own). A pipeline's own `on_failure` catches what no step
 handled, after which the rest of its processors is skipped but the document is kept.
 
+A rerouted document (the `reroute` processor) runs no further step of any pipeline on its
+call stack: CompoundProcessor checks IngestDocument.isReroute before each processor, and
+the flag stays set when a `pipeline` processor returns. Handlers of an `on_failure` list
+and the iterations of a `foreach` are not such a loop, and still run after a reroute,
+except the steps that are CompoundProcessors themselves (see Step.run).
+
 `trace` is None on the fast path; `_simulate?verbose` passes a list and receives one
 result per processor run, in Elasticsearch's `processor_results` shape.
 """
@@ -75,6 +81,11 @@ class Step:
         return result
 
     def run(self, doc: IngestDocument, trace: Trace, pipeline_id: str) -> None:
+        if doc.rerouted and (self.ignore_failure or self.on_failure):
+            # Elasticsearch wraps such a step in an OnFailureProcessor, a CompoundProcessor,
+            # which runs nothing once the document is rerouted. Only reached where steps run
+            # outside a pipeline's loop: an on_failure list, a foreach's iterations.
+            return
         try:
             condition = self.condition
             if condition is not None:
@@ -165,6 +176,8 @@ class Pipeline:
         try:
             try:
                 for step in self.steps:
+                    if doc.rerouted:
+                        break
                     step.run(doc, trace, self.id)
             except IngestError as error:
                 if not self.on_failure:

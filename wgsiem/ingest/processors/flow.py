@@ -1,14 +1,15 @@
-"""Processors that steer execution: pipeline, foreach, drop, fail."""
+"""Processors that steer execution: pipeline, foreach, drop, fail, reroute."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from wgsiem.ingest.document import IngestDocument, java_type
-from wgsiem.ingest.errors import DropDocument, IngestError, invalid
+from wgsiem.ingest.errors import DropDocument, IngestError, PipelineConfigError, invalid
 from wgsiem.ingest.mustache import template
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import Processor, Trace
+from wgsiem.ingest.processors.strings import java_trim
 
 
 class PipelineCall(Processor):
@@ -90,3 +91,179 @@ class Fail(Processor):
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
         raise IngestError(self.message.render(doc), "fail_processor_exception")
+
+
+# --- reroute ------------------------------------------------------------------------------
+#
+# Elasticsearch 9's RerouteProcessor (modules/ingest-common), with its DataStreamValueSource
+# and the sanitizers of DataStream: what is read, resolved and refused follows them, message
+# for message.
+
+_NAMING_SCHEME = "invalid data stream name: [{}]; must follow naming scheme <type>-<dataset>-<namespace>"
+_MAX_LENGTH = 100  # UTF-16 code units, as String.substring counts
+# Index-name criteria; the type and the dataset may not hold `-` either (it separates the parts).
+_DISALLOWED_IN_DATASET = frozenset('\\/*?"<>| ,#:-')
+_DISALLOWED_IN_NAMESPACE = frozenset('\\/*?"<>| ,#:')
+
+
+def _utf16_prefix(text: str, units: int) -> str:
+    """`text.substring(0, min(length, units))`. Where Java would cut a surrogate pair in two,
+    the whole character is left out rather than keeping half of it."""
+    if text.isascii():
+        return text[:units]
+    count = 0
+    for position, char in enumerate(text):
+        count += 2 if ord(char) > 0xFFFF else 1
+        if count > units:
+            return text[:position]
+    return text
+
+
+def sanitize_data_stream_part(value: str, disallowed: frozenset[str]) -> str:
+    """Lowercased (Locale.ROOT), cut to 100 chars, each disallowed char replaced by `_`."""
+    value = _utf16_prefix(value.lower(), _MAX_LENGTH)
+    return "".join("_" if char in disallowed else char for char in value)
+
+
+def _cast_error(reference: str, value: Any) -> IngestError:
+    return invalid(f"field [{reference}] of type [{java_type(value)}] cannot be cast to [java.lang.String]")
+
+
+class DataStreamValue:
+    """One entry of `type`, `dataset` or `namespace`: a static value, or a `{{field}}`
+    (two or three braces, spaces inside allowed) read from the document and sanitized."""
+
+    __slots__ = ("value", "reference", "disallowed")
+
+    def __init__(self, value: str, disallowed: frozenset[str]) -> None:
+        self.value = value
+        self.disallowed = disallowed
+        self.reference: str | None = None
+        if "{{" in value or "}}" in value:
+            if not (value.startswith("{{") and value.endswith("}}")):
+                raise ValueError(f"'{value}' is not a valid field reference")
+            reference = value[2:-2]
+            if reference.startswith("{") and reference.endswith("}"):
+                reference = reference[1:-1]
+            reference = java_trim(reference)
+            if "{" in reference or "}" in reference:  # one reference only: no {{a}}-{{b}}
+                raise ValueError(f"'{value}' is not a valid field reference")
+            self.reference = reference
+        elif sanitize_data_stream_part(value, disallowed) != value:
+            raise ValueError(f"'{value}' contains disallowed characters")
+
+    def resolve(self, doc: IngestDocument) -> str | None:
+        """The static value; or the referenced string, sanitized; None when the field is
+        missing or null (the next entry is tried). A value that is not a string fails."""
+        reference = self.reference
+        if reference is None:
+            return self.value
+        value = doc.get(reference, ignore_missing=True)
+        if value is None:
+            # A key with dots in its name ("data_stream.dataset" at the top level).
+            value = doc.ctx.get(reference)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise _cast_error(reference, value)
+        return sanitize_data_stream_part(value, self.disallowed)
+
+
+def _value_sources(opts: Options, name: str, disallowed: frozenset[str]) -> list[DataStreamValue]:
+    """ConfigurationUtils.readOptionalListOrString, each entry made a DataStreamValue."""
+    raw = opts.raw(name, None)
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        items: list[Any] = [raw]
+    elif isinstance(raw, list):
+        items = raw
+    else:
+        raise opts.error(f"property isn't a list, but of type [{java_type(raw)}]", name)
+    sources = []
+    for item in items:
+        if not isinstance(item, str):
+            # The list is taken unchecked; mapping an entry to DataStreamValueSource fails in
+            # Java, and readProcessor wraps that exception as it is (type `exception`).
+            if item is None:
+                reason = 'java.lang.NullPointerException: Cannot invoke "String.contains(java.lang.CharSequence)" because "value" is null'
+            else:
+                cls = java_type(item)
+                reason = (
+                    f"java.lang.ClassCastException: class {cls} cannot be cast to class java.lang.String "
+                    f"({cls} and java.lang.String are in module java.base of loader 'bootstrap')"
+                )
+            raise PipelineConfigError(reason, processor_type=opts.type, processor_tag=opts.tag, error_type="exception")
+        try:
+            sources.append(DataStreamValue(item, disallowed))
+        except ValueError as error:
+            raise opts.error(str(error), name) from None
+    return sources
+
+
+def _set_keeping_notation(doc: IngestDocument, path_text: str, value: str) -> None:
+    """A top-level key spelled with dots is updated as it is; otherwise the nested path is set."""
+    if path_text in doc.ctx:
+        doc.ctx[path_text] = value
+    else:
+        doc.set(path_text, value)
+
+
+class Reroute(Processor):
+    """Sends the document to another target and ends the pipeline chain (IngestDocument.rerouted).
+
+    With `destination`, that name as it is. Otherwise the current `_index` must be
+    `<type>-<dataset>-<namespace>`; each part is the first of its configured values that
+    resolves (default: the document's `data_stream.<part>`), else the part of `_index`; the
+    parts are written to `data_stream.*`, and to `event.dataset` when the document has one.
+    """
+
+    type = "reroute"
+
+    def __init__(self, opts: Options, builder: Any) -> None:
+        types = _value_sources(opts, "type", _DISALLOWED_IN_DATASET)
+        datasets = _value_sources(opts, "dataset", _DISALLOWED_IN_DATASET)
+        namespaces = _value_sources(opts, "namespace", _DISALLOWED_IN_NAMESPACE)
+        self.destination: str | None = opts.string("destination", None)
+        if self.destination is not None and (types or datasets or namespaces):
+            raise opts.error("can only be set if type, dataset, and namespace are not set", "destination")
+        self.types = types or [DataStreamValue("{{data_stream.type}}", _DISALLOWED_IN_DATASET)]
+        self.datasets = datasets or [DataStreamValue("{{data_stream.dataset}}", _DISALLOWED_IN_DATASET)]
+        self.namespaces = namespaces or [DataStreamValue("{{data_stream.namespace}}", _DISALLOWED_IN_NAMESPACE)]
+
+    def execute(self, doc: IngestDocument, trace: Trace) -> None:
+        if self.destination is not None:
+            doc.reroute(self.destination)
+            return
+        index = doc.get("_index")
+        if not isinstance(index, str):
+            if index is None:
+                raise IngestError('Cannot invoke "String.indexOf(int)" because "indexName" is null', "null_pointer_exception")
+            raise _cast_error("_index", index)
+        first = index.find("-")
+        second = index.find("-", first + 1) if first >= 0 else -1
+        if second < 0:
+            raise invalid(_NAMING_SCHEME.format(index))
+        type_ = _first_resolved(doc, self.types, index[:first])
+        dataset = _first_resolved(doc, self.datasets, index[first + 1 : second])
+        namespace = _first_resolved(doc, self.namespaces, index[second + 1 :])
+        doc.reroute(f"{type_}-{dataset}-{namespace}")
+        _set_keeping_notation(doc, "data_stream.type", type_)
+        _set_keeping_notation(doc, "data_stream.dataset", dataset)
+        _set_keeping_notation(doc, "data_stream.namespace", namespace)
+        # ECS: event.dataset equals data_stream.dataset; only kept in step, never added.
+        if "event.dataset" in doc.ctx or doc.has("event.dataset"):
+            _set_keeping_notation(doc, "event.dataset", dataset)
+
+    def produced_fields(self) -> list[str]:
+        if self.destination is not None:
+            return []
+        return ["data_stream.type", "data_stream.dataset", "data_stream.namespace", "event.dataset"]
+
+
+def _first_resolved(doc: IngestDocument, sources: list[DataStreamValue], from_index: str) -> str:
+    for source in sources:
+        value = source.resolve(doc)
+        if value is not None:
+            return value
+    return from_index  # the part of the current _index, as it is (not sanitized)
