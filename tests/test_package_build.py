@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 import yaml
@@ -136,3 +137,33 @@ def test_install_uploads_the_built_package_through_fleet(tmp_path, monkeypatch):
         assert installed["version"] == __version__ and installed["space"] == "soc"
         refused = CliRunner().invoke(app, ["package", "install", "--kibana", stub.url])
         assert refused.exit_code == 2 and "wgsiem: error:" in refused.output and "secret-kibana-key" not in refused.output
+
+
+def test_a_wgsiem_log_document_in_the_status_data_stream_goes_on_to_the_log_one_once_finished(package, geoip_world):
+    """As a cluster runs Fleet's pipelines: the status default pipeline finishes the
+    document and its routing rule reroutes it; the log default pipeline leaves it as it is."""
+    import copy
+
+    from wgsiem.ingest.document import IngestDocument
+
+    pipelines = PipelineSet()
+    builder = Builder(pipelines, [geoip_world.city.parent])
+    for folder in DATA_STREAMS:
+        for name, body in installed_pipelines(package.files, folder, package.version).items():
+            pipelines.add(builder.pipeline(name, body))
+    events = json.loads((Path(__file__).resolve().parents[1] / "ingest_pipelines/_dev/test/pipeline/logs-wireguard/test-lab-story.json").read_text())["events"]
+    log_event = next(e for e in events if e["data_stream"]["dataset"] == "wireguard.log")
+    status_event = next(e for e in events if e["data_stream"]["dataset"] == "wireguard.status")
+
+    doc = IngestDocument.from_source(copy.deepcopy(log_event), index="logs-wireguard.status-default")
+    pipelines[pipeline_name("wireguard.status", package.version)].execute(doc)
+    assert doc.ctx["_index"] == "logs-wireguard.log-default" and doc.rerouted
+    finished = copy.deepcopy(doc.ctx)
+    second = IngestDocument.from_source({k: v for k, v in finished.items() if not k.startswith("_")}, index="logs-wireguard.log-default")
+    before = copy.deepcopy(second.ctx)
+    pipelines[pipeline_name("wireguard.log", package.version)].execute(second)
+    assert second.ctx == before  # finished once, in the status data stream
+
+    stays = IngestDocument.from_source(copy.deepcopy(status_event), index="logs-wireguard.status-default")
+    pipelines[pipeline_name("wireguard.status", package.version)].execute(stays)
+    assert stays.ctx["_index"] == "logs-wireguard.status-default" and "ingested" in stays.ctx["event"]

@@ -36,5 +36,31 @@ def installed_pipelines(files: Mapping[str, bytes], folder: str, version: str) -
         if path.startswith(prefix) and path.endswith((".yml", ".yaml", ".json")):
             stem = path[len(prefix) :].rsplit(".", 1)[0]
             text = _REFERENCE.sub(lambda m: pipeline_name(dataset, version, m.group(1), data_type=data_type), data.decode())
-            out[pipeline_name(dataset, version, stem, data_type=data_type)] = yaml.safe_load(text)
+            body = yaml.safe_load(text)
+            if stem == "default":
+                body.setdefault("processors", []).extend(_appended(files, folder, manifest))
+            out[pipeline_name(dataset, version, stem, data_type=data_type)] = body
     return dict(sorted(out.items()))
+
+
+def _appended(files: Mapping[str, bytes], folder: str, manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What Fleet adds at the end of a data stream's default pipeline."""
+    data_type, dataset = manifest["type"], manifest["dataset"]
+    package = yaml.safe_load(files["manifest.yml"])["name"]
+    custom = [
+        ("global@custom", "[Fleet] Global pipeline for all data streams"),
+        (f"{data_type}@custom", f"[Fleet] Pipeline for all data streams of type `{data_type}`"),
+        (f"{data_type}-{package}.integration@custom", f"[Fleet] Pipeline for all data streams of type `{data_type}` defined by the `{package}` integration"),
+        (f"{data_type}-{dataset}@custom", f"[Fleet] Pipeline for the `{dataset}` dataset"),
+    ]
+    out: list[dict[str, Any]] = [
+        {"pipeline": {"name": name, "ignore_missing_pipeline": True, "description": description}} for name, description in custom
+    ]
+    rules = yaml.safe_load(files.get(f"data_stream/{folder}/routing_rules.yml", b"[]")) or []
+    for source in rules:
+        if source["source_dataset"] != dataset:
+            continue
+        for rule in source["rules"]:
+            reroute = {"tag": dataset, "dataset": rule["target_dataset"], "namespace": rule.get("namespace"), "if": rule["if"]}
+            out.append({"reroute": {k: v for k, v in reroute.items() if v is not None}})
+    return out
