@@ -17,7 +17,7 @@ from typing import Any, get_args
 import pytest
 
 from tests.support.dumps import fake_key
-from wgsiem.content import FIXTURES, REPO
+from wgsiem.content import FIXTURES
 from wgsiem.ecs import document
 from wgsiem.ecs import status as status_docs
 from wgsiem.ecs.document import Context
@@ -142,7 +142,7 @@ def test_the_recorded_lab_story_converts_to_the_golden_event_ids():
          "--session-timeout", str(settings.session_timeout), "--spike-factor", str(spike.factor),
          "--spike-min-bytes", str(spike.min_bytes), "--spike-min-history", str(spike.min_history),
          "--spike-window-days", str(spike.window_days)],
-        capture_output=True, text=True, cwd=REPO, check=True,
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], check=True,
     )  # fmt: skip
     ids = status_ids([json.loads(line) for line in proc.stdout.splitlines()])
     assert ids and ids == golden_ids(scenario.path)
