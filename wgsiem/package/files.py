@@ -77,9 +77,6 @@ class Package:
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
-    def exists(self, rel: str) -> bool:
-        return self.path(rel).exists()
-
     def files(self, folder: str, suffixes: tuple[str, ...] = ()) -> list[str]:
         """The files directly in `folder` (names ending with one of `suffixes`), sorted."""
         where = self.path(folder)
