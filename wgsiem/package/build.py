@@ -27,7 +27,7 @@ from .. import __version__
 from ..content import DETECTION_RULES, FIXTURES, INGEST_PIPELINES, INTEGRATION, LICENSE
 from ..mappings.templates import load_spec
 from ..rules.model import load_rules
-from .fields import package_fields
+from .field_files import package_fields
 from .installed import pipeline_name
 from .readme import render_readme
 from .rules import security_rule
