@@ -1,0 +1,338 @@
+"""Same mappings both ways: the templates Fleet builds from the `wireguard` package's fields,
+and the ones `wgsiem templates install` puts in the cluster.
+
+Three parts: Fleet's rules on small field lists (each test names the Kibana source it
+follows, quoting the line; docs/fleet-templates.md gives the files and commits), the
+comparison of Fleet's mappings and settings with ours for every field of both datasets
+(every difference must be in wgsiem/package/fleet_differences.yaml, every entry there must
+still be needed), and an `es` test that PUTs Fleet's templates on the real test node and
+indexes every event of every scenario into them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wgsiem.package.fleet_templates import (
+    FleetConfig,
+    FleetTemplateError,
+    count_fields,
+    expand_dotted,
+    fleet_mappings,
+    fleet_templates,
+    process_fields,
+    split_templates,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted(p.parent for p in (REPO / "fixtures" / "scenarios").glob("*/events.ndjson"))
+VERSION = "1.0.0"
+
+
+def props(fields: list[dict[str, Any]]) -> dict[str, Any]:
+    return fleet_mappings(fields)["properties"]
+
+
+# -- fields/field.ts: processFields ----------------------------------------------------------------
+
+
+def test_dotted_names_become_groups_and_siblings_merge():
+    # field.ts expandFields: "create a new field of type group with the original field in the fields array"
+    # field.ts dedupFields: "merges sibling fields with the same name together"
+    processed = process_fields([{"name": "a.b", "type": "long"}, {"name": "a.c.d", "type": "ip"}, {"name": "a", "type": "group", "fields": [{"name": "e"}]}])
+    assert processed == [{"name": "a", "type": "group", "fields": [
+        {"name": "b", "type": "long"},
+        {"name": "c", "type": "group", "fields": [{"name": "d", "type": "ip"}]},
+        {"name": "e"},
+    ]}]  # fmt: skip
+    assert props([{"name": "a.b", "type": "long"}, {"name": "a", "type": "group", "fields": [{"name": "c", "type": "ip"}]}]) == {
+        "a": {"properties": {"b": {"type": "long"}, "c": {"type": "ip"}}}
+    }
+
+
+def test_a_repeated_field_keeps_its_first_definition():
+    # field.ts dedupFields: "if `field.type` wasn't group object or nested, then there's a conflict in types, so lets ignore it"
+    assert props([{"name": "a.b", "type": "long"}, {"name": "a.b", "type": "keyword"}]) == {"a": {"properties": {"b": {"type": "long"}}}}
+
+
+def test_an_object_and_a_group_of_one_name_merge_into_a_group_with_the_objects_options():
+    # field.ts dedupFields: "} else if (found.type === 'object') { found.type = 'group'" and "Object.assign(found, importantFieldProps)"
+    processed = process_fields([{"name": "a", "type": "object", "dynamic": "strict"}, {"name": "a.b", "type": "long"}])
+    assert processed == [{"name": "a", "type": "group", "dynamic": "strict", "fields": [{"name": "b", "type": "long"}]}]
+    assert props([{"name": "a", "type": "object", "dynamic": "strict"}, {"name": "a.b", "type": "long"}]) == {
+        "a": {"properties": {"b": {"type": "long"}}, "dynamic": "strict"}
+    }
+
+
+def test_nested_stays_nested_when_fields_join_it():
+    # field.ts dedupFields: "if (found.type === 'nested' || field.type === 'nested') { found.type = 'group-nested'"
+    assert props([{"name": "a", "type": "nested", "include_in_parent": True}, {"name": "a.b", "type": "long"}]) == {
+        "a": {"include_in_parent": True, "type": "nested", "properties": {"b": {"type": "long"}}}
+    }
+
+
+def test_aliases_to_nothing_and_arrays_without_object_type_are_dropped():
+    # field.ts validateFields: "all fields of type alias point to existing fields", "all fields of type array have a property object_type"
+    fields = [
+        {"name": "a.b", "type": "keyword"},
+        {"name": "good", "type": "alias", "path": "a.b"},
+        {"name": "bad", "type": "alias", "path": "a.nothing"},
+        {"name": "list", "type": "array"},
+        {"name": "longs", "type": "array", "object_type": "long"},
+    ]
+    out = props(fields)
+    assert out["good"] == {"type": "alias", "path": "a.b"}
+    assert out["longs"] == {"type": "long"}
+    assert "bad" not in out and "list" not in out
+
+
+def test_the_input_is_not_changed():
+    fields = [{"name": "a.b", "type": "keyword"}, {"name": "a", "type": "object", "object_type": "long"}]
+    before = json.dumps(fields)
+    fleet_mappings(fields)
+    assert json.dumps(fields) == before
+
+
+# -- one field's mapping: mappings.ts, field_type_registry.ts --------------------------------------
+
+
+def test_a_field_without_type_is_a_keyword():
+    # mappings_builder.ts processField: "const type = field.type || 'keyword';"
+    assert props([{"name": "a"}]) == {"a": {"type": "keyword", "ignore_above": 1024}}
+
+
+@pytest.mark.parametrize(
+    ("field", "mapping"),
+    [
+        # mappings.ts keyword(): "fieldProps.ignore_above = DEFAULT_IGNORE_ABOVE" unless "field.ignore_above"
+        ({"type": "keyword"}, {"type": "keyword", "ignore_above": 1024}),
+        ({"type": "keyword", "ignore_above": 256}, {"type": "keyword", "ignore_above": 256}),
+        # "if (field.index === false || field.doc_values === false) { delete fieldProps.ignore_above"
+        ({"type": "keyword", "index": False, "doc_values": False}, {"type": "keyword", "index": False, "doc_values": False}),
+        ({"type": "keyword", "doc_values": False, "ignore_above": 10}, {"type": "keyword", "doc_values": False}),
+        # "if (field.dimension) { delete fieldProps.ignore_above", "fieldProps.normalizer = field.normalizer"
+        ({"type": "keyword", "dimension": True, "normalizer": "lowercase"}, {"type": "keyword", "normalizer": "lowercase"}),
+        # field_type_registry.ts: "integer: numericType('long', 'long'), // integer maps to long"
+        ({"type": "integer"}, {"type": "long"}),
+        ({"type": "unsigned_long"}, {"type": "unsigned_long"}),
+        ({"type": "half_float", "doc_values": False}, {"type": "half_float", "doc_values": False}),
+        # mappings.ts scaledFloat(): "field.scaling_factor || DEFAULT_SCALING_FACTOR"
+        ({"type": "scaled_float"}, {"type": "scaled_float", "scaling_factor": 1000}),
+        ({"type": "scaled_float", "scaling_factor": 100}, {"type": "scaled_float", "scaling_factor": 100}),
+        # field_type_registry.ts wildcardType: "ignore_above: DEFAULT_IGNORE_ABOVE" then "if (field.ignore_above)"
+        ({"type": "wildcard"}, {"type": "wildcard", "ignore_above": 1024}),
+        ({"type": "wildcard", "ignore_above": 8191}, {"type": "wildcard", "ignore_above": 8191}),
+        # textLikeType: "...buildTextExtras(field, { isDynamic: false })": analyzers, null_value, ignore_above
+        ({"type": "text", "analyzer": "simple", "norms": False}, {"type": "text", "analyzer": "simple"}),
+        ({"type": "match_only_text"}, {"type": "match_only_text"}),
+        # constantKeywordType: "if (field.value) props.value = field.value;"
+        ({"type": "constant_keyword", "value": "logs"}, {"type": "constant_keyword", "value": "logs"}),
+        ({"type": "constant_keyword", "value": ""}, {"type": "constant_keyword"}),
+        # buildDateMapping: "if (field.date_format) mapping.format = field.date_format;"
+        ({"type": "date", "date_format": "epoch_second"}, {"type": "date", "format": "epoch_second"}),
+        # objectType: "...generateDynamicAndEnabled(field), type: 'object'"
+        ({"type": "object", "enabled": False}, {"type": "object", "enabled": False}),
+        # flattenedType: "if (field.ignore_above) props.ignore_above = field.ignore_above;"
+        ({"type": "flattened", "ignore_above": 512}, {"type": "flattened", "ignore_above": 512}),
+        # anything else (ip, geo_point, boolean...): "fieldProps = { ...getDefaultProperties(field), type }"
+        ({"type": "geo_point", "store": True, "copy_to": "x"}, {"type": "geo_point", "store": True, "copy_to": "x"}),
+        # applyCommonProps: "if ('unit' in field) meta.unit = field.unit; fieldProps.meta = meta;"
+        ({"type": "long", "unit": "byte", "metric_type": "counter"}, {"type": "long", "meta": {"unit": "byte"}}),
+        ({"type": "double", "metric_type": "gauge"}, {"type": "double", "meta": {}}),
+    ],
+)
+def test_each_type_maps_as_fleets_handler_says(field, mapping):
+    assert props([{"name": "f", **field}]) == {"f": mapping}
+
+
+def test_timestamp_never_ignores_a_malformed_value():
+    # field_type_registry.ts buildDateMapping: "if (field.name === '@timestamp') mapping.ignore_malformed = false;"
+    assert props([{"name": "@timestamp", "type": "date"}]) == {"@timestamp": {"type": "date", "ignore_malformed": False}}
+
+
+def test_multi_fields_of_the_types_fleet_honours_and_no_others():
+    # field_type_registry.ts generateMultiFields: "const mapped = handler?.multiFieldMapping?.(f);" (keyword,
+    # text, match_only_text and the numbers have one; wildcard, ip, date... do not)
+    field = {"name": "f", "type": "keyword", "multi_fields": [
+        {"name": "text", "type": "match_only_text"},
+        {"name": "kw", "type": "keyword"},
+        {"name": "n", "type": "integer"},
+        {"name": "wc", "type": "wildcard"},
+        {"name": "addr", "type": "ip"},
+    ]}  # fmt: skip
+    assert props([field])["f"]["fields"] == {"text": {"type": "match_only_text"}, "kw": {"type": "keyword", "ignore_above": 1024}, "n": {"type": "long"}}
+
+
+# -- groups, objects and dynamic templates: mappings_builder.ts ---------------------------------------
+
+
+def test_object_type_becomes_a_dynamic_template_and_a_dynamic_parent():
+    # mappings_builder.ts addObjectAsDynamicMapping: "dynamicPathMatch(path)" ("path.*"), then
+    # addParentObjectAsStaticProperty: "context.properties[field.name] = dynamicObjectParentProps(...)"
+    out = fleet_mappings([{"name": "labels", "type": "object", "object_type": "keyword"}, {"name": "n.counts", "type": "object", "object_type": "long"}])
+    assert out["properties"] == {
+        "labels": {"type": "object", "dynamic": True},
+        "n": {"properties": {"counts": {"type": "object", "dynamic": True}}, "type": "object", "dynamic": True},
+    }
+    # keywordType.dynamicMapping: "keyword(field, true)": no default ignore_above in a dynamic template
+    assert out["dynamic_templates"] == [
+        {"labels": {"mapping": {"type": "keyword"}, "match_mapping_type": "string", "path_match": "labels.*"}},
+        {"n.counts": {"mapping": {"type": "long"}, "match_mapping_type": "long", "path_match": "n.counts.*"}},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "template"),
+    [
+        # numericType('double', 'double') / numericType('float', 'double'): the default match_mapping_type
+        ({"object_type": "float"}, {"mapping": {"type": "float"}, "match_mapping_type": "double"}),
+        ({"object_type": "unsigned_long"}, {"mapping": {"type": "unsigned_long"}, "match_mapping_type": "long"}),
+        # "matchingType: field.object_type_mapping_type ?? 'string'"
+        ({"object_type": "keyword", "object_type_mapping_type": "*", "ignore_above": 1024}, {"mapping": {"type": "keyword", "ignore_above": 1024}, "match_mapping_type": "*"}),
+        ({"object_type": "scaled_float"}, {"mapping": {"type": "scaled_float", "scaling_factor": 1000}, "match_mapping_type": "*"}),
+        ({"object_type": "boolean"}, {"mapping": {"type": "boolean"}, "match_mapping_type": "boolean"}),
+    ],
+)
+def test_dynamic_template_of_each_object_type(field, template):
+    out = fleet_mappings([{"name": "o", "type": "object", **field}])
+    assert out["dynamic_templates"] == [{"o": {**template, "path_match": "o.*"}}]
+
+
+def test_an_object_type_without_a_dynamic_mapping_is_refused():
+    # mappings_builder.ts: "throw new PackageInvalidArchiveError(`No dynamic mapping generated for field ${path} of type ${objectType}`)"
+    with pytest.raises(FleetTemplateError, match=r"No dynamic mapping generated for field a\.o of type date"):
+        fleet_mappings([{"name": "a.o", "type": "object", "object_type": "date"}])
+
+
+def test_a_wildcard_name_is_an_object_type_with_its_intermediate_objects():
+    # field.ts processFieldWithoutObjectType: "return { ...field, type: 'object', object_type: field.type };"
+    # mappings_builder.ts addDynamicMappingWithIntermediateObjects: "if (!name.includes('*')) continue;"
+    out = fleet_mappings([{"name": "k8s.*.count", "type": "long"}])
+    assert out["dynamic_templates"] == [
+        {"k8s.*.count": {"mapping": {"type": "long"}, "match_mapping_type": "long", "path_match": "k8s.*.count"}},
+        {"k8s.*": {"mapping": {"type": "object", "dynamic": True}, "match_mapping_type": "object", "path_match": "k8s.*"}},
+    ]
+    # groupType.mapGroup: only dynamic children: "fieldProps: dynamicObjectParentProps(mappings.subobjects)"
+    assert out["properties"] == {"k8s": {"type": "object", "dynamic": True}}
+
+
+def test_a_group_with_static_and_dynamic_children_is_a_dynamic_object():
+    # groupType.mapGroup: "if (mappings.hasDynamicTemplateMappings) { fieldProps.type = 'object'; fieldProps.dynamic = true; }"
+    out = props([{"name": "j.gid", "type": "long"}, {"name": "j.custom", "type": "object", "object_type": "keyword"}])
+    assert out == {"j": {"properties": {"gid": {"type": "long"}, "custom": {"type": "object", "dynamic": True}}, "type": "object", "dynamic": True}}
+
+
+def test_an_empty_group_maps_nothing():
+    # groupType.mapGroup: "return undefined;" when the group has no mappings to emit
+    assert props([{"name": "g", "type": "group", "fields": []}, {"name": "x", "type": "long"}]) == {"x": {"type": "long"}}
+
+
+def test_runtime_fields_are_refused_not_guessed():
+    with pytest.raises(FleetTemplateError, match="runtime"):
+        fleet_mappings([{"name": "r", "type": "keyword", "runtime": True}])
+
+
+def test_count_fields_counts_groups_and_multi_fields():
+    # install.ts countFields: "let subCount = 1; if (field.fields) ...; if (field.multi_fields) ..."
+    processed = process_fields([{"name": "a.b", "type": "keyword", "multi_fields": [{"name": "text", "type": "text"}]}, {"name": "a.c"}])
+    assert count_fields(processed) == 4
+
+
+# -- the bodies: install.ts, template.ts, default_settings.ts -------------------------------------
+
+
+def test_fleet_templates_names_composition_and_settings():
+    bodies = fleet_templates("wireguard.status", "1.2.3", [{"name": "a", "type": "long"}], retention="30d")
+    components, indices = split_templates(bodies)
+    assert list(components) == ["logs-wireguard.status@package"]
+    assert list(indices) == ["logs-wireguard.status"]
+    meta = {"managed_by": "fleet", "managed": True, "package": {"name": "wireguard"}}
+    # install.ts buildComponentTemplates: default_pipeline, "total_fields: { limit: getFieldsLimit(...) }";
+    # default_settings.ts: "lifecycle: { name: ilmPolicy ? ilmPolicy : getILMPolicyName(type) }"
+    assert components["logs-wireguard.status@package"] == {
+        "template": {
+            "settings": {"index": {"lifecycle": {"name": "logs"}, "default_pipeline": "logs-wireguard.status-1.2.3", "mapping": {"total_fields": {"limit": 1000}}}},
+            "mappings": {"properties": {"a": {"type": "long"}}},
+        },
+        "_meta": meta,
+    }
+    # template.ts getTemplate: "...esBaseComponents, ...(template.composed_of || []), STACK_COMPONENT_TEMPLATE_ECS_MAPPINGS,
+    # FLEET_GLOBALS_COMPONENT_TEMPLATE_NAME, ...(agentIdVerificationEnabled ? [FLEET_AGENT_ID_VERIFY...] : [])";
+    # "ignore_missing_component_templates = template.composed_of.filter(isUserSettingsTemplate)"
+    assert indices["logs-wireguard.status"] == {
+        "priority": 200,
+        "index_patterns": ["logs-wireguard.status-*"],
+        "template": {"settings": {"index": {}}, "mappings": {"_meta": meta}},
+        "data_stream": {},
+        "composed_of": [
+            "logs@mappings", "logs@settings", "logs-wireguard.status@package", "logs@custom", "wireguard@custom",
+            "logs-wireguard.status@custom", "ecs@mappings", ".fleet_globals-1", ".fleet_agent_id_verification-1",
+        ],
+        "_meta": meta,
+        "ignore_missing_component_templates": ["logs@custom", "wireguard@custom", "logs-wireguard.status@custom"],
+    }  # fmt: skip
+
+
+def test_retention_is_written_only_where_ilm_policies_are_disabled():
+    # install.ts prepareTemplate: "const lifecyle = isILMPolicyDisabled && dataStream.lifecycle ? dataStream.lifecycle : undefined;"
+    serverless = fleet_templates("w.s", "1.0.0", [], retention="7d", config=FleetConfig(ilm_disabled=True))["logs-w.s@package"]["template"]
+    assert serverless["lifecycle"] == {"data_retention": "7d"}
+    assert "lifecycle" not in serverless["settings"]["index"]
+    stateful = fleet_templates("w.s", "1.0.0", [], retention="7d")["logs-w.s@package"]["template"]
+    assert "lifecycle" not in stateful and stateful["settings"]["index"]["lifecycle"] == {"name": "logs"}
+
+
+def test_the_field_limit_follows_the_field_count_unless_the_manifest_sets_one():
+    # install.ts getFieldsLimit: "if (explicitLimit) return explicitLimit; ... fieldCount > FIELD_LIMIT_THRESHOLD ? MAX_FIELD_LIMIT"
+    many = [{"name": f"f{i}", "type": "long"} for i in range(501)]
+    limit = fleet_templates("w.s", "1", many, retention=None)["logs-w.s@package"]["template"]["settings"]["index"]["mapping"]["total_fields"]
+    assert limit == {"limit": 10000}
+    manifest = {"elasticsearch": {"index_template": {"settings": {"index.mapping.total_fields.limit": 2000, "index.codec": "best_compression"}}}}
+    index = fleet_templates("w.s", "1", many, retention=None, manifest=manifest)["logs-w.s@package"]["template"]["settings"]["index"]
+    assert index["mapping"]["total_fields"] == {"limit": 2000} and index["codec"] == "best_compression"
+
+
+def test_the_manifests_mappings_join_the_generated_ones():
+    # install.ts buildComponentTemplates: "uniqBy(concat(mappings.dynamic_templates ?? [], indexTemplateMappings.dynamic_templates ?? []), ...)"
+    # and "...omit(indexTemplateMappings, 'properties', 'dynamic_templates', 'runtime')"
+    mine = {"a": {"mapping": {"type": "keyword"}, "match_mapping_type": "string"}}
+    theirs = {"labels": {"mapping": {"type": "text"}, "match_mapping_type": "string"}}
+    manifest = {"elasticsearch": {"index_template": {"mappings": {"dynamic": False, "dynamic_templates": [{"labels": theirs["labels"]}, mine]}}}}
+    fields = [{"name": "labels", "type": "object", "object_type": "keyword"}]
+    mappings = fleet_templates("w.s", "1", fields, retention=None, manifest=manifest)["logs-w.s@package"]["template"]["mappings"]
+    assert [next(iter(t)) for t in mappings["dynamic_templates"]] == ["labels", "a"]
+    assert mappings["dynamic_templates"][0]["labels"]["path_match"] == "labels.*"  # the generated one wins
+    assert mappings["dynamic"] is False
+
+
+def test_prefix_datasets_hidden_streams_and_kibanas_settings():
+    # template.ts generateTemplateIndexPattern: "isPrefix ? `${baseName}.*-${tail}`"; getTemplatePriority: 150
+    bodies = fleet_templates("w.s", "1", [], retention=None, manifest={"dataset_is_prefix": True, "hidden": True},
+                             config=FleetConfig(agent_id_verification=False, event_ingested=True))  # fmt: skip
+    index = bodies[".logs-w.s"]
+    assert index["index_patterns"] == [".logs-w.s.*-*"] and index["priority"] == 150
+    assert index["data_stream"] == {"hidden": True}
+    # "...(!config?.agentIdVerificationEnabled && config?.eventIngestedEnabled ? [FLEET_EVENT_INGESTED_COMPONENT_TEMPLATE_NAME] : [])"
+    assert index["composed_of"][-2:] == [".fleet_globals-1", ".fleet_event_ingested-1"]
+    assert bodies[".logs-w.s@package"]["template"]["settings"]["index"]["default_pipeline"] == "logs-w.s-1"
+
+
+def test_metrics_streams_compose_metrics_settings_and_the_ilm_policy_follows_the_type():
+    bodies = fleet_templates("w.m", "1", [], retention=None, stream_type="metrics", manifest={"ilm_policy": "custom-policy"})
+    assert bodies["metrics-w.m"]["composed_of"][0] == "metrics@settings"
+    assert bodies["metrics-w.m@package"]["template"]["settings"]["index"]["lifecycle"] == {"name": "custom-policy"}
+    traces = fleet_templates("w.t", "1", [], retention=None, stream_type="traces")
+    assert traces["traces-w.t@package"]["template"]["settings"]["index"]["lifecycle"] == {"name": "traces@lifecycle"}
+
+
+def test_time_series_data_streams_are_refused_not_guessed():
+    with pytest.raises(FleetTemplateError, match="index_mode"):
+        fleet_templates("w.s", "1", [], retention=None, manifest={"elasticsearch": {"index_mode": "time_series"}})
+
+
+def test_expand_dotted():
+    assert expand_dotted({"index.mapping.total_fields.limit": 5, "index": {"codec": "x"}}) == {"index": {"mapping": {"total_fields": {"limit": 5}}, "codec": "x"}}
