@@ -12,11 +12,16 @@ indexes every event of every scenario into them.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from wgsiem.mappings import load_fields
+from wgsiem.mappings.templates import load_spec
+from wgsiem.package.fields import data_stream_fields, is_ecs, package_field
 from wgsiem.package.fleet_templates import (
     FleetConfig,
     FleetTemplateError,
@@ -35,6 +40,16 @@ VERSION = "1.0.0"
 
 def props(fields: list[dict[str, Any]]) -> dict[str, Any]:
     return fleet_mappings(fields)["properties"]
+
+
+def mapped_types(properties: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, spec in properties.items():
+        if "properties" in spec:
+            out.update(mapped_types(spec["properties"], f"{prefix}{name}."))
+        if "type" in spec:
+            out[f"{prefix}{name}"] = spec["type"]
+    return out
 
 
 # -- fields/field.ts: processFields ----------------------------------------------------------------
@@ -336,3 +351,70 @@ def test_time_series_data_streams_are_refused_not_guessed():
 
 def test_expand_dotted():
     assert expand_dotted({"index.mapping.total_fields.limit": 5, "index": {"codec": "x"}}) == {"index": {"mapping": {"total_fields": {"limit": 5}}, "codec": "x"}}
+
+
+# -- our fields as package fields --------------------------------------------------------------------
+
+FIELDS = load_fields()
+SPEC = load_spec()
+
+# The keys package-spec 3.x allows in a field entry (spec/integration/data_stream/fields/fields.spec.yml),
+# restated here: the tests do not read the spec.
+SPEC_KEYS = {
+    "name", "type", "description", "value", "example", "external", "fields", "doc_values", "index", "ignore_above",
+    "multi_fields", "object_type", "scaling_factor", "normalize", "pattern", "dimension", "metric_type", "unit",
+}  # fmt: skip
+SPEC_NAME = re.compile(r"^[\-*_\/@A-Za-z0-9]+(\.[\-*_\/@A-Za-z0-9]+)*$")
+
+
+def test_ecs_fields_are_external_in_the_source_and_whole_in_the_built_package():
+    ip = FIELDS["source.ip"]
+    assert is_ecs(ip) and not is_ecs(FIELDS["wireguard.peer.name"]) and not is_ecs(FIELDS["input.type"])
+    assert package_field(ip, resolved=False) == {"name": "source.ip", "external": "ecs", "description": ip.description, "example": "198.51.100.2"}
+    assert package_field(ip, resolved=True) == {"name": "source.ip", "type": "ip", "description": ip.description, "example": "198.51.100.2"}
+    original = package_field(FIELDS["event.original"], resolved=True)
+    assert original["index"] is False and original["doc_values"] is False and "ignore_above" not in original
+    user = package_field(FIELDS["user.name"], resolved=True)
+    assert user["multi_fields"] == [{"name": "text", "type": "match_only_text"}]
+
+
+def test_our_own_arrays_are_normalized_and_objects_get_a_member_type():
+    allowed = package_field(FIELDS["wireguard.peer.allowed_ips"], resolved=True)
+    assert allowed["normalize"] == ["array"]
+    assert "normalize" not in package_field(FIELDS["event.category"], resolved=True)  # ECS says so itself
+    assert package_field(FIELDS["journald.custom"], resolved=False) == {
+        "name": "journald.custom", "type": "object", "description": FIELDS["journald.custom"].description,
+        "object_type": "keyword", "ignore_above": 1024,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("resolved", [False, True])
+@pytest.mark.parametrize("dataset", [d.dataset for d in SPEC.datasets])
+def test_package_fields_follow_the_field_spec(dataset, resolved):
+    files = data_stream_fields(SPEC, FIELDS, dataset, resolved=resolved)
+    assert all(re.fullmatch(r"[a-z0-9][a-z0-9_-]+[a-z0-9]\.yml", name) for name in files)
+    entries = [e for es in files.values() for e in es]
+    for e in entries:
+        assert set(e) <= SPEC_KEYS, e
+        assert SPEC_NAME.match(e["name"]), e
+        if e.get("type") == "object":
+            assert e.get("object_type") or e.get("enabled") is False, e  # package-spec 3: object needs object_type
+        if "external" in e:
+            assert e["external"] == "ecs" and "type" not in e
+    yaml.safe_dump(files)  # plain data, ready to be written
+    wanted = {n for d in SPEC.datasets if d.dataset == dataset for n, f in FIELDS.items() if f.file in (*SPEC.shared_files, *d.files)}
+    assert {e["name"] for e in entries} == wanted
+
+
+def test_the_built_fields_map_every_field_with_its_declared_type():
+    for d in SPEC.datasets:
+        entries = [e for es in data_stream_fields(SPEC, FIELDS, d.dataset, resolved=True).values() for e in es]
+        mapped = mapped_types(props(entries))
+        for name in (n for n, f in FIELDS.items() if f.file in (*SPEC.shared_files, *d.files)):
+            assert mapped[name] == FIELDS[name].type, name
+
+
+def test_unresolved_ecs_fields_would_be_keywords_to_fleet():
+    """Why the built package must carry full definitions: Fleet reads `external` as nothing."""
+    entry = package_field(FIELDS["source.ip"], resolved=False)
+    assert props([entry]) == {"source": {"properties": {"ip": {"type": "keyword", "ignore_above": 1024}}}}
