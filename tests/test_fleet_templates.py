@@ -20,8 +20,22 @@ import pytest
 import yaml
 
 from wgsiem.mappings import load_fields
-from wgsiem.mappings.templates import load_spec
-from wgsiem.package.fields import data_stream_fields, is_ecs, package_field
+from wgsiem.mappings.templates import component_templates, load_spec
+from wgsiem.package.compare import (
+    DYNAMIC_TEMPLATES,
+    MAPPING,
+    SETTINGS,
+    WHOLE_FIELD,
+    Difference,
+    Known,
+    compare_mappings,
+    compare_settings,
+    compose_mappings,
+    field_mappings,
+    known_differences,
+    unused,
+)
+from wgsiem.package.fields import data_stream_fields, is_ecs, manifest_index_template, package_field
 from wgsiem.package.fleet_templates import (
     FleetConfig,
     FleetTemplateError,
@@ -418,3 +432,73 @@ def test_unresolved_ecs_fields_would_be_keywords_to_fleet():
     """Why the built package must carry full definitions: Fleet reads `external` as nothing."""
     entry = package_field(FIELDS["source.ip"], resolved=False)
     assert props([entry]) == {"source": {"properties": {"ip": {"type": "keyword", "ignore_above": 1024}}}}
+
+
+# -- ours against Fleet's -----------------------------------------------------------------------------
+
+
+def fleets_templates(dataset: str) -> dict[str, dict[str, Any]]:
+    """What Fleet PUTs for the data stream of the built package (resolved fields, the
+    manifest's index_template from templates.yml)."""
+    files = data_stream_fields(SPEC, FIELDS, dataset, resolved=True)
+    manifest = {"elasticsearch": {"index_template": manifest_index_template(SPEC)}}
+    return fleet_templates(dataset, VERSION, [e for es in files.values() for e in es], retention=None, manifest=manifest)
+
+
+def ours(dataset: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(mappings, settings) of `templates install`'s templates for the dataset, composed."""
+    bodies = component_templates()
+    d = next(d for d in SPEC.datasets if d.dataset == dataset)
+    mappings = compose_mappings(bodies[SPEC.shared]["template"]["mappings"], bodies[d.package]["template"].get("mappings", {}))
+    return mappings, bodies[d.package]["template"]["settings"]
+
+
+def all_differences() -> list[Difference]:
+    found = []
+    for d in SPEC.datasets:
+        mappings, settings = ours(d.dataset)
+        package = fleets_templates(d.dataset)[f"logs-{d.dataset}@package"]["template"]
+        found += compare_mappings(mappings, package["mappings"]) + compare_settings(settings, package["settings"])
+    return found
+
+
+def test_fleets_mappings_equal_ours_but_for_the_differences_with_a_reason():
+    unexplained = [str(d) for d in all_differences() if d.reason is None]
+    assert not unexplained, "\n".join(unexplained)
+
+
+def test_every_reason_in_the_table_is_still_needed():
+    stale = unused(known_differences(), all_differences())
+    assert not stale, stale
+
+
+def test_every_field_of_both_datasets_is_compared():
+    """No field escapes the comparison by being absent on both sides' walk."""
+    for d in SPEC.datasets:
+        mapped = field_mappings(fleets_templates(d.dataset)[f"logs-{d.dataset}@package"]["template"]["mappings"])
+        mine = field_mappings(ours(d.dataset)[0])
+        assert set(mapped) == set(mine)
+        assert {n for n, f in FIELDS.items() if f.file in (*SPEC.shared_files, *d.files)} <= set(mapped)
+
+
+def test_the_comparison_names_each_difference_and_only_known_ones_have_a_reason():
+    a = {"properties": {"x": {"type": "keyword", "ignore_above": 1024, "fields": {"t": {"type": "text"}}}, "only": {"type": "long"}}, "dynamic": True}
+    b = {"properties": {"x": {"type": "keyword", "fields": {"t": {"type": "match_only_text"}}}}, "dynamic_templates": [{"d": {"mapping": {"type": "long"}}}]}
+    known = [Known(field="x", aspect="ignore_above", ours=1024, fleet=None, why="because")]
+    found = {(d.field, d.aspect): d for d in compare_mappings(a, b, known)}
+    assert set(found) == {("x", "ignore_above"), ("x", "fields.t.type"), ("only", WHOLE_FIELD), (MAPPING, "dynamic"), (DYNAMIC_TEMPLATES, "d")}
+    assert found["x", "ignore_above"].reason == "because"
+    assert found["x", "fields.t.type"] == Difference("x", "fields.t.type", "text", "match_only_text")
+    assert unused(known + [Known(field="y", aspect="type", why="gone")], found.values())[0].field == "y"
+    (setting,) = compare_settings({"index.codec": "default"}, {"index": {"codec": "best_compression"}}, known=())
+    assert setting == Difference(SETTINGS, "index.codec", "default", "best_compression")
+
+
+def test_compose_mappings_merges_objects_and_replaces_fields():
+    first = {"properties": {"a": {"properties": {"b": {"type": "long"}, "c": {"type": "keyword"}}}}, "dynamic_templates": [{"x": {"mapping": {"type": "long"}}}, {"y": {}}]}
+    second = {"properties": {"a": {"properties": {"b": {"type": "keyword"}}}}, "dynamic_templates": [{"x": {"mapping": {"type": "text"}}}], "dynamic": False}
+    assert compose_mappings(first, second) == {
+        "properties": {"a": {"properties": {"b": {"type": "keyword"}, "c": {"type": "keyword"}}}},
+        "dynamic_templates": [{"x": {"mapping": {"type": "text"}}}, {"y": {}}],
+        "dynamic": False,
+    }
