@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from wgsiem.mappings import load_fields
-from wgsiem.mappings.templates import component_templates, load_spec
+from tests.support.es import bulk_create, in_namespace
+from wgsiem.mappings import field_types, leaves, load_fields
+from wgsiem.mappings.datastreams import data_stream_index
+from wgsiem.mappings.templates import component_templates, fit_to_modules, load_spec
 from wgsiem.package.compare import (
     DYNAMIC_TEMPLATES,
     MAPPING,
@@ -46,6 +49,7 @@ from wgsiem.package.fleet_templates import (
     process_fields,
     split_templates,
 )
+from wgsiem.package.node_fit import LOGS_SETTINGS_COMPONENT_TEMPLATE, fit_fleet_templates
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted(p.parent for p in (REPO / "fixtures" / "scenarios").glob("*/events.ndjson"))
@@ -502,3 +506,123 @@ def test_compose_mappings_merges_objects_and_replaces_fields():
         "dynamic_templates": [{"x": {"mapping": {"type": "text"}}}, {"y": {}}],
         "dynamic": False,
     }
+
+
+# -- fitted to a node without modules -----------------------------------------------------------------
+
+
+def test_fitting_to_a_bare_node_uses_stand_ins_and_says_so():
+    templates = {**fleets_templates("wireguard.status"), **fleets_templates("wireguard.log")}
+    fitted = fit_fleet_templates(templates, modules=["x-pack-core"], available=[], prefix="t-")
+    assert list(fitted.component_templates) == ["t-logs@settings", "t-.fleet_globals-1", "logs-wireguard.status@package", "logs-wireguard.log@package"]
+    status = fitted.index_templates["logs-wireguard.status"]
+    assert status["composed_of"] == [
+        "t-logs@settings", "logs-wireguard.status@package", "logs@custom", "wireguard@custom", "logs-wireguard.status@custom", "t-.fleet_globals-1",
+    ]  # fmt: skip
+    package = fitted.component_templates["logs-wireguard.status@package"]["template"]
+    assert "default_pipeline" not in package["settings"]["index"] and "lifecycle" not in package["settings"]["index"]
+    properties = package["mappings"]["properties"]
+    assert properties["wireguard"]["properties"]["peer"]["properties"]["rx_bytes"] == {"type": "double"}
+    assert properties["process"]["properties"]["command_line"] == {"type": "keyword", "ignore_above": 1024, "fields": {"text": {"type": "text"}}}
+    settings = fitted.component_templates["t-logs@settings"]["template"]["settings"]["index"]
+    assert settings == {"codec": "best_compression", "mapping": LOGS_SETTINGS_COMPONENT_TEMPLATE["template"]["settings"]["index"]["mapping"]}
+    notes = "\n".join(fitted.notes)
+    for left_out in ("logs@mappings", "ecs@mappings", ".fleet_agent_id_verification-1"):
+        assert f"no component template {left_out}: left out" in notes
+    assert "unsigned_long fields are mapped as double" in notes
+
+
+def test_a_full_cluster_takes_fleets_templates_as_they_are():
+    templates = fleets_templates("wireguard.log")
+    modules = ["mapper-extras", "constant-keyword", "wildcard", "unsigned-long", "ingest-common", "ingest-geoip", "lang-painless", "x-pack-ilm"]
+    available = ["logs@mappings", "logs@settings", "ecs@mappings", ".fleet_globals-1", ".fleet_agent_id_verification-1"]
+    fitted = fit_fleet_templates(templates, modules=modules, available=available)
+    components, indices = split_templates(templates)
+    assert fitted.component_templates == components and fitted.index_templates == indices and not fitted.notes
+
+
+# -- on the real test node ----------------------------------------------------------------------------
+
+
+def _client(url: str):  # noqa: ANN202
+    from wgsiem.adapters.elasticsearch import EsSettings, connect
+
+    return connect(EsSettings(url))
+
+
+@pytest.fixture(scope="module")
+def fleet_node(es_url: str) -> tuple[str, str, Any]:
+    """es_url with Fleet's templates of both data streams installed, fitted to the node, under
+    names of their own and for namespaces starting with a prefix of their own (priority 201,
+    so they are chosen over `templates install`'s, which other tests put on the same node,
+    for those namespaces only). (url, namespace prefix, NodeFit)."""
+    from wgsiem.adapters.elasticsearch import node_modules, request
+
+    client = _client(es_url)
+    modules = node_modules(client)
+    available = [t["name"] for t in request(client, "GET", "/_component_template").get("component_templates", [])]
+    tag = "fm" + secrets.token_hex(4)
+    templates = {**fleets_templates("wireguard.status"), **fleets_templates("wireguard.log")}
+    fitted = fit_fleet_templates(templates, modules, available, prefix=f"{tag}-")
+    renamed = {name: f"{tag}-{name}" for name in fitted.component_templates if not name.startswith(tag)}
+    for name, body in fitted.component_templates.items():
+        body = json.loads(json.dumps(body))
+        # The documents are what the ingest pipeline produced (fixtures): none runs again.
+        body.get("template", {}).get("settings", {}).get("index", {}).pop("default_pipeline", None)
+        request(client, "PUT", f"/_component_template/{renamed.get(name, name)}", body)
+    for name, body in fitted.index_templates.items():
+        body = json.loads(json.dumps(body))
+        body["composed_of"] = [renamed.get(n, n) for n in body["composed_of"]]
+        body["index_patterns"] = [p.replace("-*", f"-{tag}*") for p in body["index_patterns"]]
+        body["priority"] += 1
+        request(client, "PUT", f"/_index_template/{tag}-{name}", body)
+    return es_url, tag, fit_to_modules(modules)
+
+
+@pytest.mark.es
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.name)
+def test_fleets_templates_take_every_event_with_its_declared_type(fleet_node, scenario):
+    from wgsiem.adapters.elasticsearch import request
+
+    url, tag, fit = fleet_node
+    client = _client(url)
+    events = [json.loads(line) for line in (scenario / "events.ndjson").read_text().splitlines() if line]
+    docs = in_namespace(events, f"{tag}{SCENARIOS.index(scenario)}")
+    results = bulk_create(client, docs)
+    failed = [r for r in results if r.get("status") != 201 or r.get("failure_store") == "used"]
+    assert not failed, failed[:3]
+    streams = sorted({data_stream_index(d) for d in docs})
+    pattern = ",".join(streams)
+    assert request(client, "GET", f"/{pattern}/_count")["count"] == len(docs)
+    ignored = request(client, "POST", f"/{pattern}/_search", {"query": {"exists": {"field": "_ignored"}}, "size": 3})
+    assert ignored["hits"]["total"]["value"] == 0, [(h["_id"], h.get("_ignored")) for h in ignored["hits"]["hits"]]
+
+    declared = {name: fit.substitutes.get(t, t) for name, t in field_types().items()}
+    mapped: dict[str, str] = {}
+    for body in request(client, "GET", f"/{pattern}/_mapping").values():
+        assert body["mappings"]["_meta"]["managed_by"] == "fleet"  # Fleet's index template made these indices
+        mapped.update(mapped_types(body["mappings"]["properties"]))
+    seen = {name for doc in docs for name, _ in leaves(doc)}
+    wrong = {name: (mapped.get(name), declared.get(name)) for name in seen if mapped.get(name) != declared.get(name)}
+    assert not wrong, wrong
+
+
+@pytest.mark.es
+def test_a_malformed_timestamp_is_refused_and_other_malformed_values_kept_both_ways(fleet_node, es_templates):
+    """What the table says of @timestamp's ignore_malformed and of index.mapping.ignore_malformed.
+    (On a cluster whose failure store is on, as logs@settings asks, Fleet's data stream keeps
+    the refused document in its failure store: a 201 that says so. The test node refuses it.)"""
+    from wgsiem.adapters.elasticsearch import request
+
+    url, tag, _ = fleet_node
+    client = _client(url)
+    for namespace in (f"{tag}malformed", "t" + secrets.token_hex(6)):  # Fleet's templates, then ours
+        stream = {"type": "logs", "dataset": "wireguard.status", "namespace": namespace}
+        bad_time = {"@timestamp": "not a date", "event": {"id": "bad-time"}, "data_stream": stream}
+        bad_port = {"@timestamp": "2026-11-22T00:32:18.000Z", "event": {"id": "bad-port"}, "source": {"port": "eighty"}, "data_stream": stream}
+        time_result, port_result = bulk_create(client, [bad_time, bad_port])
+        refused = time_result["status"] == 400 and "@timestamp" in json.dumps(time_result["error"])
+        assert refused or time_result.get("failure_store") == "used", time_result
+        assert port_result["status"] == 201 and port_result.get("failure_store") != "used", port_result
+        hit = request(client, "POST", f"/logs-wireguard.status-{namespace}/_search", {"query": {"ids": {"values": ["bad-port"]}}})
+        assert hit["hits"]["hits"][0]["_ignored"] == ["source.port"]
