@@ -136,11 +136,13 @@ def mappings(fields: Iterable[Field], substitutes: Mapping[str, str] | None = No
         *parents, leaf = f.name.split(".")
         for part in parents:
             node = node.setdefault(part, {}).setdefault("properties", {})
-        node[leaf] = _substituted(f.mapping(), substitutes or {})
+        node[leaf] = substituted(f.mapping(), substitutes or {})
     return {"properties": root}
 
 
-def _substituted(mapping: dict[str, Any], substitutes: Mapping[str, str]) -> dict[str, Any]:
+def substituted(mapping: dict[str, Any], substitutes: Mapping[str, str]) -> dict[str, Any]:
+    """One field's mapping with its type (and its multi-fields' types) replaced by the
+    stand-in `substitutes` names, dropping parameters the stand-in does not take."""
     es_type = substitutes.get(mapping["type"], mapping["type"])
     if es_type == mapping["type"] and "fields" not in mapping:
         return mapping
@@ -149,7 +151,7 @@ def _substituted(mapping: dict[str, Any], substitutes: Mapping[str, str]) -> dic
     if es_type == "keyword" and mapping["type"] != "keyword":
         out.setdefault("ignore_above", DEFAULT_IGNORE_ABOVE)  # a keyword term must stay under Lucene's limit
     if "fields" in mapping:
-        out["fields"] = {name: _substituted(sub, substitutes) for name, sub in mapping["fields"].items()}
+        out["fields"] = {name: substituted(sub, substitutes) for name, sub in mapping["fields"].items()}
     return out
 
 
