@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from tests.support.es import bulk_create, in_namespace
 from wgsiem.mappings import field_types, leaves, load_fields
 from wgsiem.mappings.datastreams import data_stream_index
 from wgsiem.mappings.templates import component_templates, fit_to_modules, load_spec
+from wgsiem.package.build import DATA_STREAMS, Package, assemble
 from wgsiem.package.compare import (
     DYNAMIC_TEMPLATES,
     MAPPING,
@@ -38,7 +40,7 @@ from wgsiem.package.compare import (
     known_differences,
     unused,
 )
-from wgsiem.package.field_files import data_stream_fields, is_ecs, manifest_index_template, package_field
+from wgsiem.package.field_files import data_stream_fields, is_ecs, package_field
 from wgsiem.package.fleet_templates import (
     FleetConfig,
     FleetTemplateError,
@@ -441,12 +443,22 @@ def test_unresolved_ecs_fields_would_be_keywords_to_fleet():
 # -- ours against Fleet's -----------------------------------------------------------------------------
 
 
+@cache
+def built_package() -> Package:
+    return assemble()
+
+
 def fleets_templates(dataset: str) -> dict[str, dict[str, Any]]:
-    """What Fleet PUTs for the data stream of the built package (resolved fields, the
-    manifest's index_template from templates.yml)."""
-    files = data_stream_fields(SPEC, FIELDS, dataset, resolved=True)
-    manifest = {"elasticsearch": {"index_template": manifest_index_template(SPEC)}}
-    return fleet_templates(dataset, VERSION, [e for es in files.values() for e in es], retention=None, manifest=manifest)
+    """What Fleet PUTs for the data stream, from the built package's own files: the data
+    stream's fields/*.yml (in the zip's order, as Fleet reads them), its manifest and its
+    lifecycle.yml."""
+    package = built_package()
+    folder = next(f for f, d in DATA_STREAMS.items() if d == dataset)
+    base = f"data_stream/{folder}"
+    fields = [e for name, data in package.files.items() if name.startswith(f"{base}/fields/") for e in yaml.safe_load(data)]
+    manifest = yaml.safe_load(package.files[f"{base}/manifest.yml"])
+    retention = yaml.safe_load(package.files[f"{base}/lifecycle.yml"])["data_retention"]
+    return fleet_templates(dataset, package.version, fields, retention=retention, manifest=manifest)
 
 
 def ours(dataset: str) -> tuple[dict[str, Any], dict[str, Any]]:

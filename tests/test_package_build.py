@@ -21,8 +21,10 @@ from wgsiem.cli import app
 from wgsiem.ingest.build import Builder
 from wgsiem.ingest.pipeline import PipelineSet
 from wgsiem.mappings.fields import load_fields
-from wgsiem.package.build import DATA_STREAMS, assemble, write_zip
+from wgsiem.mappings.templates import load_spec
+from wgsiem.package.build import DATA_STREAMS, assemble, write_unpacked, write_zip
 from wgsiem.package.installed import installed_pipelines, pipeline_name
+from wgsiem.package.validate import validate_package
 from wgsiem.pipelines.testing import discover_in, run_offline, run_tests
 from wgsiem.rules.model import load_rules
 
@@ -79,10 +81,14 @@ def test_every_rule_is_a_security_rule_asset(package):
     assert len([n for n in package.files if n.startswith("kibana/security_rule/")]) == len(rules)
 
 
+def _field_entries(files, folder):
+    return [e for n, d in files.items() if n.startswith(f"data_stream/{folder}/fields/") for e in yaml.safe_load(d)]
+
+
 def test_fields_cover_what_each_data_stream_maps_and_the_sample_events(package):
     defined = load_fields()
     for folder, dataset in DATA_STREAMS.items():
-        entries = [e for n, d in package.files.items() if n.startswith(f"data_stream/{folder}/fields/") for e in yaml.safe_load(d)]
+        entries = _field_entries(package.files, folder)
         names = [e["name"] for e in entries]
         assert len(names) == len(set(names))
         assert all(e["type"] == defined[e["name"]].type for e in entries)
@@ -91,9 +97,25 @@ def test_fields_cover_what_each_data_stream_maps_and_the_sample_events(package):
         assert set(_leaves(sample)) <= set(names) | {n + "." + m for n in names for m in defined[n].multi_fields}, set(_leaves(sample)) - set(names)
 
 
-def test_retention_is_the_templates_own(package):
+def test_retention_is_the_templates_own_both_as_lifecycle_and_as_an_ilm_policy(package):
+    retention = {d.dataset: d.retention for d in load_spec().datasets}
+    for folder, dataset in DATA_STREAMS.items():
+        base = f"data_stream/{folder}"
+        assert yaml.safe_load(package.files[f"{base}/lifecycle.yml"]) == {"data_retention": retention[dataset]}
+        policy = json.loads(package.files[f"{base}/elasticsearch/ilm/retention.json"])["policy"]
+        assert policy["phases"]["delete"] == {"min_age": retention[dataset], "actions": {"delete": {}}}
+        assert policy["phases"]["hot"]["actions"]["rollover"]
+        # Fleet installs elasticsearch/ilm/retention.json as <type>-<package>.<folder>-retention
+        assert yaml.safe_load(package.files[f"{base}/manifest.yml"])["ilm_policy"] == f"logs-wireguard.{folder}-retention"
+
+
+def test_the_data_stream_manifests_carry_the_templates_mapping_options(package):
+    options = load_spec().mapping_options
     for folder in DATA_STREAMS:
-        assert yaml.safe_load(package.files[f"data_stream/{folder}/lifecycle.yml"]) == {"data_retention": "365d"}
+        manifest = yaml.safe_load(package.files[f"data_stream/{folder}/manifest.yml"])
+        mappings = manifest["elasticsearch"]["index_template"]["mappings"]
+        assert mappings["dynamic"] == options["dynamic"] and mappings["date_detection"] is False
+        assert json.dumps(mappings["dynamic_templates"]) == json.dumps(options["dynamic_templates"])
 
 
 def test_the_readme_lists_every_field_and_rule(package):
@@ -101,8 +123,10 @@ def test_the_readme_lists_every_field_and_rule(package):
     for rule in load_rules():
         assert rule.name in readme
     for folder in DATA_STREAMS:
-        for entry in yaml.safe_load(package.files[f"data_stream/{folder}/fields/fields.yml"]):
-            assert f"| `{entry['name']}` |" in readme
+        entries = _field_entries(package.files, folder)
+        assert len(entries) > 100
+        for entry in entries:
+            assert f"| `{entry['name']}` | {entry['type']} |" in readme
 
 
 def test_the_command_writes_the_zip_and_the_folder(tmp_path):
@@ -110,6 +134,81 @@ def test_the_command_writes_the_zip_and_the_folder(tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / f"wireguard-{__version__}.zip").is_file()
     assert (tmp_path / f"wireguard-{__version__}" / "manifest.yml").is_file()
+
+
+def test_the_built_package_is_valid_and_so_is_its_source_tree(package, tmp_path):
+    assert validate_package(write_zip(package, tmp_path)) == []
+    source = assemble(source=True)
+    assert validate_package(write_unpacked(source, tmp_path, folder="wireguard")) == []
+    ecs = {n for n, f in load_fields().items() if f.file == "ecs.yml"}
+    for folder in DATA_STREAMS:
+        built, unresolved = _field_entries(package.files, folder), _field_entries(source.files, folder)
+        assert [e["name"] for e in built] == [e["name"] for e in unresolved]
+        for whole, entry in zip(built, unresolved, strict=True):
+            if entry["name"] in ecs:  # a reference elastic-package resolves: no type of its own
+                assert entry.get("external") == "ecs" and "type" not in entry and "type" in whole
+            else:
+                assert entry == whole
+    assert yaml.safe_load(source.files["_dev/build/build.yml"])["dependencies"]["ecs"]["reference"].startswith("git@v")
+    assert "_dev/build/build.yml" not in package.files
+    assert {n for n in source.files if "/fields/" not in n} - {"_dev/build/build.yml"} == {n for n in package.files if "/fields/" not in n}
+
+
+def _broken(package, tmp_path, change):
+    files = dict(package.files)
+    change(files)
+    root = tmp_path / "broken"
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return [str(p) for p in validate_package(root)]
+
+
+def _edit_yaml(files, name, change):
+    doc = yaml.safe_load(files[name])
+    change(doc)
+    files[name] = yaml.safe_dump(doc).encode()
+
+
+def test_a_broken_package_is_reported_with_the_file_and_key(package, tmp_path):
+    rule = next(n for n in package.files if n.startswith("kibana/security_rule/"))
+
+    def no_title(files):
+        _edit_yaml(files, "manifest.yml", lambda m: m.pop("title"))
+
+    def undefined_field(files):
+        event = json.loads(files["data_stream/status/sample_event.json"])
+        event["wireguard"]["peer"]["mood"] = "grumpy"
+        files["data_stream/status/sample_event.json"] = json.dumps(event).encode()
+
+    def rule_named_wrong(files):
+        files[rule.replace("security_rule/", "security_rule/Rule-")] = files.pop(rule)
+
+    def template_gone(files):
+        files.pop("data_stream/log/agent/stream/journald.yml.hbs")
+
+    expected = {
+        no_title: "manifest.yml:1: title: missing",
+        undefined_field: "data_stream/status/sample_event.json: wireguard.peer.mood: field wireguard.peer.mood is not defined",
+        rule_named_wrong: "kibana/security_rule/Rule-",
+        template_gone: "data_stream/log/manifest.yml:",
+    }
+    for change, message in expected.items():
+        found = _broken(package, tmp_path / change.__name__, change)
+        assert len(found) == 1 and found[0].startswith(message), (change.__name__, found)
+    assert "journald.yml.hbs is not in data_stream/log/agent/stream/" in _broken(package, tmp_path / "again", template_gone)[0]
+
+
+def test_the_validate_command_checks_the_built_package_or_the_one_given(tmp_path):
+    result = CliRunner().invoke(app, ["package", "validate"])
+    assert result.exit_code == 0 and "valid" in result.output, result.output
+    built = CliRunner().invoke(app, ["package", "build", "--out", str(tmp_path), "--unpacked"])
+    assert built.exit_code == 0, built.output
+    folder = tmp_path / f"wireguard-{__version__}"
+    (folder / "changelog.yml").write_text("- version: 0.0.1\n  changes: []\n")
+    result = CliRunner().invoke(app, ["package", "validate", str(folder)])
+    assert result.exit_code == 1
+    assert f"{folder}: changelog.yml" in result.output and "problem(s)" in result.output
 
 
 def _leaves(doc, prefix=""):

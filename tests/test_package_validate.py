@@ -404,6 +404,10 @@ CASES = {
         _edit(f"{STATUS}/fields/fields.yml", lambda f: f.append({"name": "flow", "type": "group"})),
         f"{STATUS}/fields/fields.yml", "[1].fields", "missing: a group holds its fields under `fields`",
     ),
+    "a limit on an object whose members are no keywords": (
+        _edit(f"{STATUS}/fields/fields.yml", lambda f: f.append({"name": "labels", "type": "object", "object_type": "long", "ignore_above": 100})),
+        f"{STATUS}/fields/fields.yml", "[1].ignore_above", "ignore_above is an option of keyword or wildcard fields, not of object (labels)",
+    ),
     "a field without a type": (
         _edit(f"{STATUS}/fields/fields.yml", lambda f: f.append({"name": "flow.id", "description": "x"})),
         f"{STATUS}/fields/fields.yml", "[1].type", "missing: a field names its type unless it is external",

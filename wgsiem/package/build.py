@@ -25,9 +25,10 @@ import yaml
 
 from .. import __version__
 from ..content import DETECTION_RULES, FIXTURES, INGEST_PIPELINES, INTEGRATION, LICENSE
-from ..mappings.templates import load_spec
+from ..mappings import load_fields
+from ..mappings.templates import Dataset, load_spec
 from ..rules.model import load_rules
-from .field_files import package_fields
+from .field_files import data_stream_fields, manifest_index_template
 from .installed import pipeline_name
 from .readme import render_readme
 from .rules import security_rule
@@ -40,11 +41,22 @@ SAMPLE_EVENTS = FIXTURES / "scenarios" / "lab-story" / "events.ndjson"
 # Which event of the lab story each data stream shows: a roam (with its GeoIP and the
 # previous endpoint) and a kernel line tied to its peer.
 SAMPLE_ACTIONS = {"status": "endpoint-changed", "log": "handshake-initiation-received"}
+# The ECS version ecs_mappings/ecs.yml follows: what a source tree's `external: ecs` fields
+# are resolved from (_dev/build/build.yml).
+ECS_REFERENCE = "git@v9.0.0"
+# A data stream's own ILM policy: Fleet installs elasticsearch/ilm/<name>.json as
+# <type>-<package>.<data stream folder>-<name> (datastream_ilm/install.ts).
+ILM_FILE = "retention"
+# The hot phase of that policy: the rollover of Elasticsearch's built-in `logs` policy.
+ROLLOVER = {"max_age": "30d", "max_primary_shard_size": "50gb"}
 # A zip entry's time: fixed, so the same source gives the same bytes (1980 is the
 # earliest a zip can hold).
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 _PIPELINE_NAME = re.compile(r"^(\s*name:\s*)([A-Za-z0-9_.-]+)\s*$", re.M)
+# A pipeline file's `version` and `_meta` (wgsiem's own marks): package-spec allows neither,
+# Fleet writes its own _meta.
+_OWN_KEYS = re.compile(r"^(version:.*\n|_meta:.*\n(?:[ \t]+.*\n)*)", re.M)
 # How Elasticsearch names the pipeline a failed processor ran in.
 _ERROR_PIPELINE = re.compile(r"(in pipeline )(logs-wireguard[a-z-]*)")
 
@@ -61,7 +73,12 @@ class Package:
         return f"{self.name}-{self.version}"
 
 
-def assemble(*, version: str = __version__, samples: Path = SAMPLE_EVENTS) -> Package:
+def assemble(*, version: str = __version__, samples: Path = SAMPLE_EVENTS, source: bool = False) -> Package:
+    """The package as Fleet installs it; with `source`, as a source tree of the
+    elastic/integrations repository holds it instead: ECS fields as `external: ecs` (with
+    _dev/build/build.yml naming the ECS version), which elastic-package resolves when it
+    builds. Fleet itself does not resolve them (it would map each as a keyword), so the
+    zip carries every field whole."""
     files: dict[str, bytes] = {}
     for path in sorted(INTEGRATION.rglob("*")):
         relative = path.relative_to(INTEGRATION).as_posix()
@@ -69,14 +86,25 @@ def assemble(*, version: str = __version__, samples: Path = SAMPLE_EVENTS) -> Pa
             files[relative] = path.read_bytes()
     files["manifest.yml"] = _versioned(files["manifest.yml"].decode(), version).encode()
     files["LICENSE.txt"] = LICENSE.read_bytes()
+    if source:
+        files["_dev/build/build.yml"] = _yaml({"dependencies": {"ecs": {"reference": ECS_REFERENCE}}})
     spec = load_spec()
-    retention = {d.dataset: d.retention for d in spec.datasets}
+    fields = load_fields()
     events = _sample_events(samples)
+    whole: dict[str, list[dict[str, Any]]] = {}
     for folder, dataset in DATA_STREAMS.items():
         base = f"data_stream/{folder}"
-        for name, entries in package_fields(dataset).items():
+        chosen = next(d for d in spec.datasets if d.dataset == dataset)
+        manifest = files[f"{base}/manifest.yml"].decode()
+        files[f"{base}/manifest.yml"] = _with_elasticsearch(manifest, f"{base}/manifest.yml", {
+            "ilm_policy": f"logs-{NAME}.{folder}-{ILM_FILE}",
+            "elasticsearch": {"index_template": manifest_index_template(spec)},
+        }).encode()  # fmt: skip
+        for name, entries in data_stream_fields(spec, fields, dataset, resolved=not source).items():
             files[f"{base}/fields/{name}"] = _yaml(entries)
-        files[f"{base}/lifecycle.yml"] = _yaml({"data_retention": retention[dataset]})
+        whole[folder] = [e for es in data_stream_fields(spec, fields, dataset, resolved=True).values() for e in es]
+        files[f"{base}/lifecycle.yml"] = _yaml({"data_retention": chosen.retention})
+        files[f"{base}/elasticsearch/ilm/{ILM_FILE}.json"] = _json(ilm_policy(chosen))
         for name, text in _pipelines(files[f"{base}/elasticsearch/ingest_pipeline/default.yml"].decode()).items():
             files[f"{base}/elasticsearch/ingest_pipeline/{name}"] = text.encode()
         files[f"{base}/sample_event.json"] = _json(events[folder])
@@ -84,8 +112,24 @@ def assemble(*, version: str = __version__, samples: Path = SAMPLE_EVENTS) -> Pa
     rules = load_rules(DETECTION_RULES)
     for rule in rules:
         files[f"kibana/security_rule/{rule.rule_id}.json"] = _json(security_rule(rule, version))
-    files["docs/README.md"] = render_readme(files, rules, version).encode()
+    files["docs/README.md"] = render_readme(files, whole, rules, version).encode()
     return Package(NAME, version, dict(sorted(files.items())))
+
+
+def ilm_policy(dataset: Dataset) -> dict[str, Any]:
+    """The data stream's ILM policy, for clusters where Fleet gives data streams ILM (all
+    but Serverless, which reads lifecycle.yml): Elasticsearch's `logs` rollover, and
+    deletion once a backing index is as old as templates.yml's retention. The retention
+    counts from rollover, as in any ILM delete phase, so a document may outlive it by up
+    to the rollover age."""
+    return {
+        "policy": {
+            "phases": {
+                "hot": {"min_age": "0ms", "actions": {"rollover": dict(ROLLOVER)}},
+                "delete": {"min_age": dataset.retention, "actions": {"delete": {}}},
+            }
+        }
+    }
 
 
 def write_zip(package: Package, out_dir: Path) -> Path:
@@ -109,9 +153,9 @@ def zip_bytes(package: Package) -> bytes:
     return buffer.getvalue()
 
 
-def write_unpacked(package: Package, out_dir: Path) -> Path:
-    """The package as a folder, <out_dir>/<name>-<version>/ (replaced if there)."""
-    root = out_dir / package.root
+def write_unpacked(package: Package, out_dir: Path, folder: str | None = None) -> Path:
+    """The package as a folder, <out_dir>/<folder>/ (default <name>-<version>; replaced if there)."""
+    root = out_dir / (folder or package.root)
     if root.exists():
         for path in sorted(root.rglob("*"), reverse=True):
             path.unlink() if path.is_file() else path.rmdir()
@@ -132,6 +176,14 @@ def _versioned(manifest: str, version: str) -> str:
     return re.sub(r"^(name: .*\n)", rf'\1version: "{version}"\n', manifest, count=1, flags=re.M)
 
 
+def _with_elasticsearch(manifest: str, path: str, extra: Mapping[str, Any]) -> str:
+    """The data stream manifest source with what the build adds appended (comments kept)."""
+    present = sorted(k for k in extra if re.search(rf"^{k}:", manifest, re.M))
+    if present:
+        raise ValueError(f"integration/{path} must not set {', '.join(present)}: the build writes it from ecs_mappings/templates.yml")
+    return manifest.rstrip("\n") + "\n# Written by `wgsiem package build` from ecs_mappings/templates.yml.\n" + _yaml(dict(extra)).decode()
+
+
 def _pipelines(default: str) -> dict[str, str]:
     """The ingest_pipelines/ files a data stream's default pipeline calls, directly or
     through each other, with every `pipeline` processor naming its target the way a
@@ -148,9 +200,9 @@ def _pipelines(default: str) -> dict[str, str]:
 
         def packaged(m: re.Match[str], calls: set[str] = calls) -> str:
             # Only a `name:` that names a pipeline this one calls is a pipeline processor's.
-            return f'{m.group(1)}\'{{{{ IngestPipeline "{m.group(2)}" }}}}\'' if m.group(2) in calls else m.group(0)
+            return f"{m.group(1)}'{{{{ IngestPipeline \"{m.group(2)}\" }}}}'" if m.group(2) in calls else m.group(0)
 
-        out[f"{name}.yml"] = _PIPELINE_NAME.sub(packaged, text)
+        out[f"{name}.yml"] = _PIPELINE_NAME.sub(packaged, _OWN_KEYS.sub("", text))
     return dict(sorted(out.items()))
 
 
@@ -244,4 +296,3 @@ def _yaml(data: Any) -> bytes:  # noqa: ANN401 - any YAML document
 
 def _json(data: Any) -> bytes:  # noqa: ANN401 - any JSON document
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
-

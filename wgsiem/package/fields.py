@@ -218,8 +218,12 @@ def _option_problems(defs: list[FieldDef]) -> list[Problem]:
     for d in defs:
         if not d.type or not isinstance(d.entry, dict):
             continue
+        # An object's values are mapped by a dynamic template of its object_type, which
+        # takes that type's options (Fleet's keyword gives an object_type keyword no
+        # ignore_above unless the field sets one).
+        member = d.entry.get("object_type") if d.type == "object" else None
         for option, types in OPTION_TYPES.items():
-            if option in d.entry and d.type not in types:
+            if option in d.entry and d.type not in types and member not in types:
                 problems.append(d.problem(option, f"{option} is an option of {_either(types)} fields, not of {d.type} ({d.name})"))
         for option in REQUIRED_OPTIONS.get(d.type, ()):
             if option not in d.entry:
@@ -247,9 +251,9 @@ def _either(types: frozenset[str]) -> str:
 # -- documents -----------------------------------------------------------------------------
 
 
-def document_problems(doc: Any, fields: FieldSet, file: str, key: str | None = None) -> list[Problem]:
+def document_problems(doc: Any, fields: FieldSet, file: str, key: str | None = None, *, values: bool = True) -> list[Problem]:
     """Every field of a document (a sample event, a pipeline test's expected output) that
-    the fields do not define, or whose value does not fit its type."""
+    the fields do not define, or (with `values`) whose value does not fit its type."""
     if not isinstance(doc, dict):
         return [Problem(file, key, f"expected a document (a JSON object), found {type(doc).__name__}")]
     problems = []
@@ -258,7 +262,7 @@ def document_problems(doc: Any, fields: FieldSet, file: str, key: str | None = N
         where = join_key(key, name)
         if d is None:
             problems.append(Problem(file, where, f"field {name} is not defined in {fields.where}"))
-        elif d.name == name and d.type in CHECKED_TYPES:
+        elif values and d.name == name and d.type in CHECKED_TYPES:
             error = value_error(d.type, value)
             if error is not None:
                 problems.append(Problem(file, where, f"{error} (field {name} is of type {d.type}: {d.file} at {d.key})"))

@@ -32,12 +32,14 @@ ingest pipeline removes any field that could.
 """
 
 
-def render_readme(files: Mapping[str, bytes], rules: Sequence[Rule], version: str) -> str:
+def render_readme(files: Mapping[str, bytes], fields: Mapping[str, Sequence[Mapping[str, Any]]], rules: Sequence[Rule], version: str) -> str:
+    """`fields`: each data stream's field entries, whole (a source tree's files leave the
+    types of ECS fields to ECS; the page shows them)."""
     manifest = yaml.safe_load(files["manifest.yml"])
     out = [f"# {manifest['title']} integration", "", f"Version {version}.", "", INTRO]
     out += _inputs(manifest)
     for folder in sorted({name.split("/")[1] for name in files if name.startswith("data_stream/")}, reverse=True):
-        out += _data_stream(files, folder)
+        out += _data_stream(files, folder, fields[folder])
     out += _rules(rules)
     return "\n".join(out).rstrip() + "\n"
 
@@ -50,15 +52,20 @@ def _inputs(manifest: Mapping[str, Any]) -> list[str]:
     return [*out, ""]
 
 
-def _data_stream(files: Mapping[str, bytes], folder: str) -> list[str]:
+def _data_stream(files: Mapping[str, bytes], folder: str, entries: Sequence[Mapping[str, Any]]) -> list[str]:
     base = f"data_stream/{folder}"
     manifest = yaml.safe_load(files[f"{base}/manifest.yml"])
     lifecycle = yaml.safe_load(files[f"{base}/lifecycle.yml"])
     out = [f"## {manifest['title']} (`logs-{manifest['dataset']}-*`)", ""]
-    out += [f"Kept for {lifecycle['data_retention']} (data stream lifecycle).", ""]
+    out += [
+        f"Kept for {lifecycle['data_retention']}: the ILM policy `{manifest['ilm_policy']}` deletes a backing index that",
+        "old (counted from its rollover); on Serverless the data stream lifecycle does. To keep",
+        f"documents longer or shorter, give the component template `logs-{manifest['dataset']}@custom`",
+        "an `index.lifecycle.name` of your own policy (or, on Serverless, a `lifecycle.data_retention`).",
+        "",
+    ]
     out += ["An example event:", "", "```json", json.dumps(json.loads(files[f"{base}/sample_event.json"]), indent=2), "```", ""]
     out += ["| field | type | description |", "|---|---|---|"]
-    entries = [e for name, data in files.items() if name.startswith(f"{base}/fields/") for e in yaml.safe_load(data)]
     for entry in sorted(entries, key=lambda e: e["name"]):
         description = " ".join(str(entry.get("description", "")).split()).replace("|", "\\|")
         out.append(f"| `{entry['name']}` | {entry['type']} | {description} |")
