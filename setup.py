@@ -1,8 +1,9 @@
 """The build's one addition to pyproject.toml: the content travels inside the wheel.
 
 `ecs_mappings/`, `ingest_pipelines/`, `detection_rules/`, `integration/` (the integration
-package's own files), the test GeoIP world's source (`fixtures/geoip/`) and LICENSE.txt stay top-level folders in the repository; building the wheel copies
-them into the package as `wgsiem/_content/`, where `wgsiem.content` finds them when
+package's own files), the test GeoIP world's source (`fixtures/geoip/`), the lab story's
+recorded events (the integration package's sample events) and LICENSE.txt stay where they
+are in the repository; building the wheel copies them into the package as `wgsiem/_content/`, where `wgsiem.content` finds them when
 there is no checkout around the package. The sdist carries them as they are (MANIFEST.in).
 """
 
@@ -16,7 +17,15 @@ from setuptools.command.build_py import build_py
 
 # Folders and files of the repository the wheel carries, relative to the repository and to
 # wgsiem/_content/ alike (wgsiem.content reads the same relative paths in both places).
-CONTENT = ("ecs_mappings", "ingest_pipelines", "detection_rules", "integration", "fixtures/geoip", "LICENSE.txt")
+CONTENT = (
+    "ecs_mappings",
+    "ingest_pipelines",
+    "detection_rules",
+    "integration",
+    "fixtures/geoip",
+    "fixtures/scenarios/lab-story/events.ndjson",
+    "LICENSE.txt",
+)
 
 
 class BuildWithContent(build_py):

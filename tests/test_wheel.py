@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import wgsiem
+from wgsiem.package.build import assemble, zip_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -72,10 +74,32 @@ def test_the_wheel_carries_the_content_and_no_checkout_path(wheel: Path):
                  "wgsiem/_content/detection_rules/_dev/test/wireguard_handshake_flood.yaml",
                  "wgsiem/_content/fixtures/geoip/world.yaml", "wgsiem/kernlog/messages.yaml"):  # fmt: skip
         assert path in names, path
-    assert not any("/scenarios/" in n for n in names), "the scenarios are test data, not content"
+    scenarios = [n for n in names if "/scenarios/" in n]
+    assert scenarios == ["wgsiem/_content/fixtures/scenarios/lab-story/events.ndjson"], "the scenarios are test data, not content"
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     requires = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "Requires-Dist: mmdb-writer" in requires and "Requires-Dist: netaddr" in requires
+
+
+def test_the_sdist_carries_the_content(tmp_path: Path):
+    """The sdist, built from the tracked files alone (a copy, so the checkout gets no egg-info)."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    tree = tmp_path / "tree"
+    for name in filter(None, tracked):
+        source = REPO / name
+        if source.is_file() and not source.is_symlink():
+            (tree / name).parent.mkdir(parents=True, exist_ok=True)
+            (tree / name).write_bytes(source.read_bytes())
+    subprocess.run([sys.executable, "setup.py", "-q", "sdist", "--dist-dir", str(tmp_path / "dist")], cwd=tree, check=True,
+                   capture_output=True, timeout=300)  # fmt: skip
+    (sdist,) = (tmp_path / "dist").glob("wgsiem-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = set(archive.getnames())
+    root = f"wgsiem-{wgsiem.__version__}"
+    for path in ("ecs_mappings/ecs.yml", "ingest_pipelines/logs-wireguard.yml", "detection_rules/wireguard_handshake_flood.toml",
+                 "integration/manifest.yml", "integration/img/wireguard-logo.svg", "fixtures/geoip/world.yaml",
+                 "fixtures/scenarios/lab-story/events.ndjson", "LICENSE.txt", "setup.py"):  # fmt: skip
+        assert f"{root}/{path}" in names, path
 
 
 def test_version_from_one_place(installed: Installed):
@@ -115,6 +139,16 @@ def test_convert_a_capture_with_geoip(installed: Installed, tmp_path: Path):
     docs = [json.loads(line) for line in out.splitlines()]
     assert docs and any(d.get("source", {}).get("geo", {}).get("country_iso_code") == "NL" for d in docs)
     assert any(d.get("source", {}).get("as", {}).get("number") for d in docs)
+
+
+def test_package_build_gives_the_checkouts_bytes_and_validates(installed: Installed, tmp_path: Path):
+    """The integration package from the wheel's content is the one from the checkout."""
+    out = installed.run("package", "build", "--out", str(tmp_path)).stdout
+    built = tmp_path / f"wireguard-{wgsiem.__version__}.zip"
+    assert str(built) in out
+    assert built.read_bytes() == zip_bytes(assemble())
+    assert installed.run("package", "validate", str(built)).stdout.strip().endswith("valid")
+    assert installed.run("package", "validate").stdout.strip().endswith("valid")
 
 
 @pytest.mark.es

@@ -24,6 +24,7 @@ DETECTION_RULES = ROOT / "detection_rules"
 # package is built from the folders above.
 INTEGRATION = ROOT / "integration"
 LICENSE = ROOT / "LICENSE.txt"
-# In a wheel only fixtures/geoip (the test GeoIP world's source) is there; the scenarios
-# and captures are test data of the checkout.
+# In a wheel only fixtures/geoip (the test GeoIP world's source) and the lab story's events
+# (the integration package's sample events) are there; the other scenarios and the
+# captures are test data of the checkout.
 FIXTURES = ROOT / "fixtures"
