@@ -199,6 +199,14 @@ def test_a_broken_package_is_reported_with_the_file_and_key(package, tmp_path):
     assert "journald.yml.hbs is not in data_stream/log/agent/stream/" in _broken(package, tmp_path / "again", template_gone)[0]
 
 
+def test_source_and_unpacked_are_one_or_the_other(tmp_path):
+    result = CliRunner().invoke(app, ["package", "build", "--out", str(tmp_path), "--source", "--unpacked"])
+    assert result.exit_code == 2 and "--source" in result.output and "--unpacked" in result.output
+    result = CliRunner().invoke(app, ["package", "build", "--out", str(tmp_path), "--source"])
+    assert result.exit_code == 0 and (tmp_path / "wireguard" / "_dev" / "build" / "build.yml").is_file()
+    assert not list(tmp_path.glob("*.zip"))
+
+
 def test_the_validate_command_checks_the_built_package_or_the_one_given(tmp_path):
     result = CliRunner().invoke(app, ["package", "validate"])
     assert result.exit_code == 0 and "valid" in result.output, result.output
@@ -238,9 +246,11 @@ def test_install_uploads_the_built_package_through_fleet(tmp_path, monkeypatch):
         assert refused.exit_code == 2 and "wgsiem: error:" in refused.output and "secret-kibana-key" not in refused.output
 
 
-def test_a_wgsiem_log_document_in_the_status_data_stream_goes_on_to_the_log_one_once_finished(package, geoip_world):
-    """As a cluster runs Fleet's pipelines: the status default pipeline finishes the
-    document and its routing rule reroutes it; the log default pipeline leaves it as it is."""
+def test_a_wgsiem_log_document_as_the_agent_delivers_it_goes_on_to_the_log_data_stream(package, geoip_world):
+    """As a cluster runs Fleet's pipelines on what Elastic Agent sends from the shipper's
+    file: the agent has set data_stream.* and event.dataset to the stream's (status), so
+    the routing rule goes by wireguard.log.source; the status default pipeline finishes the
+    document and reroutes it, and the log default pipeline gives the same document again."""
     import copy
 
     from wgsiem.ingest.document import IngestDocument
@@ -251,18 +261,86 @@ def test_a_wgsiem_log_document_in_the_status_data_stream_goes_on_to_the_log_one_
         for name, body in installed_pipelines(package.files, folder, package.version).items():
             pipelines.add(builder.pipeline(name, body))
     events = json.loads((Path(__file__).resolve().parents[1] / "ingest_pipelines/_dev/test/pipeline/logs-wireguard/test-lab-story.json").read_text())["events"]
-    log_event = next(e for e in events if e["data_stream"]["dataset"] == "wireguard.log")
-    status_event = next(e for e in events if e["data_stream"]["dataset"] == "wireguard.status")
 
-    doc = IngestDocument.from_source(copy.deepcopy(log_event), index="logs-wireguard.status-default")
-    pipelines[pipeline_name("wireguard.status", package.version)].execute(doc)
-    assert doc.ctx["_index"] == "logs-wireguard.log-default" and doc.rerouted
-    finished = copy.deepcopy(doc.ctx)
-    second = IngestDocument.from_source({k: v for k, v in finished.items() if not k.startswith("_")}, index="logs-wireguard.log-default")
-    before = copy.deepcopy(second.ctx)
-    pipelines[pipeline_name("wireguard.log", package.version)].execute(second)
-    assert second.ctx == before  # finished once, in the status data stream
+    def delivered(event):  # the agent's add_fields processors run after the ndjson parser
+        doc = copy.deepcopy(event)
+        doc["data_stream"] = {"type": "logs", "dataset": "wireguard.status", "namespace": "default"}
+        doc["event"]["dataset"] = "wireguard.status"
+        return IngestDocument.from_source(doc, index="logs-wireguard.status-default")
 
-    stays = IngestDocument.from_source(copy.deepcopy(status_event), index="logs-wireguard.status-default")
-    pipelines[pipeline_name("wireguard.status", package.version)].execute(stays)
-    assert stays.ctx["_index"] == "logs-wireguard.status-default" and "ingested" in stays.ctx["event"]
+    log_events = [e for e in events if e["data_stream"]["dataset"] == "wireguard.log"]
+    status_events = [e for e in events if e["data_stream"]["dataset"] == "wireguard.status"]
+    assert log_events and status_events
+    for event in log_events:
+        doc = delivered(event)
+        pipelines[pipeline_name("wireguard.status", package.version)].execute(doc)
+        assert doc.ctx["_index"] == "logs-wireguard.log-default" and doc.rerouted
+        assert doc.ctx["data_stream"]["dataset"] == doc.ctx["event"]["dataset"] == "wireguard.log"
+        finished = {k: v for k, v in doc.ctx.items() if not k.startswith("_")}
+        second = IngestDocument.from_source(copy.deepcopy(finished), index="logs-wireguard.log-default")
+        pipelines[pipeline_name("wireguard.log", package.version)].execute(second)
+        again = {k: v for k, v in second.ctx.items() if not k.startswith("_")}
+        assert again["event"].pop("ingested") >= finished["event"].pop("ingested")
+        assert again == finished  # finishing twice changes nothing else
+
+    for event in status_events:
+        stays = delivered(event)
+        pipelines[pipeline_name("wireguard.status", package.version)].execute(stays)
+        assert stays.ctx["_index"] == "logs-wireguard.status-default" and "ingested" in stays.ctx["event"]
+
+
+def test_a_document_with_a_key_field_loses_it_in_the_log_data_stream_whatever_it_says(package, geoip_world):
+    """Written straight into logs-wireguard.log-*, claiming to be finished already."""
+    from wgsiem.ingest.document import IngestDocument
+
+    pipelines = PipelineSet()
+    builder = Builder(pipelines, [geoip_world.city.parent])
+    for name, body in installed_pipelines(package.files, "log", package.version).items():
+        pipelines.add(builder.pipeline(name, body))
+    key = base64.b64encode(bytes(range(32))).decode()
+    source = {
+        "@timestamp": "2026-11-22T00:32:18.000Z",
+        "event": {"action": "handshake-initiation-received", "ingested": "2026-11-22T00:32:19.000Z", "kind": "event"},
+        "wireguard": {"interface": {"private_key": key}, "peer": {"preshared_key": key}},
+    }
+    doc = IngestDocument.from_source(source, index="logs-wireguard.log-default")
+    pipelines[pipeline_name("wireguard.log", package.version)].execute(doc)
+    assert key not in json.dumps(doc.ctx)
+
+
+@pytest.mark.parametrize("stream", ["status/filestream", "log/filestream", "log/journald"])
+def test_the_processors_setting_joins_the_templates_own_processors(package, stream):
+    """Fleet writes a `yaml` variable at the root of a template at column 0
+    (compileTemplate, replaceRootLevelYamlVariables): the template's own list must be
+    written at column 0 too, or the two do not make one YAML list."""
+    from wgsiem.package.agent_policy import render
+
+    folder, input_type = stream.split("/")
+    manifest = yaml.safe_load(package.files[f"data_stream/{folder}/manifest.yml"])
+    (entry,) = [s for s in manifest["streams"] if s["input"] == input_type]
+    variables = {v["name"]: v.get("default") for v in entry["vars"]}
+    template = package.files[f"data_stream/{folder}/agent/stream/{entry['template_path']}"].decode()
+    own = yaml.safe_load(render(template, variables))["processors"]
+    variables["processors"] = "- add_tags:\n    tags: [lab]\n- drop_fields:\n    fields: [agent.ephemeral_id]"
+    config = yaml.safe_load(render(template, variables))
+    assert config["processors"] == [*own, {"add_tags": {"tags": ["lab"]}}, {"drop_fields": {"fields": ["agent.ephemeral_id"]}}]
+
+
+def test_the_journald_input_is_off_unless_asked_for(package):
+    """On a host running wgsiem, the journal's WireGuard lines already reach Elasticsearch
+    parsed; collecting them raw as well would index each twice."""
+    streams = yaml.safe_load(package.files["data_stream/log/manifest.yml"])["streams"]
+    assert all(s.get("enabled") is False for s in streams)
+    assert yaml.safe_load(package.files["data_stream/status/manifest.yml"])["elasticsearch"]["dynamic_dataset"] is True
+
+
+def test_the_standalone_policy_runs_every_stream_of_the_package(package):
+    from wgsiem.package.agent_policy import standalone_policy
+
+    policy = yaml.safe_load(standalone_policy(package.files, list(DATA_STREAMS)))
+    streams = {(i["type"], s["data_stream"]["dataset"]): s for i in policy["inputs"] for s in i["streams"]}
+    assert set(streams) == {("filestream", "wireguard.status"), ("filestream", "wireguard.log"), ("journald", "wireguard.log")}
+    shipper = streams["filestream", "wireguard.status"]
+    assert "enabled" not in shipper and shipper["paths"] == ["/var/log/wgsiem/wireguard-status.ndjson*"]
+    assert {"copy_fields": {"fields": [{"from": "event.id", "to": "@metadata._id"}], "ignore_missing": True, "fail_on_error": False}} in shipper["processors"]
+    assert streams["journald", "wireguard.log"]["enabled"] is False and streams["filestream", "wireguard.log"]["enabled"] is False

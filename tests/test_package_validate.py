@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from wgsiem.package.images import image_info
+from wgsiem.package.pipelines import fleet_rewrite
 from wgsiem.package.problems import Problem
 from wgsiem.package.schema_checks import SCHEMAS, schema_path, validator
 from wgsiem.package.validate import semver_key, validate_package
@@ -210,8 +211,8 @@ def write(root: Path, content: dict[str, Any]) -> Path:
             path.write_text(value)
         elif rel.endswith(".json"):
             path.write_text(json.dumps(value, indent=2) + "\n")
-        else:
-            path.write_text(yaml.safe_dump(value, sort_keys=False))
+        else:  # a pipeline's YAML begins with `---` (package-spec: require-document-dashes)
+            path.write_text(yaml.safe_dump(value, sort_keys=False, explicit_start="/ingest_pipeline/" in rel))
     return root
 
 
@@ -454,6 +455,15 @@ CASES = {
         f"{STATUS}/elasticsearch/ingest_pipeline/default.yml", "processors[1].pipeline.name",
         "calls pipeline logs-wireguard, which the package does not install (Fleet installs this data stream's default, peer as logs-wireguard.status-1.0.0[-<name>])",
     ),
+    "a YAML pipeline without its document start": (
+        lambda c: c.update({f"{STATUS}/elasticsearch/ingest_pipeline/peer.yml": "# the peer pipeline\n" + yaml.safe_dump(c[f"{STATUS}/elasticsearch/ingest_pipeline/peer.yml"])}),
+        f"{STATUS}/elasticsearch/ingest_pipeline/peer.yml", None, "a YAML pipeline file begins with a `---` line",
+    ),
+    "a pipeline calling a sibling twice": (
+        _edit(f"{STATUS}/elasticsearch/ingest_pipeline/default.yml", lambda p: p["processors"].append(dict(p["processors"][1]))),
+        f"{STATUS}/elasticsearch/ingest_pipeline/default.yml", "processors[2].pipeline.name",
+        "calls pipeline 'peer' a second time in this file: Fleet fills in only the first call of each pipeline",
+    ),
     "a pipeline the offline engine cannot build": (
         _edit(f"{STATUS}/elasticsearch/ingest_pipeline/peer.yml", lambda p: p["processors"].append({"set": {"value": "x"}})),
         f"{STATUS}/elasticsearch/ingest_pipeline/peer.yml", "processors[1].set.field", "does not build in the offline ingest engine",
@@ -565,6 +575,12 @@ def test_the_pipeline_calls_are_built_as_fleet_installs_them(tmp_path):
 
 
 # -- zips ----------------------------------------------------------------------------------
+
+
+def test_fleet_fills_in_the_first_call_of_each_pipeline_in_either_spelling():
+    text = """a: '{{ IngestPipeline "x" }}'\nb: "{{IngestPipeline 'x'}}"\nc: '{< IngestPipeline "y" >}'\nd: '{{ IngestPipeline "z" }}'\n"""
+    rewritten = fleet_rewrite(text, ["x", "y"], lambda n: f"logs-d-1.0.0-{n}")
+    assert yaml.safe_load(rewritten) == {"a": "logs-d-1.0.0-x", "b": "{{IngestPipeline 'x'}}", "c": "logs-d-1.0.0-y", "d": '{{ IngestPipeline "z" }}'}
 
 
 def test_a_broken_zip_is_one_problem_naming_it(tmp_path):

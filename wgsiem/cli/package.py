@@ -37,6 +37,8 @@ def build(
     assets, the docs and the icon. The same source gives the same bytes."""
     from ..package.build import NAME, assemble, write_unpacked, write_zip
 
+    if source and unpacked:
+        raise typer.BadParameter("--source writes a source tree and no zip; --unpacked unpacks the zip: give one of them", param_hint="--source / --unpacked")
     package = assemble(source=source)
     if source:
         typer.echo(f"{write_unpacked(package, out, folder=NAME)}/: {package.name} {package.version} source tree, {len(package.files)} files")

@@ -96,10 +96,8 @@ def assemble(*, version: str = __version__, samples: Path = SAMPLE_EVENTS, sourc
         base = f"data_stream/{folder}"
         chosen = next(d for d in spec.datasets if d.dataset == dataset)
         manifest = files[f"{base}/manifest.yml"].decode()
-        files[f"{base}/manifest.yml"] = _with_elasticsearch(manifest, f"{base}/manifest.yml", {
-            "ilm_policy": f"logs-{NAME}.{folder}-{ILM_FILE}",
-            "elasticsearch": {"index_template": manifest_index_template(spec)},
-        }).encode()  # fmt: skip
+        ilm = f"logs-{NAME}.{folder}-{ILM_FILE}"  # the name Fleet installs the policy under
+        files[f"{base}/manifest.yml"] = _with_elasticsearch(manifest, f"{base}/manifest.yml", ilm, manifest_index_template(spec)).encode()
         for name, entries in data_stream_fields(spec, fields, dataset, resolved=not source).items():
             files[f"{base}/fields/{name}"] = _yaml(entries)
         whole[folder] = [e for es in data_stream_fields(spec, fields, dataset, resolved=True).values() for e in es]
@@ -176,12 +174,22 @@ def _versioned(manifest: str, version: str) -> str:
     return re.sub(r"^(name: .*\n)", rf'\1version: "{version}"\n', manifest, count=1, flags=re.M)
 
 
-def _with_elasticsearch(manifest: str, path: str, extra: Mapping[str, Any]) -> str:
-    """The data stream manifest source with what the build adds appended (comments kept)."""
-    present = sorted(k for k in extra if re.search(rf"^{k}:", manifest, re.M))
-    if present:
-        raise ValueError(f"integration/{path} must not set {', '.join(present)}: the build writes it from ecs_mappings/templates.yml")
-    return manifest.rstrip("\n") + "\n# Written by `wgsiem package build` from ecs_mappings/templates.yml.\n" + _yaml(dict(extra)).decode()
+def _with_elasticsearch(manifest: str, path: str, ilm_policy: str, index_template: Mapping[str, Any]) -> str:
+    """The data stream manifest source with what the build writes from templates.yml:
+    `ilm_policy`, and `index_template` under its `elasticsearch` (which the source may
+    open for keys of its own). Text, not YAML, so the source's comments stay."""
+    doc = yaml.safe_load(manifest)
+    if "ilm_policy" in doc or "index_template" in (doc.get("elasticsearch") or {}):
+        raise ValueError(f"integration/{path} must not set ilm_policy or elasticsearch.index_template: the build writes them from ecs_mappings/templates.yml")
+    mark = "# Written by `wgsiem package build` from ecs_mappings/templates.yml.\n"
+    block = _yaml({"index_template": dict(index_template)}).decode()
+    nested = mark.replace("# ", "  # ") + "".join(f"  {line}\n" for line in block.splitlines())
+    opened = re.search(r"^elasticsearch:[ \t]*\n", manifest, re.M)
+    if opened:
+        manifest = manifest[: opened.end()] + nested + manifest[opened.end() :]
+    else:
+        manifest = manifest.rstrip("\n") + "\nelasticsearch:\n" + nested
+    return manifest.rstrip("\n") + "\n" + mark + _yaml({"ilm_policy": ilm_policy}).decode()
 
 
 def _pipelines(default: str) -> dict[str, str]:
@@ -202,8 +210,13 @@ def _pipelines(default: str) -> dict[str, str]:
             # Only a `name:` that names a pipeline this one calls is a pipeline processor's.
             return f"{m.group(1)}'{{{{ IngestPipeline \"{m.group(2)}\" }}}}'" if m.group(2) in calls else m.group(0)
 
-        out[f"{name}.yml"] = _PIPELINE_NAME.sub(packaged, _OWN_KEYS.sub("", text))
+        out[f"{name}.yml"] = _document_start(_PIPELINE_NAME.sub(packaged, _OWN_KEYS.sub("", text)))
     return dict(sorted(out.items()))
+
+
+def _document_start(text: str) -> str:
+    """package-spec wants a pipeline's YAML to begin with `---` (require-document-dashes)."""
+    return text if text.startswith("---\n") else "---\n" + text
 
 
 def _called(text: str) -> Iterator[str]:

@@ -200,14 +200,6 @@ def flat_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def compose_settings(*settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The index settings of component templates composed in this order (the last wins)."""
-    out: dict[str, Any] = {}
-    for s in settings:
-        out.update(flat_settings(s))
-    return out
-
-
 def compare_settings(ours: Mapping[str, Any], fleets: Mapping[str, Any], known: Iterable[Known] | None = None) -> list[Difference]:
     """Every index setting that differs, as `(settings)` differences with their reasons."""
     a, b = flat_settings(ours), flat_settings(fleets)

@@ -26,7 +26,7 @@ from typing import Any
 from wgsiem.mappings import Field, value_error
 from wgsiem.mappings.fields import TYPES as CHECKED_TYPES
 
-from .files import Document, PackageFolder
+from .files import Document, PackageFolder, text_of
 from .problems import Problem, join_key, key_path
 from .schema_checks import schema_problems
 
@@ -155,18 +155,14 @@ def _flatten(entries: list[Any], doc: Document, path: tuple[str | int, ...], pre
             continue
         here = (*path, i)
         name = f"{prefix}.{entry['name']}" if prefix else entry["name"]
-        kind = _text(entry.get("type"))
+        kind = text_of(entry.get("type"))
         yield FieldDef(name, kind, doc.file, here, doc.line(here), entry.get("external"), entry=entry)
         if isinstance(entry.get("fields"), list):
             yield from _flatten(entry["fields"], doc, (*here, "fields"), name)
         for j, multi in enumerate(entry.get("multi_fields") or []):
             if isinstance(multi, dict) and isinstance(multi.get("name"), str):
                 at = (*here, "multi_fields", j)
-                yield FieldDef(f"{name}.{multi['name']}", _text(multi.get("type")), doc.file, at, doc.line(at), multi=True, entry=multi)
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+                yield FieldDef(f"{name}.{multi['name']}", text_of(multi.get("type")), doc.file, at, doc.line(at), multi=True, entry=multi)
 
 
 def _with_ecs(defs: Iterator[FieldDef], ecs: Mapping[str, Field]) -> Iterator[FieldDef]:

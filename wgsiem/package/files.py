@@ -62,6 +62,11 @@ def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
     return None
 
 
+def text_of(value: Any, default: str = "") -> str:  # noqa: ANN401 - any parsed value
+    """A parsed value that should be a string, or `default` (its schema reports it)."""
+    return value if isinstance(value, str) else default
+
+
 @dataclass(frozen=True)
 class PackageFolder:
     """A package folder; `source` is what was given (the folder or the zip), `zip_root` the

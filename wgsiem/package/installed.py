@@ -6,18 +6,18 @@ data stream's template sets as `index.default_pipeline`) and every other pipelin
 `<type>-<dataset>-<version>-<file stem>`, so two versions of the package can live side by
 side during an upgrade. (Kibana: x-pack/.../fleet/server/services/epm/elasticsearch/
 ingest_pipeline/install.ts and helpers.ts, `getPipelineNameForDatastream` and the
-`IngestPipeline` template substitution.)
+`IngestPipeline` template substitution, `fleet_rewrite` here.)
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import yaml
 
-_REFERENCE = re.compile(r'\{\{\s*IngestPipeline\s+"([^"]+)"\s*\}\}')
+from .pipelines import fleet_rewrite
+
 _FOLDER = "elasticsearch/ingest_pipeline/"
 
 
@@ -31,15 +31,15 @@ def installed_pipelines(files: Mapping[str, bytes], folder: str, version: str) -
     manifest = yaml.safe_load(files[f"data_stream/{folder}/manifest.yml"])
     dataset, data_type = manifest["dataset"], manifest["type"]
     prefix = f"data_stream/{folder}/{_FOLDER}"
+    paths = [p for p in files if p.startswith(prefix) and p.endswith((".yml", ".yaml", ".json"))]
+    stems = [p[len(prefix) :].split(".", 1)[0] for p in paths]
     out = {}
-    for path, data in files.items():
-        if path.startswith(prefix) and path.endswith((".yml", ".yaml", ".json")):
-            stem = path[len(prefix) :].rsplit(".", 1)[0]
-            text = _REFERENCE.sub(lambda m: pipeline_name(dataset, version, m.group(1), data_type=data_type), data.decode())
-            body = yaml.safe_load(text)
-            if stem == "default":
-                body.setdefault("processors", []).extend(_appended(files, folder, manifest))
-            out[pipeline_name(dataset, version, stem, data_type=data_type)] = body
+    for path, stem in zip(paths, stems, strict=True):
+        text = fleet_rewrite(files[path].decode(), stems, lambda n: pipeline_name(dataset, version, n, data_type=data_type))
+        body = yaml.safe_load(text)
+        if stem == "default":
+            body.setdefault("processors", []).extend(_appended(files, folder, manifest))
+        out[pipeline_name(dataset, version, stem, data_type=data_type)] = body
     return dict(sorted(out.items()))
 
 

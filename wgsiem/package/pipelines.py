@@ -15,7 +15,7 @@ it is, and the `pipeline` processor then fails on every document.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,18 @@ from .schema_checks import schema_problems
 MAIN_PIPELINE = "default"
 # Fleet's two spellings of the Go template call: {{ IngestPipeline "x" }} and {< ... >}.
 INGEST_PIPELINE_CALL = re.compile(r"""\{\{\s?IngestPipeline\s+['"]([^'"]+)['"]\s?\}\}|\{<\s?IngestPipeline\s+['"]([^'"]+)['"]\s?>\}""")
+_CALL_OF = (r"""\{{\{{\s?IngestPipeline\s+['"]{}['"]\s?\}}\}}""", r"""\{{<\s?IngestPipeline\s+['"]{}['"]\s?>\}}""")
+
+
+def fleet_rewrite(text: str, names: Iterable[str], installed: Callable[[str], str]) -> str:
+    """A pipeline file's text as Fleet installs it (ingest_pipeline/helpers.ts
+    rewriteIngestPipeline): for each of the data stream's pipelines, the first call of it
+    in each spelling replaced by its installed name. A second call of the same pipeline in
+    one file is left as written (and fails on every document), which validation reports."""
+    for name in names:
+        for spelling in _CALL_OF:
+            text = re.sub(spelling.format(re.escape(name)), lambda _m, n=name: installed(n), text, count=1)
+    return text
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,7 @@ def pipeline_problems(package: PackageFolder, stream: DataStreamId) -> list[Prob
             continue
         shape = schema_problems("ingest-pipeline", doc)
         problems += shape + _original_message_problems(doc) + _call_problems(doc, stream, set(names))
+        problems += _dashes_problems(package, rel) + _repeated_call_problems(doc)
         if not shape:  # what package-spec refuses is said once, not again by the engine
             docs[name] = doc
     problems += _build_problems(docs, stream, set(names))
@@ -105,6 +118,34 @@ def _call_problems(doc: Document, stream: DataStreamId, names: set[str]) -> list
         for message in _call_messages(options["name"], options.get("ignore_missing_pipeline") is True, stream, names):
             problems.append(doc.problem(at, key_path(at), message))
     return problems
+
+
+def _repeated_call_problems(doc: Document) -> list[Problem]:
+    seen: set[str] = set()
+    problems = []
+    for path, kind, options in processors(doc.data):
+        if kind != "pipeline" or not isinstance(options, dict) or not isinstance(options.get("name"), str):
+            continue
+        for name in (a or b for a, b in INGEST_PIPELINE_CALL.findall(options["name"])):
+            if name in seen:
+                at = (*path, "name")
+                message = f"calls pipeline {name!r} a second time in this file: Fleet fills in only the first call of each pipeline"
+                problems.append(doc.problem(at, key_path(at), message))
+            seen.add(name)
+    return problems
+
+
+def _dashes_problems(package: PackageFolder, rel: str) -> list[Problem]:
+    """package-spec marks pipeline YAML `require-document-dashes`: the first line is `---`."""
+    if not rel.endswith(".yml"):
+        return []
+    try:
+        first = package.path(rel).read_text(encoding="utf-8").split("\n", 1)[0]
+    except UnicodeDecodeError:
+        return []  # load() reports it
+    if first.rstrip() == "---":
+        return []
+    return [Problem(rel, None, "a YAML pipeline file begins with a `---` line (package-spec: require-document-dashes)", 1)]
 
 
 def _call_messages(target: str, optional: bool, stream: DataStreamId, names: set[str]) -> list[str]:

@@ -25,7 +25,8 @@ Run `wgsiem ship` on each WireGuard host (`pip install wgsiem`; see its README).
 change to `/var/log/wgsiem/wireguard-status.ndjson`. Add this integration to the host's
 agent policy: the Elastic Agent reads that file (each document keeps its `event.id` as its
 `_id`, so nothing is indexed twice), and, where wgsiem does not run, WireGuard's raw kernel
-and wg-quick lines from journald or kern.log, which the integration's pipeline parses.
+and wg-quick lines from journald or kern.log, which the integration's pipeline parses (those
+two inputs are off by default: on a host running wgsiem each line would be indexed twice).
 
 Private and preshared keys never leave wgsiem's parser: no document carries one, and the
 ingest pipeline removes any field that could.

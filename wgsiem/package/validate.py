@@ -42,7 +42,7 @@ from wgsiem.mappings import Field, load_fields
 
 from .fields import FieldSet, document_problems
 from .fields import load_fields as load_stream_fields
-from .files import Document, PackageFolder, open_package
+from .files import Document, PackageFolder, open_package, text_of
 from .images import image_info
 from .kibana import Stream, kibana_problems
 from .layout import PACKAGE_NAME, layout_problems
@@ -97,7 +97,7 @@ def _package_problems(package: PackageFolder, ecs: Mapping[str, Field]) -> list[
         problems += stream_problems
     if manifest_doc is not None and manifest:  # a manifest that is no mapping is reported once, above
         problems += _policy_template_problems(package, manifest_doc, streams)
-    problems += _external_problems(package, streams)
+    problems += _ecs_reference_problems(package, streams)
     problems += kibana_problems(package, [Stream(s.type, s.dataset, s.fields) for s in streams])
     return problems
 
@@ -115,10 +115,6 @@ def _load_checked(package: PackageFolder, rel: str, schema: str) -> tuple[Docume
 
 def _mapping(doc: Document | None) -> dict[str, Any]:
     return doc.data if doc is not None and isinstance(doc.data, dict) else {}
-
-
-def _text(value: Any, default: str = "") -> str:
-    return value if isinstance(value, str) else default
 
 
 def _zip_problems(package: PackageFolder, manifest: dict[str, Any]) -> list[Problem]:
@@ -158,13 +154,13 @@ def _changelog_problems(package: PackageFolder, manifest: dict[str, Any]) -> lis
     doc, problems = _load_checked(package, "changelog.yml", "changelog")
     if doc is None or not isinstance(doc.data, list):
         return problems
-    entries = [(i, _text(e.get("version"))) for i, e in enumerate(doc.data) if isinstance(e, dict) and isinstance(e.get("version"), str)]
+    entries = [(i, text_of(e.get("version"))) for i, e in enumerate(doc.data) if isinstance(e, dict) and isinstance(e.get("version"), str)]
     seen: dict[str, int] = {}
     for i, version in entries:
         if version in seen:
             problems.append(doc.problem([i, "version"], f"[{i}].version", f"version {version} has an entry already ([{seen[version]}])"))
         seen.setdefault(version, i)
-    version = _text(manifest.get("version"))
+    version = text_of(manifest.get("version"))
     current = semver_key(version)
     if current is None:
         return problems
@@ -228,16 +224,16 @@ def _data_stream(package: PackageFolder, folder: str, manifest: dict[str, Any], 
     # A type or dataset the schema refuses is reported once, there; the names built from
     # them fall back to the defaults so the checks after it do not repeat it.
     kind = data["type"] if data.get("type") in DATA_STREAM_TYPES else "logs"
-    dataset = _text(data.get("dataset"))
+    dataset = text_of(data.get("dataset"))
     if not re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)*", dataset):
-        dataset = f"{_text(manifest.get('name'), PACKAGE_NAME)}.{folder}"
+        dataset = f"{text_of(manifest.get('name'), PACKAGE_NAME)}.{folder}"
     fields, field_problems = load_stream_fields(package, folder, ecs)
     stream = DataStream(folder, doc, kind, dataset, fields)
     problems += field_problems
     problems += _load_checked(package, f"{here}/lifecycle.yml", "lifecycle")[1]
     if doc is not None:
         problems += _template_problems(package, folder, doc)
-    version = _text(manifest.get("version"), "0.0.0")
+    version = text_of(manifest.get("version"), "0.0.0")
     problems += pipeline_problems(package, DataStreamId(folder, kind, dataset, version))
     problems += _sample_event_problems(package, stream)
     problems += _expected_problems(package, stream)
@@ -357,7 +353,7 @@ def _input_problems(stream: DataStream, templates: list[dict[str, Any]]) -> list
 # -- external fields -----------------------------------------------------------------------
 
 
-def _external_problems(package: PackageFolder, streams: list[DataStream]) -> list[Problem]:
+def _ecs_reference_problems(package: PackageFolder, streams: list[DataStream]) -> list[Problem]:
     """`external: ecs` fields are resolved from the ECS reference _dev/build/build.yml names."""
     external = next((d for s in streams for d in s.fields.defs if d.external == "ecs"), None)
     if external is None:
