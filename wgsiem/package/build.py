@@ -25,6 +25,7 @@ import yaml
 
 from .. import __version__
 from ..content import DETECTION_RULES, FIXTURES, INGEST_PIPELINES, INTEGRATION, LICENSE
+from ..kql import FieldTypes
 from ..mappings import load_fields
 from ..mappings.templates import Dataset, load_spec
 from ..rules.model import load_rules
@@ -108,8 +109,9 @@ def assemble(*, version: str = __version__, samples: Path = SAMPLE_EVENTS, sourc
         files[f"{base}/sample_event.json"] = _json(events[folder])
         files.update({f"{base}/_dev/test/pipeline/{name}": data for name, data in _pipeline_tests(folder, dataset, version)})
     rules = load_rules(DETECTION_RULES)
+    types = FieldTypes.default()
     for rule in rules:
-        files[f"kibana/security_rule/{rule.rule_id}.json"] = _json(security_rule(rule, version))
+        files[f"kibana/security_rule/{rule.rule_id}.json"] = _json(security_rule(rule, version, fields, types))
     files["docs/README.md"] = render_readme(files, whole, rules, version).encode()
     return Package(NAME, version, dict(sorted(files.items())))
 

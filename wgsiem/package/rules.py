@@ -5,24 +5,24 @@ offers under "Add Elastic rules", installed disabled like every prebuilt rule.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..kql import FieldTypes, compile_query
-from ..mappings.fields import load_fields
+from ..mappings.fields import Field
 from ..rules.export import kibana_rule
 from ..rules.model import Rule
+from .field_files import is_ecs
 
-ECS_FILE = "ecs.yml"  # the field file of ecs_mappings/ that holds ECS's own fields
 
-
-def security_rule(rule: Rule, package_version: str) -> dict[str, Any]:
-    types = FieldTypes.default()
-    fields = load_fields()
+def security_rule(rule: Rule, package_version: str, fields: Mapping[str, Field], types: FieldTypes) -> dict[str, Any]:
+    """The asset of one rule; `fields` are ecs_mappings/'s (which of the fields the rule
+    needs are ECS's), `types` the field types its query is compiled with."""
     used = set(compile_query(rule.query, types).fields) | set(rule.fields)
     attributes = kibana_rule(rule, used, types)
     attributes.pop("enabled")  # a prebuilt rule is installed disabled; the asset has no say
     for required in attributes["required_fields"]:
         defined = fields.get(required["name"])
-        required["ecs"] = defined is not None and defined.file == ECS_FILE
+        required["ecs"] = defined is not None and is_ecs(defined)
     attributes["related_integrations"] = [{"package": "wireguard", "version": f"^{package_version}"}]
     return {"attributes": dict(sorted(attributes.items())), "id": rule.rule_id, "type": "security-rule"}
