@@ -29,25 +29,22 @@ path answers 404 here).
 from __future__ import annotations
 
 import base64
-import hmac
 import http.client
 import io
 import json
 import re
-import ssl
-import threading
 import time
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import yaml
 from jsonschema import Draft202012Validator
+
+from tests.support.http_stub import Recorded, StubServer
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "wgsiem" / "package" / "schemas" / "fleet-upload.schema.json"
 UPLOAD_PATH = "/api/fleet/epm/packages"
@@ -88,17 +85,10 @@ def request_violations(document: dict[str, Any]) -> dict[str, list[str]]:
 
 
 @dataclass
-class RecordedRequest:
-    method: str
-    path: str  # as sent, without the query
-    query: dict[str, list[str]]
-    headers: dict[str, str]  # lower-case names
-    body: bytes
+class RecordedRequest(Recorded):
     space: str | None = None  # None: not an upload request
     violations: dict[str, list[str]] = field(default_factory=dict)  # of $defs.UploadRequest
     package: tuple[str, str] | None = None  # (name, version) read from the archive
-    status: int | None = None
-    response: Any = None
 
 
 class _Answer(Exception):  # noqa: N818 - a signal carrying the stand-in's answer
@@ -122,7 +112,10 @@ class _Archive:
     streams: dict[str, dict[str, Any]]  # data stream folder -> its manifest
 
 
-class FleetStub:
+class FleetStub(StubServer[RecordedRequest]):
+    record_type = RecordedRequest
+    thread_name = "fleet-stub"
+
     def __init__(
         self,
         *,
@@ -136,62 +129,16 @@ class FleetStub:
         rate_limit: bool = False,  # Fleet's one upload per 10 s
         echo_credentials: bool = False,
     ) -> None:
-        self.api_key = api_key
-        self.user, self.password = user, password
+        super().__init__(api_key=api_key, user=user, password=password, tls=tls)
         self.spaces = set(spaces) | {"default"}
-        self.tls = tls
         self.fleet = fleet
         self.privileges = frozenset(privileges)
         self.rate_limit = rate_limit
         self.echo_credentials = echo_credentials
         self.fail_next: list[tuple[int, str]] = []  # (status, message) the handler answers first
-        self.requests: list[RecordedRequest] = []
         self.installed: dict[str, dict[str, Any]] = {}  # package name -> version, space, assets
         self.schema_problems: list[str] = []  # answers of ours that break the schema
         self._last_upload: float | None = None
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle ---------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start the stub first"
-        host, port = self._server.server_address[:2]
-        return f"{'https' if self.tls else 'http'}://{host}:{port}"
-
-    def start(self) -> FleetStub:
-        stub = self
-
-        class Handler(_Handler):
-            fleet = stub
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        if self.tls:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(str(self.tls[0]), str(self.tls[1]))
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fleet-stub", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FleetStub:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
     # --- what Kibana and Fleet do --------------------------------------------------------
 
@@ -260,16 +207,8 @@ class FleetStub:
         return self._install(record, space)
 
     def _authenticate(self, record: RecordedRequest) -> None:
-        if self.api_key is None and self.user is None:
-            return
-        scheme, _, credentials = record.headers.get("authorization", "").partition(" ")
-        if self.api_key is not None and scheme.lower() == "apikey" and hmac.compare_digest(credentials.encode(), self.api_key.encode()):
-            return
-        if self.user is not None and scheme.lower() == "basic":
-            expected = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
-            if hmac.compare_digest(credentials.encode(), expected.encode()):
-                return
-        raise _error(401, "[security_exception]: unable to authenticate")
+        if not self.credentials_ok(record.headers):
+            raise _error(401, "[security_exception]: unable to authenticate")
 
     def _install(self, record: RecordedRequest, space: str) -> dict[str, Any]:
         with self._lock:
@@ -384,36 +323,3 @@ def _assets(archive: _Archive) -> list[dict[str, str]]:
         _, kind, filename = path.split("/")
         assets.append({"id": Path(filename).stem, "type": kind.replace("_", "-")})
     return assets
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fleet: FleetStub
-    server_version = "kibana-stub"
-
-    def _serve(self) -> None:
-        split = urlsplit(self.path)
-        length = int(self.headers.get("content-length") or 0)
-        record = RecordedRequest(
-            method=self.command,
-            path=split.path,
-            query=parse_qs(split.query, keep_blank_values=True),
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=self.rfile.read(length) if length else b"",
-        )
-        status, answer, headers = self.fleet.handle(record)
-        record.status, record.response = status, answer
-        with self.fleet._lock:
-            self.fleet.requests.append(record)
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json; charset=utf-8")
-        self.send_header("content-length", str(len(data)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-    def log_message(self, *_: Any) -> None:
-        pass

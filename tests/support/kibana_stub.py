@@ -20,21 +20,16 @@ actions referencing connectors, prebuilt-rule version rules, Kibana's `unchanged
 
 from __future__ import annotations
 
-import base64
-import hmac
 import json
 import re
-import ssl
-import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
+from tests.support.http_stub import Recorded, StubServer
 from wgsiem.rules.kibana_schema import rule_problems
 
 API_VERSION = "2023-10-31"
@@ -51,19 +46,12 @@ CONFLICT_MESSAGE = "Rule with this rule_id already exists"
 
 
 @dataclass
-class RecordedRequest:
-    method: str
-    path: str  # as sent, without the query
-    space: str | None  # None: not an import request
-    query: dict[str, list[str]]
-    headers: dict[str, str]  # lower-case names
-    body: bytes
+class RecordedRequest(Recorded):
+    space: str | None = None  # None: not an import request
     file_field: str | None = None
     filename: str | None = None
     ndjson: bytes | None = None  # the file part's content, as received
     rules: list[dict[str, Any]] = field(default_factory=list)  # every JSON object line
-    status: int | None = None
-    response: Any = None
 
 
 @dataclass
@@ -97,7 +85,10 @@ def _siem(status: int, message: str) -> _Answer:
     return _Answer(status, {"message": message, "status_code": status})
 
 
-class KibanaStub:
+class KibanaStub(StubServer[RecordedRequest]):
+    record_type = RecordedRequest
+    thread_name = "kibana-stub"
+
     def __init__(
         self,
         *,
@@ -109,65 +100,21 @@ class KibanaStub:
         max_rules: int = MAX_RULES,
         tls: tuple[Path, Path] | None = None,  # (certificate, key)
     ) -> None:
-        self.api_key = api_key
-        self.user, self.password = user, password
+        super().__init__(api_key=api_key, user=user, password=password, tls=tls)
         self.spaces = set(spaces) | {"default"}
         self.max_bytes, self.max_rules = max_bytes, max_rules
-        self.tls = tls
-        self.requests: list[RecordedRequest] = []
         self.installed: dict[str, dict[str, dict[str, Any]]] = {}
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle ---------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start the stub first"
-        host, port = self._server.server_address[:2]
-        return f"{'https' if self.tls else 'http'}://{host}:{port}"
-
-    def start(self) -> KibanaStub:
-        stub = self
-
-        class Handler(_Handler):
-            kibana = stub
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        if self.tls:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(str(self.tls[0]), str(self.tls[1]))
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="kibana-stub", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> KibanaStub:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
 
     # --- what Kibana does ----------------------------------------------------------------
 
-    def handle(self, record: RecordedRequest) -> tuple[int, Any]:
+    def handle(self, record: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
         try:
-            body = self._route(record)
+            status, body = 200, self._route(record)
         except _Answer as answer:
-            return answer.status, answer.body
-        return 200, body
+            status, body = answer.status, answer.body
+        # The import route answers with its version; the router's own 404 does not.
+        versioned = record.space is not None and status != 404
+        return status, body, {"elastic-api-version": API_VERSION} if versioned else {}
 
     def _route(self, record: RecordedRequest) -> Any:
         path, space = record.path, "default"
@@ -186,17 +133,8 @@ class KibanaStub:
         raise _boom(404, "Not Found", "Not Found")
 
     def _authenticate(self, record: RecordedRequest) -> None:
-        if self.api_key is None and self.user is None:
-            return
-        given = record.headers.get("authorization", "")
-        scheme, _, credentials = given.partition(" ")
-        if self.api_key is not None and scheme.lower() == "apikey" and hmac.compare_digest(credentials.encode(), self.api_key.encode()):
-            return
-        if self.user is not None and scheme.lower() == "basic":
-            expected = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
-            if hmac.compare_digest(credentials.encode(), expected.encode()):
-                return
-        raise _boom(401, "Unauthorized", "[security_exception]: unable to authenticate")
+        if not self.credentials_ok(record.headers):
+            raise _boom(401, "Unauthorized", "[security_exception]: unable to authenticate")
 
     def _import(self, record: RecordedRequest, space: str) -> dict[str, Any]:
         if len(record.body) > self.max_bytes:
@@ -351,38 +289,3 @@ def _multipart(content_type: str, body: bytes) -> list[_Part]:
                 headers[name.strip()] = value.strip()
         parts.append(_Part(headers, content))
     return parts
-
-
-class _Handler(BaseHTTPRequestHandler):
-    kibana: KibanaStub
-    server_version = "kibana-stub"
-
-    def _serve(self) -> None:
-        split = urlsplit(self.path)
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length) if length else b""
-        record = RecordedRequest(
-            method=self.command,
-            path=split.path,
-            space=None,
-            query=parse_qs(split.query, keep_blank_values=True),
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=body,
-        )
-        status, answer = self.kibana.handle(record)
-        record.status, record.response = status, answer
-        with self.kibana._lock:
-            self.kibana.requests.append(record)
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json; charset=utf-8")
-        self.send_header("content-length", str(len(data)))
-        if record.space is not None and status != 404:
-            self.send_header("elastic-api-version", API_VERSION)
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-    def log_message(self, *_: Any) -> None:
-        pass
