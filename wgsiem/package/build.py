@@ -16,7 +16,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from ..mappings.templates import Dataset, load_spec
 from ..rules.model import load_rules
 from .field_files import data_stream_fields, manifest_index_template
 from .installed import pipeline_name
+from .pipelines import INGEST_PIPELINE_CALL, processors
 from .readme import render_readme
 from .rules import security_rule
 
@@ -99,9 +100,11 @@ def assemble(*, version: str = __version__, samples: Path = SAMPLE_EVENTS, sourc
         manifest = files[f"{base}/manifest.yml"].decode()
         ilm = f"logs-{NAME}.{folder}-{ILM_FILE}"  # the name Fleet installs the policy under
         files[f"{base}/manifest.yml"] = _with_elasticsearch(manifest, f"{base}/manifest.yml", ilm, manifest_index_template(spec)).encode()
-        for name, entries in data_stream_fields(spec, fields, dataset, resolved=not source).items():
+        resolved = data_stream_fields(spec, fields, dataset, resolved=True)
+        written = data_stream_fields(spec, fields, dataset, resolved=False) if source else resolved
+        for name, entries in written.items():
             files[f"{base}/fields/{name}"] = _yaml(entries)
-        whole[folder] = [e for es in data_stream_fields(spec, fields, dataset, resolved=True).values() for e in es]
+        whole[folder] = [e for es in resolved.values() for e in es]
         files[f"{base}/lifecycle.yml"] = _yaml({"data_retention": chosen.retention})
         files[f"{base}/elasticsearch/ilm/{ILM_FILE}.json"] = _json(ilm_policy(chosen))
         for name, text in _pipelines(files[f"{base}/elasticsearch/ingest_pipeline/default.yml"].decode()).items():
@@ -222,21 +225,12 @@ def _document_start(text: str) -> str:
 
 
 def _called(text: str) -> Iterator[str]:
-    """The pipelines a pipeline's `pipeline` processors call."""
-    for step in _walk(yaml.safe_load(text).get("processors", [])):
-        name = step.get("pipeline", {}).get("name") if isinstance(step, dict) else None
+    """The pipelines a pipeline's `pipeline` processors call (by name or by the template call)."""
+    for _, kind, options in processors(yaml.safe_load(text)):
+        name = options.get("name") if kind == "pipeline" and isinstance(options, dict) else None
         if isinstance(name, str):
-            found = re.fullmatch(r'\{\{\s*IngestPipeline\s+"([^"]+)"\s*\}\}', name)
-            yield found.group(1) if found else name
-
-
-def _walk(processors: Iterable[Any]) -> Iterator[Any]:
-    for step in processors:
-        yield step
-        if isinstance(step, dict):
-            for options in step.values():
-                if isinstance(options, dict):
-                    yield from _walk(options.get("on_failure", []))
+            found = INGEST_PIPELINE_CALL.fullmatch(name)
+            yield (found.group(1) or found.group(2)) if found else name
 
 
 def _sample_events(path: Path) -> dict[str, dict[str, Any]]:
@@ -277,11 +271,9 @@ def _pipeline_test_files(folder: str, dataset: str) -> Iterator[tuple[str, bytes
             if expected.exists():
                 yield expected.name, expected.read_bytes()
             continue
-        events = json.loads(path.read_text())["events"]
-        outputs = json.loads(path.with_name(path.name + "-expected.json").read_text())["expected"]
-        kept = [i for i, event in enumerate(events) if _dataset_of(event) in (dataset, None)]
-        yield path.name, _json({"events": [events[i] for i in kept]})
-        yield f"{path.name}-expected.json", _json({"expected": [outputs[i] for i in kept]})
+        events, outputs = _restricted(path, lambda d: d in (dataset, None))
+        yield path.name, _json({"events": events})
+        yield f"{path.name}-expected.json", _json({"expected": outputs})
     if folder == "log":  # the status tests' wireguard.log events, as the log data stream gets them
         yield from _log_events_of_status_tests(dataset)
 
@@ -291,13 +283,20 @@ def _log_events_of_status_tests(dataset: str) -> Iterator[tuple[str, bytes]]:
     for path in sorted(source.glob("test-*.json")):
         if path.name.endswith("-expected.json"):
             continue
-        events = json.loads(path.read_text())["events"]
-        outputs = json.loads(path.with_name(path.name + "-expected.json").read_text())["expected"]
-        kept = [i for i, event in enumerate(events) if _dataset_of(event) == dataset]
-        if kept:
+        events, outputs = _restricted(path, lambda d: d == dataset)
+        if events:
             name = path.name.replace("test-", "test-wgsiem-", 1)
-            yield name, _json({"events": [events[i] for i in kept]})
-            yield f"{name}-expected.json", _json({"expected": [outputs[i] for i in kept]})
+            yield name, _json({"events": events})
+            yield f"{name}-expected.json", _json({"expected": outputs})
+
+
+def _restricted(path: Path, keep: Callable[[str | None], bool]) -> tuple[list[Any], list[Any]]:
+    """A JSON pipeline test's events and their expected documents, only those whose
+    data_stream.dataset `keep` accepts."""
+    events = json.loads(path.read_text())["events"]
+    outputs = json.loads(path.with_name(path.name + "-expected.json").read_text())["expected"]
+    kept = [i for i, event in enumerate(events) if keep(_dataset_of(event))]
+    return [events[i] for i in kept], [outputs[i] for i in kept]
 
 
 def _dataset_of(event: Mapping[str, Any]) -> str | None:

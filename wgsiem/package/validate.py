@@ -40,6 +40,7 @@ from typing import Any
 
 from wgsiem.mappings import Field, load_fields
 
+from .field_files import is_ecs
 from .fields import FieldSet, document_problems
 from .fields import load_fields as load_stream_fields
 from .files import Document, PackageFolder, open_package, text_of
@@ -58,7 +59,7 @@ _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z
 @cache
 def ecs_fields() -> Mapping[str, Field]:
     """The ECS fields wgsiem knows: those of ecs_mappings/ecs.yml, with ECS's types."""
-    return {name: f for name, f in load_fields().items() if f.file == "ecs.yml"}
+    return {name: f for name, f in load_fields().items() if is_ecs(f)}
 
 
 def validate_package(path: Path, ecs: Mapping[str, Field] | None = None) -> list[Problem]:
