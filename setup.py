@@ -1,6 +1,6 @@
 """The build's one addition to pyproject.toml: the content travels inside the wheel.
 
-`ecs_mappings/`, `ingest_pipelines/`, `detection_rules/`, `integration/` (the integration
+`ecs_mappings/`, `ingest_pipelines/`, `detection_rules/`, `dashboards/`, `integration/` (the integration
 package's own files), the test GeoIP world's source (`fixtures/geoip/`), the lab story's
 recorded events (the integration package's sample events) and LICENSE.txt stay where they
 are in the repository; building the wheel copies them into the package as `wgsiem/_content/`, where `wgsiem.content` finds them when
@@ -21,6 +21,7 @@ CONTENT = (
     "ecs_mappings",
     "ingest_pipelines",
     "detection_rules",
+    "dashboards",
     "integration",
     "fixtures/geoip",
     "fixtures/scenarios/lab-story/events.ndjson",

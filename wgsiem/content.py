@@ -1,6 +1,6 @@
 """Where the content lives: the folders of data the code reads.
 
-Mappings, pipelines and rules are data in their own top-level folders (not Python). In a
+Mappings, pipelines, rules and dashboards are data in their own top-level folders (not Python). In a
 checkout they sit beside the package; an installed wheel carries them inside it, in
 `wgsiem/_content/` with the same relative paths (setup.py copies them there at build
 time), so an installed wgsiem never reads a checkout. Every command that reads them
@@ -20,6 +20,7 @@ INSTALLED = ROOT == _BUNDLED
 ECS_MAPPINGS = ROOT / "ecs_mappings"
 INGEST_PIPELINES = ROOT / "ingest_pipelines"
 DETECTION_RULES = ROOT / "detection_rules"
+DASHBOARDS = ROOT / "dashboards"
 # The integration package's own files (manifests, stream templates, icon); the rest of the
 # package is built from the folders above.
 INTEGRATION = ROOT / "integration"
