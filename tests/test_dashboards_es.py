@@ -1,0 +1,115 @@
+"""Every dashboard panel's data request, run on the real node over scenario events
+(`es`): the buckets are the ones the scenario implies, and the same as the offline
+aggregation the report uses (wgsiem/dashboards/evaluate.py) computes from the file."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from tests.support.es import bulk_create, in_namespace, unique_namespace
+from wgsiem.content import FIXTURES
+from wgsiem.dashboards.data import PanelData, TimeRange
+from wgsiem.dashboards.evaluate import evaluate
+from wgsiem.dashboards.model import Dashboard, load_dashboards
+from wgsiem.dashboards.searches import panel_data, panel_request
+from wgsiem.detection.timestamps import parse_ms
+
+pytestmark = pytest.mark.es
+
+SCENARIOS = ("stolen-key-abroad", "exfiltration-at-night", "scanner-handshake-flood", "spoofed-inner-source", "lab-story", "config-tampering")
+DASHBOARDS = {d.id: d for d in load_dashboards()}
+
+
+def _events(scenario: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (FIXTURES / "scenarios" / scenario / "events.ndjson").read_text().splitlines() if line]
+
+
+def _whole(docs: list[dict[str, Any]]) -> TimeRange:
+    times = [parse_ms(d["@timestamp"]) for d in docs]
+    return TimeRange(min(times), max(times))
+
+
+@pytest.fixture(scope="module")
+def indexed(es_templates: str) -> dict[str, tuple[Elasticsearch, str, list[dict[str, Any]]]]:
+    """Each scenario's events in a namespace of its own on the node."""
+    client = Elasticsearch(es_templates, request_timeout=60)
+    out = {}
+    for scenario in SCENARIOS:
+        namespace = unique_namespace()
+        docs = _events(scenario)
+        results = bulk_create(client, in_namespace(docs, namespace))
+        assert all(r.get("status") == 201 for r in results), [r for r in results if r.get("status") != 201][:3]
+        out[scenario] = (client, namespace, docs)
+    return out
+
+
+def _from_node(client: Elasticsearch, namespace: str, dashboard: Dashboard, panel_id: str, time_range: TimeRange) -> PanelData:
+    panel = dashboard.panel(panel_id)
+    body = panel_request(dashboard, panel, time_range)
+    response = client.perform_request("POST", f"/logs-wireguard.*-{namespace}/_search", headers={"content-type": "application/json", "accept": "application/json"}, body=body).body
+    return panel_data(panel, time_range, response)
+
+
+def _normal(data: PanelData) -> tuple[Any, Any]:
+    return [(r.keys, r.value) for r in data.rows], [(p.entity, p.lat, p.lon, p.timestamp_ms, p.tooltip) for p in data.points]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("dashboard_id", sorted(DASHBOARDS))
+def test_every_panel_on_the_node_is_the_offline_aggregation(indexed, scenario: str, dashboard_id: str) -> None:
+    client, namespace, docs = indexed[scenario]
+    dashboard = DASHBOARDS[dashboard_id]
+    time_range = _whole(docs)
+    offline = evaluate(dashboard, time_range, docs)
+    for panel in dashboard.panels:
+        node = _from_node(client, namespace, dashboard, panel.id, time_range)
+        assert _normal(node) == _normal(offline[panel.id]), f"{dashboard_id}/{panel.id} on {scenario}"
+
+
+def _answers(indexed, scenario: str, dashboard_id: str, panel_id: str, time_range: TimeRange | None = None) -> PanelData:
+    client, namespace, docs = indexed[scenario]
+    return _from_node(client, namespace, DASHBOARDS[dashboard_id], panel_id, time_range or _whole(docs))
+
+
+def test_the_stolen_key_map_shows_both_countries_of_alices_key(indexed) -> None:
+    for dashboard_id in ("overview", "peer"):
+        points = _answers(indexed, "stolen-key-abroad", dashboard_id, "endpoint-map").points
+        alice = {p.tooltip["source.geo.country_name"] for p in points if p.tooltip["wireguard.peer.name"] == "alice"}
+        assert alice == {"Netherlands", "China"}
+        china = next(p for p in points if p.entity == "175.16.199.20")
+        assert (china.lat, china.lon) == (43.8171, 125.3235)
+
+
+def test_the_stolen_key_places_table_dates_china_after_the_netherlands(indexed) -> None:
+    rows = {r.keys: r.value for r in _answers(indexed, "stolen-key-abroad", "peer", "places").rows}
+    first_nl = rows[("alice", "Netherlands", "Example Canal Transit B.V.")]
+    first_cn = rows[("alice", "China", "Example Northeast Mobile Co.")]
+    assert first_nl < first_cn == parse_ms("2026-10-08T10:00:00Z")
+
+
+def test_the_exfiltration_night_puts_the_laptop_first(indexed) -> None:
+    # Over ten days the file server's nightly backups outweigh it; in the night's hours the
+    # laptop's 3 GiB come first.
+    night = TimeRange(parse_ms("2026-10-11T01:30:00Z"), parse_ms("2026-10-11T03:00:00Z"))
+    rows = _answers(indexed, "exfiltration-at-night", "overview", "top-transfer", night).rows
+    assert rows[0].keys == ("dev-laptop",)
+    assert rows[0].value > 3 * 2**30 > rows[1].value
+
+
+def test_the_scanner_flood_names_its_sources_and_countries(indexed) -> None:
+    top = _answers(indexed, "scanner-handshake-flood", "attacks", "top-scanners").rows
+    count = _answers(indexed, "scanner-handshake-flood", "attacks", "invalid-handshakes").value
+    assert count == 270 == sum(r.value for r in top)
+    assert top[0].value >= top[-1].value
+    over_time = _answers(indexed, "scanner-handshake-flood", "attacks", "invalid-over-time")
+    assert sum(v or 0 for series in over_time.series().values() for _, v in series) == 270
+
+
+def test_the_spoofed_source_table_names_peer_and_address(indexed) -> None:
+    rows = _answers(indexed, "spoofed-inner-source", "attacks", "unallowed-sources").rows
+    assert rows and all(len(r.keys) == 2 and r.value >= 1 for r in rows)
+    assert sum(r.value for r in rows) == 3

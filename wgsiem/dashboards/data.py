@@ -1,0 +1,97 @@
+"""What a panel shows, however it was computed: buckets and values, or a map's points.
+
+The same `PanelData` comes from Elasticsearch (`searches.py`: the aggregation request a
+panel stands for, and its response read back) and from a file of events
+(`evaluate.py`: the same aggregation done here), so a report drawn from either is the
+same report, and the tests compare the two on the real node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from .model import Panel
+
+# Kibana's auto interval aims at about this many bars (the histogram:barTarget setting).
+BAR_TARGET = 50
+# The intervals the auto interval rounds to, as Kibana's rounding rules do: each a
+# fixed_interval that divides the next one's buckets evenly where it can.
+_LADDER = (
+    ("1s", 1), ("5s", 5), ("10s", 10), ("30s", 30), ("1m", 60), ("5m", 300), ("10m", 600),
+    ("30m", 1800), ("1h", 3600), ("3h", 10800), ("12h", 43200), ("1d", 86400),
+    ("7d", 604800), ("30d", 2592000), ("365d", 31536000),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    name: str  # Elasticsearch's fixed_interval, e.g. "1h"
+    ms: int
+
+
+def auto_interval(start_ms: int, end_ms: int, target: int = BAR_TARGET) -> Interval:
+    """The smallest interval of the ladder that draws the range in at most `target` bars."""
+    span = max(end_ms - start_ms, 1)
+    for name, seconds in _LADDER:
+        if span / (seconds * 1000) <= target:
+            return Interval(name, seconds * 1000)
+    name, seconds = _LADDER[-1]
+    return Interval(name, seconds * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    start_ms: int
+    end_ms: int  # inclusive, as Kibana's range filter (lte)
+
+    @property
+    def interval(self) -> Interval:
+        return auto_interval(self.start_ms, self.end_ms)
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(milliseconds=self.end_ms - self.start_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One bucket: its keys outermost first (the terms values, then the time bucket's
+    start in epoch ms when the panel has a time axis) and the metric's value."""
+
+    keys: tuple[Any, ...]
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A map point: the latest document of one entity (e.g. one endpoint address)."""
+
+    entity: Any
+    lat: float
+    lon: float
+    timestamp_ms: int
+    tooltip: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PanelData:
+    panel: Panel
+    time_range: TimeRange
+    rows: tuple[Row, ...] = ()
+    points: tuple[Point, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def value(self) -> float | None:
+        """A metric panel's number."""
+        return self.rows[0].value if self.rows else None
+
+    def series(self) -> dict[Any, list[tuple[int, float | None]]]:
+        """A time-axis panel's rows as {breakdown value (None without one): [(time, value)]}."""
+        out: dict[Any, list[tuple[int, float | None]]] = {}
+        for row in self.rows:
+            name = row.keys[0] if len(row.keys) == 2 else None
+            out.setdefault(name, []).append((row.keys[-1], row.value))
+        return out
