@@ -10,7 +10,7 @@ from typer.models import Context
 
 from .. import __version__
 from ..errors import WgsiemError
-from . import convert, package, pipelines, query, record, replay, rules, ship, templates
+from . import convert, package, pipelines, query, record, replay, report, rules, ship, templates
 from .setup import fail
 
 
@@ -66,6 +66,7 @@ app.add_typer(rules.app, name="rules")
 app.add_typer(package.app, name="package")
 app.command("query")(query.query)
 app.command("replay")(replay.replay)
+app.command("report")(report.report)
 
 
 def main() -> None:

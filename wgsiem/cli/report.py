@@ -1,0 +1,124 @@
+"""`wgsiem report EVENTS.ndjson | --es URL`: one self-contained HTML page of the period."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ..content import DASHBOARDS, DETECTION_RULES
+from .groups import Events, EventSource, with_groups
+from .setup import fail
+
+INDEX = "logs-wireguard.*"
+_SINCE = re.compile(r"([1-9][0-9]*)([mhdw])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@with_groups
+def report(  # noqa: PLR0913 - a command's options are its arguments
+    source: Annotated[
+        EventSource, Events(es_help="Report on this Elasticsearch cluster (URL) instead of EVENTS: each panel's own search, over --since or --from/--to.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.", dir_okay=False)] = Path("report.html"),
+    alerts: Annotated[
+        Optional[Path],
+        typer.Option("--alerts", help="NDJSON alert documents (what `wgsiem rules run` prints, or an export of Kibana's alerts).", dir_okay=False, exists=True),
+    ] = None,
+    peer: Annotated[
+        Optional[str], typer.Option("--peer", help="Only this peer (wireguard.peer.name), as the peer dashboard's control filters.", metavar="NAME")
+    ] = None,
+    since: Annotated[
+        Optional[str], typer.Option("--since", help="The period: the last 30m, 12h, 7d or 2w up to now (default with --es: 7d).", metavar="AGE")
+    ] = None,
+    start: Annotated[Optional[str], typer.Option("--from", help="The period's start, ISO 8601 (default: the first event's time).", metavar="TIME")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="The period's end, ISO 8601 (default: the last event's time, or now).", metavar="TIME")] = None,
+    dashboards_dir: Annotated[
+        Path, typer.Option("--dashboards-dir", help="Folder of dashboard files (*.yml).", file_okay=False, exists=True)
+    ] = DASHBOARDS,
+    rules_dir: Annotated[
+        Path, typer.Option("--rules-dir", help="Folder of rule files, for the alerts' investigation guides.", file_okay=False, exists=True)
+    ] = DETECTION_RULES,
+) -> None:
+    """Write an HTML report of the period that needs no network to read: a summary (hosts,
+    peers, sessions, data moved, alerts), the peer that moved the most data and every key
+    used from a new country, the dashboards' charts and endpoint map, each peer's last
+    session, places first seen and activity log, the attacks, and the alerts with their
+    investigation guides. From EVENTS the dashboards' panels are evaluated here; with --es
+    each panel runs its own search, as Kibana would."""
+    from ..dashboards.model import load_dashboards
+    from ..report.build import from_cluster, from_events
+    from ..report.page import render
+    from ..rules.model import load_rules
+
+    source.require("to report on a cluster")
+    dashboards = load_dashboards(dashboards_dir)
+    guides = {r.name: str(r.body.get("note", "")) for r in load_rules(rules_dir)}
+    time_range = _period(since, start, end, cluster=source.es is not None)
+    alert_docs = list(_ndjson(alerts)) if alerts else []
+    if source.es is not None:
+        from ..adapters.elasticsearch import connect
+        from ..adapters.rule_searches import es_send
+
+        assert time_range is not None
+        data = from_cluster(es_send(connect(source.es)), INDEX, dashboards, time_range, alerts=alert_docs, peer=peer, source=source.es.url, guides=guides)
+    else:
+        events = source.file
+        assert events is not None
+        if str(events) == "-":
+            raise fail("EVENTS is read twice (the period, then the report): give a file, not stdin")
+        if not events.is_file():
+            raise fail(f"{events}: no such file")
+        data = from_events(lambda: _ndjson(events), dashboards, time_range=time_range, alerts=alert_docs, peer=peer, source=str(events), guides=guides)
+    output.write_text(render(data), encoding="utf-8")
+    t = data.activity.totals
+    typer.echo(f"{output}: {len(data.activity.peers)} peers, {t.sessions} sessions, {data.alerts.total} alerts, {t.events} events", err=True)
+
+
+def _ndjson(path: Path) -> Iterator[dict[str, Any]]:
+    """The JSON objects of an NDJSON file; a line that is not one is named on stderr, once per pass."""
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                doc = json.loads(line)
+            except ValueError as err:
+                typer.echo(f"{path}:{n}: not JSON ({err.msg}); line skipped", err=True)
+                continue
+            if isinstance(doc, dict):
+                yield doc
+            else:
+                typer.echo(f"{path}:{n}: not a JSON object; line skipped", err=True)
+
+
+def _period(since: str | None, start: str | None, end: str | None, *, cluster: bool) -> Any:
+    from ..dashboards.data import TimeRange
+    from ..detection.timestamps import TimestampError, datetime_ms, parse_ms
+
+    if since is not None and start is not None:
+        raise fail("give --since or --from, not both")
+    try:
+        end_ms = parse_ms(end) if end else None
+        start_ms = parse_ms(start) if start else None
+    except TimestampError as err:
+        raise fail(f"--from/--to: {err}") from None
+    if since is None and start is None and not cluster:
+        if end_ms is None:
+            return None  # the events' own first and last times
+        raise fail("--to needs --from or --since when reading EVENTS")
+    if end_ms is None:
+        end_ms = datetime_ms(datetime.now(UTC))
+    if start_ms is None:
+        match = _SINCE.fullmatch(since or "7d")
+        if not match:
+            raise fail(f"--since {since!r}: expected an age like 30m, 12h, 7d or 2w")
+        start_ms = end_ms - int(timedelta(**{_UNITS[match[2]]: int(match[1])}).total_seconds() * 1000)
+    if start_ms > end_ms:
+        raise fail("the period ends before it starts (--from after --to)")
+    return TimeRange(start_ms, end_ms)

@@ -1,0 +1,204 @@
+"""What each peer did, folded from its events one at a time: the activity log of the report.
+
+Per peer (by public key): its sessions (start, end, duration, bytes, endpoint, country,
+network), its last handshake and endpoint, the countries and networks it came from with
+the first time each was seen, and the data it moved. Documents stream through
+`Activity.add`; a peer keeps its latest `SESSIONS_KEPT` sessions and one entry per place,
+so a month of a thousand peers costs the memory of its peers, not of its events.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from wgsiem.detection.timestamps import TimestampError, parse_ms
+
+from .alerts import Alert
+
+# The sessions of a peer the report lists, newest first; older ones are counted only.
+SESSIONS_KEPT = 50
+
+
+@dataclass(slots=True)
+class Endpoint:
+    address: str | None
+    country: str | None
+    city: str | None
+    network: str | None
+
+    @classmethod
+    def of(cls, doc: Mapping[str, Any]) -> Endpoint:
+        source = doc.get("source") or {}
+        geo = source.get("geo") or {}
+        org = ((source.get("as") or {}).get("organization") or {}).get("name")
+        return cls(source.get("address"), geo.get("country_name"), geo.get("city_name"), org)
+
+
+@dataclass(slots=True)
+class Session:
+    start_ms: int
+    end_ms: int | None  # None: still open when the events end
+    endpoint: Endpoint
+    bytes: int | None = None
+    received: int | None = None  # source.bytes: what the peer sent us
+    sent: int | None = None  # destination.bytes: what we sent the peer
+
+    @property
+    def duration_ms(self) -> int | None:
+        return None if self.end_ms is None else self.end_ms - self.start_ms
+
+
+@dataclass(slots=True)
+class Place:
+    """A country and network a peer's key was used from."""
+
+    country: str | None
+    network: str | None
+    first_ms: int
+    last_ms: int
+    first_address: str | None
+    events: int = 0
+
+
+@dataclass(slots=True)
+class PeerActivity:
+    public_key: str
+    name: str | None = None
+    user: str | None = None
+    interface: str | None = None
+    host: str | None = None
+    first_ms: int | None = None
+    last_ms: int | None = None
+    last_handshake_ms: int | None = None
+    last_endpoint: Endpoint | None = None
+    sessions: deque[Session] = field(default_factory=lambda: deque(maxlen=SESSIONS_KEPT))
+    session_count: int = 0
+    bytes: int = 0
+    places: dict[tuple[str | None, str | None], Place] = field(default_factory=dict)
+    alerts: int = 0
+    # Bytes moved per time slot (the dashboards' auto interval): the peer's timeline, the
+    # peer dashboard's "Data moved over time" with the peer chosen.
+    timeline: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.public_key[:10] + "…"
+
+    @property
+    def last_session(self) -> Session | None:
+        return self.sessions[-1] if self.sessions else None
+
+
+@dataclass(slots=True)
+class Totals:
+    hosts: set[str] = field(default_factory=set)
+    events: int = 0
+    sessions: int = 0
+    bytes: int = 0
+    alerts: int = 0
+    first_ms: int | None = None
+    last_ms: int | None = None
+
+
+class Activity:
+    """Feed every event with `add` (in time order, as the shipper writes them), alerts
+    with `add_alert`; read `peers` and `totals`."""
+
+    def __init__(self, start_ms: int | None = None, end_ms: int | None = None, interval_ms: int = 3_600_000) -> None:
+        self.start_ms, self.end_ms, self.interval_ms = start_ms, end_ms, interval_ms
+        self.peers: dict[str, PeerActivity] = {}
+        self.totals = Totals()
+
+    def add(self, doc: Mapping[str, Any]) -> None:
+        when = _ms(doc.get("@timestamp"))
+        if when is None or not self._inside(when):
+            return
+        t = self.totals
+        t.events += 1
+        t.first_ms = when if t.first_ms is None else min(t.first_ms, when)
+        t.last_ms = when if t.last_ms is None else max(t.last_ms, when)
+        host = (doc.get("host") or {}).get("name")
+        if host:
+            t.hosts.add(host)
+        wg = doc.get("wireguard") or {}
+        key = (wg.get("peer") or {}).get("public_key")
+        if not key:
+            return
+        peer = self._peer(key, doc, host, when)
+        action = (doc.get("event") or {}).get("action")
+        if action == "session-started":
+            t.sessions += 1
+            peer.session_count += 1
+            peer.sessions.append(Session(when, None, Endpoint.of(doc)))
+        elif action == "session-ended":
+            self._ended(peer, doc, when)
+        elif action == "transfer":
+            moved = int((doc.get("network") or {}).get("bytes") or 0)
+            peer.bytes += moved
+            t.bytes += moved
+            slot = when - when % self.interval_ms
+            peer.timeline[slot] = peer.timeline.get(slot, 0) + moved
+        elif action == "handshake":
+            peer.last_handshake_ms = when
+        if (doc.get("source") or {}).get("geo") and (doc.get("event") or {}).get("dataset") == "wireguard.status":
+            self._place(peer, doc, when)
+
+    def add_alert(self, alert: Alert) -> None:
+        """Count an alert (already read and placed in the period) against its peer."""
+        self.totals.alerts += 1
+        if alert.public_key in self.peers:
+            self.peers[alert.public_key].alerts += 1
+
+    def _inside(self, when: int) -> bool:
+        return (self.start_ms is None or when >= self.start_ms) and (self.end_ms is None or when <= self.end_ms)
+
+    def _peer(self, key: str, doc: Mapping[str, Any], host: str | None, when: int) -> PeerActivity:
+        peer = self.peers.get(key)
+        if peer is None:
+            peer = self.peers[key] = PeerActivity(key, first_ms=when)
+        wg = doc.get("wireguard") or {}
+        peer.name = (wg.get("peer") or {}).get("name") or peer.name
+        peer.user = (doc.get("user") or {}).get("name") or peer.user
+        peer.interface = (wg.get("interface") or {}).get("name") or peer.interface
+        peer.host = host or peer.host
+        peer.last_ms = when
+        if (doc.get("source") or {}).get("address") and (doc.get("event") or {}).get("dataset") == "wireguard.status":
+            peer.last_endpoint = Endpoint.of(doc)
+        return peer
+
+    def _ended(self, peer: PeerActivity, doc: Mapping[str, Any], when: int) -> None:
+        event = doc.get("event") or {}
+        start = _ms(event.get("start")) or when
+        open_session = next((s for s in reversed(peer.sessions) if s.end_ms is None and s.start_ms == start), None)
+        if open_session is None:  # it began before the report's first event
+            open_session = Session(start, None, Endpoint.of(doc))
+            peer.sessions.append(open_session)
+            peer.session_count += 1
+            self.totals.sessions += 1
+        open_session.end_ms = _ms(event.get("end")) or when
+        open_session.bytes = (doc.get("network") or {}).get("bytes")
+        open_session.received = (doc.get("source") or {}).get("bytes")
+        open_session.sent = (doc.get("destination") or {}).get("bytes")
+        open_session.endpoint = Endpoint.of(doc)
+
+    def _place(self, peer: PeerActivity, doc: Mapping[str, Any], when: int) -> None:
+        endpoint = Endpoint.of(doc)
+        key = (endpoint.country, endpoint.network)
+        place = peer.places.get(key)
+        if place is None:
+            place = peer.places[key] = Place(endpoint.country, endpoint.network, when, when, endpoint.address)
+        place.last_ms = max(place.last_ms, when)
+        place.first_ms = min(place.first_ms, when)
+        place.events += 1
+
+
+def _ms(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_ms(value)
+    except TimestampError:
+        return None
