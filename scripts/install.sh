@@ -2,7 +2,8 @@
 #   - Debian packages (as root): wireguard-tools and wireguard-go for the tunnel lab,
 #     iproute2 for network namespaces, iputils-ping to make handshakes happen, openssl
 #     for the test certificate of the Kibana import client's TLS test, maven to fetch
-#     the test Elasticsearch.
+#     the test Elasticsearch, chromium for the `browser` tests (the HTML report opened
+#     headless, offline).
 #   - A virtualenv in .venv with wgsiem and its test dependencies (pip, from PyPI).
 #   - For the tests: Elasticsearch's integ-test-zip distribution from Maven Central,
 #     unpacked by `python -m wgsiem.lab es-install` (wgsiem/lab/esnode.py); it runs on
@@ -23,15 +24,17 @@ install_system_packages() {
     command -v ping >/dev/null || missing+=(iputils-ping)
     command -v openssl >/dev/null || missing+=(openssl)
     command -v mvn >/dev/null || missing+=(maven)
+    command -v chromium >/dev/null || missing+=(chromium)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
-        say "not root: cannot install ${missing[*]} (the tunnel lab needs them and root)"
+        say "not root: cannot install ${missing[*]} (the tunnel lab and the browser tests need them)"
         return 0
     fi
     say "installing ${missing[*]} (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    # --no-install-recommends: wireguard-tools recommends a whole kernel image.
+    # --no-install-recommends: wireguard-tools recommends a whole kernel image, chromium a
+    # desktop's worth of fonts and helpers that headless rendering does without.
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 

@@ -47,17 +47,23 @@ def tls_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
 
 
 # --- root / lab tiers: real wireguard-go tunnels in network namespaces -----------------
+# --- browser tier: headless Chromium ---------------------------------------------------
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Tests marked `lab` or `root` skip when the lab cannot run here, and fail under CI=true."""
-    if item.get_closest_marker("lab") is None and item.get_closest_marker("root") is None:
-        return
+    """Tests marked `lab` or `root` skip when the lab cannot run here, and those marked
+    `browser` when there is no Chromium; under CI=true either fails instead."""
     import os
 
-    from wgsiem.lab.tunnels import lab_available
+    reason = None
+    if item.get_closest_marker("lab") is not None or item.get_closest_marker("root") is not None:
+        from wgsiem.lab.tunnels import lab_available
 
-    reason = lab_available()
+        reason = lab_available()
+    if reason is None and item.get_closest_marker("browser") is not None:
+        from wgsiem.adapters.browser import chromium_missing
+
+        reason = chromium_missing()
     if reason is None:
         return
     if os.environ.get("CI") == "true":
