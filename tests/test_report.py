@@ -1,0 +1,160 @@
+"""`wgsiem report`: the page answers the admin's questions, stands alone, and reads the same
+in a real browser with the network blocked (`browser`: headless Chromium)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.support import pixels
+from wgsiem.cli import app
+from wgsiem.content import DETECTION_RULES, FIXTURES
+from wgsiem.report.charts import PALETTE
+from wgsiem.rules.model import load_rules
+
+RUNNER = CliRunner()
+SCENARIOS = FIXTURES / "scenarios"
+RULES = {r.name: r for r in load_rules(DETECTION_RULES)}
+# The exfiltration night, zoomed in as an admin would: the laptop's 3 GiB at 02:00.
+NIGHT = ["--from", "2026-10-11T01:30:00Z", "--to", "2026-10-11T03:00:00Z"]
+MAP_MARKER = "#d7263d"
+
+
+def _alerts(scenario: str, out: Path) -> Path:
+    result = RUNNER.invoke(app, ["rules", "run", str(SCENARIOS / scenario / "events.ndjson")])
+    assert result.exit_code == 0, result.output
+    path = out / f"{scenario}-alerts.ndjson"
+    path.write_text(result.stdout)
+    return path
+
+
+def _report(tmp_path: Path, scenario: str, *args: str, alerts: bool = True) -> tuple[Path, str]:
+    out = tmp_path / f"{scenario}.html"
+    extra = ["--alerts", str(_alerts(scenario, tmp_path))] if alerts else []
+    result = RUNNER.invoke(app, ["report", str(SCENARIOS / scenario / "events.ndjson"), "-o", str(out), *extra, *args])
+    assert result.exit_code == 0, result.output
+    return out, out.read_text()
+
+
+@pytest.fixture(scope="module")
+def stolen(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    return _report(tmp_path_factory.mktemp("stolen"), "stolen-key-abroad")
+
+
+@pytest.fixture(scope="module")
+def exfiltration(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    return _report(tmp_path_factory.mktemp("exfil"), "exfiltration-at-night", *NIGHT)
+
+
+def _text(page: str) -> str:
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    return re.sub(r" ([,.;:)])", r"\1", text)  # as a browser lays out "<b>x</b>, y"
+
+
+def test_the_stolen_key_report_names_the_new_country_and_the_last_endpoint(stolen) -> None:
+    text = _text(stolen[1])
+    assert "alice was used from a new place: China (Example Northeast Mobile Co.), first at 2026-10-08 10:00:00 UTC from 175.16.199.20:40404" in text
+    assert "Last handshake: 2026-10-08 10:59:45 UTC from 175.16.199.20:40404" in text
+    assert re.search(r"Last session: started 2026-10-08 08:59:52 UTC, open, –, from 198\.51\.100\.10:51000 \(Amsterdam, Netherlands", text)
+    # Bob never left Spain: no new place for him.
+    assert "bob was used from a new place" not in text
+
+
+def test_the_report_lists_each_alert_with_its_rules_guide(stolen) -> None:
+    path, page = stolen
+    alerts = [json.loads(line) for line in (path.parent / "stolen-key-abroad-alerts.ndjson").read_text().splitlines()]
+    names = {a["kibana.alert.rule.name"] for a in alerts}
+    assert len(names) == 4
+    text = _text(page)
+    for name in names:
+        assert f"Investigating {name}" in text, name  # the guide's own heading
+        steps = re.search(r"### Possible investigation steps\s+- ([^\n]+)", RULES[name].body["note"])
+        assert steps and re.sub(r"[`\s]", "", steps[1])[:40] in re.sub(r"\s", "", text)
+    assert f"{len(alerts)} Alerts" in text  # the summary card
+
+
+def test_the_exfiltration_night_names_the_laptop(exfiltration) -> None:
+    text = _text(exfiltration[1])
+    assert "Most data moved in the period: dev-laptop, 3.0 GiB" in text
+    assert "WireGuard Exfiltration Spike to a Peer" in text
+
+
+def test_the_page_needs_nothing_from_outside(stolen) -> None:
+    page = stolen[1]
+    assert "<script" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!data:|#)""", page)
+    assert "@import" not in page and "@font-face" not in page
+    assert not re.search(r"url\((?!#)", page)
+    assert "default-src 'none'" in page  # and the browser is told so
+
+
+def test_one_peer_only(tmp_path: Path) -> None:
+    _, page = _report(tmp_path, "stolen-key-abroad", "--peer", "bob", alerts=False)
+    text = _text(page)
+    assert "WireGuard report: bob" in text and 'id="peer-bob"' in page
+    assert 'id="peer-alice"' not in page and "Changchun" not in text
+
+
+def test_bad_lines_are_named_and_skipped(tmp_path: Path) -> None:
+    events = tmp_path / "events.ndjson"
+    good = (SCENARIOS / "stolen-key-abroad" / "events.ndjson").read_text().splitlines()[:40]
+    events.write_text("\n".join([good[0], "{not json", "[1, 2]", *good[1:]]) + "\n")
+    result = RUNNER.invoke(app, ["report", str(events), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert f"{events}:2: not JSON" in result.stderr and f"{events}:3: not a JSON object" in result.stderr
+    assert "2 peers" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-"], "give a file, not stdin"),
+        (["EVENTS", "--since", "3 days"], "expected an age like 30m"),
+        (["EVENTS", "--to", "2026-10-01T00:00:00Z"], "--to needs --from or --since"),
+        (["EVENTS", "--from", "2026-10-02T00:00:00Z", "--to", "2026-10-01T00:00:00Z"], "ends before it starts"),
+        (["EVENTS", "--from", "yesterday"], "--from/--to"),
+        ([], "EVENTS is required"),
+    ],
+)
+def test_clear_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    events = str(SCENARIOS / "stolen-key-abroad" / "events.ndjson")
+    result = RUNNER.invoke(app, ["report", *[events if a == "EVENTS" else a for a in args], "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "r.html").exists()
+
+
+# --- in a real browser, with the network blocked ------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("which", ["stolen", "exfiltration"])
+def test_the_report_in_headless_chromium(request: pytest.FixtureRequest, which: str) -> None:
+    from wgsiem.adapters.browser import render
+
+    path, _ = request.getfixturevalue(which)
+    page = render(path, width=1400, height=1000, full_page=True)
+    assert page.requests == [] and page.resources == [] and page.errors == []
+    text = re.sub(r"\s+", " ", page.text)
+    if which == "stolen":
+        assert "alice was used from a new place: China" in text
+        assert "Last handshake: 2026-10-08 10:59:45 UTC from 175.16.199.20:40404" in text
+        assert "Investigating WireGuard Peer Connecting from a New Country" in text
+        assert "Changchun" in text and "Amsterdam" in text  # the map's labels and table
+    else:
+        assert "Most data moved in the period: dev-laptop, 3.0 GiB" in text
+    img = pixels.image(page.png)
+    pixels.assert_drawn(img, what="the report")
+    # The charts: bars in the first and second series colours, drawn in quantity.
+    assert pixels.fraction_near(img, PALETTE[0]) > 0.002
+    # The map: its markers, on a picture of the world (many colours around them).
+    marker = pixels.bounding_box(img, MAP_MARKER)
+    assert marker is not None, "no map marker drawn"
+    left, top, right, bottom = marker
+    around = (max(left - 150, 0), max(top - 80, 0), min(right + 150, img.width), min(bottom + 80, img.height))
+    pixels.assert_drawn(img, around, min_colours=200, min_ink=0.5, what="the map")
