@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from tests.support import pixels
 from wgsiem.cli import app
 from wgsiem.content import DETECTION_RULES, FIXTURES
+from wgsiem.replay.scenario import load_scenario
 from wgsiem.report.charts import PALETTE
 from wgsiem.rules.model import load_rules
 
@@ -26,7 +27,8 @@ MAP_MARKER = "#d7263d"
 
 
 def _alerts(scenario: str, out: Path) -> Path:
-    result = RUNNER.invoke(app, ["rules", "run", str(SCENARIOS / scenario / "events.ndjson")])
+    start = load_scenario(SCENARIOS / scenario).rules_start.isoformat()  # as `wgsiem replay` runs the rules
+    result = RUNNER.invoke(app, ["rules", "run", str(SCENARIOS / scenario / "events.ndjson"), "--start", start])
     assert result.exit_code == 0, result.output
     path = out / f"{scenario}-alerts.ndjson"
     path.write_text(result.stdout)

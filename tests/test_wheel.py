@@ -73,7 +73,8 @@ def test_the_wheel_carries_the_content_and_no_checkout_path(wheel: Path):
     for path in ("wgsiem/_content/ecs_mappings/ecs.yml", "wgsiem/_content/ingest_pipelines/logs-wireguard.yml",
                  "wgsiem/_content/detection_rules/wireguard_handshake_flood.toml",
                  "wgsiem/_content/detection_rules/_dev/test/wireguard_handshake_flood.yaml",
-                 "wgsiem/_content/fixtures/geoip/world.yaml", "wgsiem/kernlog/messages.yaml"):  # fmt: skip
+                 "wgsiem/_content/fixtures/geoip/world.yaml", "wgsiem/kernlog/messages.yaml",
+                 "wgsiem/_content/dashboards/overview.yml", "wgsiem/_content/dashboards/schemas/dashboard.schema.json"):  # fmt: skip
         assert path in names, path
     scenarios = [n for n in names if "/scenarios/" in n]
     assert scenarios == ["wgsiem/_content/fixtures/scenarios/lab-story/events.ndjson"], "the scenarios are test data, not content"
@@ -98,7 +99,7 @@ def test_the_sdist_carries_the_content(tmp_path: Path):
         names = set(archive.getnames())
     root = f"wgsiem-{wgsiem.__version__}"
     for path in ("ecs_mappings/ecs.yml", "ingest_pipelines/logs-wireguard.yml", "detection_rules/wireguard_handshake_flood.toml",
-                 "integration/manifest.yml", "integration/img/wireguard-logo.svg", "fixtures/geoip/world.yaml",
+                 "integration/manifest.yml", "integration/img/wireguard-logo.svg", "fixtures/geoip/world.yaml", "dashboards/peer.yml",
                  "fixtures/scenarios/lab-story/events.ndjson", "LICENSE.txt", "setup.py"):  # fmt: skip
         assert f"{root}/{path}" in names, path
 
@@ -130,6 +131,18 @@ def test_pipelines_validate_and_simulate(installed: Installed):
 def test_replay_of_a_scenario_directory(installed: Installed):
     out = installed.run("replay", str(REPO / "fixtures" / "scenarios" / "stolen-key-abroad")).stdout
     assert "1 of 1 scenarios passed" in out
+
+
+def test_report_of_a_scenario(installed: Installed, tmp_path: Path):
+    """The dashboards, the rules' guides and the map's image all come with the wheel."""
+    events = REPO / "fixtures" / "scenarios" / "stolen-key-abroad" / "events.ndjson"
+    alerts = tmp_path / "alerts.ndjson"
+    alerts.write_text(installed.run("rules", "run", str(events)).stdout)
+    page = tmp_path / "report.html"
+    installed.run("report", str(events), "--alerts", str(alerts), "-o", str(page))
+    text = page.read_text()
+    assert "was used from a new place" in text and "Investigating WireGuard Peer Connecting from a New Country" in text
+    assert "data:image/png;base64," in text  # the map
 
 
 def test_convert_a_capture_with_geoip(installed: Installed, tmp_path: Path):

@@ -16,6 +16,8 @@ from .groups import Events, EventSource, with_groups
 from .setup import fail
 
 INDEX = "logs-wireguard.*"
+# The screenshot's size: the integration package's manifest declares it (integration/img/).
+SCREENSHOT = (1400, 1000)
 _SINCE = re.compile(r"([1-9][0-9]*)([mhdw])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -44,6 +46,16 @@ def report(  # noqa: PLR0913 - a command's options are its arguments
     rules_dir: Annotated[
         Path, typer.Option("--rules-dir", help="Folder of rule files, for the alerts' investigation guides.", file_okay=False, exists=True)
     ] = DETECTION_RULES,
+    screenshot: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--screenshot",
+            help=f"Also write a PNG of the page's top {SCREENSHOT[0]}x{SCREENSHOT[1]} pixels, rendered by headless Chromium with the network "
+            "blocked (Debian package chromium, or $WGSIEM_CHROMIUM).",
+            dir_okay=False,
+            metavar="PNG",
+        ),
+    ] = None,
 ) -> None:
     """Write an HTML report of the period that needs no network to read: a summary (hosts,
     peers, sessions, data moved, alerts), the peer that moved the most data and every key
@@ -76,6 +88,10 @@ def report(  # noqa: PLR0913 - a command's options are its arguments
             raise fail(f"{events}: no such file")
         data = from_events(lambda: _ndjson(events), dashboards, time_range=time_range, alerts=alert_docs, peer=peer, source=str(events), guides=guides)
     output.write_text(render(data), encoding="utf-8")
+    if screenshot is not None:
+        from ..adapters.browser import screenshot as take
+
+        take(output, screenshot, width=SCREENSHOT[0], height=SCREENSHOT[1], full_page=False)
     t = data.activity.totals
     typer.echo(f"{output}: {len(data.activity.peers)} peers, {t.sessions} sessions, {data.alerts.total} alerts, {t.events} events", err=True)
 

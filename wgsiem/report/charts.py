@@ -9,7 +9,7 @@ data draws the same bytes.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,8 @@ from wgsiem.dashboards.data import PanelData, Point  # noqa: E402
 from .units import human_bytes  # noqa: E402
 
 PALETTE = ("#3b6fb6", "#e07b39", "#3c9d5d", "#c2453d", "#8a63b8", "#8c6d46", "#d36fb4", "#6f7782", "#b5b336", "#33a9bd")
+# The narrowest map, in degrees of longitude.
+MIN_SPAN = 120
 STYLE = {
     "svg.fonttype": "none",
     "svg.hashsalt": "wgsiem",
@@ -45,10 +47,21 @@ def _svg(fig: Figure) -> str:
     return text[text.index("<svg") :]  # inline in HTML: no XML prolog or doctype
 
 
-def _formatter(fmt: str) -> Any:
-    if fmt == "bytes":
-        return matplotlib.ticker.FuncFormatter(lambda v, _: human_bytes(v))
-    return matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}")
+def _scale(values: Iterable[float], fmt: str) -> tuple[float, str]:
+    """Bytes drawn in one unit chosen by the largest value (the axis says which), so the
+    ticks fall on round numbers of it; other numbers as they are."""
+    if fmt != "bytes":
+        return 1.0, ""
+    top = max(values, default=0.0)
+    for unit, factor in (("TiB", 2.0**40), ("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10)):
+        if top >= factor:
+            return factor, unit
+    return 1.0, "B"
+
+
+def _axis(axis: Any, fmt: str) -> None:
+    axis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5, integer=fmt == "number"))
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"))
 
 
 def time_chart(data: PanelData, fmt: str = "number", size: tuple[float, float] = (7.5, 2.8)) -> str:
@@ -58,10 +71,15 @@ def time_chart(data: PanelData, fmt: str = "number", size: tuple[float, float] =
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=size)
         width = data.time_range.interval.ms / 86_400_000 * 0.9
+        totals: dict[int, float] = {}
+        for points in series.values():
+            for t, v in points:
+                totals[t] = totals.get(t, 0.0) + (v or 0.0)
+        factor, unit = _scale(totals.values(), fmt)
         bottom: list[float] | None = None
         for i, (name, points) in enumerate(series.items()):
             xs = [datetime.fromtimestamp(t / 1000, UTC) for t, _ in points]
-            ys = [v or 0.0 for _, v in points]
+            ys = [(v or 0.0) / factor for _, v in points]
             label = str(name) if name is not None else data.panel.metric.title if data.panel.metric else ""
             color = PALETTE[i % len(PALETTE)]
             if kind == "bar":
@@ -74,11 +92,11 @@ def time_chart(data: PanelData, fmt: str = "number", size: tuple[float, float] =
                 ax.plot(xs, ys, label=label, color=color)
             if kind in ("bar", "area"):
                 bottom = [b + y for b, y in zip(bottom or [0.0] * len(ys), ys, strict=True)]
-        ax.yaxis.set_major_formatter(_formatter(fmt))
+        _axis(ax.yaxis, fmt)
         locator = mdates.AutoDateLocator(maxticks=8)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-        ax.set_ylabel(data.panel.metric.title if data.panel.metric else "")
+        ax.set_ylabel(_label(data.panel.metric.title if data.panel.metric else "", unit))
         if len(series) > 1 or next(iter(series), None) is not None:
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title=data.panel.breakdown.title if data.panel.breakdown else None)
         if not series:
@@ -90,15 +108,20 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], fmt: str = "number
     """Horizontal bars, the largest on top."""
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(5.5, 0.35 * max(len(labels), 2) + 0.6))
-        ax.barh(list(range(len(labels)))[::-1], list(values), color=PALETTE[0])
+        factor, unit = _scale(values, fmt)
+        ax.barh(list(range(len(labels)))[::-1], [v / factor for v in values], color=PALETTE[0])
         ax.set_yticks(list(range(len(labels)))[::-1], labels=list(labels))
-        ax.xaxis.set_major_formatter(_formatter(fmt))
-        ax.set_xlabel(title)
+        _axis(ax.xaxis, fmt)
+        ax.set_xlabel(_label(title, unit))
         for i, v in enumerate(values):
-            ax.text(v, len(labels) - 1 - i, " " + (human_bytes(v) if fmt == "bytes" else f"{v:,.0f}"), va="center", fontsize=8)
+            ax.text(v / factor, len(labels) - 1 - i, " " + (human_bytes(v) if fmt == "bytes" else f"{v:,.0f}"), va="center", fontsize=8)
         if not labels:
             ax.text(0.5, 0.5, "no data in the period", ha="center", va="center", transform=ax.transAxes)
         return _svg(fig)
+
+
+def _label(title: str, unit: str) -> str:
+    return f"{title} ({unit})" if unit else title
 
 
 def donut(labels: Sequence[str], values: Sequence[float]) -> str:
@@ -122,7 +145,7 @@ def world_map(points: Sequence[Point], colors: dict[str, str] | None = None, siz
     with plt.rc_context(STYLE):
         fig = plt.figure(figsize=size)
         ax = fig.add_subplot(1, 1, 1, projection=ccrs.PlateCarree())
-        ax.stock_img()
+        ax.stock_img().set_interpolation("bilinear")  # zoomed in, its pixels would show
         ax.set_extent(_extent(points), crs=ccrs.PlateCarree())
         for p in points:
             color = (colors or {}).get(str(p.tooltip.get("wireguard.peer.name")), "#d7263d")
@@ -142,6 +165,13 @@ def _extent(points: Sequence[Point]) -> list[float]:
     lons, lats = [p.lon for p in points], [p.lat for p in points]
     west, east = min(lons) - 20, max(lons) + 20
     south, north = min(lats) - 15, max(lats) + 15
+    # No closer than a continent: the bundled image is coarse (about 0.7 degrees a pixel).
+    if east - west < MIN_SPAN:
+        middle = (east + west) / 2
+        west, east = middle - MIN_SPAN / 2, middle + MIN_SPAN / 2
+    if north - south < MIN_SPAN / 2:
+        middle = (north + south) / 2
+        south, north = middle - MIN_SPAN / 4, middle + MIN_SPAN / 4
     # Keep the map at least 2:1 wide, as the picture beside it expects.
     if east - west < 2 * (north - south):
         grow = (2 * (north - south) - (east - west)) / 2
