@@ -18,6 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
+from wgsiem.dashboards.model import Dashboard, Grid, Metric, Panel
+from wgsiem.dashboards.saved_objects import dashboard_object
+from wgsiem.kql import FieldTypes
 from wgsiem.package.images import image_info
 from wgsiem.package.pipelines import fleet_rewrite
 from wgsiem.package.problems import Problem
@@ -281,6 +284,15 @@ def _edit(path: str, edit: Callable[[Any], None]) -> Callable[[dict[str, Any]], 
     return lambda content: edit(content[path])
 
 
+def _dashboard(object_id: str) -> dict[str, Any]:
+    """A valid one-panel dashboard (a count) with the id given, reading Fleet's logs-* data
+    view (the package here ships none)."""
+    panel = Panel("count", "Events", "Every event.", "metric", "", Grid(0, 0, 12, 6), Metric("count"))
+    board = Dashboard(Path("overview.yml"), "overview", "WireGuard", "The WireGuard events.", "", "now-7d", "now", panels=(panel,))
+    text = json.dumps(dashboard_object(board, FieldTypes({}))).replace('"wireguard-logs"', '"logs-*"').replace('\\"wireguard-logs\\"', '\\"logs-*\\"')
+    return {**json.loads(text), "id": object_id}
+
+
 def _rename(old: str, new: str) -> Callable[[dict[str, Any]], None]:
     def change(content: dict[str, Any]) -> None:
         content[new] = content.pop(old)
@@ -528,11 +540,11 @@ CASES = {
         f"kibana/security_rule/{RULE_ID}_1.json", "attributes.index", "covers none of the package's data streams",
     ),
     "a dashboard whose id is not its file name": (
-        _set("kibana/dashboard/wireguard-overview.json", {"id": "wireguard-peers", "type": "dashboard", "attributes": {"title": "WireGuard"}}),
+        _set("kibana/dashboard/wireguard-overview.json", _dashboard("wireguard-peers")),
         "kibana/dashboard/wireguard-overview.json", "id", "is 'wireguard-peers', but the file is named wireguard-overview.json",
     ),
     "a dashboard not named after the package": (
-        _set("kibana/dashboard/overview.json", {"id": "overview", "type": "dashboard", "attributes": {"title": "WireGuard"}}),
+        _set("kibana/dashboard/overview.json", _dashboard("overview")),
         "kibana/dashboard/overview.json", None, "package-spec allows only a Kibana asset named wireguard-<id>.json here",
     ),
     "a manifest that is a list": (

@@ -3,7 +3,8 @@
 Nothing in the package is written twice. The hand-written parts (manifests, stream
 templates, the icon) are `integration/`; the rest comes from the folders the other
 commands read: fields from `ecs_mappings/`, pipelines and their tests from
-`ingest_pipelines/`, rules from `detection_rules/`, a sample event per data stream from
+`ingest_pipelines/`, rules from `detection_rules/`, dashboards (and the data view they read)
+from `dashboards/`, a sample event per data stream from
 the lab story's recorded events, the version from wgsiem's own (integration/README.md
 has the table). `assemble()` is a pure function of those files; `write_zip()` makes the
 same bytes from the same source (sorted entries, fixed times and modes), so a build can
@@ -25,6 +26,8 @@ import yaml
 
 from .. import __version__
 from ..content import DETECTION_RULES, FIXTURES, INGEST_PIPELINES, INTEGRATION, LICENSE
+from ..dashboards.model import load_dashboards
+from ..dashboards.saved_objects import DATA_VIEW_ID, dashboard_object, data_view, object_id
 from ..kql import FieldTypes
 from ..mappings import load_fields
 from ..mappings.templates import Dataset, load_spec
@@ -115,6 +118,9 @@ def assemble(*, version: str = __version__, samples: Path = SAMPLE_EVENTS, sourc
     types = FieldTypes.default()
     for rule in rules:
         files[f"kibana/security_rule/{rule.rule_id}.json"] = _json(security_rule(rule, version, fields, types))
+    for dashboard in load_dashboards(types=types):
+        files[f"kibana/dashboard/{object_id(dashboard)}.json"] = _json(dashboard_object(dashboard, types))
+    files[f"kibana/index_pattern/{DATA_VIEW_ID}.json"] = _json(data_view())
     files["docs/README.md"] = render_readme(files, whole, rules, version).encode()
     return Package(NAME, version, dict(sorted(files.items())))
 

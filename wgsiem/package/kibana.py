@@ -1,4 +1,5 @@
-"""The package's Kibana assets: detection rules (kibana/security_rule/) and dashboards.
+"""The package's Kibana assets: detection rules (kibana/security_rule/), and the id rule of
+every Kibana object (dashboards and data views are kibana_dashboards.py's).
 
 Rule assets take the form Kibana's prebuilt rules package uses (elastic/integrations,
 packages/security_detection_engine/kibana/security_rule/, e.g.
@@ -12,7 +13,7 @@ named `<id>.json`. The attributes are checked as Kibana's import would
 (wgsiem.rules.kibana_schema), and the fields the rule reads (its KQL query, its
 threshold and new terms fields) must be defined in the data streams its `index` patterns
 cover. Every Kibana object file's `id` is its file name (package-spec's
-ValidateKibanaObjectIDs); a dashboard's also begins with `<package>-`.
+ValidateKibanaObjectIDs); a dashboard's also begins with `<package>-` (layout.py).
 """
 
 from __future__ import annotations
@@ -55,12 +56,10 @@ def kibana_problems(package: PackageFolder, streams: Sequence[Stream]) -> list[P
     problems = []
     for rel in package.files("kibana/security_rule", (".json",)):
         problems += rule_asset_problems(package, rel, streams)
-    for rel in package.files("kibana/dashboard", (".json",)):
-        problems += dashboard_problems(package, rel, streams)
     for folder in _other_object_folders(package):
         for rel in package.files(folder, (".json",)):
             doc, load_problems = package.load(rel)
-            problems += load_problems if doc is None else _id_problems(doc)
+            problems += load_problems if doc is None else id_problems(doc)
     return problems
 
 
@@ -68,10 +67,10 @@ def _other_object_folders(package: PackageFolder) -> list[str]:
     kibana = package.path("kibana")
     if not kibana.is_dir():
         return []
-    return sorted(f"kibana/{p.name}" for p in kibana.iterdir() if p.is_dir() and p.name not in ("security_rule", "dashboard"))
+    return sorted(f"kibana/{p.name}" for p in kibana.iterdir() if p.is_dir() and p.name not in ("security_rule", "dashboard", "index_pattern"))
 
 
-def _id_problems(doc: Document) -> list[Problem]:
+def id_problems(doc: Document) -> list[Problem]:
     """package-spec's ValidateKibanaObjectIDs: the object's id is its file name."""
     stem = doc.file.rsplit("/", 1)[1].removesuffix(".json")
     data = doc.data if isinstance(doc.data, dict) else {}
@@ -192,27 +191,3 @@ def _grouping_problems(file: str, attributes: dict[str, Any], fields: FieldSet) 
         for key, name in named
         if isinstance(name, str) and name and fields.lookup(name, multi=True) is None
     ]
-
-
-# -- dashboards ----------------------------------------------------------------------------
-
-
-def dashboard_problems(package: PackageFolder, rel: str, streams: Sequence[Stream]) -> list[Problem]:
-    doc, problems = package.load(rel)
-    if doc is None:
-        return problems
-    problems = _id_problems(doc)  # the file name beginning with <package>- is a layout rule
-    if isinstance(doc.data, dict) and doc.data.get("type") != "dashboard":
-        problems.append(Problem(rel, "type", f"is {doc.data.get('type')!r}; a file in kibana/dashboard/ holds a saved object of type dashboard"))
-    fields = [s.fields for s in streams]
-    for key, field_name in dashboard_fields(doc.data):
-        if not any(f.lookup(field_name, multi=True) for f in fields):
-            problems.append(Problem(rel, key, f"the dashboard uses field {field_name}, which no data stream of the package defines"))
-    return problems
-
-
-def dashboard_fields(dashboard: Any) -> list[tuple[str, str]]:
-    """(key, field name) of every field a dashboard's panels use. The hook for when the
-    package has dashboards: reading Lens and saved-search panels is not written yet, so
-    no field is found and none is checked."""
-    return []

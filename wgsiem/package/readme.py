@@ -1,5 +1,5 @@
 """The package's docs/README.md (what Kibana shows on the integration's page), written from
-the package's own files: its manifests, fields, sample events and rules."""
+the package's own files: its manifests, fields, sample events, rules and dashboards."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ def render_readme(files: Mapping[str, bytes], fields: Mapping[str, Sequence[Mapp
     for folder in sorted({name.split("/")[1] for name in files if name.startswith("data_stream/")}, reverse=True):
         out += _data_stream(files, folder, fields[folder])
     out += _rules(rules)
+    out += _dashboards(files)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -79,4 +80,15 @@ def _rules(rules: Sequence[Rule]) -> list[str]:
     for rule in sorted(rules, key=lambda r: r.name):
         first = " ".join(str(rule.body["description"]).split()).split(". ")[0].rstrip(".")
         out.append(f"| {rule.name} | {rule.body['severity']} | {first}. |")
+    return [*out, ""]
+
+
+def _dashboards(files: Mapping[str, bytes]) -> list[str]:
+    """The dashboards the package installs (kibana/dashboard/), by title."""
+    found = [json.loads(data)["attributes"] for name, data in files.items() if name.startswith("kibana/dashboard/")]
+    if not found:
+        return []
+    out = ["## Dashboards", "", "Installed with the integration, under Analytics > Dashboards; every panel reads the `logs-wireguard.*` data view.", ""]
+    for attributes in sorted(found, key=lambda a: a["title"]):
+        out.append(f"- **{attributes['title']}**: {' '.join(attributes['description'].split())}")
     return [*out, ""]

@@ -5,6 +5,12 @@ Each schema names the package-spec file it follows; `common.schema.json` holds w
 manifests share and is reached by its `$id`. A schema says why a value is refused in the
 `description` of the part that refuses it: a noun for what a value should be ("a semantic
 version"), a sentence for a rule ("only a variable of type select has options").
+
+Kibana keeps parts of a saved object as JSON text (a dashboard's panelsJSON, a map's
+layerListJSON). A schema marks such a string with `contentMediaType: application/json` and
+gives its content's schema as `contentSchema`; JSON Schema leaves those two as annotations,
+and the validator here applies them: the text is parsed and its content checked, each
+problem's key running on into the parsed text (`attributes.panelsJSON[2].gridData.i`).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator, ValidationError, validators
 from referencing import Registry, Resource
 
 from .files import Document
@@ -25,6 +31,7 @@ from .problems import Problem, key_path
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 SCHEMAS = (
     "common", "manifest", "data-stream-manifest", "lifecycle", "fields", "changelog", "ingest-pipeline", "security-rule", "build",
+    "kibana-dashboard", "kibana-index-pattern",
 )
 
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
@@ -47,11 +54,29 @@ def _registry() -> Registry:
     return Registry().with_resources(resources)
 
 
+def _json_content(validator: Any, content_schema: Any, instance: Any, schema: dict[str, Any]) -> Any:  # noqa: ANN401 - jsonschema's keyword signature
+    """`contentSchema` of a string whose `contentMediaType` is application/json: the string
+    parsed and checked against it."""
+    if schema.get("contentMediaType") != "application/json" or not isinstance(instance, str):
+        return
+    try:
+        parsed = json.loads(instance)
+    except json.JSONDecodeError as error:
+        yield ValidationError(f"not valid JSON text: {error}")
+        return
+    yield from validator.descend(parsed, content_schema)
+
+
+# Draft 2020-12, with contentSchema applied to JSON text (see the module's docstring).
+Validator = validators.extend(Draft202012Validator, {"contentSchema": _json_content})
+
+
 @cache
 def validator(name: str) -> Draft202012Validator:
     schema = _schema(name)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, registry=_registry())
+    checker: Draft202012Validator = Validator(schema, registry=_registry())
+    return checker
 
 
 def schema_problems(name: str, doc: Document) -> list[Problem]:

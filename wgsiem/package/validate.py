@@ -26,7 +26,12 @@ means the package is valid. What is checked, and the package-spec file each rule
 - Kibana assets (kibana.py, security-rule.schema.json: kibana/spec.yml and
   ValidateKibanaObjectIDs): rules named and shaped as the prebuilt rules package has them,
   the fields their queries use defined in the data streams they read; dashboards named
-  <package>-<id>.json with that id.
+  <package>-<id>.json with that id;
+- dashboards and data views (kibana_dashboards.py, kibana-dashboard.schema.json and
+  kibana-index-pattern.schema.json: Kibana's saved-object definitions, the JSON text inside
+  them parsed and checked too): ids unique, every reference resolving inside the package (or
+  to a data view Fleet creates), titles and descriptions present, every field a panel uses
+  defined by a data stream.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from .fields import load_fields as load_stream_fields
 from .files import Document, PackageFolder, open_package, text_of
 from .images import image_info
 from .kibana import Stream, kibana_problems
+from .kibana_dashboards import dashboard_problems
 from .layout import PACKAGE_NAME, layout_problems
 from .pipelines import DataStreamId, pipeline_problems
 from .problems import Problem, key_path, sort_problems
@@ -99,7 +105,9 @@ def _package_problems(package: PackageFolder, ecs: Mapping[str, Field]) -> list[
     if manifest_doc is not None and manifest:  # a manifest that is no mapping is reported once, above
         problems += _policy_template_problems(package, manifest_doc, streams)
     problems += _ecs_reference_problems(package, streams)
-    problems += kibana_problems(package, [Stream(s.type, s.dataset, s.fields) for s in streams])
+    kibana_streams = [Stream(s.type, s.dataset, s.fields) for s in streams]
+    problems += kibana_problems(package, kibana_streams)
+    problems += dashboard_problems(package, kibana_streams)
     return problems
 
 
