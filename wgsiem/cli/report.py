@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
+import orjson
 import typer
 
 from ..content import DASHBOARDS, DETECTION_RULES
@@ -103,8 +103,8 @@ def _ndjson(path: Path) -> Iterator[dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                doc = json.loads(line)
-            except ValueError as err:
+                doc = orjson.loads(line)
+            except orjson.JSONDecodeError as err:
                 typer.echo(f"{path}:{n}: not JSON ({err.msg}); line skipped", err=True)
                 continue
             if isinstance(doc, dict):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from wgsiem.detection.timestamps import TimestampError, parse_ms
@@ -78,8 +79,8 @@ class PanelAggregator:
     def __init__(self, dashboard: Dashboard, panel: Panel, time_range: TimeRange, types: FieldTypes | None = None) -> None:
         self.panel, self.time_range = panel, time_range
         types = types if types is not None else FieldTypes.default()
-        text = dashboard.panel_query(panel)
-        self._matches = compile_query(text, types).matches if text else None
+        self.query = dashboard.panel_query(panel)
+        self.matches = compile_query(self.query, types).matches if self.query else None
         self._time = getter(TIME_FIELD)
         self._groups = [(getter(g.field), _key_function(types, g.field)) for g in panel.groups]
         self._orders = [_key_order(types, g.field) for g in panel.groups]
@@ -97,8 +98,11 @@ class PanelAggregator:
         when = _timestamp(self._time(doc))
         if when is None or not self.time_range.start_ms <= when <= self.time_range.end_ms:
             return
-        if self._matches is not None and not self._matches(doc):
-            return
+        if self.matches is None or self.matches(doc):
+            self.add_matched(doc, when)
+
+    def add_matched(self, doc: Mapping[str, Any], when: int) -> None:
+        """A document already known to be in the period and to match the panel's query."""
         if self._entity is not None:
             self._add_point(doc, when)
             return
@@ -168,13 +172,44 @@ class PanelAggregator:
         return points
 
 
+class Panels:
+    """Every panel of several dashboards fed at once: a document's time is read once, and
+    each distinct query (panels share many) is matched once per document."""
+
+    def __init__(self, dashboards: Iterable[Dashboard], time_range: TimeRange, types: FieldTypes | None = None) -> None:
+        types = types if types is not None else FieldTypes.default()
+        self.time_range = time_range
+        self.aggregators = [(d.id, PanelAggregator(d, p, time_range, types)) for d in dashboards for p in d.panels]
+        self._time = getter(TIME_FIELD)
+
+    def add(self, doc: Mapping[str, Any]) -> None:
+        when = _timestamp(self._time(doc))
+        if when is None or not self.time_range.start_ms <= when <= self.time_range.end_ms:
+            return
+        matched: dict[str, bool] = {}
+        for _, agg in self.aggregators:
+            hit = matched.get(agg.query)
+            if hit is None:
+                hit = matched[agg.query] = agg.matches is None or agg.matches(doc)
+            if hit:
+                agg.add_matched(doc, when)
+
+    def results(self) -> dict[str, dict[str, PanelData]]:
+        """Dashboard id -> panel id -> data."""
+        out: dict[str, dict[str, PanelData]] = {}
+        for dashboard_id, agg in self.aggregators:
+            out.setdefault(dashboard_id, {})[agg.panel.id] = agg.result()
+        return out
+
+
 def evaluate(dashboard: Dashboard, time_range: TimeRange, docs: Iterable[Mapping[str, Any]], types: FieldTypes | None = None) -> dict[str, PanelData]:
     """Every panel of the dashboard over the documents, in one pass: panel id -> data."""
-    aggregators = {p.id: PanelAggregator(dashboard, p, time_range, types) for p in dashboard.panels}
+    panels = Panels([dashboard], time_range, types)
     for doc in docs:
-        for agg in aggregators.values():
-            agg.add(doc)
-    return {pid: agg.result() for pid, agg in aggregators.items()}
+        panels.add(doc)
+    return panels.results().get(dashboard.id, {})
+
+
 
 
 def _descending(value: float | None) -> float:
@@ -210,6 +245,7 @@ def _key_order(types: FieldTypes, field: str) -> Callable[[Any], Any]:
     return lambda key: key
 
 
+@lru_cache(maxsize=65536)  # a period's addresses repeat in every document about them
 def _ip_key(value: Any) -> str | None:
     try:
         return str(ipaddress.ip_address(str(value)))

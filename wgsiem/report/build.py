@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wgsiem.dashboards.data import PanelData, TimeRange
-from wgsiem.dashboards.evaluate import PanelAggregator
+from wgsiem.dashboards.evaluate import Panels
 from wgsiem.dashboards.model import Dashboard
 from wgsiem.dashboards.searches import panel_data, panel_request
 from wgsiem.detection.cluster import iterate_hits
@@ -83,20 +83,13 @@ def from_events(
     """`read()` gives the events afresh each time it is called (a file opened again)."""
     time_range = time_range or period(read())
     dashboards = for_peer(dashboards, peer)
-    aggregators = [(d.id, PanelAggregator(d, p, time_range)) for d in dashboards for p in d.panels]
+    panels = Panels(dashboards, time_range)
     activity = Activity(time_range.start_ms, time_range.end_ms, time_range.interval.ms)
     for doc in read():
-        if peer is not None and ((doc.get("wireguard") or {}).get("peer") or {}).get("name") != peer:
-            for _, agg in aggregators:  # the panels filter by peer themselves
-                agg.add(doc)
-            continue
-        activity.add(doc)
-        for _, agg in aggregators:
-            agg.add(doc)
-    panels: dict[str, dict[str, PanelData]] = {d.id: {} for d in dashboards}
-    for dashboard_id, agg in aggregators:
-        panels[dashboard_id][agg.panel.id] = agg.result()
-    return ReportData(source, time_range, dashboards, panels, activity, _alerts(alerts, activity, time_range), dict(guides or {}), peer)
+        panels.add(doc)  # the panels filter by peer themselves
+        if peer is None or ((doc.get("wireguard") or {}).get("peer") or {}).get("name") == peer:
+            activity.add(doc)
+    return ReportData(source, time_range, dashboards, panels.results(), activity, _alerts(alerts, activity, time_range), dict(guides or {}), peer)
 
 
 def from_cluster(
