@@ -4,10 +4,13 @@ on the real node; here the semantics are pinned one by one)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from wgsiem.cli import app
 from wgsiem.content import DASHBOARDS
 from wgsiem.dashboards.data import TimeRange, auto_interval
 from wgsiem.dashboards.evaluate import evaluate
@@ -140,3 +143,17 @@ def test_the_request_asks_for_what_the_offline_aggregation_computes(tmp_path: Pa
     assert terms["aggs"] == {"m": {"sum": {"field": "network.bytes"}}}
     assert body["query"]["bool"]["filter"][-1] == {"range": {"@timestamp": {"gte": "1970-01-01T00:00:00.000Z", "lte": "1970-01-01T01:00:00.000Z", "format": "strict_date_optional_time"}}}
     assert DASHBOARDS.is_dir()
+
+
+def test_the_cli_validates_and_exports(tmp_path: Path) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(app, ["dashboards", "validate"])
+    assert ok.exit_code == 0 and "3 dashboards valid (25 panels)" in ok.stdout
+    (tmp_path / "bad.yml").write_text(GOOD.replace("network.bytes", "network.bytez"))
+    bad = runner.invoke(app, ["dashboards", "validate", "--dashboards-dir", str(tmp_path)])
+    assert bad.exit_code == 2 and f"{tmp_path / 'bad.yml'}:10: panels.0.metric.field" in bad.output
+    exported = runner.invoke(app, ["dashboards", "export"])
+    objects = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert [o["type"] for o in objects] == ["index-pattern", "dashboard", "dashboard", "dashboard"]
+    view = objects[0]["id"]
+    assert all(r["id"] == view for o in objects[1:] for r in o["references"] if r["type"] == "index-pattern")

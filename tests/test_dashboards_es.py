@@ -113,3 +113,25 @@ def test_the_spoofed_source_table_names_peer_and_address(indexed) -> None:
     rows = _answers(indexed, "spoofed-inner-source", "attacks", "unallowed-sources").rows
     assert rows and all(len(r.keys) == 2 and r.value >= 1 for r in rows)
     assert sum(r.value for r in rows) == 3
+
+
+def test_the_report_from_the_node_is_the_report_from_the_file(indexed, tmp_path) -> None:
+    """`wgsiem report --es`: each panel's own search and the period's documents from the
+    node make the very page the file makes (but for the line naming the source)."""
+    from typer.testing import CliRunner
+
+    from wgsiem.cli import app
+
+    client, namespace, docs = indexed["stolen-key-abroad"]
+    url = client.transport.node_pool.get().base_url
+    events = FIXTURES / "scenarios" / "stolen-key-abroad" / "events.ndjson"
+    period = ["--from", "2026-10-01T00:00:00Z", "--to", "2026-10-08T11:00:00Z"]
+    runner = CliRunner()
+    from_file = runner.invoke(app, ["report", str(events), "-o", str(tmp_path / "file.html"), *period])
+    from_node = runner.invoke(app, ["report", "--es", url, "--index", f"logs-wireguard.*-{namespace}", "-o", str(tmp_path / "node.html"), *period])
+    assert from_file.exit_code == 0, from_file.output
+    assert from_node.exit_code == 0, from_node.output
+    file_page = (tmp_path / "file.html").read_text().replace(str(events), "SOURCE")
+    node_page = (tmp_path / "node.html").read_text().replace(url, "SOURCE")
+    assert "alice</b> was used from a new place" in node_page
+    assert node_page == file_page

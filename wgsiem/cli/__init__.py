@@ -10,7 +10,7 @@ from typer.models import Context
 
 from .. import __version__
 from ..errors import WgsiemError
-from . import convert, package, pipelines, query, record, replay, report, rules, ship, templates
+from . import convert, dashboards, package, pipelines, query, record, replay, report, rules, ship, templates
 from .setup import fail
 
 
@@ -64,6 +64,7 @@ app.add_typer(pipelines.app, name="pipelines")
 app.add_typer(templates.app, name="templates")
 app.add_typer(rules.app, name="rules")
 app.add_typer(package.app, name="package")
+app.add_typer(dashboards.app, name="dashboards")
 app.command("query")(query.query)
 app.command("replay")(replay.replay)
 app.command("report")(report.report)

@@ -46,6 +46,9 @@ def report(  # noqa: PLR0913 - a command's options are its arguments
     rules_dir: Annotated[
         Path, typer.Option("--rules-dir", help="Folder of rule files, for the alerts' investigation guides.", file_okay=False, exists=True)
     ] = DETECTION_RULES,
+    index: Annotated[
+        str, typer.Option("--index", help="With --es: the index pattern the dashboards' data view reads.", metavar="PATTERN")
+    ] = INDEX,
     screenshot: Annotated[
         Optional[Path],
         typer.Option(
@@ -78,7 +81,7 @@ def report(  # noqa: PLR0913 - a command's options are its arguments
         from ..adapters.rule_searches import es_send
 
         assert time_range is not None
-        data = from_cluster(es_send(connect(source.es)), INDEX, dashboards, time_range, alerts=alert_docs, peer=peer, source=source.es.url, guides=guides)
+        data = from_cluster(es_send(connect(source.es)), index, dashboards, time_range, alerts=alert_docs, peer=peer, source=source.es.url, guides=guides)
     else:
         events = source.file
         assert events is not None
