@@ -1,9 +1,10 @@
 """Generate docs/events.md from the action catalogues, the kernel message templates and
 the spike method's own text, docs/fields.md from the field definitions in
 ecs_mappings/ (wgsiem/mappings/fields_doc.py), and docs/rules.md from detection_rules/
-(wgsiem/rules/rules_doc.py), and fixtures/scenarios/README.md from the scenarios.
+(wgsiem/rules/rules_doc.py), docs/dashboards.md from dashboards/ (wgsiem/dashboards/
+dashboards_doc.py), and fixtures/scenarios/README.md from the scenarios.
 
-    python -m wgsiem.docgen          # rewrite docs/events.md, docs/fields.md, docs/rules.md
+    python -m wgsiem.docgen          # rewrite docs/events.md, docs/fields.md, docs/rules.md, ...
     python -m wgsiem.docgen --check  # exit 1 if any is stale (the tests run this)
 """
 
@@ -176,6 +177,7 @@ def with_settings(text: str) -> str:
 
 def targets() -> dict[Path, str]:
     """Each generated doc and its text."""
+    from .dashboards import dashboards_doc
     from .mappings import fields_doc
     from .package.agent_policy import standalone_policy
     from .package.build import DATA_STREAMS, assemble
@@ -186,6 +188,7 @@ def targets() -> dict[Path, str]:
         DOCS / "events.md": render(),
         DOCS / "fields.md": fields_doc.render(),
         DOCS / "rules.md": rules_doc.render(),
+        DOCS / "dashboards.md": dashboards_doc.render(),
         scenarios_doc.SCENARIOS / "README.md": scenarios_doc.render(),
         DOCS / "operate.md": with_settings((DOCS / "operate.md").read_text()),
         DEPLOY / "elastic-agent.yml": standalone_policy(assemble().files, list(DATA_STREAMS)),

@@ -24,6 +24,8 @@ from .build import ReportData
 from .guide import guide_html
 from .units import human_bytes, human_duration, time_text
 
+# Peers shown in full (timeline, places, activity log); the others are a row of the table.
+PEERS_IN_FULL = 20
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;color:#1d2433;background:#f5f6f8}
 header{background:#1d2433;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}header p{margin:4px 0 0;color:#c8cdd6}
@@ -204,11 +206,25 @@ def _table(heads: Sequence[str], rows: Iterable[Sequence[str]], numeric_last: bo
 
 
 def _peers(report: ReportData) -> str:
-    peers = sorted(report.activity.peers.values(), key=lambda p: (-p.bytes, p.label))
+    """Every peer in one table; the ones worth a look first (alerts, new places, then the
+    most data) in full, up to PEERS_IN_FULL, so a fleet's report stays readable."""
+    peers = sorted(report.activity.peers.values(), key=lambda p: (not (p.alerts or _new_places(p)), -p.bytes, p.label))
     parts = ["<section id=\"peers\"><h2>Peers</h2>"]
     if not peers:
         parts.append("<p class=\"muted\">No peer in the period.</p>")
-    for peer in peers:
+    full = peers[:PEERS_IN_FULL]
+    if len(peers) > 1:
+        rows = []
+        for i, p in enumerate(peers):
+            name = f"<a href=\"#peer-{_e(p.label)}\">{_e(p.label)}</a>" if i < len(full) else _e(p.label)
+            countries = ", ".join(sorted({str(place.country) for place in p.places.values()}))
+            cells = [_e(p.user), f"{p.session_count:,}", _e(human_bytes(p.bytes)), _e(time_text(p.last_ms)), _e(countries), f"{p.alerts:,}"]
+            rows.append(f"<tr><td>{name}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        head = "".join(f"<th>{h}</th>" for h in ("Peer", "User", "Sessions", "Data moved", "Last seen", "Countries", "Alerts"))
+        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+        if len(peers) > len(full):
+            parts.append(f"<p class=\"muted\">The first {len(full)} of {len(peers):,} peers in full below; --peer NAME reports on any one.</p>")
+    for peer in full:
         parts.append(_peer(peer, report))
     parts.append("</section>")
     return "".join(parts)
