@@ -298,7 +298,7 @@ BREAKS: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
     ),
     "a reference for a panel the dashboard lacks": (
         lambda o: o["references"].append({"id": DATA_VIEW_ID, "name": "gone:indexpattern-datasource-layer-x", "type": "index-pattern"}),
-        "references[10].name", "names panel 'gone', which the dashboard does not have",
+        "references[", "names panel 'gone', which the dashboard does not have",  # the last, appended
     ),
     "two panels with one id": (
         _renamed_panel(1, "active-peers"),

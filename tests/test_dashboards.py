@@ -148,7 +148,7 @@ def test_the_request_asks_for_what_the_offline_aggregation_computes(tmp_path: Pa
 def test_the_cli_validates_and_exports(tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(app, ["dashboards", "validate"])
-    assert ok.exit_code == 0 and "3 dashboards valid (25 panels)" in ok.stdout
+    assert ok.exit_code == 0 and "3 dashboards valid (26 panels)" in ok.stdout
     (tmp_path / "bad.yml").write_text(GOOD.replace("network.bytes", "network.bytez"))
     bad = runner.invoke(app, ["dashboards", "validate", "--dashboards-dir", str(tmp_path)])
     assert bad.exit_code == 2 and f"{tmp_path / 'bad.yml'}:10: panels.0.metric.field" in bad.output

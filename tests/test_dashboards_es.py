@@ -100,6 +100,11 @@ def test_the_exfiltration_night_puts_the_laptop_first(indexed) -> None:
     assert rows[0].value > 3 * 2**30 > rows[1].value
 
 
+def test_the_exfiltration_spike_is_in_the_overview(indexed) -> None:
+    rows = _answers(indexed, "exfiltration-at-night", "overview", "transfer-spikes").rows
+    assert [(r.keys, r.value) for r in rows] == [(("dev-laptop", "tx"), parse_ms("2026-10-11T02:00:30Z"))]
+
+
 def test_the_scanner_flood_names_its_sources_and_countries(indexed) -> None:
     top = _answers(indexed, "scanner-handshake-flood", "attacks", "top-scanners").rows
     count = _answers(indexed, "scanner-handshake-flood", "attacks", "invalid-handshakes").value
