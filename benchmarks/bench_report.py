@@ -23,6 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 BASE = REPO / "fixtures" / "scenarios" / "stolen-key-abroad" / "events.ndjson"
 WEEK_MS = 7 * 86_400_000
+TARGET_RSS_MIB = 300
 CHILD = """
 import resource, sys, time
 from wgsiem.cli import main
@@ -80,7 +81,9 @@ def main() -> int:
             print(f"{peers} peers, {args.days} days: {n:,} events, {size / 2**20:.0f} MiB (written in {time.perf_counter() - t:.0f} s)")
             cpu, wall, rss = measure(events, Path(tmp) / "report.html")
             html = (Path(tmp) / "report.html").stat().st_size
-            print(f"  report: {cpu:.1f} s CPU, {wall:.1f} s wall, peak RSS {rss / 1024:.0f} MiB, {n / cpu:,.0f} events/s, page {html / 2**20:.1f} MiB")
+            verdict = "PASS" if rss / 1024 <= TARGET_RSS_MIB else "OVER"
+            print(f"  report: {cpu:.1f} s CPU, {wall:.1f} s wall, {n / cpu:,.0f} events/s, page {html / 2**20:.1f} MiB")
+            print(f"  peak RSS {rss / 1024:.0f} MiB (target <= {TARGET_RSS_MIB} MiB at any size): {verdict}")
     print(f"(this process: peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
     return 0
 
