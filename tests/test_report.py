@@ -131,6 +131,23 @@ def test_clear_errors(tmp_path: Path, args: list[str], message: str) -> None:
     assert not (tmp_path / "r.html").exists()
 
 
+def test_the_demo_ends_with_the_alerts_and_the_report() -> None:
+    """`bash scripts/run` on a machine without WireGuard (WGSIEM_DEMO=capture takes that
+    path even as root): the events, the alerts the rules raised on them, the report's path."""
+    import os
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(["bash", "scripts/run"], cwd=repo, env={**os.environ, "WGSIEM_DEMO": "capture"}, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = repo / "var" / "report.html"
+    alerts = (repo / "var" / "alerts.ndjson").read_text().splitlines()
+    assert alerts and f"The rules raised {len(alerts)} alerts on these events" in proc.stderr
+    assert "WireGuard Peer Connecting from a New Country" in proc.stdout
+    assert proc.stderr.rstrip().endswith(f"The report (one HTML file, readable offline): {report}\x1b[0m")
+    assert "alice" in report.read_text()
+
+
 # --- in a real browser, with the network blocked ------------------------------------------
 
 
