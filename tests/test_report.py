@@ -102,6 +102,11 @@ def test_one_peer_only(tmp_path: Path) -> None:
     assert 'id="peer-alice"' not in page and "Changchun" not in text
 
 
+def test_a_period_from_a_time_ends_at_the_last_event(tmp_path: Path) -> None:
+    _, page = _report(tmp_path, "stolen-key-abroad", "--from", "2026-10-08T00:00:00Z", alerts=False)
+    assert "2026-10-08 00:00:00 UTC to 2026-10-08 11:00:00 UTC" in page
+
+
 def test_bad_lines_are_named_and_skipped(tmp_path: Path) -> None:
     events = tmp_path / "events.ndjson"
     good = (SCENARIOS / "stolen-key-abroad" / "events.ndjson").read_text().splitlines()[:40]
@@ -121,6 +126,7 @@ def test_bad_lines_are_named_and_skipped(tmp_path: Path) -> None:
         (["EVENTS", "--from", "2026-10-02T00:00:00Z", "--to", "2026-10-01T00:00:00Z"], "ends before it starts"),
         (["EVENTS", "--from", "yesterday"], "--from/--to"),
         ([], "EVENTS is required"),
+        (["/no/such/events.ndjson"], "no such file"),
     ],
 )
 def test_clear_errors(tmp_path: Path, args: list[str], message: str) -> None:

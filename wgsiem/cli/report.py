@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -39,7 +39,9 @@ def report(  # noqa: PLR0913 - a command's options are its arguments
         Optional[str], typer.Option("--since", help="The period: the last 30m, 12h, 7d or 2w up to now (default with --es: 7d).", metavar="AGE")
     ] = None,
     start: Annotated[Optional[str], typer.Option("--from", help="The period's start, ISO 8601 (default: the first event's time).", metavar="TIME")] = None,
-    end: Annotated[Optional[str], typer.Option("--to", help="The period's end, ISO 8601 (default: the last event's time, or now).", metavar="TIME")] = None,
+    end: Annotated[
+        Optional[str], typer.Option("--to", help="The period's end, ISO 8601 (default: the last event's time; with --es or --since, now).", metavar="TIME")
+    ] = None,
     dashboards_dir: Annotated[
         Path, typer.Option("--dashboards-dir", help="Folder of dashboard files (*.yml).", file_okay=False, exists=True)
     ] = DASHBOARDS,
@@ -67,14 +69,20 @@ def report(  # noqa: PLR0913 - a command's options are its arguments
     investigation guides. From EVENTS the dashboards' panels are evaluated here; with --es
     each panel runs its own search, as Kibana would."""
     from ..dashboards.model import load_dashboards
-    from ..report.build import from_cluster, from_events
+    from ..report.build import from_cluster, from_events, period
     from ..report.page import render
     from ..rules.model import load_rules
 
     source.require("to report on a cluster")
     dashboards = load_dashboards(dashboards_dir)
     guides = {r.name: str(r.body.get("note", "")) for r in load_rules(rules_dir)}
-    time_range = _period(since, start, end, cluster=source.es is not None)
+    events = source.file
+    if events is not None and str(events) == "-":
+        raise fail("EVENTS is read twice (the period, then the report): give a file, not stdin")
+    if events is not None and not events.is_file():
+        raise fail(f"{events}: no such file")
+    last_event = None if events is None else (lambda: period(_ndjson(events)).end_ms)
+    time_range = _period(since, start, end, last_event=last_event)
     alert_docs = list(_ndjson(alerts)) if alerts else []
     if source.es is not None:
         from ..adapters.elasticsearch import connect
@@ -83,12 +91,7 @@ def report(  # noqa: PLR0913 - a command's options are its arguments
         assert time_range is not None
         data = from_cluster(es_send(connect(source.es)), index, dashboards, time_range, alerts=alert_docs, peer=peer, source=source.es.url, guides=guides)
     else:
-        events = source.file
         assert events is not None
-        if str(events) == "-":
-            raise fail("EVENTS is read twice (the period, then the report): give a file, not stdin")
-        if not events.is_file():
-            raise fail(f"{events}: no such file")
         data = from_events(lambda: _ndjson(events), dashboards, time_range=time_range, alerts=alert_docs, peer=peer, source=str(events), guides=guides)
     output.write_text(render(data), encoding="utf-8")
     if screenshot is not None:
@@ -116,7 +119,9 @@ def _ndjson(path: Path) -> Iterator[dict[str, Any]]:
                 typer.echo(f"{path}:{n}: not a JSON object; line skipped", err=True)
 
 
-def _period(since: str | None, start: str | None, end: str | None, *, cluster: bool) -> Any:
+def _period(since: str | None, start: str | None, end: str | None, *, last_event: Callable[[], int] | None) -> Any:
+    """The report's period from the options; None for the events' own first and last times.
+    `last_event` gives the file's last event time (None when reading a cluster)."""
     from ..dashboards.data import TimeRange
     from ..detection.timestamps import TimestampError, datetime_ms, parse_ms
 
@@ -127,12 +132,12 @@ def _period(since: str | None, start: str | None, end: str | None, *, cluster: b
         start_ms = parse_ms(start) if start else None
     except TimestampError as err:
         raise fail(f"--from/--to: {err}") from None
-    if since is None and start is None and not cluster:
+    if since is None and start is None and last_event is not None:
         if end_ms is None:
             return None  # the events' own first and last times
         raise fail("--to needs --from or --since when reading EVENTS")
     if end_ms is None:
-        end_ms = datetime_ms(datetime.now(UTC))
+        end_ms = last_event() if since is None and last_event is not None else datetime_ms(datetime.now(UTC))
     if start_ms is None:
         match = _SINCE.fullmatch(since or "7d")
         if not match:
