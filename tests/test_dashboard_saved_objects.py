@@ -139,11 +139,13 @@ def test_min_average_and_a_numeric_max_are_numbers(dashboards):
     obj = dashboard_object(peer)
     first_seen = metric_column(obj, peer, "places")
     assert (first_seen["operationType"], first_seen["dataType"]) == ("min", "date")  # min of @timestamp: a date
-    longest = metric_column(obj, peer, "session-length")
-    assert (longest["operationType"], longest["dataType"], longest["sourceField"]) == ("max", "number", "event.duration")
-    average = Dashboard(**{**_fields(peer), "panels": (_with_metric(peer.panel("session-length"), "average"),)})
-    column = metric_column(dashboard_object(average), average, "session-length")
-    assert (column["operationType"], column["dataType"]) == ("average", "number")
+    moved = peer.panel("data-moved-over-time")  # sum of network.bytes
+    for function in ("max", "average"):
+        changed = Dashboard(**{**_fields(peer), "panels": (_with_metric(moved, function),)})
+        column = metric_column(dashboard_object(changed), changed, "data-moved-over-time")
+        assert (column["operationType"], column["dataType"], column["sourceField"]) == (function, "number", "network.bytes")
+    addresses = metric_column(obj, peer, "endpoints-per-peer")
+    assert (addresses["operationType"], addresses["dataType"], addresses["sourceField"]) == ("unique_count", "number", "source.ip")
 
 
 def test_time_and_breakdown_columns(dashboards):
