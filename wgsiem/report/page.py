@@ -19,7 +19,7 @@ from wgsiem.dashboards.data import PanelData
 from wgsiem.dashboards.model import Dashboard, Panel
 
 from . import charts
-from .activity import PeerActivity, Session
+from .activity import PeerActivity, Place, Session
 from .build import ReportData
 from .guide import guide_html
 from .units import human_bytes, human_duration, time_text
@@ -84,11 +84,9 @@ def _summary(report: ReportData) -> str:
         ("Data moved", human_bytes(t.bytes)),
         ("Alerts", f"{a.total:,}"),
     ]
-    overview = report.panels.get("overview", {})
-    for panel_id in ("invalid-handshakes",):
-        if panel_id in overview:
-            data = overview[panel_id]
-            cards.append((data.panel.title, _number(data.value, data.panel)))
+    invalid = report.panels.get("overview", {}).get("invalid-handshakes")
+    if invalid is not None:
+        cards.append((invalid.panel.title, _number(invalid.value, invalid.panel)))
     items = "".join(f"<div class=\"card\"><b>{_e(v)}</b><span>{_e(k)}</span></div>" for k, v in cards)
     return f"<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">{items}</div></section>"
 
@@ -113,8 +111,9 @@ def _answers(report: ReportData) -> str:
     return "<section id=\"answers\"><h2>At a glance</h2>" + "".join(lines) + "</section>"
 
 
-def _new_places(peer: PeerActivity) -> list[Any]:
-    """Places a peer's key was used from after its first one: where a stolen key shows."""
+def _new_places(peer: PeerActivity) -> list[Place]:
+    """Places in another country than the peer's first one in the period: where a stolen
+    key shows. (A new network in the same country is in the peer's table, not here.)"""
     places = sorted(peer.places.values(), key=lambda p: p.first_ms)
     if len(places) < 2:
         return []
