@@ -137,9 +137,27 @@ def test_the_spoofed_source_table_names_peer_and_address(indexed) -> None:
     assert sum(r.value for r in rows) == 3
 
 
+def _kibana_alerts_index(client: Elasticsearch, alias: str, alerts: list[dict[str, Any]]) -> None:
+    """Elastic Security's alerts of a space as Kibana's alerting framework keeps them: a
+    hidden concrete index behind a hidden write alias, the fields the report reads mapped as
+    Kibana maps them. Kibana cannot run here; this stands in for the index it would write."""
+    mappings = {"properties": {
+        "@timestamp": {"type": "date"}, "kibana.alert.original_time": {"type": "date"},
+        "kibana.alert.rule.tags": {"type": "keyword"}, "kibana.alert.rule.name": {"type": "keyword"},
+    }}  # fmt: skip
+    client.indices.create(index=f".internal{alias}-000001", settings={"index.hidden": True}, mappings=mappings,
+                          aliases={alias: {"is_write_index": True, "is_hidden": True}})  # fmt: skip
+    lines = []
+    for alert in alerts:
+        lines += [json.dumps({"create": {"_index": alias}}), json.dumps(alert)]
+    reply = client.perform_request("POST", "/_bulk?refresh=wait_for", headers={"content-type": "application/x-ndjson", "accept": "application/json"}, body="\n".join(lines) + "\n").body
+    assert not reply["errors"], reply["items"][:2]
+
+
 def test_the_report_from_the_node_is_the_report_from_the_file(indexed, tmp_path) -> None:
-    """`wgsiem report --es`: each panel's own search and the period's documents from the
-    node make the very page the file makes (but for the line naming the source)."""
+    """`wgsiem report --es`: each panel's own search, the period's documents and the alerts
+    of Security's alerts index make the very page the file and its alerts make (but for the
+    line naming the source)."""
     from typer.testing import CliRunner
 
     from wgsiem.cli import app
@@ -147,13 +165,36 @@ def test_the_report_from_the_node_is_the_report_from_the_file(indexed, tmp_path)
     client, namespace, docs = indexed["stolen-key-abroad"]
     url = client.transport.node_pool.get().base_url
     events = FIXTURES / "scenarios" / "stolen-key-abroad" / "events.ndjson"
-    period = ["--from", "2026-10-01T00:00:00Z", "--to", "2026-10-08T11:00:00Z"]
     runner = CliRunner()
-    from_file = runner.invoke(app, ["report", str(events), "-o", str(tmp_path / "file.html"), *period])
-    from_node = runner.invoke(app, ["report", "--es", url, "--index", f"logs-wireguard.*-{namespace}", "-o", str(tmp_path / "node.html"), *period])
+    ran = runner.invoke(app, ["rules", "run", str(events), "--start", "2026-10-08T00:00:00Z"])
+    assert ran.exit_code == 0, ran.output
+    alerts_file = tmp_path / "alerts.ndjson"
+    alerts_file.write_text(ran.stdout)
+    alias = f".alerts-security.alerts-{namespace}"
+    _kibana_alerts_index(client, alias, [json.loads(line) for line in ran.stdout.splitlines()])
+    period = ["--from", "2026-10-01T00:00:00Z", "--to", "2026-10-08T11:00:00Z"]
+    from_file = runner.invoke(app, ["report", str(events), "--alerts", str(alerts_file), "-o", str(tmp_path / "file.html"), *period])
+    from_node = runner.invoke(app, ["report", "--es", url, "--index", f"logs-wireguard.*-{namespace}", "--alerts-index", alias, "-o", str(tmp_path / "node.html"), *period])
     assert from_file.exit_code == 0, from_file.output
     assert from_node.exit_code == 0, from_node.output
     file_page = (tmp_path / "file.html").read_text().replace(str(events), "SOURCE")
     node_page = (tmp_path / "node.html").read_text().replace(url, "SOURCE")
     assert "alice</b> was used from a new place" in node_page
+    assert "Investigating WireGuard Peer Connecting from a New Country" in node_page
     assert node_page == file_page
+
+
+def test_a_missing_alerts_index_is_said_on_the_page(indexed, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from wgsiem.cli import app
+
+    client, namespace, _ = indexed["exfiltration-at-night"]
+    url = client.transport.node_pool.get().base_url
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(app, ["report", "--es", url, "--index", f"logs-wireguard.*-{namespace}", "--from", "2026-10-11T01:30:00Z",
+                                      "--to", "2026-10-11T03:00:00Z", "--alerts-index", ".alerts-security.alerts-nosuchspace", "-o", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    assert "The alerts in .alerts-security.alerts-nosuchspace could not be read" in page
+    assert "Most data moved in the period: <b>dev-laptop</b>" in page

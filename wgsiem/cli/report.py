@@ -16,6 +16,8 @@ from .groups import Events, EventSource, with_groups
 from .setup import fail
 
 INDEX = "logs-wireguard.*"
+# Elastic Security's alerts in Kibana's default space.
+ALERTS_INDEX = ".alerts-security.alerts-default"
 # The screenshot's size: the integration package's manifest declares it (integration/img/).
 SCREENSHOT = (1400, 1000)
 _SINCE = re.compile(r"([1-9][0-9]*)([mhdw])")
@@ -51,6 +53,15 @@ def report(  # noqa: PLR0913 - a command's options are its arguments
     index: Annotated[
         str, typer.Option("--index", help="With --es: the index pattern the dashboards' data view reads.", metavar="PATTERN")
     ] = INDEX,
+    alerts_index: Annotated[
+        str,
+        typer.Option(
+            "--alerts-index",
+            help="With --es and no --alerts: read the alerts of wgsiem's rules from this index (Elastic Security's alerts of a "
+            "Kibana space are .alerts-security.alerts-<space>); '' reads none.",
+            metavar="INDEX",
+        ),
+    ] = ALERTS_INDEX,
     screenshot: Annotated[
         Optional[Path],
         typer.Option(
@@ -89,10 +100,15 @@ def report(  # noqa: PLR0913 - a command's options are its arguments
         from ..adapters.rule_searches import es_send
 
         assert time_range is not None
-        data = from_cluster(es_send(connect(source.es)), index, dashboards, time_range, alerts=alert_docs, peer=peer, source=source.es.url, guides=guides)
+        data = from_cluster(
+            es_send(connect(source.es)), index, dashboards, time_range,
+            alerts=alert_docs, alerts_index=alerts_index or None, peer=peer, source=source.es.url, guides=guides,
+        )  # fmt: skip
     else:
         assert events is not None
         data = from_events(lambda: _ndjson(events), dashboards, time_range=time_range, alerts=alert_docs, peer=peer, source=str(events), guides=guides)
+    if alerts is not None:
+        data.alerts_from = str(alerts)
     output.write_text(render(data), encoding="utf-8")
     if screenshot is not None:
         from ..adapters.browser import screenshot as take

@@ -60,6 +60,7 @@ def read_alert(doc: Mapping[str, Any]) -> Alert | None:
 class Alerts:
     start_ms: int | None = None
     end_ms: int | None = None
+    peer: str | None = None  # only alerts about this peer (wireguard.peer.name)
     by_rule: Counter[str] = field(default_factory=Counter)
     rule_ids: dict[str, str] = field(default_factory=dict)
     _newest: list[Alert] = field(default_factory=list)
@@ -69,6 +70,8 @@ class Alerts:
         if alert is None:
             return None
         if (self.start_ms is not None and alert.time_ms < self.start_ms) or (self.end_ms is not None and alert.time_ms > self.end_ms):
+            return None
+        if self.peer is not None and alert.peer != self.peer:
             return None
         self.by_rule[alert.rule] += 1
         if alert.rule_id:

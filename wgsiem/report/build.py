@@ -18,6 +18,7 @@ from wgsiem.dashboards.evaluate import Panels
 from wgsiem.dashboards.model import Dashboard
 from wgsiem.dashboards.searches import panel_data, panel_request
 from wgsiem.detection.cluster import iterate_hits
+from wgsiem.detection.engine import ExecutionError
 from wgsiem.detection.searches import Request
 from wgsiem.detection.timestamps import TimestampError, parse_ms
 from wgsiem.errors import WgsiemError
@@ -28,6 +29,8 @@ from .activity import Activity
 from .alerts import Alerts
 
 Docs = Iterable[Mapping[str, Any]]
+# Every wgsiem rule carries this tag; Elastic Security's alerts of other rules are not ours.
+RULE_TAG = "Data Source: WireGuard"
 Send = Callable[[Request], dict[str, Any]]
 
 
@@ -45,6 +48,8 @@ class ReportData:
     alerts: Alerts
     guides: dict[str, str] = field(default_factory=dict)  # rule name -> investigation guide
     peer: str | None = None
+    notes: list[str] = field(default_factory=list)  # what could not be read, said on the page
+    alerts_from: str | None = None  # where the alerts came from; None: none were given
 
 
 def for_peer(dashboards: list[Dashboard], peer: str | None) -> list[Dashboard]:
@@ -89,21 +94,24 @@ def from_events(
         panels.add(doc)  # the panels filter by peer themselves
         if peer is None or ((doc.get("wireguard") or {}).get("peer") or {}).get("name") == peer:
             activity.add(doc)
-    return ReportData(source, time_range, dashboards, panels.results(), activity, _alerts(alerts, activity, time_range), dict(guides or {}), peer)
+    return ReportData(source, time_range, dashboards, panels.results(), activity, _alerts(alerts, activity, time_range, peer), dict(guides or {}), peer)
 
 
-def from_cluster(
+def from_cluster(  # noqa: PLR0913 - the report's options, each a keyword
     send: Send,
     index: str,
     dashboards: list[Dashboard],
     time_range: TimeRange,
     *,
     alerts: Docs = (),
+    alerts_index: str | None = None,
     peer: str | None = None,
     source: str = "Elasticsearch",
     guides: Mapping[str, str] | None = None,
 ) -> ReportData:
-    """Each panel's data from its own search; the activity from the period's documents."""
+    """Each panel's data from its own search; the activity from the period's documents; the
+    alerts given, or else those of wgsiem's rules in `alerts_index` (Elastic Security's alerts
+    of a space, `.alerts-security.alerts-<space>`)."""
     dashboards = for_peer(dashboards, peer)
     panels = {d.id: {p.id: panel_data(p, time_range, send(Request("search", (index,), panel_request(d, p, time_range)))) for p in d.panels} for d in dashboards}
     activity = Activity(time_range.start_ms, time_range.end_ms, time_range.interval.ms)
@@ -113,11 +121,30 @@ def from_cluster(
         filters.append({"term": {"wireguard.peer.name": peer}})
     for hit in iterate_hits(send, (index,), {"bool": {"filter": filters}}):
         activity.add(hit["_source"])
-    return ReportData(source, time_range, dashboards, panels, activity, _alerts(alerts, activity, time_range), dict(guides or {}), peer)
+    notes: list[str] = []
+    from_index = not alerts and alerts_index is not None
+    if alerts_index is not None and from_index:
+        alerts = _cluster_alerts(send, alerts_index, time_range, notes)
+    data = ReportData(source, time_range, dashboards, panels, activity, _alerts(alerts, activity, time_range, peer), dict(guides or {}), peer, notes)
+    if from_index:
+        data.alerts_from = alerts_index
+    return data
 
 
-def _alerts(docs: Docs, activity: Activity, time_range: TimeRange) -> Alerts:
-    alerts = Alerts(time_range.start_ms, time_range.end_ms)
+def _cluster_alerts(send: Send, index: str, time_range: TimeRange, notes: list[str]) -> Docs:
+    """The alerts of wgsiem's rules (their tag) about events of the period, as a stream;
+    an index that cannot be read is a note on the page, not a failed report."""
+    when = {"range": {"kibana.alert.original_time": {"gte": time_range.start_ms, "lte": time_range.end_ms, "format": "epoch_millis"}}}
+    query = {"bool": {"filter": [when, {"term": {"kibana.alert.rule.tags": RULE_TAG}}]}}
+    try:
+        return [hit["_source"] for hit in iterate_hits(send, (index,), query)]
+    except ExecutionError as err:
+        notes.append(f"The alerts in {index} could not be read: {err}")
+        return []
+
+
+def _alerts(docs: Docs, activity: Activity, time_range: TimeRange, peer: str | None) -> Alerts:
+    alerts = Alerts(time_range.start_ms, time_range.end_ms, peer)
     for doc in docs:
         alert = alerts.add(doc)
         if alert is not None:

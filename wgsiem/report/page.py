@@ -287,9 +287,10 @@ def _sessions(sessions: Iterable[Session]) -> str:
 
 def _alerts(report: ReportData) -> str:
     alerts = report.alerts
-    parts = ["<section id=\"alerts\"><h2>Alerts</h2>"]
+    parts = ["<section id=\"alerts\"><h2>Alerts</h2>", *(f"<p class=\"answer\">{_e(note)}</p>" for note in report.notes)]
     if not alerts.total:
-        parts.append("<p class=\"muted\">No alerts in the period" + ("" if report.guides else " (none were given: --alerts)") + ".</p></section>")
+        given = f" in {report.alerts_from}" if report.alerts_from else " (none were given: --alerts FILE, or --es with its alerts index)"
+        parts.append(f"<p class=\"muted\">No alerts in the period{_e(given)}.</p></section>")
         return "".join(parts)
     rows = []
     for a in alerts.newest():
