@@ -96,10 +96,11 @@ def test_the_page_needs_nothing_from_outside(stolen) -> None:
 
 
 def test_one_peer_only(tmp_path: Path) -> None:
-    _, page = _report(tmp_path, "stolen-key-abroad", "--peer", "bob", alerts=False)
+    _, page = _report(tmp_path, "stolen-key-abroad", "--peer", "bob")
     text = _text(page)
     assert "WireGuard report: bob" in text and 'id="peer-bob"' in page
     assert 'id="peer-alice"' not in page and "Changchun" not in text
+    assert "No alerts in the period in" in text  # every alert of the scenario is about alice
 
 
 def test_a_period_from_a_time_ends_at_the_last_event(tmp_path: Path) -> None:
