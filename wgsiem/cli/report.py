@@ -94,7 +94,7 @@ def report(  # noqa: PLR0913 - a command's options are its arguments
         raise fail(f"{events}: no such file")
     last_event = None if events is None else (lambda: period(_ndjson(events)).end_ms)
     time_range = _period(since, start, end, last_event=last_event)
-    alert_docs = list(_ndjson(alerts)) if alerts else []
+    alert_docs = _ndjson(alerts) if alerts else ()  # read once, one alert at a time
     if source.es is not None:
         from ..adapters.elasticsearch import connect
         from ..adapters.rule_searches import es_send
@@ -102,7 +102,7 @@ def report(  # noqa: PLR0913 - a command's options are its arguments
         assert time_range is not None
         data = from_cluster(
             es_send(connect(source.es)), index, dashboards, time_range,
-            alerts=alert_docs, alerts_index=alerts_index or None, peer=peer, source=source.es.url, guides=guides,
+            alerts=alert_docs, alerts_index=None if alerts or not alerts_index else alerts_index, peer=peer, source=source.es.url, guides=guides,
         )  # fmt: skip
     else:
         assert events is not None

@@ -110,8 +110,8 @@ def from_cluster(  # noqa: PLR0913 - the report's options, each a keyword
     guides: Mapping[str, str] | None = None,
 ) -> ReportData:
     """Each panel's data from its own search; the activity from the period's documents; the
-    alerts given, or else those of wgsiem's rules in `alerts_index` (Elastic Security's alerts
-    of a space, `.alerts-security.alerts-<space>`)."""
+    alerts given, or those of wgsiem's rules in `alerts_index` (Elastic Security's alerts of
+    a space, `.alerts-security.alerts-<space>`) when it is named."""
     dashboards = for_peer(dashboards, peer)
     panels = {d.id: {p.id: panel_data(p, time_range, send(Request("search", (index,), panel_request(d, p, time_range)))) for p in d.panels} for d in dashboards}
     activity = Activity(time_range.start_ms, time_range.end_ms, time_range.interval.ms)
@@ -122,11 +122,10 @@ def from_cluster(  # noqa: PLR0913 - the report's options, each a keyword
     for hit in iterate_hits(send, (index,), {"bool": {"filter": filters}}):
         activity.add(hit["_source"])
     notes: list[str] = []
-    from_index = not alerts and alerts_index is not None
-    if alerts_index is not None and from_index:
+    if alerts_index is not None:
         alerts = _cluster_alerts(send, alerts_index, time_range, notes)
     data = ReportData(source, time_range, dashboards, panels, activity, _alerts(alerts, activity, time_range, peer), dict(guides or {}), peer, notes)
-    if from_index:
+    if alerts_index is not None:
         data.alerts_from = alerts_index
     return data
 
