@@ -154,7 +154,7 @@ def test_time_and_breakdown_columns(dashboards):
     obj = dashboard_object(overview)
     layer = lens_layer(obj, "sessions-over-time")
     time, group, metric = (column_id(overview, panel, r) for r in ("time", "group-0", "metric"))
-    assert layer["columnOrder"] == [time, group, metric]
+    assert layer["columnOrder"] == [group, time, metric]  # the breakdown outside the date histogram, as Lens nests them
     assert layer["columns"][time]["operationType"] == "date_histogram"
     assert layer["columns"][time]["params"]["interval"] == "auto"
     terms = layer["columns"][group]

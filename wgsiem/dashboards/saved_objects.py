@@ -198,10 +198,6 @@ def _lens(dashboard: Dashboard, panel: Panel, types: FieldTypes) -> dict[str, An
     metric_col = column_id(dashboard, panel, "metric")
     columns: dict[str, dict[str, Any]] = {}
     order: list[str] = []
-    time_col = column_id(dashboard, panel, "time") if panel.time_axis else None
-    if time_col:
-        columns[time_col] = date_histogram_column()
-        order.append(time_col)
     group_cols = []
     for n, group in enumerate(panel.groups):
         col = column_id(dashboard, panel, f"group-{n}")
@@ -209,6 +205,13 @@ def _lens(dashboard: Dashboard, panel: Panel, types: FieldTypes) -> dict[str, An
         columns[col] = terms_column(group, metric_col, types, other_bucket=panel.chart != "table")
         group_cols.append(col)
         order.append(col)
+    # Terms before the date histogram, as Lens orders a breakdown added to a time chart
+    # (layer_helpers.ts addBucket): the top values are those of the whole period, and
+    # esaggs nests the aggregations in this order (searches.py asks for the same).
+    time_col = column_id(dashboard, panel, "time") if panel.time_axis else None
+    if time_col:
+        columns[time_col] = date_histogram_column()
+        order.append(time_col)
     columns[metric_col] = metric_column(metric, types)
     order.append(metric_col)
     return {
