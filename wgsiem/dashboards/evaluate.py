@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from wgsiem.detection.timestamps import TimestampError, parse_ms
+from wgsiem.detection.timestamps import parse_ms_or_none
 from wgsiem.kql import FieldTypes, compile_query
 from wgsiem.kql.documents import MISSING, getter, scalars
 
@@ -95,7 +95,7 @@ class PanelAggregator:
         self._entity_order = _key_order(types, panel.entity) if panel.entity else None
 
     def add(self, doc: Mapping[str, Any]) -> None:
-        when = _timestamp(self._time(doc))
+        when = parse_ms_or_none(self._time(doc))
         if when is None or not self.time_range.start_ms <= when <= self.time_range.end_ms:
             return
         if self.matches is None or self.matches(doc):
@@ -126,7 +126,7 @@ class PanelAggregator:
         if self._unique:
             return [str(v) for v in found]
         if self._metric_date:
-            return [float(t) for t in (_timestamp(v) for v in found) if t is not None]
+            return [float(t) for t in (parse_ms_or_none(v) for v in found) if t is not None]
         return [float(v) for v in found if isinstance(v, (int, float)) and not isinstance(v, bool)]
 
     def _add_point(self, doc: Mapping[str, Any], when: int) -> None:
@@ -183,7 +183,7 @@ class Panels:
         self._time = getter(TIME_FIELD)
 
     def add(self, doc: Mapping[str, Any]) -> None:
-        when = _timestamp(self._time(doc))
+        when = parse_ms_or_none(self._time(doc))
         if when is None or not self.time_range.start_ms <= when <= self.time_range.end_ms:
             return
         matched: dict[str, bool] = {}
@@ -214,13 +214,6 @@ def evaluate(dashboard: Dashboard, time_range: TimeRange, docs: Iterable[Mapping
 
 def _descending(value: float | None) -> float:
     return float("inf") if value is None else -value
-
-
-def _timestamp(value: Any) -> int | None:
-    try:
-        return parse_ms(value)
-    except TimestampError:
-        return None
 
 
 def _plain(value: Any) -> Any:

@@ -59,6 +59,15 @@ def parse_ms(value: Any) -> int:
     return datetime_ms(moment)
 
 
+def parse_ms_or_none(value: Any) -> int | None:
+    """parse_ms, or None for a value Elasticsearch would not index as a date (a document
+    without a usable time is then left out, as a range filter leaves it out)."""
+    try:
+        return parse_ms(value)
+    except TimestampError:
+        return None
+
+
 def datetime_ms(moment: datetime) -> int:
     days = moment.toordinal() - _EPOCH_ORDINAL
     ms = days * _MS_PER_DAY + ((moment.hour * 60 + moment.minute) * 60 + moment.second) * 1000 + moment.microsecond // 1000

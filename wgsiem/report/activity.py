@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wgsiem.detection.timestamps import TimestampError, parse_ms
+from wgsiem.detection.timestamps import parse_ms_or_none
 
 from .alerts import Alert
 
@@ -113,7 +113,7 @@ class Activity:
         self.totals = Totals()
 
     def add(self, doc: Mapping[str, Any]) -> None:
-        when = _ms(doc.get("@timestamp"))
+        when = parse_ms_or_none(doc.get("@timestamp"))
         if when is None or not self._inside(when):
             return
         t = self.totals
@@ -171,14 +171,14 @@ class Activity:
 
     def _ended(self, peer: PeerActivity, doc: Mapping[str, Any], when: int) -> None:
         event = doc.get("event") or {}
-        start = _ms(event.get("start")) or when
+        start = parse_ms_or_none(event.get("start")) or when
         open_session = next((s for s in reversed(peer.sessions) if s.end_ms is None and s.start_ms == start), None)
         if open_session is None:  # it began before the report's first event
             open_session = Session(start, None, Endpoint.of(doc))
             peer.sessions.append(open_session)
             peer.session_count += 1
             self.totals.sessions += 1
-        open_session.end_ms = _ms(event.get("end")) or when
+        open_session.end_ms = parse_ms_or_none(event.get("end")) or when
         open_session.bytes = (doc.get("network") or {}).get("bytes")
         open_session.received = (doc.get("source") or {}).get("bytes")
         open_session.sent = (doc.get("destination") or {}).get("bytes")
@@ -193,12 +193,3 @@ class Activity:
         place.last_ms = max(place.last_ms, when)
         place.first_ms = min(place.first_ms, when)
         place.events += 1
-
-
-def _ms(value: Any) -> int | None:
-    if value is None:
-        return None
-    try:
-        return parse_ms(value)
-    except TimestampError:
-        return None

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wgsiem.detection.timestamps import TimestampError, parse_ms
+from wgsiem.detection.timestamps import parse_ms_or_none
 from wgsiem.kql.documents import MISSING, getter
 
 ALERTS_KEPT = 500
@@ -46,9 +46,8 @@ def read_alert(doc: Mapping[str, Any]) -> Alert | None:
     rule = get("kibana.alert.rule.name")
     if rule is None:
         return None
-    try:
-        when = parse_ms(get("kibana.alert.original_time") or get("@timestamp"))
-    except TimestampError:
+    when = parse_ms_or_none(get("kibana.alert.original_time") or get("@timestamp"))
+    if when is None:
         return None
     return Alert(
         when, str(rule), get("kibana.alert.rule.rule_id"), get("kibana.alert.severity"), get("kibana.alert.reason"),

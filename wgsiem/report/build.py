@@ -20,7 +20,7 @@ from wgsiem.dashboards.searches import panel_data, panel_request
 from wgsiem.detection.cluster import iterate_hits
 from wgsiem.detection.engine import ExecutionError
 from wgsiem.detection.searches import Request
-from wgsiem.detection.timestamps import TimestampError, parse_ms
+from wgsiem.detection.timestamps import parse_ms_or_none
 from wgsiem.errors import WgsiemError
 from wgsiem.kql import to_kql
 from wgsiem.kql.ast import Is, Literal
@@ -64,9 +64,8 @@ def period(docs: Docs) -> TimeRange:
     """The first and last @timestamp of the events."""
     first = last = None
     for doc in docs:
-        try:
-            when = parse_ms(doc.get("@timestamp"))
-        except TimestampError:
+        when = parse_ms_or_none(doc.get("@timestamp"))
+        if when is None:
             continue
         first = when if first is None or when < first else first
         last = when if last is None or when > last else last
