@@ -8,9 +8,13 @@ same report, and the tests compare the two on the real node.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from typing import Any
+
+from wgsiem.kql.documents import MISSING, Getter, getter
 
 from .model import Panel
 
@@ -73,6 +77,33 @@ class Point:
     lon: float
     timestamp_ms: int
     tooltip: dict[str, Any]
+
+
+def point(panel: Panel, entity: Any, when_ms: int, doc: Mapping[str, Any]) -> Point:
+    """A map panel's point for an entity's latest document (a hit's `_source`, or an event
+    in hand): its location and tooltip fields, read from the document as Elasticsearch
+    reads `_source`."""
+    lat, lon = _lat_lon(_field(panel.location or "")(doc))
+    tooltip = {}
+    for name in panel.tooltip:
+        value = _field(name)(doc)
+        tooltip[name] = None if value is MISSING else value
+    return Point(entity, lat, lon, when_ms, tooltip)
+
+
+@cache
+def _field(name: str) -> Getter:
+    return getter(name)
+
+
+def _lat_lon(location: Any) -> tuple[float, float]:
+    """A geo_point as the shipper writes it ({"lat", "lon"}), or [lon, lat], or "lat,lon"."""
+    if isinstance(location, dict):
+        return float(location["lat"]), float(location["lon"])
+    if isinstance(location, list):
+        return float(location[1]), float(location[0])
+    lat, lon = str(location).split(",")
+    return float(lat), float(lon)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,11 +18,10 @@ from typing import Any
 
 from wgsiem.detection.timestamps import parse_ms_or_none
 from wgsiem.kql import FieldTypes, compile_query
-from wgsiem.kql.documents import MISSING, getter, scalars
+from wgsiem.kql.documents import getter, scalars
 
-from .data import PanelData, Point, Row, TimeRange
+from .data import PanelData, Point, Row, TimeRange, point
 from .model import TIME_FIELD, Dashboard, Metric, Panel
-from .searches import _lat_lon
 
 
 class _Acc:
@@ -161,15 +160,7 @@ class PanelAggregator:
         return range(first, self.time_range.end_ms + 1, step)
 
     def _points(self) -> list[Point]:
-        panel = self.panel
-        points = []
-        for entity in sorted(self._latest, key=self._entity_order):
-            when, doc = self._latest[entity]
-            location = getter(panel.location or "")(doc)
-            lat, lon = _lat_lon(location)
-            tooltip = {f: _plain(getter(f)(doc)) for f in panel.tooltip}
-            points.append(Point(entity, lat, lon, when, tooltip))
-        return points
+        return [point(self.panel, entity, *self._latest[entity]) for entity in sorted(self._latest, key=self._entity_order)]
 
 
 class Panels:
@@ -214,10 +205,6 @@ def evaluate(dashboard: Dashboard, time_range: TimeRange, docs: Iterable[Mapping
 
 def _descending(value: float | None) -> float:
     return float("inf") if value is None else -value
-
-
-def _plain(value: Any) -> Any:
-    return None if value is MISSING else value
 
 
 def _key_function(types: FieldTypes, field: str) -> Callable[[Any], Any]:

@@ -16,7 +16,7 @@ from typing import Any
 from wgsiem.detection.timestamps import iso, parse_ms
 from wgsiem.kql import FieldTypes, compile_query
 
-from .data import PanelData, Point, Row, TimeRange
+from .data import PanelData, Point, Row, TimeRange, point
 from .model import TIME_FIELD, Dashboard, Metric, Panel
 
 INDEX = "logs-wireguard.*"
@@ -107,30 +107,5 @@ def _value(metric: Metric | None, bucket: dict[str, Any]) -> float | None:
 
 
 def _points(panel: Panel, buckets: list[dict[str, Any]]) -> list[Point]:
-    points = []
-    for b in buckets:
-        hit = b["latest"]["hits"]["hits"][0]["_source"]
-        location = _get(hit, panel.location or "")
-        lat, lon = _lat_lon(location)
-        tooltip = {f: _get(hit, f) for f in panel.tooltip}
-        points.append(Point(b["key"], lat, lon, parse_ms(_get(hit, TIME_FIELD)), tooltip))
-    return points
-
-
-def _get(doc: dict[str, Any], path: str) -> Any:
-    value: Any = doc
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
-def _lat_lon(location: Any) -> tuple[float, float]:
-    """A geo_point as the shipper writes it ({"lat", "lon"}), or [lon, lat], or "lat,lon"."""
-    if isinstance(location, dict):
-        return float(location["lat"]), float(location["lon"])
-    if isinstance(location, list):
-        return float(location[1]), float(location[0])
-    lat, lon = str(location).split(",")
-    return float(lat), float(lon)
+    hits = [(b["key"], b["latest"]["hits"]["hits"][0]["_source"]) for b in buckets]
+    return [point(panel, entity, parse_ms(hit[TIME_FIELD]), hit) for entity, hit in hits]
