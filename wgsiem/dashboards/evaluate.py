@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from wgsiem.detection.timestamps import parse_ms_or_none
-from wgsiem.kql import FieldTypes, compile_query
+from wgsiem.kql import FieldTypes, compile_query, values
 from wgsiem.kql.documents import getter, scalars
 
 from .data import PanelData, Point, Row, TimeRange, point
@@ -208,30 +208,31 @@ def _descending(value: float | None) -> float:
 
 
 def _key_function(types: FieldTypes, field: str) -> Callable[[Any], Any]:
-    """A grouped value as Elasticsearch's terms key: keywords as text, IP addresses in their
-    canonical form, integers as numbers; None for what the field would not index."""
+    """A grouped value as Elasticsearch's terms key, None for what the field would not
+    index: the query engine's own reading of `_source` (kql/values.py) for keywords,
+    integers and IP addresses, an address in the form Elasticsearch prints it."""
     es_type = types.get(field)
     if es_type == "ip":
         return _ip_key
-    if es_type in ("long", "integer", "short", "byte", "unsigned_long"):
-        return lambda v: v if isinstance(v, int) and not isinstance(v, bool) else None
-    return lambda v: None if v is None or isinstance(v, (dict, list)) else (("true" if v else "false") if isinstance(v, bool) else str(v))
+    if es_type in values.INT_RANGES:
+        return lambda v: values.doc_integer(v, es_type)
+    if es_type == "unsigned_long":
+        return values.doc_unsigned
+    return values.keyword_of
 
 
 def _key_order(types: FieldTypes, field: str) -> Callable[[Any], Any]:
-    """How terms keys tie-break: by their indexed bytes (an IPv4 address as IPv4-mapped IPv6)."""
+    """How terms keys tie-break: IP addresses by their indexed number (IPv4 in the
+    IPv4-mapped IPv6 range), everything else by itself."""
     if types.get(field) == "ip":
-        return lambda key: _ip_bytes(ipaddress.ip_address(key))
+        return values.doc_ip
     return lambda key: key
 
 
 @lru_cache(maxsize=65536)  # a period's addresses repeat in every document about them
 def _ip_key(value: Any) -> str | None:
-    try:
-        return str(ipaddress.ip_address(str(value)))
-    except ValueError:
+    number = values.doc_ip(value)
+    if number is None:
         return None
-
-
-def _ip_bytes(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bytes:
-    return (ipaddress.IPv6Address(f"::ffff:{address}") if address.version == 4 else address).packed
+    address = ipaddress.IPv6Address(number)
+    return str(address.ipv4_mapped or address)
