@@ -114,7 +114,8 @@ def test_bad_lines_are_named_and_skipped(tmp_path: Path) -> None:
     events.write_text("\n".join([good[0], "{not json", "[1, 2]", *good[1:]]) + "\n")
     result = RUNNER.invoke(app, ["report", str(events), "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 0, result.output
-    assert f"{events}:2: not JSON" in result.stderr and f"{events}:3: not a JSON object" in result.stderr
+    assert f"{events}:2: not valid JSON" in result.stderr and f"{events}:3: a JSON list, not an object" in result.stderr
+    assert result.stderr.count(f"{events}:2:") == 1  # named once, though the period is read in a pass of its own
     assert "2 peers" in result.stderr
 
 

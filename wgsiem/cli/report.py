@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
-import orjson
 import typer
 
 from ..content import DASHBOARDS, DETECTION_RULES
@@ -92,8 +91,10 @@ def report(  # noqa: PLR0913 - a command's options are its arguments
         raise fail("EVENTS is read twice (the period, then the report): give a file, not stdin")
     if events is not None and not events.is_file():
         raise fail(f"{events}: no such file")
-    last_event = None if events is None else (lambda: period(_ndjson(events)).end_ms)
+    last_event = None if events is None else (lambda: period(_ndjson(events, quiet=True)).end_ms)
     time_range = _period(since, start, end, last_event=last_event)
+    if time_range is None and events is not None:
+        time_range = period(_ndjson(events, quiet=True))  # the file's own first and last times
     alert_docs = _ndjson(alerts) if alerts else ()  # read once, one alert at a time
     if source.es is not None:
         from ..adapters.elasticsearch import connect
@@ -118,21 +119,17 @@ def report(  # noqa: PLR0913 - a command's options are its arguments
     typer.echo(f"{output}: {len(data.activity.peers)} peers, {t.sessions} sessions, {data.alerts.total} alerts, {t.events} events", err=True)
 
 
-def _ndjson(path: Path) -> Iterator[dict[str, Any]]:
-    """The JSON objects of an NDJSON file; a line that is not one is named on stderr, once per pass."""
-    with path.open(encoding="utf-8", errors="replace") as lines:
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                doc = orjson.loads(line)
-            except orjson.JSONDecodeError as err:
-                typer.echo(f"{path}:{n}: not JSON ({err.msg}); line skipped", err=True)
-                continue
-            if isinstance(doc, dict):
-                yield doc
-            else:
-                typer.echo(f"{path}:{n}: not a JSON object; line skipped", err=True)
+def _ndjson(path: Path, *, quiet: bool = False) -> Iterator[dict[str, Any]]:
+    """The JSON objects of an NDJSON file, one at a time; each line that is not one is named
+    on stderr (unless `quiet`: a pass that only looks for the period)."""
+    from ..detection.events import json_objects
+
+    def bad(number: int, problem: str) -> None:
+        if not quiet:
+            typer.echo(f"{path}:{number}: {problem}; line skipped", err=True)
+
+    with path.open("rb") as lines:
+        yield from json_objects(lines, bad)
 
 
 def _period(since: str | None, start: str | None, end: str | None, *, last_event: Callable[[], int] | None) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,20 +65,26 @@ def load_events(source: str | Path | Iterable[str | bytes]) -> LoadedEvents:
         return _load_lines(source)
 
 
-def _load_lines(lines: Iterable[str | bytes]) -> LoadedEvents:
-    loaded = LoadedEvents(events=[])
+def json_objects(lines: Iterable[str | bytes], bad: Callable[[int, str], None]) -> Iterator[dict[str, Any]]:
+    """The JSON objects of NDJSON lines, one at a time. Blank lines are skipped; a line that
+    is not a JSON object goes to `bad` with its number and what is wrong, never raised."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             doc = orjson.loads(line)
         except orjson.JSONDecodeError as err:
-            _bad(loaded, f"line {number}: not valid JSON: {err}")
+            bad(number, f"not valid JSON: {err}")
             continue
         if not isinstance(doc, dict):
-            _bad(loaded, f"line {number}: a JSON {type(doc).__name__}, not an object")
+            bad(number, f"a JSON {type(doc).__name__}, not an object")
             continue
-        loaded.events.append(doc)
+        yield doc
+
+
+def _load_lines(lines: Iterable[str | bytes]) -> LoadedEvents:
+    loaded = LoadedEvents(events=[])
+    loaded.events.extend(json_objects(lines, lambda number, problem: _bad(loaded, f"line {number}: {problem}")))
     return loaded
 
 
