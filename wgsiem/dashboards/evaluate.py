@@ -1,6 +1,6 @@
 """A panel's data computed from events in hand, as Elasticsearch answers `panel_request`.
 
-Documents stream through `PanelAggregator.add` one at a time; what is kept is one
+Documents stream through `Panels.add` one at a time; what is kept is one
 accumulator per bucket (and a set per bucket for a unique count, a latest document per
 entity for a map), never the documents, so a month of events costs the memory of its
 buckets. The semantics are Elasticsearch's: a document with several values of a grouped
@@ -73,14 +73,13 @@ class _Acc:
 
 
 class PanelAggregator:
-    """Feed documents with `add`, then `result()`; one per panel and time range."""
+    """One panel's buckets over a period: fed by `Panels`, read with `result()`."""
 
     def __init__(self, dashboard: Dashboard, panel: Panel, time_range: TimeRange, types: FieldTypes | None = None) -> None:
         self.panel, self.time_range = panel, time_range
         types = types if types is not None else FieldTypes.default()
         self.query = dashboard.panel_query(panel)
         self.matches = compile_query(self.query, types).matches if self.query else None
-        self._time = getter(TIME_FIELD)
         self._groups = [(getter(g.field), _key_function(types, g.field)) for g in panel.groups]
         self._orders = [_key_order(types, g.field) for g in panel.groups]
         metric = panel.metric
@@ -93,15 +92,9 @@ class PanelAggregator:
         self._entity = (getter(panel.entity), _key_function(types, panel.entity)) if panel.entity else None
         self._entity_order = _key_order(types, panel.entity) if panel.entity else None
 
-    def add(self, doc: Mapping[str, Any]) -> None:
-        when = parse_ms_or_none(self._time(doc))
-        if when is None or not self.time_range.start_ms <= when <= self.time_range.end_ms:
-            return
-        if self.matches is None or self.matches(doc):
-            self.add_matched(doc, when)
-
-    def add_matched(self, doc: Mapping[str, Any], when: int) -> None:
-        """A document already known to be in the period and to match the panel's query."""
+    def add(self, doc: Mapping[str, Any], when: int) -> None:
+        """A document already known to be in the period (at `when`) and to match the panel's
+        query: `Panels` decides both, once for all panels."""
         if self._entity is not None:
             self._add_point(doc, when)
             return
@@ -183,7 +176,7 @@ class Panels:
             if hit is None:
                 hit = matched[agg.query] = agg.matches is None or agg.matches(doc)
             if hit:
-                agg.add_matched(doc, when)
+                agg.add(doc, when)
 
     def results(self) -> dict[str, dict[str, PanelData]]:
         """Dashboard id -> panel id -> data."""
