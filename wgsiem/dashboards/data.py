@@ -54,6 +54,12 @@ class TimeRange:
     def interval(self) -> Interval:
         return auto_interval(self.start_ms, self.end_ms)
 
+    def slots(self) -> range:
+        """The start of every time bucket of the period, empty ones included (a
+        date_histogram's extended_bounds; fixed_interval buckets start at the epoch)."""
+        step = self.interval.ms
+        return range(self.start_ms - self.start_ms % step, self.end_ms + 1, step)
+
     @property
     def duration(self) -> timedelta:
         return timedelta(milliseconds=self.end_ms - self.start_ms)

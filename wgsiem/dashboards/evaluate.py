@@ -144,13 +144,9 @@ class PanelAggregator:
             ranked = sorted(children.items(), key=lambda kv: (_descending(kv[1].value(metric)), order(kv[0])))
             return [row for k, child in ranked[: groups[depth].size] for row in self._rows(child, depth + 1, (*keys, k))]
         if self._interval is not None:
-            return [Row((*keys, slot), (acc.children or {}).get(slot, _Acc()).value(self.panel.metric)) for slot in self._slots()]
+            children = acc.children or {}
+            return [Row((*keys, slot), children.get(slot, _Acc()).value(self.panel.metric)) for slot in self.time_range.slots()]
         return [Row(keys, acc.value(self.panel.metric))]
-
-    def _slots(self) -> range:
-        step = self._interval or 1
-        first = self.time_range.start_ms - self.time_range.start_ms % step
-        return range(first, self.time_range.end_ms + 1, step)
 
     def _points(self) -> list[Point]:
         return [point(self.panel, entity, *self._latest[entity]) for entity in sorted(self._latest, key=self._entity_order)]

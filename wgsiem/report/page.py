@@ -269,9 +269,7 @@ def _timeline(peer: PeerActivity, report: ReportData) -> str:
     if panel is None:
         return ""
     tr = report.time_range
-    step = tr.interval.ms
-    first = tr.start_ms - tr.start_ms % step
-    rows = tuple(Row((peer.label, slot), float(peer.timeline.get(slot, 0))) for slot in range(first, tr.end_ms + 1, step))
+    rows = tuple(Row((peer.label, slot), float(peer.timeline.get(slot, 0))) for slot in tr.slots())
     return charts.time_chart(PanelData(panel, tr, rows=rows), "bytes", size=(7.5, 1.9))
 
 
