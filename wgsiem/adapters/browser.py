@@ -46,12 +46,20 @@ PATIENCE_SECONDS = 5.0
 # Chromium will not make a bitmap much taller; a report is far shorter.
 MAX_PAGE_HEIGHT = 16384
 
-# Fonts ready and two frames painted: what a script or a web font changed is on screen.
-_SETTLED = "document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))))"
+# Fonts ready and two frames painted: what a script or a web font changed is on screen. A
+# page Chromium thinks hidden paints no frame, so the wait ends after a second regardless.
+_SETTLED = (
+    "Promise.race([document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))),"
+    " new Promise(r => setTimeout(r, 1000))])"
+)
 
 
 class BrowserError(WgsiemError):
     """Chromium is missing, failed, or did not finish in time."""
+
+
+class _TimeoutError(BrowserError):
+    """Chromium did not finish in time."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +117,12 @@ def render(html: Path, *, width: int = 1280, height: int = 900, full_page: bool 
         raise BrowserError("no such file", Location(file=html))
     chromium = find_chromium()
     try:
-        return _render(chromium, html, width, height, full_page, timeout)
+        try:
+            return _render(chromium, html, width, height, full_page, timeout)
+        except _TimeoutError:
+            # A Chromium that hangs once (seen on a loaded CI machine, with nothing on its
+            # stderr) is the machine's trouble, not the page's: a fresh one gets one more go.
+            return _render(chromium, html, width, height, full_page, timeout)
     except BrowserError as err:
         raise BrowserError(err.message, Location(file=html)) from None
 
@@ -214,6 +227,7 @@ class _Chromium:
         self.status: int | None = None
         self.group: int | None = None
         self.events: list[dict[str, Any]] = []
+        self.step = "starting"  # what it was doing, for the message should it never finish
         self._next_id = 0
         self._buffer = b""
 
@@ -262,6 +276,7 @@ class _Chromium:
 
     def call(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> dict[str, Any]:
         """Send one command and return its result; events read meanwhile go to `events`."""
+        self.step = f"answering {method}"
         self._next_id += 1
         message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
         if session is not None:
@@ -317,12 +332,12 @@ class _Chromium:
             self._kill()
         said = self._stderr_tail()
         if timed_out:
-            message = f"{self.binary} {what} within {self.timeout:g} s"
+            message = f"{self.binary} {what} within {self.timeout:g} s (it was {self.step})"
         elif status is None:
             message = f"{self.binary} {what}"
         else:
             message = f"{self.binary} {what}: it exited with status {status}"
-        raise BrowserError(message + (f"; its last words: {said}" if said else ""))
+        raise (_TimeoutError if timed_out else BrowserError)(message + (f"; its last words: {said}" if said else ""))
 
     def _wait(self, until: float) -> int | None:
         """The exit status, once the process has ended before `until`; else None."""
@@ -394,10 +409,12 @@ class _Page:
         for domain in ("Page", "Runtime", "Network"):
             self.call(f"{domain}.enable")
         self.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        # A tab in the background may paint nothing and never answer a screenshot.
+        self.call("Page.bringToFront")
         navigated = self.call("Page.navigate", {"url": self.url})
         if navigated.get("errorText"):
             raise BrowserError(f"Chromium could not open {self.url}: {navigated['errorText']}")
-        self._wait_until(lambda: self.loaded)
+        self._wait_until(lambda: self.loaded, "waiting for the page's load event")
         self._wait_quiet()
         self.evaluate(_SETTLED, await_promise=True)
         self._wait_quiet()
@@ -419,7 +436,8 @@ class _Page:
             params |= {"captureBeyondViewport": True, "clip": {"x": 0, "y": 0, "width": width, "height": tall, "scale": 1}}
         return base64.b64decode(self.call("Page.captureScreenshot", params)["data"])
 
-    def _wait_until(self, condition: Callable[[], bool]) -> None:
+    def _wait_until(self, condition: Callable[[], bool], step: str) -> None:
+        self.browser.step = step
         while not condition():
             if time.monotonic() >= self.browser.deadline:
                 self.browser.pump(self.browser.deadline)  # raises: the time is up
@@ -428,7 +446,10 @@ class _Page:
 
     def _wait_quiet(self) -> None:
         patience = time.monotonic() + PATIENCE_SECONDS
-        self._wait_until(lambda: (not self.in_flight or time.monotonic() >= patience) and time.monotonic() - self.last_activity >= QUIET_SECONDS)
+        self._wait_until(
+            lambda: (not self.in_flight or time.monotonic() >= patience) and time.monotonic() - self.last_activity >= QUIET_SECONDS,
+            "waiting for the page's requests to end",
+        )
 
     def _take_events(self) -> None:
         events, self.browser.events = self.browser.events, []
