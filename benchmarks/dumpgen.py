@@ -38,6 +38,9 @@ import random
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere without PYTHONPATH
+from wgsiem.wgdump.x25519 import public_key_of  # noqa: E402
+
 START = 1_700_000_000  # default time of the first poll (2023-11-14T22:13:20Z)
 U64_MAX = 2**64 - 1
 
@@ -77,8 +80,10 @@ class Fleet:
         self.n_peers = n_peers
         self.interfaces = []  # [name, private, public, port, fwmark]
         for i in range(interfaces):
+            private = _key(rng)
+            # The public key `wg` prints is the private key's: the parser checks that.
             self.interfaces.append(
-                [f"wg{i}", _key(rng), _key(rng), str(51820 + i), "0xca6c" if i % 2 else "off"]
+                [f"wg{i}", private, public_key_of(private), str(51820 + i), "0xca6c" if i % 2 else "off"]
             )
         self.peers: list[_Peer] = []
         # Peer i belongs to interface i % interfaces; lines are cached per peer and only

@@ -236,7 +236,7 @@ def test_a_poll_during_wg_quick_up_is_not_a_key_change_and_peers_removed():
 def test_interface_public_key_change():
     run, wg0 = Run(), FakeInterface()
     run.poll(dump(wg0), T0)
-    wg0.public_key = fake_key("new public")
+    wg0.new_key("new private")
     (changed,) = run.poll(dump(wg0), T0 + 30)
     assert list(changed.detail.changes) == ["public_key"]
 

@@ -11,13 +11,15 @@ from hypothesis import strategies as st
 
 from wgsiem.wgdump import DumpParser, Endpoint, Poll, PresharedKeyHasher, read_stderr
 from wgsiem.wgdump.redact import REDACTED, redact_dump
+from wgsiem.wgdump.x25519 import public_key_of
 
 
 def key() -> str:
     return base64.b64encode(os.urandom(32)).decode()
 
 
-PRIV, PUB, PEER1, PEER2, PSK = key(), key(), key(), key(), key()
+PRIV, PEER1, PEER2, PSK = key(), key(), key(), key()
+PUB = public_key_of(PRIV)
 HASHER = PresharedKeyHasher(b"k" * 32)
 
 
@@ -139,6 +141,106 @@ def test_problems_never_quote_keys():
         assert PRIV not in str(problem) and PSK not in str(problem)
 
 
+def test_x25519_matches_rfc_7748():
+    # Section 6.1's two key pairs.
+    for private, public in [
+        ("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"),
+        ("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb", "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"),
+    ]:
+        derived = public_key_of(base64.b64encode(bytes.fromhex(private)).decode())
+        assert derived is not None and base64.b64decode(derived).hex() == public
+    assert public_key_of("not base64!") is None and public_key_of(base64.b64encode(b"short").decode()) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", ".", "..", "a" * 16, "wg/0", "wg:0", "wg 0", "wg\x0b0", "wg\u00a00", "wg\x000", "ü" * 8, PRIV],
+    ids=["empty", "dot", "dotdot", "16-bytes", "slash", "colon", "space", "vtab", "nbsp", "nul", "16-utf8-bytes", "a-key"],
+)
+def test_interface_names_the_kernel_refuses_are_refused(name):
+    poll = parse(f"{name}\t{PRIV}\t{PUB}\t51820\toff\n{name}\t{PEER1}\t(none)\t(none)\t(none)\t0\t0\t0\toff\n")
+    assert poll.interfaces == {} and poll.peers == {}
+    assert poll.problems[0].field == "interface" and poll.problems[0].line == 1
+    assert poll.unavailable == {}  # the name is not one, so it names nothing
+    assert PRIV not in str(poll.problems)
+
+
+@pytest.mark.parametrize("name", ["wg0", "a" * 15, "wg-ü-ä-ö", "WG_hub.1", "-x"])
+def test_interface_names_the_kernel_allows_are_read(name):
+    poll = parse(f"{name}\t{PRIV}\t{PUB}\t51820\toff\n")
+    assert not poll.problems and list(poll.interfaces) == [name]
+
+
+def test_interface_columns_swapped_never_give_the_private_key():
+    swapped_name = f"{PRIV}\twg0\t{PUB}\t51820\toff"  # the fuzzer's find: the private key as the name
+    swapped_keys = f"wg0\t{PUB}\t{PRIV}\t51820\toff"
+    no_private = f"wg0\t(none)\t{PRIV}\t51820\toff"
+    redacted = f"wg0\t(redacted)\t{PSK}\t51820\toff\nwg0\t{PEER1}\t{PSK}\t(none)\t(none)\t0\t0\t0\toff"
+    junk = f"wg0\tsomething\t{PUB}\t51820\toff"
+    for line, field, says in [
+        (swapped_name, "interface", "not an interface name"),
+        (swapped_keys, "public-key", "not the public key of the private key beside it"),
+        (no_private, "public-key", "a public key beside no private key"),
+        (redacted, "public-key", "printed as a private or preshared key"),
+        (junk, "private-key", "not a base64 WireGuard key"),
+    ]:
+        poll = parse(line + "\n")
+        assert poll.interfaces == {}, line
+        assert (poll.problems[0].field, poll.problems[0].line) == (field, 1) and says in poll.problems[0].reason
+        assert PRIV not in repr(poll) and PSK not in repr(poll)
+    # A capture of `wgsiem record` keeps the public key beside its (redacted) private key.
+    assert parse(f"wg0\t(redacted)\t{PUB}\t51820\toff\n").interfaces["wg0"].public_key == PUB
+
+
+def test_a_secret_of_the_dump_never_becomes_a_peer():
+    other_priv = key()
+    text = (
+        f"wg0\t{PRIV}\t{PUB}\t51820\toff\n"
+        f"wg0\t{other_priv}\t(none)\t(none)\t(none)\t0\t0\t0\toff\n"  # wg1's private key, as a peer
+        f"wg0\t{PSK}\t(none)\t(none)\t(none)\t0\t0\t0\toff\n"  # peer2's preshared key, as a peer
+        f"wg0\t{PEER1}\t(none)\t(none)\t(none)\t0\t0\t0\toff\n"
+        f"wg1\t{other_priv}\t{public_key_of(other_priv)}\t51821\toff\n"
+        f"wg1\t{PEER2}\t{PSK}\t(none)\t(none)\t0\t0\t0\toff\n"
+    )
+    poll = parse(text)
+    assert sorted((p.line, p.field) for p in poll.problems) == [(2, "public-key"), (3, "public-key")]
+    assert list(poll.peers["wg0"]) == [PEER1] and list(poll.peers["wg1"]) == [PEER2]
+    assert other_priv not in repr(poll) and PSK not in repr(poll)
+
+
+def test_a_peer_line_with_its_keys_swapped_is_caught_once_its_peer_is_known():
+    parser = DumpParser(HASHER)
+    head = f"wg0\t{PRIV}\t{PUB}\t51820\toff\n"
+    good = f"wg0\t{PEER1}\t{PSK}\t192.0.2.1:5\t10.0.0.2/32\t5\t6\t7\toff\n"
+    swapped = f"wg0\t{PSK}\t{PEER1}\t192.0.2.1:5\t10.0.0.2/32\t5\t6\t7\toff\n"
+    parser.parse(head + good, 1)
+    poll = parser.parse(head + swapped, 2)
+    assert poll.peers["wg0"] == {} and PSK not in repr(poll)
+    assert [p.field for p in poll.problems] == ["public-key"]
+    # Remembered from the state alone (a restart), with the preshared key's hash only.
+    restarted = DumpParser(HASHER)
+    restarted.remember({"wg0": dict(parser.parse(head + good, 3).peers["wg0"])})
+    poll = restarted.parse(head + swapped, 4)
+    assert poll.peers["wg0"] == {} and PSK not in repr(poll)
+    # A preshared key column holding a known peer's public key says the same.
+    other = key()
+    poll = parser.parse(head + good + f"wg0\t{other}\t{PEER1}\t(none)\t(none)\t0\t0\t0\toff\n", 5)
+    assert [(p.line, p.field) for p in poll.problems] == [(3, "preshared-key")]
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0663", "\uff11", "-1", "+1", " 1", "1e3", str(2**64)])
+def test_numbers_are_ascii_digits_only(value):
+    for line, field in [
+        (f"wg0\t{PEER1}\t(none)\t(none)\t(none)\t{value}\t0\t0\toff", "latest-handshake"),
+        (f"wg0\t{PEER1}\t(none)\t(none)\t(none)\t0\t{value}\t0\toff", "rx-bytes"),
+        (f"wg0\t{PEER1}\t(none)\t(none)\t(none)\t0\t0\t0\t{value}", "persistent-keepalive"),
+        (f"wg0\t{PEER1}\t(none)\t1.2.3.4:{value}\t(none)\t0\t0\t0\toff", "endpoint"),
+        (f"wg0\t{PEER1}\t(none)\t(none)\t10.0.0.0/{value}\t0\t0\t0\toff", "allowed-ips"),
+    ]:
+        poll = parse(f"wg0\t{PRIV}\t{PUB}\t{value}\toff\nwg1\t(none)\t(none)\t0\toff\n{line.replace('wg0', 'wg1')}\n")
+        assert [p.field for p in poll.problems] == ["listen-port", field], (line, poll.problems)
+
+
 def test_psk_hash_tracks_changes_without_the_key():
     other = PresharedKeyHasher(b"o" * 32)
     assert HASHER.hash(PSK) == HASHER.hash(PSK)
@@ -187,6 +289,9 @@ def test_redaction_keeps_format_and_removes_secrets():
     )
     red = redact_dump(text, HASHER)
     assert PRIV not in red and PSK not in red
+    # keys where no key belongs are redacted too
+    odd = redact_dump(f"{PRIV}\twg0\t{PUB}\t51820\toff\nwg0\t{PEER1}\t(none)\t{PSK}:5\t(none)\t0\t0\t0\toff\n", HASHER)
+    assert PRIV not in odd and PSK not in odd and PUB in odd and PEER1 in odd
     assert REDACTED in red and PUB in red and PEER1 in red
     poll = parse(red)
     assert [p.line for p in poll.problems] == [4]

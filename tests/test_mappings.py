@@ -277,7 +277,8 @@ def status_story(geoip: GeoIP) -> list[dict]:
         alice.rx += 20_000
         step(T0 + 30 * i)
     alice.endpoint, alice.handshake, alice.rx, alice.keepalive = "175.16.199.7:40404", T0 + 170, alice.rx + 90_000_000, "30"
-    wg0.fwmark, wg0.listen_port, wg0.public_key = "0xca6c", 51821, fake_key("public wg0 rotated")
+    wg0.fwmark, wg0.listen_port = "0xca6c", 51821
+    wg0.new_key("private wg0 rotated")
     bob.allowed_ips, bob.psk = "10.0.0.3/32", fake_key("psk rotated")
     carol.handshake = T0 + 175  # and back
     step(T0 + 180)

@@ -28,6 +28,7 @@ from wgsiem.adapters.bulk import Backoff
 from wgsiem.adapters.elasticsearch import EsSettings, EsUnavailableError, connect, redact, secret_values
 from wgsiem.adapters.elasticsearch_output import ElasticsearchOutput
 from wgsiem.adapters.spool import Spool
+from wgsiem.wgdump.x25519 import public_key_of
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "c2VjcmV0LWlkOnRvcC1zZWNyZXQta2V5LTQ4MTU="  # base64("secret-id:top-secret-key-4815")
@@ -604,7 +605,7 @@ class ShipRun:
         keys = [fake_key(f"peer{i}") for i in range(max(peers, 1) + 200 * growth)]
         self.wg = self.base / "wg"
         self.wg.write_text(FAKE_WG.format(python=sys.executable, base=str(self.base), keys=keys, peers=peers, growth=growth,
-                                          private=fake_key("private wg0"), public=fake_key("public wg0")))  # fmt: skip
+                                          private=fake_key("private wg0"), public=public_key_of(fake_key("private wg0"))))  # fmt: skip
         self.wg.chmod(0o755)
         self.namespace = namespace
         self.url = url

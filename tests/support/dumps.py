@@ -6,6 +6,8 @@ import base64
 import hashlib
 from dataclasses import dataclass, field
 
+from wgsiem.wgdump.x25519 import public_key_of
+
 
 def fake_key(label: str) -> str:
     """A valid-looking WireGuard key derived from a label, stable across runs."""
@@ -34,10 +36,19 @@ class FakePeer:
 class FakeInterface:
     name: str = "wg0"
     private_key: str = field(default_factory=lambda: fake_key("private wg0"))
-    public_key: str = field(default_factory=lambda: fake_key("public wg0"))
+    public_key: str = ""  # what `wg` prints: the private key's public key, when not given
     listen_port: int = 51820
     fwmark: str = "off"
     peers: dict[str, FakePeer] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.public_key:
+            self.public_key = public_key_of(self.private_key) or "(none)"
+
+    def new_key(self, label: str) -> None:
+        """`wg set wg0 private-key`: a new private key, and the public key it gives."""
+        self.private_key = fake_key(label)
+        self.public_key = public_key_of(self.private_key) or "(none)"
 
     def peer(self, label: str, **kw) -> FakePeer:
         p = FakePeer(public_key=fake_key(label), **kw)

@@ -8,6 +8,13 @@ never quotes either in a problem report.
 
 A line that does not parse is reported as a `ParseProblem` (line number and field) and
 skipped; the rest of the poll is still used.
+
+A corrupt dump (a hand-made capture, a truncated file) can put a secret where a name or a
+public key belongs. Every column is checked for its form, so a key never passes as an
+interface name, and a value comes out as a public key only if it is not a secret this
+dump printed in a private or preshared key column, not a preshared key the parser
+remembers from earlier polls (`_Secrets`), and, on an interface line, the public key of
+the private key beside it.
 """
 
 from __future__ import annotations
@@ -18,9 +25,12 @@ import socket
 from ..errors import WgsiemError
 from .model import Endpoint, InterfaceStatus, ParseProblem, PeerStatus, Poll
 from .psk import PresharedKeyHasher
+from .x25519 import public_key_of
 
 NONE = "(none)"
+REDACTED = "(redacted)"  # what `wgsiem record` writes in place of the private key
 U64_MAX = 2**64 - 1
+IFNAMSIZ = 16  # the kernel's limit on an interface name, its closing NUL included
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
 # Anything that could be key material is never quoted back, whatever field it sits in.
@@ -54,8 +64,27 @@ def parse_key(value: str, field: str) -> str | None:
     return value
 
 
+def _digits(value: str) -> bool:
+    # str.isdigit alone takes '²' and '٣' too, which int() then refuses or reads.
+    return value.isascii() and value.isdigit()
+
+
+def parse_interface_name(value: str) -> str:
+    """An interface name as the kernel allows one (dev_valid_name): 1 to 15 bytes, not
+    '.' or '..', without '/', ':' or white space."""
+    if not value:
+        raise DumpError("interface", "empty interface name")
+    if (
+        len(value.encode("utf-8", "surrogateescape")) >= IFNAMSIZ
+        or value in (".", "..")
+        or any(c in "/:\0" or c.isspace() for c in value)
+    ):
+        raise DumpError("interface", f"not an interface name (1 to 15 bytes, no '/', ':' or white space): {_show(value)}")
+    return value
+
+
 def parse_port(value: str, field: str) -> int:
-    if not value.isdigit() or int(value) > 65535:
+    if not _digits(value) or int(value) > 65535:
         raise DumpError(field, f"expected a port 0-65535, got {_show(value)}")
     return int(value)
 
@@ -74,7 +103,7 @@ def parse_fwmark(value: str) -> int | None:
 
 
 def parse_u64(value: str, field: str) -> int:
-    if value.isdigit():
+    if _digits(value):
         n = int(value)
         if n <= U64_MAX:
             return n
@@ -127,7 +156,7 @@ def parse_allowed_ips(value: str) -> tuple[str, ...]:
     for part in nets:
         addr, _, plen = part.partition("/")
         limit = 128 if ":" in addr else 32
-        if not (plen.isdigit() and int(plen) <= limit and canonical_ip(addr) is not None):
+        if not (_digits(plen) and int(plen) <= limit and canonical_ip(addr) is not None):
             raise DumpError("allowed-ips", f"not an ip/cidr: {_show(part)}")
     return tuple(nets)
 
@@ -135,7 +164,7 @@ def parse_allowed_ips(value: str) -> tuple[str, ...]:
 def parse_keepalive(value: str) -> int | None:
     if value == "off":
         return None
-    if not value.isdigit() or int(value) > 65535:
+    if not _digits(value) or int(value) > 65535:
         raise DumpError("persistent-keepalive", f"expected seconds or 'off', got {_show(value)}")
     return int(value)
 
@@ -154,6 +183,10 @@ class DumpParser:
         self._last_key_columns: str | None = None
         # The last poll's peers: interface -> public key -> PeerStatus.
         self._last: dict[str, dict[str, PeerStatus]] = {}
+        # Keyed hashes of the interface lines that passed every check, the last poll's and
+        # this one's: an unchanged line is not checked again (its X25519 costs a millisecond).
+        self._checked_interfaces: set[str] = set()
+        self._checking_interfaces: set[str] = set()
 
     def remember(self, peers: dict[str, dict[str, PeerStatus]]) -> None:
         """Start from peers already known (the loaded state), as if they were the last poll."""
@@ -176,7 +209,10 @@ class DumpParser:
         poll = poll if poll is not None else Poll(time=time)
         last = self._last
         psk_hash_of = self._hasher.hash
-        keys_unchanged = self._keys_unchanged(text, interface)
+        key_columns = (_KEYS_NO_IFACE if interface else _KEYS).findall(text)
+        keys_unchanged = self._keys_unchanged(key_columns)
+        secrets = _Secrets(key_columns, self._hasher, last)
+        self._checking_interfaces = set()
         fresh = poll.fresh = {}
         fresh_list: list[str] = []
         fixed = interface
@@ -209,13 +245,14 @@ class DumpParser:
                 line = line[:-1]
             nfields = line.count("\t") + 1
             if nfields == 5:
-                current = self._interface_line(poll, line, source, lineno)
+                secrets.privates.append(line.split("\t", 2)[1])
+                current = self._interface_line(poll, line, secrets, source, lineno)
                 if current is not None:
                     table = poll.peers[current] = {}
                     fresh_list = fresh[current] = []
                     last_table = last.get(current, {})
             elif nfields == 9:
-                peer = self._peer_line(poll, line, current, table, source, lineno)
+                peer = self._peer_line(poll, line, current, table, last_table, secrets, source, lineno)
                 if peer is not None:
                     table[peer.public_key] = peer
                     fresh_list.append(peer.public_key)
@@ -223,28 +260,30 @@ class DumpParser:
                 want = "4 or 8" if fixed is not None else "5 or 9"
                 have = nfields - 1 if fixed is not None else nfields
                 poll.problems.append(ParseProblem(source, lineno, "line", f"expected {want} tab-separated fields, found {have}"))
+        secrets.drop_from(poll, source)
         self._last = dict(poll.peers)
+        self._checked_interfaces = self._checking_interfaces
         return poll
 
-    def _keys_unchanged(self, text: str, interface: str | None) -> bool:
+    def _keys_unchanged(self, key_columns: list[str]) -> bool:
         """Whether every peer line's key columns are as in the last poll.
 
         Hashing every preshared key every poll was the parser's biggest cost. One keyed
         hash over the key columns of all peer lines, in order, says whether any peer's
         keys differ from the last poll; while none do, each peer's last hash still holds."""
-        key_columns = self._hasher.hash("\n".join((_KEYS_NO_IFACE if interface else _KEYS).findall(text)))
-        unchanged = key_columns == self._last_key_columns
-        self._last_key_columns = key_columns
+        digest = self._hasher.hash("\n".join(key_columns))
+        unchanged = digest == self._last_key_columns
+        self._last_key_columns = digest
         return unchanged
 
-    def _interface_line(self, poll: Poll, line: str, source: str, lineno: int) -> str | None:
+    def _interface_line(self, poll: Poll, line: str, secrets: _Secrets, source: str, lineno: int) -> str | None:
         """An interface line into the poll: its name, or None (a problem is recorded)."""
         try:
-            iface = self._interface(line)
+            iface = self._interface(line, secrets, lineno)
         except DumpError as err:
             poll.problems.append(ParseProblem(source, lineno, err.field, err.reason))
             name = line.split("\t", 1)[0]
-            if name:
+            if err.field != "interface":  # the name itself is good: the interface is there, unread
                 poll.unavailable[name] = f"its line did not parse ({err.field})"
             return None
         if iface.name in poll.interfaces:
@@ -254,7 +293,15 @@ class DumpParser:
         return iface.name
 
     def _peer_line(
-        self, poll: Poll, line: str, current: str | None, table: dict[str, PeerStatus], source: str, lineno: int
+        self,
+        poll: Poll,
+        line: str,
+        current: str | None,
+        table: dict[str, PeerStatus],
+        last_table: dict[str, PeerStatus],
+        secrets: _Secrets,
+        source: str,
+        lineno: int,
     ) -> PeerStatus | None:
         """A new or changed peer line of interface `current`: its PeerStatus, or None (a
         problem is recorded, and a peer whose key is readable is marked unreadable so the
@@ -270,26 +317,39 @@ class DumpParser:
         try:
             if psk != NONE and not KEY_PATTERN.match(psk):
                 raise DumpError("preshared-key", "not a base64 WireGuard key")
+            # A peer known from the last poll was checked when it first came; a new one must
+            # not be a secret in the public key's place (the dump's own, once it is all read).
+            new = public not in last_table
+            if new and secrets.remembered(public):
+                raise DumpError("public-key", _MISPLACED)
+            if psk != NONE and secrets.is_public_key(psk):
+                raise DumpError("preshared-key", "holds a peer's public key: the line's columns are out of place")
             psk_hash = None if psk == NONE else self._hasher.hash(psk)
-            return self._peer(name, public, psk_hash, rest, problems, source, lineno)
+            peer = self._peer(name, public, psk_hash, rest, problems, source, lineno)
+            if new:
+                secrets.new_peers.append((name, public, lineno))
+            return peer
         except DumpError as err:
             problems.append(ParseProblem(source, lineno, err.field, err.reason))
-            if KEY_PATTERN.match(public):
+            if KEY_PATTERN.match(public) and not secrets.remembered(public):
                 poll.unreadable.add((name, public))
             return None
 
-    @staticmethod
-    def _interface(line: str) -> InterfaceStatus:
-        # The private key (second column) is dropped here without being looked at.
-        name, _private, public, port, fwmark = line.split("\t")
-        if not name:
-            raise DumpError("interface", "empty interface name")
-        return InterfaceStatus(
+    def _interface(self, line: str, secrets: _Secrets, lineno: int) -> InterfaceStatus:
+        name, private, public, port, fwmark = line.split("\t")
+        parse_interface_name(name)
+        checked = self._hasher.hash(line)
+        if checked not in self._checked_interfaces:
+            _check_interface_keys(private, public, secrets)
+            secrets.new_interfaces.append((name, lineno))
+        status = InterfaceStatus(
             name=name,
             public_key=parse_key(public, "public-key"),
             listen_port=parse_port(port, "listen-port"),
             fwmark=parse_fwmark(fwmark),
         )
+        self._checking_interfaces.add(checked)
+        return status
 
     @staticmethod
     def _peer(
@@ -323,6 +383,80 @@ class DumpParser:
             persistent_keepalive=parse_keepalive(keepalive),
             text=rest,
         )
+
+
+_MISPLACED = "holds a value printed as a private or preshared key: the line's columns are out of place"
+
+
+def _check_interface_keys(private: str, public: str, secrets: _Secrets) -> None:
+    """The interface line's public key is the one `wg` derives from the private key beside
+    it. A `wgsiem record` capture has the private key `(redacted)`: then the public key must
+    at least not be a secret (`_Secrets.drop_from` checks it against the dump's own)."""
+    if private == NONE:
+        if public != NONE:
+            raise DumpError("public-key", "a public key beside no private key: the line's columns are out of place")
+    elif private == REDACTED:
+        if secrets.remembered(public):
+            raise DumpError("public-key", _MISPLACED)
+    elif not KEY_PATTERN.match(private):
+        raise DumpError("private-key", f"not a base64 WireGuard key, {NONE} or {REDACTED}")
+    elif public_key_of(private) != public:
+        raise DumpError("public-key", "not the public key of the private key beside it: the line's columns are out of place")
+
+
+class _Secrets:
+    """What one dump must never show as a public key: the values of its secret columns
+    (private keys, preshared keys), and any value whose keyed hash is a preshared key of
+    the last poll's peers.
+
+    The remembered hashes are checked as each line is read. The dump's own secrets are
+    known only once it is all read (a later line may hold the key an earlier one shows),
+    so `drop_from` then takes out the new peers and interfaces that show one."""
+
+    __slots__ = ("_key_columns", "_hasher", "_last", "_remembered", "privates", "new_peers", "new_interfaces")
+
+    def __init__(self, key_columns: list[str], hasher: PresharedKeyHasher, last: dict[str, dict[str, PeerStatus]]) -> None:
+        self._key_columns, self._hasher, self._last = key_columns, hasher, last
+        self._remembered: set[str] | None = None
+        self.privates: list[str] = []  # the private key column of every interface line
+        self.new_peers: list[tuple[str, str, int]] = []  # (interface, public key, line) read this poll, unknown before
+        self.new_interfaces: list[tuple[str, int]] = []  # (name, line) of interface lines not seen last poll
+
+    def remembered(self, value: str) -> bool:
+        """Whether `value` is a preshared key of a peer of the last poll (by its keyed hash)."""
+        if self._remembered is None:
+            self._remembered = {p.preshared_key_hash for t in self._last.values() for p in t.values() if p.preshared_key_hash}
+        return bool(self._remembered) and self._hasher.hash(value) in self._remembered
+
+    def is_public_key(self, value: str) -> bool:
+        """Whether `value` is the public key of a peer of the last poll."""
+        return any(value in table for table in self._last.values())
+
+    def drop_from(self, poll: Poll, source: str) -> None:
+        """Take out of `poll` what this dump printed in a secret column: new peers and
+        interfaces showing it as their public key, and unreadable lines naming it."""
+        if not (self.new_peers or self.new_interfaces or poll.unreadable):
+            return
+        dump = {psk for columns in self._key_columns if (psk := columns.partition("\t")[2]) != NONE}
+        dump.update(p for p in self.privates if p not in (NONE, REDACTED))
+        found: list[ParseProblem] = []
+        for name, line in self.new_interfaces:
+            iface = poll.interfaces.get(name)
+            if iface is not None and iface.public_key in dump:
+                del poll.interfaces[name]
+                poll.peers.pop(name, None)
+                if poll.fresh is not None:
+                    poll.fresh.pop(name, None)
+                poll.unavailable[name] = "its line did not parse (public-key)"
+                found.append(ParseProblem(source, line, "public-key", _MISPLACED))
+        for name, public, line in self.new_peers:
+            table = poll.peers.get(name)
+            if public in dump and table is not None and table.pop(public, None) is not None:
+                if poll.fresh is not None:
+                    poll.fresh[name].remove(public)
+                found.append(ParseProblem(source, line, "public-key", _MISPLACED))
+        poll.unreadable.difference_update([item for item in poll.unreadable if item[1] in dump])
+        poll.problems.extend(found)
 
 
 _UNABLE = re.compile(r"^Unable to access interface (?P<iface>\S+): (?P<reason>.+)$")

@@ -2,8 +2,9 @@
 
 The private key becomes `(redacted)`. A preshared key becomes a stand-in of the same
 shape derived by keyed hash (`PresharedKeyHasher.stand_in`), so a capture still shows a
-key being set, removed or rotated without holding the key. Lines that are not a
-well-formed interface or peer line have every key-shaped token redacted.
+key being set, removed or rotated without holding the key. A key-shaped token in any
+other column (a name, an endpoint), and every one of a line that is not a well-formed
+interface or peer line, is redacted.
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ def redact_dump(text: str, hasher: PresharedKeyHasher, *, with_interface: bool =
         fields = line.split("\t")
         if len(fields) == 5 - shift:
             fields[1 - shift] = REDACTED
+            keep = (1 - shift, 2 - shift)
         elif len(fields) == 9 - shift:
             psk = fields[2 - shift]
             if psk != NONE:
                 fields[2 - shift] = hasher.stand_in(psk)
+            keep = (1 - shift, 2 - shift)
         else:
             out.append(_KEY_TOKEN.sub(REDACTED, line))
             continue
-        out.append("\t".join(fields))
+        # A key where no key belongs (a name, an endpoint) has no business in a capture either.
+        out.append("\t".join(f if i in keep else _KEY_TOKEN.sub(REDACTED, f) for i, f in enumerate(fields)))
     return "\n".join(out)
