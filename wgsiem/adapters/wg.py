@@ -10,7 +10,9 @@ from ..wgdump.raw import RawPoll
 def run_wg(time: int, wg: str = "wg", timeout: float = 30.0) -> RawPoll:
     argv = [wg, "show", "all", "dump"]
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        # An interface name is bytes to the kernel; one that is not UTF-8 must cost its own
+        # line (the parser refuses it), not the poll.
+        proc = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=timeout, check=False)
     except FileNotFoundError:
         return RawPoll(time, "", failure=f"{wg!r} not found: install wireguard-tools or pass --wg PATH")
     except PermissionError:

@@ -30,11 +30,13 @@ from .x25519 import public_key_of
 NONE = "(none)"
 REDACTED = "(redacted)"  # what `wgsiem record` writes in place of the private key
 U64_MAX = 2**64 - 1
+LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second Python's datetime can hold
 IFNAMSIZ = 16  # the kernel's limit on an interface name, its closing NUL included
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
-# Anything that could be key material is never quoted back, whatever field it sits in.
-_KEYISH = re.compile(r"[A-Za-z0-9+/=]{40,}")
+# Anything that could be key material, or a piece of it, is never quoted back, whatever
+# field it sits in: a key cut by a stray byte is still most of a key.
+_KEYISH = re.compile(r"[A-Za-z0-9+/=]{16,}")
 # Public and preshared key of each peer line (9 columns; 8 without the interface).
 # Interface lines, which carry the private key, do not match.
 _KEYS = re.compile(r"^[^\t\n]*\t([^\t\n]*\t[^\t\n]*)(?:\t[^\t\n]*){6}$", re.MULTILINE)
@@ -108,6 +110,15 @@ def parse_u64(value: str, field: str) -> int:
         if n <= U64_MAX:
             return n
     raise DumpError(field, f"expected an unsigned 64-bit integer, got {_show(value)}")
+
+
+def parse_handshake(value: str) -> int:
+    """Unix seconds of the latest handshake (0: never). The kernel prints a u64, but a time
+    no calendar in the pipeline can hold (past 9999-12-31) is a damaged line."""
+    seconds = parse_u64(value, "latest-handshake")
+    if seconds > LAST_SECOND:
+        raise DumpError("latest-handshake", f"a time past the year 9999: {_show(value)}")
+    return seconds
 
 
 def canonical_ip(text: str) -> str | None:
@@ -187,6 +198,9 @@ class DumpParser:
         # this one's: an unchanged line is not checked again (its X25519 costs a millisecond).
         self._checked_interfaces: set[str] = set()
         self._checking_interfaces: set[str] = set()
+        # Keyed hashes of the private keys of those lines: a later dump that shows one as a
+        # public key is refused even where its own private key column is broken.
+        self._private_hashes: set[str] = set()
 
     def remember(self, peers: dict[str, dict[str, PeerStatus]]) -> None:
         """Start from peers already known (the loaded state), as if they were the last poll."""
@@ -211,7 +225,7 @@ class DumpParser:
         psk_hash_of = self._hasher.hash
         key_columns = (_KEYS_NO_IFACE if interface else _KEYS).findall(text)
         keys_unchanged = self._keys_unchanged(key_columns)
-        secrets = _Secrets(key_columns, self._hasher, last)
+        secrets = _Secrets(key_columns, self._hasher, last, self._private_hashes)
         self._checking_interfaces = set()
         fresh = poll.fresh = {}
         fresh_list: list[str] = []
@@ -339,8 +353,8 @@ class DumpParser:
         name, private, public, port, fwmark = line.split("\t")
         parse_interface_name(name)
         checked = self._hasher.hash(line)
-        if checked not in self._checked_interfaces:
-            _check_interface_keys(private, public, secrets)
+        known = checked in self._checked_interfaces
+        if not known and not _check_interface_keys(private, public, secrets):
             secrets.new_interfaces.append((name, lineno))
         status = InterfaceStatus(
             name=name,
@@ -349,6 +363,8 @@ class DumpParser:
             fwmark=parse_fwmark(fwmark),
         )
         self._checking_interfaces.add(checked)
+        if not known and KEY_PATTERN.match(private):
+            self._private_hashes.add(self._hasher.hash(private))
         return status
 
     @staticmethod
@@ -377,7 +393,7 @@ class DumpParser:
             preshared_key_hash=psk_hash,
             endpoint=endpoint,
             allowed_ips=parse_allowed_ips(allowed),
-            latest_handshake=parse_u64(handshake, "latest-handshake"),
+            latest_handshake=parse_handshake(handshake),
             rx_bytes=parse_u64(rx, "rx-bytes"),
             tx_bytes=parse_u64(tx, "tx-bytes"),
             persistent_keepalive=parse_keepalive(keepalive),
@@ -388,10 +404,12 @@ class DumpParser:
 _MISPLACED = "holds a value printed as a private or preshared key: the line's columns are out of place"
 
 
-def _check_interface_keys(private: str, public: str, secrets: _Secrets) -> None:
+def _check_interface_keys(private: str, public: str, secrets: _Secrets) -> bool:
     """The interface line's public key is the one `wg` derives from the private key beside
     it. A `wgsiem record` capture has the private key `(redacted)`: then the public key must
-    at least not be a secret (`_Secrets.drop_from` checks it against the dump's own)."""
+    at least not be a secret (`_Secrets.drop_from` checks it against the dump's own). True
+    when the public key is proven one (derived from the private key), whatever else the
+    dump shows it as."""
     if private == NONE:
         if public != NONE:
             raise DumpError("public-key", "a public key beside no private key: the line's columns are out of place")
@@ -402,30 +420,38 @@ def _check_interface_keys(private: str, public: str, secrets: _Secrets) -> None:
         raise DumpError("private-key", f"not a base64 WireGuard key, {NONE} or {REDACTED}")
     elif public_key_of(private) != public:
         raise DumpError("public-key", "not the public key of the private key beside it: the line's columns are out of place")
+    else:
+        return True
+    return False
 
 
 class _Secrets:
     """What one dump must never show as a public key: the values of its secret columns
     (private keys, preshared keys), and any value whose keyed hash is a preshared key of
-    the last poll's peers.
+    the last poll's peers or a private key of an earlier interface line.
 
     The remembered hashes are checked as each line is read. The dump's own secrets are
     known only once it is all read (a later line may hold the key an earlier one shows),
     so `drop_from` then takes out the new peers and interfaces that show one."""
 
-    __slots__ = ("_key_columns", "_hasher", "_last", "_remembered", "privates", "new_peers", "new_interfaces")
+    __slots__ = ("_key_columns", "_hasher", "_last", "_private_hashes", "_remembered", "privates", "new_peers", "new_interfaces")
 
-    def __init__(self, key_columns: list[str], hasher: PresharedKeyHasher, last: dict[str, dict[str, PeerStatus]]) -> None:
-        self._key_columns, self._hasher, self._last = key_columns, hasher, last
+    def __init__(
+        self, key_columns: list[str], hasher: PresharedKeyHasher, last: dict[str, dict[str, PeerStatus]], private_hashes: set[str]
+    ) -> None:
+        self._key_columns, self._hasher, self._last, self._private_hashes = key_columns, hasher, last, private_hashes
         self._remembered: set[str] | None = None
         self.privates: list[str] = []  # the private key column of every interface line
         self.new_peers: list[tuple[str, str, int]] = []  # (interface, public key, line) read this poll, unknown before
-        self.new_interfaces: list[tuple[str, int]] = []  # (name, line) of interface lines not seen last poll
+        # (name, line) of interface lines not seen last poll whose public key is not proven one
+        self.new_interfaces: list[tuple[str, int]] = []
 
     def remembered(self, value: str) -> bool:
-        """Whether `value` is a preshared key of a peer of the last poll (by its keyed hash)."""
+        """Whether `value` is, by its keyed hash, a preshared key of a peer of the last poll
+        or a private key seen before."""
         if self._remembered is None:
             self._remembered = {p.preshared_key_hash for t in self._last.values() for p in t.values() if p.preshared_key_hash}
+            self._remembered |= self._private_hashes
         return bool(self._remembered) and self._hasher.hash(value) in self._remembered
 
     def is_public_key(self, value: str) -> bool:
