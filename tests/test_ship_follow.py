@@ -171,5 +171,5 @@ def test_a_year_less_line_read_in_the_new_year_is_last_years():
 
     shipper = Shipper(State(), PresharedKeyHasher(secrets.token_bytes(32)), Context(host_name="vpn1"))
     new_year = datetime(2027, 1, 1, 0, 0, 5, tzinfo=UTC).timestamp()
-    (doc,) = _LogWatch(Lines(), None).read(shipper, new_year)
+    (doc,) = shipper.process_log(_LogWatch(Lines(), None).read(new_year))
     assert doc["@timestamp"] == "2026-12-31T23:59:58.000Z"

@@ -9,7 +9,7 @@ and what went wrong come out, and the state it holds is saved by the caller.
 from __future__ import annotations
 
 import gc
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from .ecs import log as log_docs
 from .ecs import status as status_docs
 from .ecs.document import Context
-from .kernlog.correlate import PeerIds
+from .kernlog.correlate import Endpoints, PeerIds
 from .kernlog.events import LogEvent
 from .kernlog.framing import LogRecord
 from .kernlog.messages import UNRECOGNIZED, MessageParser
@@ -112,14 +112,25 @@ class Shipper:
         self.problem_count += len(poll.problems)
         return PollEvents(raw.time, result.events, result.notices, poll.problems, poll.failure)
 
-    def process_log(self, items: Iterable[tuple[LogRecord, float]]) -> list[dict[str, Any]]:
+    def process_interval(self, items: Sequence[tuple[LogRecord, float]], raw: RawPoll) -> tuple[list[dict[str, Any]], PollOutcome]:
+        """The log lines read since the last poll, and the poll that follows them: the poll's
+        outcome, and the lines' documents tied to peers with the poll before them or, where
+        that poll had no peer at a line's endpoint, with this one. So the first handshake
+        of a peer added between two polls carries its key and name. `ship` and `convert`
+        both go through here."""
+        earlier = self.peer_ids.endpoints({n: (i.peers, i.last_poll) for n, i in self.state.interfaces.items()}) if items else None
+        outcome = self.process(raw)
+        return self.process_log(items, earlier), outcome
+
+    def process_log(self, items: Iterable[tuple[LogRecord, float]], earlier: Endpoints | None = None) -> list[dict[str, Any]]:
         """Kernel / wg-quick lines (framed and timed) → documents.
 
-        Correlation uses the state as it is now: the latest poll before these lines."""
+        Correlation uses the state as it is now (and `earlier`, the endpoints of the poll
+        before the lines, when the state is already the poll after them)."""
         with _gc_paused():
-            return self._process_log(items)
+            return self._process_log(items, earlier)
 
-    def _process_log(self, items: Iterable[tuple[LogRecord, float]]) -> list[dict[str, Any]]:
+    def _process_log(self, items: Iterable[tuple[LogRecord, float]], earlier: Endpoints | None) -> list[dict[str, Any]]:
         docs = []
         seen = self._seen_lines
         counts = self.log_counts
@@ -145,6 +156,7 @@ class Shipper:
                         msg.fields.get("endpoint"),
                         ist.peers if ist is not None else {},
                         ist.last_poll if ist is not None else 0,
+                        earlier,
                     )
                 if msg.action == "peer-destroyed":
                     self.peer_ids.forget_peer(iface, msg.fields["peer_id"])

@@ -27,7 +27,7 @@ from ..adapters.statefile import save_state
 from ..adapters.wg import run_wg
 from ..config import ShipConfig
 from ..enrich.names import NamesError, NamesWatcher
-from ..kernlog.framing import frame
+from ..kernlog.framing import LogRecord, frame
 from ..kernlog.timing import line_time
 from ..shipper import Shipper
 from ..wgdump.raw import RawPoll
@@ -165,9 +165,9 @@ def run_loop(  # noqa: PLR0913 - every part is injected, so tests drive the loop
 ) -> bool:
     """Poll until stopped. Documents are written (and fsynced) before the state is saved:
     a crash in between repeats a poll's documents, with the same event.id, rather than
-    losing them. Log lines read since the last poll go first, tied to peers with the
-    state of that poll; where they were read up to is saved with the state.
-    Returns whether the last poll succeeded."""
+    losing them. Log lines read since the last poll go first, tied to peers with that
+    poll or, failing it, the poll that follows them (`Shipper.process_interval`); where
+    they were read up to is saved with the state. Returns whether the last poll succeeded."""
     written = 0
     ok = True
     logs = _LogWatch(follower, boot_time())
@@ -175,8 +175,8 @@ def run_loop(  # noqa: PLR0913 - every part is injected, so tests drive the loop
         started = clock()
         if names is not None:
             _refresh_names(names, shipper)
-        log_docs = logs.read(shipper, started)
-        outcome = shipper.process(poll(int(started)))
+        log_docs, outcome = shipper.process_interval(logs.read(started), poll(int(started)))
+        logs.check_suppressed(shipper)
         report(outcome)
         ok = outcome.failure is None
         if ok or log_docs:
@@ -214,7 +214,8 @@ class _LogWatch:
         self.warned_debug = False
         self.suppressed = 0
 
-    def read(self, shipper: Shipper, now: float) -> list[dict]:
+    def read(self, now: float) -> list[tuple[LogRecord, float]]:
+        """The lines read since the last call, framed and dated."""
         follower = self.follower
         if follower is None:
             return []
@@ -234,14 +235,15 @@ class _LogWatch:
             if record is not None:
                 items.append((record, line_time(record, self.boot, now)))
         self.position = lines[-1][1]
-        docs = shipper.process_log(items)
+        return items
+
+    def check_suppressed(self, shipper: Shipper) -> None:
         if shipper.messages.suppressed > self.suppressed:
             log.warning(
                 "the kernel suppressed %d log callbacks (net_ratelimit): some WireGuard lines are missing",
                 shipper.messages.suppressed - self.suppressed,
             )
             self.suppressed = shipper.messages.suppressed
-        return docs
 
     def saved(self, shipper: Shipper) -> None:
         if self.follower is not None and self.position is not None:

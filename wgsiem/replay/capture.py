@@ -10,7 +10,7 @@ from typing import Any
 
 from ..kernlog.framing import LogRecord, frame
 from ..kernlog.timing import timed
-from ..shipper import PollOutcome, Shipper
+from ..shipper import Shipper
 from ..wgdump.raw import RawPoll
 
 
@@ -38,22 +38,20 @@ def capture_documents(
     on_poll: Any = lambda outcome: None,
 ) -> Iterator[list[dict[str, Any]]]:
     """The documents of each poll interval, sorted by @timestamp. Log lines interleave with
-    the polls in time and are tied to peers with the poll state of their time; a poll's
-    handshake events are timed at the handshake, which can fall before lines read since
-    the last poll, hence the sort per interval. `on_poll(outcome)` sees each poll's problems."""
-    pending: list[dict[str, Any]] = []
+    the polls in time and are tied to peers with the polls before and after them, as
+    `ship` does (`Shipper.process_interval`); a poll's handshake events are timed at the
+    handshake, which can fall before lines read since the last poll, hence the sort per
+    interval. `on_poll(outcome)` sees each poll's problems."""
     i = 0
     for raw in polls:
+        start = i
         while i < len(lines) and lines[i][1] < raw.time:
-            pending.extend(shipper.process_log([lines[i]]))
             i += 1
-        outcome: PollOutcome = shipper.process(raw)
+        pending, outcome = shipper.process_interval(lines[start:i], raw)
         on_poll(outcome)
         pending.extend(outcome.documents)
         yield _sorted(pending)
-        pending = []
-    pending.extend(shipper.process_log(lines[i:]))
-    yield _sorted(pending)
+    yield _sorted(shipper.process_log(lines[i:]))
 
 
 def _sorted(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
