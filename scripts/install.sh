@@ -3,7 +3,8 @@
 #     iproute2 for network namespaces, iputils-ping to make handshakes happen, openssl
 #     for the test certificate of the Kibana import client's TLS test, maven to fetch
 #     the test Elasticsearch, chromium for the `browser` tests (the HTML report opened
-#     headless, offline).
+#     headless, offline), prometheus for the `prometheus` tests (a real Prometheus
+#     scraping `ship --metrics-listen`, and promtool on deploy/prometheus/).
 #   - A virtualenv in .venv with wgsiem and its test dependencies (pip, from PyPI).
 #   - For the tests: Elasticsearch's integ-test-zip distribution from Maven Central,
 #     unpacked by `python -m wgsiem.lab es-install` (wgsiem/lab/esnode.py); it runs on
@@ -25,16 +26,18 @@ install_system_packages() {
     command -v openssl >/dev/null || missing+=(openssl)
     command -v mvn >/dev/null || missing+=(maven)
     command -v chromium >/dev/null || missing+=(chromium)
+    command -v promtool >/dev/null || missing+=(prometheus)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
-        say "not root: cannot install ${missing[*]} (the tunnel lab and the browser tests need them)"
+        say "not root: cannot install ${missing[*]} (the tunnel lab, browser and prometheus tests need them)"
         return 0
     fi
     say "installing ${missing[*]} (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     # --no-install-recommends: wireguard-tools recommends a whole kernel image, chromium a
-    # desktop's worth of fonts and helpers that headless rendering does without.
+    # desktop's worth of fonts and helpers that headless rendering does without, prometheus
+    # its node exporter. The tests start Prometheus themselves (no service is run).
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 

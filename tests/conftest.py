@@ -48,11 +48,13 @@ def tls_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
 
 # --- root / lab tiers: real wireguard-go tunnels in network namespaces -----------------
 # --- browser tier: headless Chromium ---------------------------------------------------
+# --- prometheus tier: Debian's prometheus and promtool ---------------------------------
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Tests marked `lab` or `root` skip when the lab cannot run here, and those marked
-    `browser` when there is no Chromium; under CI=true either fails instead."""
+    """Tests marked `lab` or `root` skip when the lab cannot run here, those marked
+    `browser` when there is no Chromium, and those marked `prometheus` when there is no
+    Prometheus; under CI=true any of these fails instead."""
     import os
 
     reason = None
@@ -64,6 +66,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         from wgsiem.adapters.browser import chromium_missing
 
         reason = chromium_missing()
+    if reason is None and item.get_closest_marker("prometheus") is not None:
+        import shutil
+
+        missing = [tool for tool in ("prometheus", "promtool") if shutil.which(tool) is None]
+        if missing:
+            reason = f"{' and '.join(missing)} not found: install the Debian package prometheus"
     if reason is None:
         return
     if os.environ.get("CI") == "true":

@@ -18,6 +18,7 @@ import yaml
 from .adapters.elasticsearch import EsSettings
 from .adapters.spool import POLICIES as SPOOL_POLICIES
 from .errors import Location, WgsiemError
+from .metrics.listen import MetricsListenError, parse_listen
 from .settings import description, setting
 from .status.diff import SESSION_TIMEOUT, DiffSettings
 from .status.spike import SpikeSettings
@@ -105,6 +106,19 @@ class ShipConfig:
     )
     spool_max_bytes: int = setting(1024**3, help="Bound of the spool in <state-dir>/spool (at least 65536)", default_text="1073741824, 1 GiB")
     spool_full: str = setting("drop-oldest", help="When the spool is full: 'drop-oldest' or 'drop-newest' documents")
+    # Prometheus: prometheus_wireguard_exporter's metrics and the shipper's health, from its own polls.
+    metrics_listen: str = setting(
+        "",
+        help="Serve Prometheus metrics at HOST:PORT (127.0.0.1:9586, [::1]:9586, :9586 for every address): "
+        "prometheus_wireguard_exporter's peer metrics and wgsiem_* health",
+        metavar="HOST:PORT",
+        default_text="off",
+    )
+    metrics_remote_endpoint: bool = setting(False, help="Metrics: remote_ip and remote_port labels (the exporter's -r)")
+    metrics_split_allowed_ips: bool = setting(
+        False, help="Metrics: allowed_ip_N and allowed_subnet_N labels instead of allowed_ips (the exporter's -s)"
+    )
+    metrics_friendly_names: bool = setting(False, help="Metrics: a friendly_name label with the peer's name (the exporter's -n)")
 
     @property
     def spool_dir(self) -> Path:
@@ -158,6 +172,11 @@ class ShipConfig:
             problems.append("spike_factor must be more than 1")
         if self.spike_min_bytes < 0 or self.spike_min_history < 0 or self.spike_window_days < 1:
             problems.append("spike_min_bytes and spike_min_history must be >= 0, spike_window_days >= 1")
+        if self.metrics_listen:
+            try:
+                parse_listen(self.metrics_listen)
+            except MetricsListenError as err:
+                problems.append(err.message)
         for name in _OPTIONAL_PATHS:
             path = getattr(self, name)
             if path is not None and not path.is_file():

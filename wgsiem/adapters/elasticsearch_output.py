@@ -117,6 +117,10 @@ class ElasticsearchOutput:
 
     # -- the poll loop's side --------------------------------------------------------------
 
+    def backlog(self) -> tuple[int, int, int]:
+        """Documents and bytes waiting in the spool, and documents dropped since start (spool full)."""
+        return self.spool.count, self.spool.bytes, self.counts.dropped.count
+
     def write_batch(self, docs: Iterable[dict[str, Any]]) -> int:
         result = self.spool.append((encode(doc), _timestamp(doc)) for doc in docs)
         self._wake.set()

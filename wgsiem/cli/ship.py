@@ -20,6 +20,7 @@ from ..adapters.elasticsearch_output import ElasticsearchOutput
 from ..adapters.follow import FileFollower, Follower, JournalFollower
 from ..adapters.host import boot_time
 from ..adapters.memory import release_free_memory
+from ..adapters.metrics_http import MetricsServer
 from ..adapters.output import NdjsonFileOutput, Output, StreamOutput
 from ..adapters.secret import load_or_create_secret
 from ..adapters.spool import Spool, SpoolError
@@ -29,6 +30,9 @@ from ..config import ShipConfig
 from ..enrich.names import NamesError, NamesWatcher
 from ..kernlog.framing import LogRecord, frame
 from ..kernlog.timing import line_time
+from ..metrics.health import Health
+from ..metrics.listen import MetricsListenError, parse_listen
+from ..metrics.peers import LabelOptions, PeerMetrics, snapshot
 from ..shipper import Shipper
 from ..wgdump.raw import RawPoll
 from . import options as o
@@ -63,6 +67,11 @@ def ship(
     follower = open_follower(cfg)
     if follower is not None:
         follower.start(shipper.state.log_positions.get(follower.name))
+    try:
+        metrics = open_metrics(cfg)
+    except MetricsListenError as err:
+        out.close()
+        raise fail(err.message) from None
     stop = stop_on_signals()
     log.info(
         "shipping %s every %ss to %s (state %s)%s",
@@ -72,12 +81,16 @@ def ship(
         cfg.state_file,
         "" if not shipper.state.is_new else "; the first poll is the baseline",
     )
+    if metrics is not None:
+        log.info("serving Prometheus metrics at http://%s/metrics", _url_host(metrics.address))
     try:
-        ok = run_loop(cfg, shipper, out, lambda t: run_wg(t, cfg.wg), time.time, stop, once, names, follower)
+        ok = run_loop(cfg, shipper, out, lambda t: run_wg(t, cfg.wg), time.time, stop, once, names, follower, metrics)
     finally:
         out.close()
         if follower is not None:
             follower.stop()
+        if metrics is not None:
+            metrics.close()
     raise typer.Exit(0 if ok else 1)
 
 
@@ -90,6 +103,32 @@ def _refresh_names(names: NamesWatcher, shipper: Shipper) -> None:
     if fresh is not None:
         shipper.context.names = fresh
         log.info("peer names reloaded: %d names", len(fresh))
+
+
+def open_metrics(cfg: ShipConfig) -> MetricsServer | None:
+    if not cfg.metrics_listen:
+        return None
+    options = LabelOptions(cfg.metrics_remote_endpoint, cfg.metrics_split_allowed_ips, cfg.metrics_friendly_names)
+    return MetricsServer(parse_listen(cfg.metrics_listen), PeerMetrics(options), Health()).start()
+
+
+def _url_host(address: tuple[str, int]) -> str:
+    host, port = address
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _update_metrics(metrics: MetricsServer, shipper: Shipper, out: Output, ok: bool, started: float, written: int) -> None:
+    health = metrics.health
+    health.polls = shipper.polls
+    health.poll_failures += 0 if ok else 1
+    health.malformed_lines = shipper.problem_count
+    health.documents_written += written
+    health.log_lines = shipper.log_counts["wireguard"]
+    if ok:
+        health.last_success = started
+    if isinstance(out, ElasticsearchOutput):
+        health.spooled_documents, health.spooled_bytes, health.dropped_documents = out.backlog()
+    metrics.publish(snapshot(shipper.state, shipper.context.names))
 
 
 def open_follower(cfg: ShipConfig) -> Follower | None:
@@ -162,12 +201,14 @@ def run_loop(  # noqa: PLR0913 - every part is injected, so tests drive the loop
     once: bool = False,
     names: NamesWatcher | None = None,
     follower: Follower | None = None,
+    metrics: MetricsServer | None = None,
 ) -> bool:
     """Poll until stopped. Documents are written (and fsynced) before the state is saved:
     a crash in between repeats a poll's documents, with the same event.id, rather than
     losing them. Log lines read since the last poll go first, tied to peers with that
     poll or, failing it, the poll that follows them (`Shipper.process_interval`); where
-    they were read up to is saved with the state. Returns whether the last poll succeeded."""
+    they were read up to is saved with the state. `metrics`, when served, get the peers and
+    the loop's health after each poll. Returns whether the last poll succeeded."""
     written = 0
     ok = True
     logs = _LogWatch(follower, boot_time())
@@ -179,6 +220,7 @@ def run_loop(  # noqa: PLR0913 - every part is injected, so tests drive the loop
         logs.check_suppressed(shipper)
         report(outcome)
         ok = outcome.failure is None
+        n = 0
         if ok or log_docs:
             n = out.write_batch(chain(log_docs, outcome.documents if ok else ()))
             logs.saved(shipper)
@@ -186,6 +228,8 @@ def run_loop(  # noqa: PLR0913 - every part is injected, so tests drive the loop
             release_free_memory()
             written += n
             log.debug("poll at %d: %d documents", outcome.time, n)
+        if metrics is not None:
+            _update_metrics(metrics, shipper, out, ok, started, n)
         logs.check_debug(shipper)
         if once or stop.is_set():
             break
