@@ -118,7 +118,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if send_body:
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the scraper gave up (its timeout): nothing to do
+                log.debug("metrics: %s went away during a scrape", self.address_string())
 
     def _status(self, code: int) -> None:
         self.send_response(code)
