@@ -42,8 +42,8 @@ class PollEvents:
 @dataclass(slots=True)
 class PollOutcome:
     time: int
-    # Built one at a time as they are consumed, so a baseline of 100,000 peers is never
-    # 100,000 documents in memory at once. Consume before the next process().
+    # In time order, built one at a time as they are consumed, so a baseline of 100,000
+    # peers is never 100,000 documents in memory at once. Consume before the next process().
     documents: Iterator[dict[str, Any]] = field(default_factory=lambda: iter(()))
     problems: list[ParseProblem] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
@@ -87,9 +87,13 @@ class Shipper:
     def _process(self, raw: RawPoll) -> PollOutcome:
         polled = self.diff(raw)
         ctx = self.context
+        # In time order (a stable sort, so events of one second keep the diff's order): a
+        # handshake or a session's end falls before the poll that saw it, and convert merges
+        # the documents with the log lines' as streams.
+        events = sorted(polled.events, key=_time)
         return PollOutcome(
             time=polled.time,
-            documents=(status_docs.build(event, ctx) for event in polled.events),
+            documents=(status_docs.build(event, ctx) for event in events),
             problems=polled.problems,
             notices=polled.notices,
             failure=polled.failure,
@@ -171,6 +175,10 @@ class Shipper:
             seen[(time, record.original)] = occurrence + 1
             docs.append(log_docs.build(LogEvent(msg, record, time, occurrence, peer), self.context))
         return docs
+
+
+def _time(event: StatusEvent) -> int:
+    return event.time
 
 
 @contextmanager

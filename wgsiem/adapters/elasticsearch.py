@@ -14,14 +14,17 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-from elasticsearch import ApiError, Elasticsearch, TransportError
 
 from ..errors import WgsiemError
 from ..settings import setting
 from .credentials import CredentialError, read_secret
+
+# The client (and the aiohttp, requests and urllib3 it brings, a quarter of a second) is
+# imported by the functions that talk to a cluster: settings and `convert` do without it.
+if TYPE_CHECKING:
+    from elasticsearch import ApiError, Elasticsearch
 
 API_KEY_ENV = "WGSIEM_ES_API_KEY"
 PASSWORD_ENV = "WGSIEM_ES_PASSWORD"  # noqa: S105 - the name of a variable, not a password
@@ -67,10 +70,14 @@ def connect(settings: EsSettings) -> Elasticsearch:
         if settings.insecure:
             options["verify_certs"] = False
             options["ssl_show_warn"] = False
+    from elasticsearch import Elasticsearch
+
     return Elasticsearch(settings.url, **options)
 
 
 def request(client: Elasticsearch, method: str, path: str, body: Any = None) -> Any:
+    from elasticsearch import ApiError, TransportError
+
     path = path if path.startswith("/") else "/" + path
     try:
         return client.perform_request(method, path, headers=_JSON, body=body).body
@@ -128,6 +135,8 @@ def digest(body: dict[str, Any]) -> str:
 
 def install(client: Elasticsearch, kind: str, name: str, body: dict[str, Any], *, force: bool = False) -> str:
     """PUT unless the same content is there: 'created', 'updated', 'unchanged' or 'kept newer'."""
+    from elasticsearch import ApiError, TransportError
+
     path_format, extract = KINDS[kind]
     path = path_format.format(name)
     ours = dict(body)
@@ -155,6 +164,8 @@ def install(client: Elasticsearch, kind: str, name: str, body: dict[str, Any], *
 def search(client: Elasticsearch, indices: Sequence[str], body: Any, params: Mapping[str, str] | None = None, *, endpoint: str = "_search") -> Any:
     """POST /<indices>/<endpoint> (`_search`, `_count`, `_pit`) with URL `params`; without
     indices POST /<endpoint>, as a search in a point in time must be sent."""
+    from elasticsearch import ApiError, TransportError
+
     target = ",".join(quote(name, safe="*,-.:") for name in indices)
     path = f"/{target}/{endpoint}" if target else f"/{endpoint}"
     try:
@@ -182,6 +193,8 @@ class EsUnavailableError(EsError):
 def bulk_sender(client: Elasticsearch, timeout: float) -> Any:  # noqa: ANN401 - Callable[[bytes], dict]
     """`send(body) -> response` for `bulk.attempt`: one POST /_bulk, no retries of the
     client's own (the caller retries, per document, with its own backoff)."""
+    from elasticsearch import ApiError, TransportError
+
     quiet = client.options(request_timeout=timeout, max_retries=0, retry_on_timeout=False)
 
     def send(body: bytes) -> Any:  # noqa: ANN401 - the decoded JSON response

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..adapters.capture import read_capture
+from ..adapters.capture import capture_files, read_capture
 from ..adapters.output import StreamOutput
 from ..config import ShipConfig
 from ..replay.capture import capture_documents, read_logs
@@ -58,12 +58,14 @@ def convert(
     shipper = make_shipper(cfg, secrets.token_bytes(32), make_names(cfg).names, State())
     out = StreamOutput(sys.stdout)
     documents = 0
-    polls = list(read_capture(capture_dir))
+    # The capture is read one file at a time as the polls are processed: a month of polls
+    # converts in the memory of one.
+    first = capture_files(capture_dir)[0][0]
     try:
-        lines = read_logs(kernel_log or (), boot_time, polls[0].time, polls[0].time)
+        lines = read_logs(kernel_log or (), boot_time, first, first)
     except OSError as err:
         raise fail(f"{err.filename}: cannot read: {err.strerror}") from None
-    for batch in capture_documents(shipper, polls, lines, on_poll=report):
+    for batch in capture_documents(shipper, read_capture(capture_dir), lines, on_poll=report):
         documents += out.write_batch(batch)
     counts = shipper.log_counts
     log.info(

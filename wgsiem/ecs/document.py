@@ -84,7 +84,8 @@ def base(dataset: str, action: Action, seconds: float, ctx: Context) -> dict[str
 def endpoint_fields(endpoint: Endpoint, geoip: GeoIP | None) -> tuple[dict[str, Any], Place | None]:
     """ECS `source`-shaped fields for an endpoint, with geo and AS when a database knows it."""
     out: dict[str, Any] = {"ip": endpoint.ip, "port": endpoint.port, "address": endpoint.address}
-    place = geoip.lookup(endpoint.ip) if geoip is not None and endpoint.zone is None else None
+    # Without a database there is nothing to classify an address for: no lookup at all.
+    place = geoip.lookup(endpoint.ip) if geoip is not None and geoip.enabled and endpoint.zone is None else None
     if place is not None:
         if place.geo:
             out["geo"] = place.geo_dict()

@@ -3,6 +3,7 @@ the loop `wgsiem convert` and `wgsiem replay` share, so both give what `ship` wo
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,24 +37,26 @@ def capture_documents(
     polls: Iterable[RawPoll],
     lines: Sequence[tuple[LogRecord, float]],
     on_poll: Any = lambda outcome: None,
-) -> Iterator[list[dict[str, Any]]]:
-    """The documents of each poll interval, sorted by @timestamp. Log lines interleave with
-    the polls in time and are tied to peers with the polls before and after them, as
-    `ship` does (`Shipper.process_interval`); a poll's handshake events are timed at the
-    handshake, which can fall before lines read since the last poll, hence the sort per
-    interval. `on_poll(outcome)` sees each poll's problems."""
+) -> Iterator[Iterator[dict[str, Any]]]:
+    """The documents of each poll interval in @timestamp order, one interval at a time,
+    each document built as it is consumed: memory holds one poll, not the capture (consume
+    each interval before asking for the next). Log lines interleave with the polls in time
+    and are tied to peers with the polls before and after them, as `ship` does
+    (`Shipper.process_interval`). A poll's documents come in time order (its handshakes
+    fall before it, maybe before lines read since the last poll), so an interval is the
+    merge of two time-ordered streams; on equal times the log lines' come first.
+    `on_poll(outcome)` sees each poll's problems."""
     i = 0
     for raw in polls:
         start = i
         while i < len(lines) and lines[i][1] < raw.time:
             i += 1
-        pending, outcome = shipper.process_interval(lines[start:i], raw)
+        log_docs, outcome = shipper.process_interval(lines[start:i], raw)
+        del raw  # its text (15 MB at 100,000 peers) is parsed: the documents do without it
         on_poll(outcome)
-        pending.extend(outcome.documents)
-        yield _sorted(pending)
-    yield _sorted(shipper.process_log(lines[i:]))
+        yield heapq.merge(log_docs, outcome.documents, key=_at)
+    yield iter(shipper.process_log(lines[i:]))
 
 
-def _sorted(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    docs.sort(key=lambda doc: doc["@timestamp"])
-    return docs
+def _at(doc: dict[str, Any]) -> str:
+    return doc["@timestamp"]  # type: ignore[no-any-return]

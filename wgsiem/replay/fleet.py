@@ -752,7 +752,8 @@ class _Flow:
             batches = capture_documents(self.shipper, _raw_polls(polls, progress), lines, self._on_poll)
             while True:
                 a = clock()
-                batch = next(batches, None)
+                lazy = next(batches, None)
+                batch = list(lazy) if lazy is not None else None  # built here, so timed as the shipper's
                 self.spent["shipper"] += clock() - a
                 if batch is None:
                     return

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Iterator
 
 from ..errors import WgsiemError
 from .model import Endpoint, InterfaceStatus, ParseProblem, PeerStatus, Poll
@@ -223,9 +224,9 @@ class DumpParser:
         poll = poll if poll is not None else Poll(time=time)
         last = self._last
         psk_hash_of = self._hasher.hash
-        key_columns = (_KEYS_NO_IFACE if interface else _KEYS).findall(text)
-        keys_unchanged = self._keys_unchanged(key_columns)
-        secrets = _Secrets(key_columns, self._hasher, last, self._private_hashes)
+        keys = _KEYS_NO_IFACE if interface else _KEYS
+        keys_unchanged = self._keys_unchanged(text, keys)
+        secrets = _Secrets(text, keys, self._hasher, last, self._private_hashes)
         self._checking_interfaces = set()
         fresh = poll.fresh = {}
         fresh_list: list[str] = []
@@ -233,7 +234,7 @@ class DumpParser:
         current: str | None = None  # interface whose peers may follow
         table: dict[str, PeerStatus] = {}
         last_table: dict[str, PeerStatus] = {}
-        for lineno, line in enumerate(text.split("\n"), 1):
+        for lineno, line in enumerate(_lines(text), 1):
             if not line:
                 continue
             if fixed is not None:
@@ -279,13 +280,14 @@ class DumpParser:
         self._checked_interfaces = self._checking_interfaces
         return poll
 
-    def _keys_unchanged(self, key_columns: list[str]) -> bool:
+    def _keys_unchanged(self, text: str, keys: re.Pattern[str]) -> bool:
         """Whether every peer line's key columns are as in the last poll.
 
         Hashing every preshared key every poll was the parser's biggest cost. One keyed
         hash over the key columns of all peer lines, in order, says whether any peer's
-        keys differ from the last poll; while none do, each peer's last hash still holds."""
-        digest = self._hasher.hash("\n".join(key_columns))
+        keys differ from the last poll; while none do, each peer's last hash still holds.
+        The columns are fed to the hash one by one: 100,000 of them are never a list."""
+        digest = self._hasher.hash_all(m[1] for m in keys.finditer(text))
         unchanged = digest == self._last_key_columns
         self._last_key_columns = digest
         return unchanged
@@ -339,9 +341,8 @@ class DumpParser:
             if psk != NONE and secrets.is_public_key(psk):
                 raise DumpError("preshared-key", "holds a peer's public key: the line's columns are out of place")
             psk_hash = None if psk == NONE else self._hasher.hash(psk)
-            peer = self._peer(name, public, psk_hash, rest, problems, source, lineno)
-            if new:
-                secrets.new_peers.append((name, public, lineno))
+            peer = self._peer(current, public, psk_hash, rest, problems, source, lineno)
+            secrets.new_peer |= new
             return peer
         except DumpError as err:
             problems.append(ParseProblem(source, lineno, err.field, err.reason))
@@ -388,7 +389,7 @@ class DumpParser:
             problems.append(ParseProblem(source, lineno, err.field, err.reason))
             endpoint = None
         return PeerStatus(
-            interface=iface,
+            interface=iface,  # the interface line's own string, not a copy per peer
             public_key=public,
             preshared_key_hash=psk_hash,
             endpoint=endpoint,
@@ -399,6 +400,19 @@ class DumpParser:
             persistent_keepalive=parse_keepalive(keepalive),
             text=rest,
         )
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text`, one at a time: a dump of 100,000 peers is never a list of them."""
+    start, end = 0, len(text)
+    find = text.find
+    while start < end:
+        stop = find("\n", start)
+        if stop < 0:
+            yield text[start:]
+            return
+        yield text[start:stop]
+        start = stop + 1
 
 
 _MISPLACED = "holds a value printed as a private or preshared key: the line's columns are out of place"
@@ -434,15 +448,16 @@ class _Secrets:
     known only once it is all read (a later line may hold the key an earlier one shows),
     so `drop_from` then takes out the new peers and interfaces that show one."""
 
-    __slots__ = ("_key_columns", "_hasher", "_last", "_private_hashes", "_remembered", "privates", "new_peers", "new_interfaces")
+    __slots__ = ("_text", "_keys", "_fixed", "_hasher", "_last", "_private_hashes", "_remembered", "privates", "new_peer", "new_interfaces")
 
     def __init__(
-        self, key_columns: list[str], hasher: PresharedKeyHasher, last: dict[str, dict[str, PeerStatus]], private_hashes: set[str]
+        self, text: str, keys: re.Pattern[str], hasher: PresharedKeyHasher, last: dict[str, dict[str, PeerStatus]], private_hashes: set[str]
     ) -> None:
-        self._key_columns, self._hasher, self._last, self._private_hashes = key_columns, hasher, last, private_hashes
+        self._text, self._keys, self._hasher, self._last, self._private_hashes = text, keys, hasher, last, private_hashes
+        self._fixed = keys is _KEYS_NO_IFACE  # `wg show IFACE dump`: no interface column
         self._remembered: set[str] | None = None
         self.privates: list[str] = []  # the private key column of every interface line
-        self.new_peers: list[tuple[str, str, int]] = []  # (interface, public key, line) read this poll, unknown before
+        self.new_peer = False  # a peer unknown to the last poll was read
         # (name, line) of interface lines not seen last poll whose public key is not proven one
         self.new_interfaces: list[tuple[str, int]] = []
 
@@ -460,29 +475,48 @@ class _Secrets:
 
     def drop_from(self, poll: Poll, source: str) -> None:
         """Take out of `poll` what this dump printed in a secret column: new peers and
-        interfaces showing it as their public key, and unreadable lines naming it."""
-        if not (self.new_peers or self.new_interfaces or poll.unreadable):
+        interfaces showing it as their public key, and unreadable lines naming it. Only
+        the values that could come out are gathered, never the dump's secrets."""
+        if not (self.new_peer or self.new_interfaces or poll.unreadable):
             return
-        dump = {psk for columns in self._key_columns if (psk := columns.partition("\t")[2]) != NONE}
-        dump.update(p for p in self.privates if p not in (NONE, REDACTED))
-        found: list[ParseProblem] = []
+        shown: set[str] = {k for _, k in poll.unreadable}
+        for name, _ in self.new_interfaces:
+            iface = poll.interfaces.get(name)
+            if iface is not None and iface.public_key:
+                shown.add(iface.public_key)
+        for name, keys in (poll.fresh or {}).items():
+            last = self._last.get(name, {})
+            shown.update(k for k in keys if k not in last)
+        secret = {v for v in self.privates if v in shown}
+        secret.update(psk for m in self._keys.finditer(self._text) if (psk := m[1].partition("\t")[2]) in shown)
+        if not secret:
+            return
         for name, line in self.new_interfaces:
             iface = poll.interfaces.get(name)
-            if iface is not None and iface.public_key in dump:
+            if iface is not None and iface.public_key in secret:
                 del poll.interfaces[name]
                 poll.peers.pop(name, None)
                 if poll.fresh is not None:
                     poll.fresh.pop(name, None)
                 poll.unavailable[name] = "its line did not parse (public-key)"
-                found.append(ParseProblem(source, line, "public-key", _MISPLACED))
-        for name, public, line in self.new_peers:
-            table = poll.peers.get(name)
-            if public in dump and table is not None and table.pop(public, None) is not None:
-                if poll.fresh is not None:
-                    poll.fresh[name].remove(public)
-                found.append(ParseProblem(source, line, "public-key", _MISPLACED))
-        poll.unreadable.difference_update([item for item in poll.unreadable if item[1] in dump])
-        poll.problems.extend(found)
+                poll.problems.append(ParseProblem(source, line, "public-key", _MISPLACED))
+        for name, table in poll.peers.items():
+            for public in secret & table.keys():
+                if public not in self._last.get(name, {}):
+                    del table[public]
+                    if poll.fresh is not None:
+                        poll.fresh[name].remove(public)
+                    poll.problems.append(ParseProblem(source, self._line_of(public), "public-key", _MISPLACED))
+        poll.unreadable.difference_update([item for item in poll.unreadable if item[1] in secret])
+
+    def _line_of(self, public: str) -> int:
+        """The number of the peer line showing `public` as its public key (a rare path)."""
+        column, fields = (0, 8) if self._fixed else (1, 9)
+        for lineno, line in enumerate(_lines(self._text), 1):
+            cols = line.split("\t")
+            if len(cols) == fields and cols[column] == public:
+                return lineno
+        return 0
 
 
 _UNABLE = re.compile(r"^Unable to access interface (?P<iface>\S+): (?P<reason>.+)$")

@@ -9,7 +9,9 @@ that secret the hash says nothing about the key; with it, equal keys hash equal.
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
+from collections.abc import Iterable
 
 _digest = hmac.digest
 
@@ -25,6 +27,15 @@ class PresharedKeyHasher:
     def hash(self, preshared_key: str) -> str:
         # hmac.digest is the one-shot C path; this runs for every peer with a PSK every poll.
         return _digest(self._secret, preshared_key.encode(), "sha256")[:16].hex()
+
+    def hash_all(self, values: Iterable[str]) -> str:
+        """One keyed hash over `values` in order (each ended by a newline), fed one by one."""
+        h = hmac.new(self._secret, digestmod=hashlib.sha256)
+        update = h.update
+        for value in values:
+            update(value.encode())
+            update(b"\n")
+        return h.digest()[:16].hex()
 
     def stand_in(self, preshared_key: str) -> str:
         """A key-shaped replacement for captures: same for the same key, says nothing about it."""
