@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,22 +18,32 @@ class CaptureError(WgsiemError):
 
 
 def capture_files(directory: Path) -> list[tuple[int, Path]]:
+    return [(time, directory / name) for time, name in _capture_names(directory)]
+
+
+def _capture_names(directory: Path) -> list[tuple[int, str]]:
+    # Names, not Path objects: a month of polls every 30 s is 86,400 files, and each Path
+    # would hold several times the memory of its name.
     if not directory.is_dir():
         raise CaptureError("not a directory", Location(directory))
     files = []
-    for path in directory.iterdir():
-        if path.suffix != SUFFIX:
-            continue
-        if not path.stem.isdigit():
-            raise CaptureError(f"a capture file is named <unix-seconds>{SUFFIX}", Location(path))
-        files.append((int(path.stem), path))
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            stem, dot, suffix = entry.name.rpartition(".")
+            if not dot or f".{suffix}" != SUFFIX:
+                continue
+            if not stem.isascii() or not stem.isdigit():
+                raise CaptureError(f"a capture file is named <unix-seconds>{SUFFIX}", Location(directory / entry.name))
+            files.append((int(stem), entry.name))
     if not files:
         raise CaptureError(f"no <unix-seconds>{SUFFIX} files", Location(directory))
     return sorted(files)
 
 
 def read_capture(directory: Path) -> Iterator[RawPoll]:
-    for time, path in capture_files(directory):
+    """The polls of a capture in time order, each file read when its poll is asked for."""
+    for time, name in _capture_names(directory):
+        path = directory / name
         try:
             data = path.read_bytes()
         except OSError as err:
