@@ -20,7 +20,7 @@ from .ecs.document import Context
 from .kernlog.correlate import Endpoints, PeerIds
 from .kernlog.events import LogEvent
 from .kernlog.framing import LogRecord
-from .kernlog.messages import UNRECOGNIZED, MessageParser
+from .kernlog.messages import UNRECOGNIZED, LogMessage, MessageParser
 from .status.diff import DiffSettings, StatusDiffer
 from .status.events import StatusEvent
 from .status.state import State
@@ -122,23 +122,35 @@ class Shipper:
         that poll had no peer at a line's endpoint, with this one. So the first handshake
         of a peer added between two polls carries its key and name. `ship` and `convert`
         both go through here."""
-        earlier = self.peer_ids.endpoints({n: (i.peers, i.last_poll) for n, i in self.state.interfaces.items()}) if items else None
-        outcome = self.process(raw)
-        return self.process_log(items, earlier), outcome
-
-    def process_log(self, items: Iterable[tuple[LogRecord, float]], earlier: Endpoints | None = None) -> list[dict[str, Any]]:
-        """Kernel / wg-quick lines (framed and timed) → documents.
-
-        Correlation uses the state as it is now (and `earlier`, the endpoints of the poll
-        before the lines, when the state is already the poll after them)."""
         with _gc_paused():
-            return self._process_log(items, earlier)
+            read = self._read_log(items)
+        # The endpoints of the poll before the lines, of the interfaces whose lines may need
+        # them (a line with an endpoint and an id not known, or any id once one is forgotten
+        # in the interval), kept before the poll changes them: at 100,000 peers an index is
+        # worth building only when a line will look in it.
+        known = self.peer_ids.ids
+        forgets = any(m.action in _FORGETTING for _, _, m in read)
+        wanted = {
+            m.interface for _, _, m in read
+            if m.interface is not None and m.fields.get("endpoint") is not None and "peer_id" in m.fields
+            and (forgets or m.fields["peer_id"] not in known.get(m.interface, {}))
+        }  # fmt: skip
+        interfaces = self.state.interfaces
+        earlier = self.peer_ids.endpoints({n: (interfaces[n].peers, interfaces[n].last_poll) for n in wanted if n in interfaces})
+        outcome = self.process(raw)
+        with _gc_paused():
+            return self._log_documents(read, earlier), outcome
 
-    def _process_log(self, items: Iterable[tuple[LogRecord, float]], earlier: Endpoints | None) -> list[dict[str, Any]]:
-        docs = []
-        seen = self._seen_lines
+    def process_log(self, items: Iterable[tuple[LogRecord, float]]) -> list[dict[str, Any]]:
+        """Kernel / wg-quick lines (framed and timed) → documents, tied to peers with the
+        state as it is now (the latest poll before these lines)."""
+        with _gc_paused():
+            return self._log_documents(self._read_log(items), None)
+
+    def _read_log(self, items: Iterable[tuple[LogRecord, float]]) -> list[tuple[LogRecord, float, LogMessage]]:
+        """The lines about WireGuard, each with what its message says; every line counted."""
+        read = []
         counts = self.log_counts
-        state = self.state
         for record, time in items:
             counts["lines"] += 1
             msg = self.messages.parse(record.message, record.program)
@@ -149,6 +161,14 @@ class Shipper:
                 counts["unrecognized"] += 1
             elif msg.source == "kernel" and msg.action not in _NOT_DEBUG:
                 counts["debug"] += 1
+            read.append((record, time, msg))
+        return read
+
+    def _log_documents(self, read: list[tuple[LogRecord, float, LogMessage]], earlier: Endpoints | None) -> list[dict[str, Any]]:
+        docs = []
+        seen = self._seen_lines
+        state = self.state
+        for record, time, msg in read:
             peer = None
             iface = msg.interface
             if msg.source == "kernel" and iface is not None:
@@ -196,6 +216,9 @@ def _gc_paused() -> Iterator[None]:
         if enabled:
             gc.enable()
 
+
+# What makes the peer ids forget: after it, an id known before the interval may be another peer's.
+_FORGETTING = frozenset({"peer-destroyed", "interface-destroyed", "module-loaded"})
 
 # Kernel lines printed without dynamic debug (pr_info / pr_err in main.c and socket.c).
 _NOT_DEBUG = frozenset({"module-loaded", "socket-failed"})
