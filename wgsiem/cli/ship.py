@@ -57,6 +57,9 @@ def ship(
     With --output elasticsearch every batch is fsynced to a bounded spool in the state
     directory first, and delivered from there (bulk create, _id = event.id) by a
     background thread that retries with backoff while the cluster is away.
+
+    With --metrics-listen HOST:PORT it also serves Prometheus metrics from its polls:
+    prometheus_wireguard_exporter's (same names and labels) and its own health (wgsiem_*).
     """
     setup_logging(verbose)
     secret = load_or_create_secret(cfg.secret_file)
