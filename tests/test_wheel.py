@@ -156,6 +156,42 @@ def test_convert_a_capture_with_geoip(installed: Installed, tmp_path: Path):
     assert any(d.get("source", {}).get("as", {}).get("number") for d in docs)
 
 
+def test_ship_serves_the_metrics(installed: Installed, tmp_path: Path):
+    """The wheel's ship with --metrics-listen: prometheus_client comes with it, and a
+    scrape shows the peers of the dump it polled."""
+    import socket
+    import time
+    import urllib.request
+
+    from tests.support.dumps import FakeInterface, dump
+
+    wg0 = FakeInterface()
+    alice = wg0.peer("alice", endpoint="198.51.100.7:51820", allowed_ips="10.0.0.2/32", handshake=1_790_000_000, rx=123, tx=456)
+    (tmp_path / "dump").write_text(dump(wg0))
+    fake_wg = tmp_path / "wg"
+    fake_wg.write_text(f"#!/bin/sh\ncat '{tmp_path / 'dump'}'\n")
+    fake_wg.chmod(0o755)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([str(installed.venv / "bin" / "wgsiem"), "ship", "--wg", str(fake_wg), "--state-dir", str(tmp_path / "state"),
+                             "--output", "stdout", "--kernel-log", "off", "--wg-config-dir", str(tmp_path / "none"), "--interval", "1",
+                             "--metrics-listen", f"127.0.0.1:{port}"],
+                            cwd=installed.cwd, env=outside(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline, body = time.monotonic() + 60, ""
+        while time.monotonic() < deadline and "wireguard_received_bytes_total{" not in body:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+            except OSError:
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert f'public_key="{alice.public_key}"' in body and "wgsiem_polls_total" in body
+
+
 def test_package_build_gives_the_checkouts_bytes_and_validates(installed: Installed, tmp_path: Path):
     """The integration package from the wheel's content is the one from the checkout."""
     out = installed.run("package", "build", "--out", str(tmp_path)).stdout
