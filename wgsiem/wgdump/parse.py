@@ -67,11 +67,6 @@ def parse_key(value: str, field: str) -> str | None:
     return value
 
 
-def _digits(value: str) -> bool:
-    # str.isdigit alone takes '²' and '٣' too, which int() then refuses or reads.
-    return value.isascii() and value.isdigit()
-
-
 def parse_interface_name(value: str) -> str:
     """An interface name as the kernel allows one (dev_valid_name): 1 to 15 bytes, not
     '.' or '..', without '/', ':' or white space."""
@@ -87,7 +82,7 @@ def parse_interface_name(value: str) -> str:
 
 
 def parse_port(value: str, field: str) -> int:
-    if not _digits(value) or int(value) > 65535:
+    if not (value.isascii() and value.isdigit()) or int(value) > 65535:
         raise DumpError(field, f"expected a port 0-65535, got {_show(value)}")
     return int(value)
 
@@ -106,7 +101,7 @@ def parse_fwmark(value: str) -> int | None:
 
 
 def parse_u64(value: str, field: str) -> int:
-    if _digits(value):
+    if value.isascii() and value.isdigit():  # isdigit alone takes '²' and '٣' too
         n = int(value)
         if n <= U64_MAX:
             return n
@@ -168,7 +163,7 @@ def parse_allowed_ips(value: str) -> tuple[str, ...]:
     for part in nets:
         addr, _, plen = part.partition("/")
         limit = 128 if ":" in addr else 32
-        if not (_digits(plen) and int(plen) <= limit and canonical_ip(addr) is not None):
+        if not (plen.isascii() and plen.isdigit() and int(plen) <= limit and canonical_ip(addr) is not None):
             raise DumpError("allowed-ips", f"not an ip/cidr: {_show(part)}")
     return tuple(nets)
 
@@ -176,7 +171,7 @@ def parse_allowed_ips(value: str) -> tuple[str, ...]:
 def parse_keepalive(value: str) -> int | None:
     if value == "off":
         return None
-    if not _digits(value) or int(value) > 65535:
+    if not (value.isascii() and value.isdigit()) or int(value) > 65535:
         raise DumpError("persistent-keepalive", f"expected seconds or 'off', got {_show(value)}")
     return int(value)
 
@@ -200,8 +195,10 @@ class DumpParser:
         self._checked_interfaces: set[str] = set()
         self._checking_interfaces: set[str] = set()
         # Keyed hashes of the private keys of those lines: a later dump that shows one as a
-        # public key is refused even where its own private key column is broken.
+        # public key is refused even where its own private key column is broken. (This
+        # dump's own are in its columns: they are added once it is read.)
         self._private_hashes: set[str] = set()
+        self._new_private_hashes: set[str] = set()
 
     def remember(self, peers: dict[str, dict[str, PeerStatus]]) -> None:
         """Start from peers already known (the loaded state), as if they were the last poll."""
@@ -228,6 +225,7 @@ class DumpParser:
         keys_unchanged = self._keys_unchanged(text, keys)
         secrets = _Secrets(text, keys, self._hasher, last, self._private_hashes)
         self._checking_interfaces = set()
+        self._new_private_hashes = set()
         fresh = poll.fresh = {}
         fresh_list: list[str] = []
         fixed = interface
@@ -278,6 +276,7 @@ class DumpParser:
         secrets.drop_from(poll, source)
         self._last = dict(poll.peers)
         self._checked_interfaces = self._checking_interfaces
+        self._private_hashes |= self._new_private_hashes
         return poll
 
     def _keys_unchanged(self, text: str, keys: re.Pattern[str]) -> bool:
@@ -365,7 +364,7 @@ class DumpParser:
         )
         self._checking_interfaces.add(checked)
         if not known and KEY_PATTERN.match(private):
-            self._private_hashes.add(self._hasher.hash(private))
+            self._new_private_hashes.add(self._hasher.hash(private))
         return status
 
     @staticmethod
@@ -402,16 +401,15 @@ class DumpParser:
         )
 
 
-def _lines(text: str) -> Iterator[str]:
-    """The lines of `text`, one at a time: a dump of 100,000 peers is never a list of them."""
+def _lines(text: str, chunk: int = 1 << 20) -> Iterator[str]:
+    """The lines of `text`, split a megabyte at a time: a dump of 100,000 peers is never a
+    list of all its lines (15 MB more at the peak), and the split is still str.split's."""
     start, end = 0, len(text)
-    find = text.find
     while start < end:
-        stop = find("\n", start)
+        stop = text.find("\n", min(start + chunk, end))
         if stop < 0:
-            yield text[start:]
-            return
-        yield text[start:stop]
+            stop = end
+        yield from text[start:stop].split("\n")
         start = stop + 1
 
 
@@ -442,7 +440,7 @@ def _check_interface_keys(private: str, public: str, secrets: _Secrets) -> bool:
 class _Secrets:
     """What one dump must never show as a public key: the values of its secret columns
     (private keys, preshared keys), and any value whose keyed hash is a preshared key of
-    the last poll's peers or a private key of an earlier interface line.
+    the last poll's peers or a private key of an earlier poll's interface line.
 
     The remembered hashes are checked as each line is read. The dump's own secrets are
     known only once it is all read (a later line may hold the key an earlier one shows),
@@ -471,7 +469,7 @@ class _Secrets:
 
     def is_public_key(self, value: str) -> bool:
         """Whether `value` is the public key of a peer of the last poll."""
-        return any(value in table for table in self._last.values())
+        return bool(self._last) and any(value in table for table in self._last.values())
 
     def drop_from(self, poll: Poll, source: str) -> None:
         """Take out of `poll` what this dump printed in a secret column: new peers and
