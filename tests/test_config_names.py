@@ -10,7 +10,7 @@ import yaml
 
 from tests.support.dumps import fake_key
 from wgsiem.config import ConfigError, ShipConfig, load_config
-from wgsiem.enrich.names import NamesError, load_names, names_from_config, names_from_file
+from wgsiem.enrich.names import NamesError, friendly_from_config, load_names, names_from_config, names_from_file
 
 REPO = Path(__file__).resolve().parents[1]
 ALICE, BOB = fake_key("alice"), fake_key("bob")
@@ -82,6 +82,14 @@ PublicKey = {fake_key("nameless")}
 
 def test_names_from_wg_quick_config():
     assert names_from_config(CONF, "wg0.conf") == {ALICE: "alice", BOB: "bob's phone"}
+
+
+def test_friendly_json_labels_for_the_metrics():
+    names, labels = friendly_from_config(CONF.replace('"owner": "bob"', '"owner": "bob", "floor": 3, "admin": true'), "wg0.conf")
+    assert names == {ALICE: "alice", BOB: "bob's phone"}
+    assert labels == {BOB: {"name": "bob's phone", "owner": "bob", "floor": "3", "admin": "true"}}  # alice has a friendly_name only
+    with pytest.raises(NamesError, match=r"wg0.conf:13: friendly_json: 'tags': expected a string, number or boolean"):
+        friendly_from_config(CONF.replace('"owner": "bob"', '"tags": ["a"]'), "wg0.conf")
 
 
 def test_config_errors_never_quote_a_key():

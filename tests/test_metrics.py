@@ -42,7 +42,9 @@ REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy" / "prometheus"
 T0 = 1_790_000_000
 A, B, C, D = (fake_key(n) for n in ("alice", "bob", "carol", "dave"))
-NAMES = {A: "alice", B: 'bob "the builder"'}
+NAMES = {A: "alice", B: 'bob "the builder"', D: "dave"}
+# dave's wg-quick section says `# friendly_json = {"name": "dave", "site": "berlin", "floor": 3, "vpn_admin": true}`
+JSON_LABELS = {D: {"name": "dave", "site": "berlin", "floor": "3", "vpn_admin": "true"}}
 
 
 def two_interfaces() -> str:
@@ -68,7 +70,9 @@ def exporter_text(remote: bool = False, split: bool = False, friendly: bool = Fa
         out = [f'interface="{iface}"', f'public_key="{key}"']
         if not split:
             out.append(f'allowed_ips="{allowed}"')
-        if friendly and key in NAMES:
+        if friendly and key in JSON_LABELS:  # the JSON's keys instead of friendly_name, sorted
+            out += [f'{k}="{v}"' for k, v in sorted(JSON_LABELS[key].items())]
+        elif friendly and key in NAMES:
             out.append('friendly_name="{}"'.format(NAMES[key].replace('"', '\\"')))
         if remote and endpoint:
             out.append(f'remote_ip="{endpoint[0]}"')
@@ -104,7 +108,7 @@ def served(text: str, options: LabelOptions) -> str:
     shipper = make_shipper(ShipConfig(), os.urandom(32), NAMES, State())
     outcome = shipper.process(RawPoll(T0, text))
     list(outcome.documents)
-    return PeerMetrics(options).render(snapshot(shipper.state, NAMES)).decode()
+    return PeerMetrics(options).render(snapshot(shipper.state, NAMES, JSON_LABELS)).decode()
 
 
 @pytest.mark.parametrize(
@@ -337,11 +341,14 @@ def test_a_real_prometheus_scrapes_ship_on_the_lab(wg_lab, tmp_path: Path) -> No
         wg_lab.connect(client)
         wg_lab.send(client, 300_000)
     names = tmp_path / "peers.yaml"
-    names.write_text(f"{kate.public_key}: kate\n{leo.public_key}: leo\n")
+    names.write_text(f"{kate.public_key}: kate\n")
+    configs = tmp_path / "wireguard"
+    configs.mkdir()  # leo is named the way the exporter's users name peers: a JSON comment in wg0.conf
+    (configs / "wg0.conf").write_text(f'[Peer]\nPublicKey = {leo.public_key}\n# friendly_json = {{"name": "leo", "site": "lyon", "rack": 7}}\n')
     port, prom_port = free_port(), free_port()
     ship = subprocess.Popen(
         [sys.executable, "-m", "wgsiem", "ship", "--interface", wg_lab.hub_interface, "--interval", "1", "--state-dir", str(tmp_path / "state"),
-         "--output", "stdout", "--kernel-log", "off", "--wg-config-dir", str(tmp_path / "none"), "--peers", str(names),
+         "--output", "stdout", "--kernel-log", "off", "--wg-config-dir", str(configs), "--peers", str(names),
          "--metrics-listen", f"127.0.0.1:{port}", "--metrics-friendly-names", "--metrics-remote-endpoint"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -380,6 +387,8 @@ def test_a_real_prometheus_scrapes_ship_on_the_lab(wg_lab, tmp_path: Path) -> No
                 assert row["metric"]["interface"] == wg_lab.hub_interface and row["metric"]["job"] == "wgsiem"
         labels = {r["metric"]["public_key"]: r["metric"] for r in query(api, "wireguard_latest_handshake_seconds")}
         assert labels[kate.public_key]["friendly_name"] == "kate" and "remote_ip" in labels[kate.public_key]
+        assert (labels[leo.public_key]["name"], labels[leo.public_key]["site"], labels[leo.public_key]["rack"]) == ("leo", "lyon", "7")
+        assert "friendly_name" not in labels[leo.public_key]
         assert "friendly_name" not in labels[wg_lab.clients["max"].public_key]
         assert "remote_ip" not in labels[wg_lab.clients["max"].public_key]  # it never connected
         assert float(query(api, "wgsiem_polls_total")[0]["value"][1]) >= 3

@@ -120,7 +120,9 @@ def _url_host(address: tuple[str, int]) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _update_metrics(metrics: MetricsServer, shipper: Shipper, out: Output, ok: bool, started: float, written: int) -> None:
+def _update_metrics(
+    metrics: MetricsServer, shipper: Shipper, out: Output, ok: bool, started: float, written: int, names: NamesWatcher | None = None
+) -> None:
     health = metrics.health
     health.polls = shipper.polls
     health.poll_failures += 0 if ok else 1
@@ -131,7 +133,7 @@ def _update_metrics(metrics: MetricsServer, shipper: Shipper, out: Output, ok: b
         health.last_success = started
     if isinstance(out, ElasticsearchOutput):
         health.spooled_documents, health.spooled_bytes, health.dropped_documents = out.backlog()
-    metrics.publish(snapshot(shipper.state, shipper.context.names))
+    metrics.publish(snapshot(shipper.state, shipper.context.names, names.json_labels if names is not None else None))
 
 
 def open_follower(cfg: ShipConfig) -> Follower | None:
@@ -232,7 +234,7 @@ def run_loop(  # noqa: PLR0913 - every part is injected, so tests drive the loop
             written += n
             log.debug("poll at %d: %d documents", outcome.time, n)
         if metrics is not None:
-            _update_metrics(metrics, shipper, out, ok, started, n)
+            _update_metrics(metrics, shipper, out, ok, started, n, names)
         logs.check_debug(shipper)
         if once or stop.is_set():
             break

@@ -37,20 +37,31 @@ class NamesError(WgsiemError):
 
 
 def names_from_config(text: str, source: str) -> dict[str, str]:
+    return friendly_from_config(text, source)[0]
+
+
+def friendly_from_config(text: str, source: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Each peer's name, and the labels of its `# friendly_json` comment: the JSON object's
+    keys and values as text (numbers as written, booleans as true/false), which
+    prometheus_wireguard_exporter's -n turns into labels. The last comment of a section wins."""
     names: dict[str, str] = {}
+    labels: dict[str, dict[str, str]] = {}
     in_peer = False
     key: str | None = None
     name: str | None = None
+    json_labels: dict[str, str] | None = None
 
     def close() -> None:
         if in_peer and key and name:
             names[key] = name
+            if json_labels is not None:
+                labels[key] = json_labels
 
     for lineno, line in enumerate(text.splitlines(), 1):
         if m := _SECTION.match(line):
             close()
             in_peer = m["name"].lower() == "peer"
-            key = name = None
+            key = name = json_labels = None
         elif not in_peer:
             continue
         elif m := _PUBLIC.match(line):
@@ -58,22 +69,29 @@ def names_from_config(text: str, source: str) -> dict[str, str]:
                 raise NamesError(f"{source}:{lineno}: PublicKey: not a base64 WireGuard key")
             key = m["key"]
         elif m := _FRIENDLY.match(line):
-            name = _friendly(m["kind"], m["value"], f"{source}:{lineno}")
+            name, json_labels = _friendly(m["kind"], m["value"], f"{source}:{lineno}")
     close()
-    return names
+    return names, labels
 
 
-def _friendly(kind: str, value: str, where: str) -> str:
+def _friendly(kind: str, value: str, where: str) -> tuple[str, dict[str, str] | None]:
     if kind == "name":
-        return value
+        return value, None
     try:
         data = json.loads(value)
     except json.JSONDecodeError as err:
         raise NamesError(f"{where}: friendly_json: not JSON ({err.msg})") from None
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         raise NamesError(f"{where}: friendly_json: expected an object with a string \"name\"")
-    name: str = data["name"]
-    return name
+    labels = {}
+    for label, item in data.items():
+        if isinstance(item, bool):
+            labels[label] = "true" if item else "false"
+        elif isinstance(item, (str, int, float)):
+            labels[label] = str(item)
+        else:  # the exporter cannot make a label of it either
+            raise NamesError(f"{where}: friendly_json: {label!r}: expected a string, number or boolean")
+    return data["name"], labels
 
 
 def names_from_file(path: Path) -> dict[str, str]:
@@ -110,7 +128,17 @@ def load_names(
     Names only enrich events, so a config directory or file that cannot be read or
     parsed is skipped with a warning: the audit trail must not stop for it. The names
     file is the operator's explicit choice, and its errors are raised."""
+    return load_friendly(config_dirs, names_file, warn)[0]
+
+
+def load_friendly(
+    config_dirs: Iterable[Path] = (),
+    names_file: Path | None = None,
+    warn: Callable[[str], None] = lambda message: None,
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """`load_names`, and the `# friendly_json` labels of the configs' peers."""
     names: dict[str, str] = {}
+    labels: dict[str, dict[str, str]] = {}
     for directory in config_dirs:
         if not directory.is_dir():
             continue
@@ -120,18 +148,21 @@ def load_names(
             continue
         for conf in sorted(directory.glob("*.conf")):
             try:
-                names.update(names_from_config(conf.read_text(), str(conf)))
+                found, found_labels = friendly_from_config(conf.read_text(), str(conf))
             except (OSError, UnicodeDecodeError) as err:
                 reason = err.strerror if isinstance(err, OSError) else "not text"
                 warn(f"{conf}: skipped for peer names: {reason}")
             except NamesError as err:
                 warn(f"skipped for peer names: {err}")
+            else:
+                names.update(found)
+                labels.update(found_labels)
     if names_file is not None:
         try:
             names.update(names_from_file(names_file))
         except OSError as err:
             raise NamesError(f"{names_file}: cannot read: {err.strerror}") from None
-    return names
+    return names, labels
 
 
 class NamesWatcher:
@@ -148,7 +179,8 @@ class NamesWatcher:
         self.names_file = names_file
         self.warn = warn
         self._stamp = self._current_stamp()
-        self.names = load_names(self.config_dirs, names_file, warn)
+        # json_labels: per public key, the labels of its `# friendly_json` comment (metrics -n)
+        self.names, self.json_labels = load_friendly(self.config_dirs, names_file, warn)
 
     def _current_stamp(self) -> tuple[tuple[str, int, int], ...]:
         paths: list[Path] = []
@@ -171,7 +203,7 @@ class NamesWatcher:
         stamp = self._current_stamp()
         if stamp == self._stamp:
             return None
-        names = load_names(self.config_dirs, self.names_file, self.warn)
+        names, self.json_labels = load_friendly(self.config_dirs, self.names_file, self.warn)
         self._stamp = stamp
         self.names = names
         return names
