@@ -67,7 +67,9 @@ class MetricsServer:
 
     def scrape(self) -> bytes:
         self._rendered.wait(FIRST_RENDER_WAIT)
-        peers = self._body if self._body is not None else self.peers.render(PeerSnapshot(0, (), {}))
+        # Before any poll was rendered: the families, without peers (render is the render
+        # thread's alone: its line cache is not for two threads).
+        peers = self._body if self._body is not None else self.peers.headers()
         return peers + generate_latest(self._registry)
 
     def _render_loop(self) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,7 +20,6 @@ from ..adapters.elasticsearch_output import ElasticsearchOutput
 from ..adapters.follow import FileFollower, Follower, JournalFollower
 from ..adapters.host import boot_time
 from ..adapters.memory import release_free_memory
-from ..adapters.metrics_http import MetricsServer
 from ..adapters.output import NdjsonFileOutput, Output, StreamOutput
 from ..adapters.secret import load_or_create_secret
 from ..adapters.spool import Spool, SpoolError
@@ -30,12 +29,13 @@ from ..config import ShipConfig
 from ..enrich.names import NamesError, NamesWatcher
 from ..kernlog.framing import LogRecord, frame
 from ..kernlog.timing import line_time
-from ..metrics.health import Health
 from ..metrics.listen import MetricsListenError, parse_listen
-from ..metrics.peers import LabelOptions, PeerMetrics, snapshot
 from ..shipper import Shipper
 from ..wgdump.raw import RawPoll
 from . import options as o
+
+if TYPE_CHECKING:
+    from ..adapters.metrics_http import MetricsServer
 from .groups import ShipOptions, with_groups
 from .setup import fail, log, make_names, make_shipper, report, setup_logging, stop_on_signals
 
@@ -111,6 +111,11 @@ def _refresh_names(names: NamesWatcher, shipper: Shipper) -> None:
 def open_metrics(cfg: ShipConfig) -> MetricsServer | None:
     if not cfg.metrics_listen:
         return None
+    # prometheus_client is loaded only by a shipper that serves metrics.
+    from ..adapters.metrics_http import MetricsServer
+    from ..metrics.health import Health
+    from ..metrics.peers import LabelOptions, PeerMetrics
+
     options = LabelOptions(cfg.metrics_remote_endpoint, cfg.metrics_split_allowed_ips, cfg.metrics_friendly_names)
     return MetricsServer(parse_listen(cfg.metrics_listen), PeerMetrics(options), Health()).start()
 
@@ -133,6 +138,8 @@ def _update_metrics(
         health.last_success = started
     if isinstance(out, ElasticsearchOutput):
         health.spooled_documents, health.spooled_bytes, health.dropped_documents = out.backlog()
+    from ..metrics.peers import snapshot
+
     metrics.publish(snapshot(shipper.state, shipper.context.names, names.json_labels if names is not None else None))
 
 

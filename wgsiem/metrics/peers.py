@@ -130,6 +130,10 @@ class PeerMetrics:
         self._headers = tuple(("\n".join(headers[2 * i : 2 * i + 2]) + "\n").encode() for i in range(3))
         self.rendered_peers = 0  # peers that went through the library (new or changed), for the benchmark
 
+    def headers(self) -> bytes:
+        """The three families with no peer: HELP and TYPE lines only."""
+        return b"".join(self._headers)
+
     def render(self, snap: PeerSnapshot) -> bytes:
         friendly = self.options.friendly_names
         names, json_labels = snap.names, snap.json_labels
