@@ -44,7 +44,8 @@ _KEYS = re.compile(r"^[^\t\n]*\t([^\t\n]*\t[^\t\n]*)(?:\t[^\t\n]*){6}$", re.MULT
 _KEYS_NO_IFACE = re.compile(r"^([^\t\n]*\t[^\t\n]*)(?:\t[^\t\n]*){6}$", re.MULTILINE)
 
 
-def _show(value: str) -> str:
+def quote_safely(value: str) -> str:
+    """`value` for a message: quoted, cut short, or not shown at all when it could hold a key."""
     if _KEYISH.search(value):
         return f"<{len(value)} characters not shown>"
     if len(value) > 60:
@@ -77,13 +78,13 @@ def parse_interface_name(value: str) -> str:
         or value in (".", "..")
         or any(c in "/:\0" or c.isspace() for c in value)
     ):
-        raise DumpError("interface", f"not an interface name (1 to 15 bytes, no '/', ':' or white space): {_show(value)}")
+        raise DumpError("interface", f"not an interface name (1 to 15 bytes, no '/', ':' or white space): {quote_safely(value)}")
     return value
 
 
 def parse_port(value: str, field: str) -> int:
     if not (value.isascii() and value.isdigit()) or int(value) > 65535:
-        raise DumpError(field, f"expected a port 0-65535, got {_show(value)}")
+        raise DumpError(field, f"expected a port 0-65535, got {quote_safely(value)}")
     return int(value)
 
 
@@ -97,7 +98,7 @@ def parse_fwmark(value: str) -> int | None:
             mark = -1
         if 0 < mark <= 0xFFFFFFFF:
             return mark
-    raise DumpError("fwmark", f"expected 'off' or a hex mark like 0xca6c, got {_show(value)}")
+    raise DumpError("fwmark", f"expected 'off' or a hex mark like 0xca6c, got {quote_safely(value)}")
 
 
 def parse_u64(value: str, field: str) -> int:
@@ -105,7 +106,7 @@ def parse_u64(value: str, field: str) -> int:
         n = int(value)
         if n <= U64_MAX:
             return n
-    raise DumpError(field, f"expected an unsigned 64-bit integer, got {_show(value)}")
+    raise DumpError(field, f"expected an unsigned 64-bit integer, got {quote_safely(value)}")
 
 
 def parse_handshake(value: str) -> int:
@@ -113,7 +114,7 @@ def parse_handshake(value: str) -> int:
     no calendar in the pipeline can hold (past 9999-12-31) is a damaged line."""
     seconds = parse_u64(value, "latest-handshake")
     if seconds > LAST_SECOND:
-        raise DumpError("latest-handshake", f"a time past the year 9999: {_show(value)}")
+        raise DumpError("latest-handshake", f"a time past the year 9999: {quote_safely(value)}")
     return seconds
 
 
@@ -139,20 +140,20 @@ def parse_endpoint(value: str) -> Endpoint | None:
     if value.startswith("["):
         host, sep, port = value[1:].rpartition("]:")
         if not sep:
-            raise DumpError("endpoint", f"not an [address]:port endpoint: {_show(value)}")
+            raise DumpError("endpoint", f"not an [address]:port endpoint: {quote_safely(value)}")
         host, _, zone = host.partition("%")
         if ":" not in host:
             raise DumpError("endpoint", "IPv4 address in IPv6 endpoint syntax")
     else:
         host, sep, port = value.rpartition(":")
         if not sep:
-            raise DumpError("endpoint", f"not an address:port endpoint: {_show(value)}")
+            raise DumpError("endpoint", f"not an address:port endpoint: {quote_safely(value)}")
         if ":" in host:
             raise DumpError("endpoint", "IPv6 address in IPv4 endpoint syntax")
         zone = ""
     ip = canonical_ip(host)
     if ip is None:
-        raise DumpError("endpoint", f"not an IP address: {_show(host)}")
+        raise DumpError("endpoint", f"not an IP address: {quote_safely(host)}")
     return Endpoint(ip=ip, port=parse_port(port, "endpoint"), zone=zone or None)
 
 
@@ -164,7 +165,7 @@ def parse_allowed_ips(value: str) -> tuple[str, ...]:
         addr, _, plen = part.partition("/")
         limit = 128 if ":" in addr else 32
         if not (plen.isascii() and plen.isdigit() and int(plen) <= limit and canonical_ip(addr) is not None):
-            raise DumpError("allowed-ips", f"not an ip/cidr: {_show(part)}")
+            raise DumpError("allowed-ips", f"not an ip/cidr: {quote_safely(part)}")
     return tuple(nets)
 
 
@@ -172,7 +173,7 @@ def parse_keepalive(value: str) -> int | None:
     if value == "off":
         return None
     if not (value.isascii() and value.isdigit()) or int(value) > 65535:
-        raise DumpError("persistent-keepalive", f"expected seconds or 'off', got {_show(value)}")
+        raise DumpError("persistent-keepalive", f"expected seconds or 'off', got {quote_safely(value)}")
     return int(value)
 
 
@@ -324,10 +325,10 @@ class DumpParser:
         name, public, psk, rest = line.split("\t", 3)
         problems = poll.problems
         if name != current:
-            problems.append(ParseProblem(source, lineno, "interface", f"peer line for {_show(name)} without its interface line"))
+            problems.append(ParseProblem(source, lineno, "interface", f"peer line for {quote_safely(name)} without its interface line"))
             return None
         if public in table:
-            problems.append(ParseProblem(source, lineno, "public-key", f"peer {_show(public)} listed twice"))
+            problems.append(ParseProblem(source, lineno, "public-key", f"peer {quote_safely(public)} listed twice"))
             return None
         try:
             if psk != NONE and not KEY_PATTERN.match(psk):
@@ -534,4 +535,4 @@ def read_stderr(stderr: str, poll: Poll) -> None:
             if "Operation not permitted" in m["reason"]:
                 poll.failure += " (wgsiem needs CAP_NET_ADMIN: run it as root or with that capability)"
         else:
-            poll.problems.append(ParseProblem("wg stderr", lineno, "stderr", _show(line)))
+            poll.problems.append(ParseProblem("wg stderr", lineno, "stderr", quote_safely(line)))
