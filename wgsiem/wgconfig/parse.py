@@ -14,7 +14,7 @@ Two readers go over such a file, and this parser follows both:
 interface's public key (derived with X25519) and a keyed hash of each preshared key, and
 no problem message quotes anything that could be part of a key. A damaged file cannot
 move a secret elsewhere either: a peer whose public key is a value the file gives as a
-private or preshared key is refused, every other value is checked for its form (an
+private or preshared key, or shows on a line wg would refuse, is refused, every other value is checked for its form (an
 endpoint's host, an address, a DNS entry), and a key-shaped word in a hook is recorded
 as a keyed-hash stand-in, which still shows the hook changed. A line wg-quick or wg
 would refuse is a `ConfigProblem` (file, line, key, why); the rest is still read, so a
@@ -144,6 +144,9 @@ def parse_config(text: str, source: str, hasher: PresharedKeyHasher) -> WgQuickC
     secrets: set[str] = set()  # every value of a PrivateKey or PresharedKey line, wherever it is
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip(" \t\n")  # what bash's `read` trims
+        spoken = _SPACE.sub("", line).lower()
+        if "privatekey" in spoken or "presharedkey" in spoken:  # a secret, even commented out
+            secrets.update(_KEY_TOKEN.findall(line))
         stripped, _, _ = line.partition("#")
         key, eq, value = stripped.partition("=")
         key, value = key.strip(), (value.strip() if eq else key.strip())
@@ -165,12 +168,14 @@ def parse_config(text: str, source: str, hasher: PresharedKeyHasher) -> WgQuickC
                 iface.seen = True
             continue
         name, eq, setting = compact.partition("=")
-        if name.lower() in ("privatekey", "presharedkey"):
+        if "privatekey" in header or "presharedkey" in header:
             secrets.add(setting)
         known = _INTERFACE_KEYS if section == "interface" else _PEER_KEYS if section == "peer" else {}
         if not eq or not setting or name.lower() not in known:
             what = "a key outside any section" if section is None and eq else "not a key wg or wg-quick knows here"
             problems.append(ConfigProblem(source, lineno, name or "line", f"{what}: wg refuses it (Line unrecognized)"))
+            # A damaged line may be a damaged PrivateKey line: its keys are taken for secrets.
+            secrets.update(_KEY_TOKEN.findall(compact))
             continue
         try:
             if section == "interface":
@@ -179,9 +184,11 @@ def parse_config(text: str, source: str, hasher: PresharedKeyHasher) -> WgQuickC
                 _peer_key(peers[-1], _PEER_KEYS[name.lower()], setting, hasher)
         except _Error as err:
             problems.append(ConfigProblem(source, lineno, err.key, err.reason))
+            secrets.update(_KEY_TOKEN.findall(compact))
     for peer in peers:
         if peer.public_key in secrets:
-            problems.append(ConfigProblem(source, peer.line, "PublicKey", "holds a value the file gives as a private or preshared key"))
+            why = "holds a value the file gives as a private or preshared key, or on a line wg refuses"
+            problems.append(ConfigProblem(source, peer.line, "PublicKey", why))
             peer.public_key = None
         elif peer.public_key is None:
             problems.append(ConfigProblem(source, peer.line, "PublicKey", "a peer is missing a public key: wg refuses the file"))
