@@ -243,7 +243,15 @@ LAB_CASES = [
     f"[Interface]\nPrivateKey = {PRIV}\nFwMark = 0X1\n",
     f"[Interface]\nPrivateKey = {PRIV[:-2]}\n",
     f"[Interface]\nPrivateKey = {PRIV}\n[Peer]\nPublicKey = {ALICE}\nAllowedIPs = 10.0.0.1/24, fd00::1/64\nPresharedKey = {PSK2}\n",
+    f"[Interface]\nPrivateKey = {PRIV}\n[Peer]\nPublicKey = {ALICE}\nAllowedIPs = 10.0.0.0/8, 10.1.0.0/16\nAllowedIPs = 10.1.0.0/16, 10.2.0.0/16\n",
 ]
+
+
+def test_allowed_ips_added_and_taken_off():
+    """wireguard-tools 1.0.20250521 and later take `+` and `-` before an address (Debian
+    12's wg refuses them, so the lab cannot compare this one)."""
+    config = parse_config(f"[Peer]\nPublicKey = {ALICE}\nAllowedIPs = 10.0.0.0/8, 10.1.0.0/16, +10.2.0.0/16\nAllowedIPs = -10.1.0.0/16\n", "wg0.conf", HASHER)
+    assert config.valid and config.peers[0].allowed_ips == ("10.0.0.0/8", "10.2.0.0/16")
 
 
 def showconf(text: str) -> dict:

@@ -260,7 +260,13 @@ def _peer_key(peer: _Peer, key: str, value: str, hasher: PresharedKeyHasher) -> 
         else:
             peer.psk_hash = hasher.hash(value)
     elif key == "AllowedIPs":
-        peer.allowed.extend(_allowed_ip(part) for part in value.split(","))
+        for part in value.split(","):
+            network = _allowed_ip(part)
+            if part.startswith("-"):  # wg's `-` takes an address off the peer's list
+                if network in peer.allowed:
+                    peer.allowed.remove(network)
+            elif network not in peer.allowed:
+                peer.allowed.append(network)
     elif key == "Endpoint":
         peer.endpoint = _endpoint(value)
     else:
