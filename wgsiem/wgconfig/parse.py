@@ -28,6 +28,7 @@ import re
 import socket
 from dataclasses import dataclass, field
 
+from ..errors import WgsiemError
 from ..wgdump.parse import KEY_PATTERN, quote_safely
 from ..wgdump.psk import PresharedKeyHasher
 from ..wgdump.x25519 import public_key_of
@@ -105,7 +106,9 @@ def interface_name(file_name: str) -> str | None:
     return m[1] if m else None
 
 
-class _Error(Exception):
+class _Error(WgsiemError):
+    """A value wg or wg-quick refuses; becomes a ConfigProblem of its line."""
+
     def __init__(self, key: str, reason: str) -> None:
         super().__init__(reason)
         self.key, self.reason = key, reason
