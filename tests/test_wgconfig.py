@@ -127,7 +127,7 @@ def test_interface_lines_refused_as_wg_or_wg_quick_refuse_them(line, key, says):
     if says is None:
         assert config.valid
         return
-    assert [(p.line, p.key) for p in config.problems] == [(3, key)] and says in config.problems[0].reason
+    assert [(p.line, p.field) for p in config.problems] == [(3, key)] and says in config.problems[0].reason
     assert str(config.problems[0]).startswith(f"wg0.conf:3: {key}: ")
 
 
@@ -151,7 +151,7 @@ def test_interface_lines_refused_as_wg_or_wg_quick_refuse_them(line, key, says):
 )
 def test_peer_lines_refused_as_wg_refuses_them(line, key, says):
     config = parse_config(f"[Peer]\nPublicKey = {ALICE}\n{line}\n", "wg0.conf", HASHER)
-    assert [(p.line, p.key) for p in config.problems] == [(3, key)] and says in config.problems[0].reason
+    assert [(p.line, p.field) for p in config.problems] == [(3, key)] and says in config.problems[0].reason
     assert PSK not in str(config.problems[0])
 
 
@@ -159,7 +159,7 @@ def test_files_wg_refuses_as_a_whole():
     config = parse_config("ListenPort = 1\n[Peer]\nAllowedIPs = 10.0.0.0/8\n[ Interface ]\nAddress = 10.0.0.1/24\n", "wg0.conf", HASHER)
     # a key before any section; a peer without a public key; "[ Interface ]" is wg's
     # [Interface] but not wg-quick's, so its Address goes to wg, which refuses it
-    assert sorted((p.line, p.key) for p in config.problems) == [(1, "ListenPort"), (2, "PublicKey"), (5, "Address")]
+    assert sorted((p.line, p.field) for p in config.problems) == [(1, "ListenPort"), (2, "PublicKey"), (5, "Address")]
     assert config.peers == () and not config.valid
 
 

@@ -17,7 +17,7 @@ move a secret elsewhere either: a peer whose public key is a value the file give
 private or preshared key, or shows on a line wg would refuse, is refused, every other value is checked for its form (an
 endpoint's host, an address, a DNS entry), and a key-shaped word in a hook is recorded
 as a keyed-hash stand-in, which still shows the hook changed. A line wg-quick or wg
-would refuse is a `ConfigProblem` (file, line, key, why); the rest is still read, so a
+would refuse is a `ParseProblem` (file, line, key, why), as a dump's bad line is; the rest is still read, so a
 file with one typo still tells which peers it lists.
 """
 
@@ -29,6 +29,7 @@ import socket
 from dataclasses import dataclass, field
 
 from ..errors import WgsiemError
+from ..wgdump.model import ParseProblem
 from ..wgdump.parse import KEY_PATTERN, quote_safely
 from ..wgdump.psk import PresharedKeyHasher
 from ..wgdump.x25519 import public_key_of
@@ -44,17 +45,6 @@ _KEY_TOKEN = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
 _HOST_NAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
 _TABLE = re.compile(r"[A-Za-z0-9_.-]+")
 _U32 = 0xFFFFFFFF
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigProblem:
-    source: str
-    line: int
-    key: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.key}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +82,7 @@ class WgQuickConfig:
     source: str
     interface: InterfaceConfig | None  # None: no [Interface] section
     peers: tuple[PeerConfig, ...]
-    problems: tuple[ConfigProblem, ...] = field(default=())
+    problems: tuple[ParseProblem, ...] = field(default=())
 
     @property
     def valid(self) -> bool:
@@ -107,7 +97,7 @@ def interface_name(file_name: str) -> str | None:
 
 
 class _Error(WgsiemError):
-    """A value wg or wg-quick refuses; becomes a ConfigProblem of its line."""
+    """A value wg or wg-quick refuses; becomes a ParseProblem of its line."""
 
     def __init__(self, key: str, reason: str) -> None:
         super().__init__(reason)
@@ -141,7 +131,7 @@ class _Interface:
 def parse_config(text: str, source: str, hasher: PresharedKeyHasher) -> WgQuickConfig:
     iface = _Interface()
     peers: list[_Peer] = []
-    problems: list[ConfigProblem] = []
+    problems: list[ParseProblem] = []
     wg_quick_interface = False  # wg-quick's view: inside a header exactly [Interface]
     section: str | None = None  # wg's view: "interface", "peer" or None
     secrets: set[str] = set()  # every value of a PrivateKey or PresharedKey line, wherever it is
@@ -176,7 +166,7 @@ def parse_config(text: str, source: str, hasher: PresharedKeyHasher) -> WgQuickC
         known = _INTERFACE_KEYS if section == "interface" else _PEER_KEYS if section == "peer" else {}
         if not eq or not setting or name.lower() not in known:
             what = "a key outside any section" if section is None and eq else "not a key wg or wg-quick knows here"
-            problems.append(ConfigProblem(source, lineno, name or "line", f"{what}: wg refuses it (Line unrecognized)"))
+            problems.append(ParseProblem(source, lineno, name or "line", f"{what}: wg refuses it (Line unrecognized)"))
             # A damaged line may be a damaged PrivateKey line: its keys are taken for secrets.
             secrets.update(_KEY_TOKEN.findall(compact))
             continue
@@ -186,15 +176,15 @@ def parse_config(text: str, source: str, hasher: PresharedKeyHasher) -> WgQuickC
             else:
                 _peer_key(peers[-1], _PEER_KEYS[name.lower()], setting, hasher)
         except _Error as err:
-            problems.append(ConfigProblem(source, lineno, err.key, err.reason))
+            problems.append(ParseProblem(source, lineno, err.key, err.reason))
             secrets.update(_KEY_TOKEN.findall(compact))
     for peer in peers:
         if peer.public_key in secrets:
             why = "holds a value the file gives as a private or preshared key, or on a line wg refuses"
-            problems.append(ConfigProblem(source, peer.line, "PublicKey", why))
+            problems.append(ParseProblem(source, peer.line, "PublicKey", why))
             peer.public_key = None
         elif peer.public_key is None:
-            problems.append(ConfigProblem(source, peer.line, "PublicKey", "a peer is missing a public key: wg refuses the file"))
+            problems.append(ParseProblem(source, peer.line, "PublicKey", "a peer is missing a public key: wg refuses the file"))
     interface = None
     if iface.seen or iface.addresses or iface.hooks or iface.dns:
         interface = InterfaceConfig(
@@ -214,27 +204,27 @@ def parse_config(text: str, source: str, hasher: PresharedKeyHasher) -> WgQuickC
     )
 
 
-def _wg_quick_key(iface: _Interface, key: str, value: str, line: str, lineno: int, source: str, problems: list[ConfigProblem]) -> None:
+def _wg_quick_key(iface: _Interface, key: str, value: str, line: str, lineno: int, source: str, problems: list[ParseProblem]) -> None:
     if key in ("Address", "DNS"):
         for item in value.replace(",", " ").split():
             if _address_or_name(item, allow_name=key == "DNS", allow_prefix=key == "Address"):
                 (iface.addresses if key == "Address" else iface.dns).append(item)
             else:
                 what = "an IP address or a search domain" if key == "DNS" else "an IP address, with or without a prefix"
-                problems.append(ConfigProblem(source, lineno, key, f"not {what}: {quote_safely(item)}: wg-quick up fails"))
+                problems.append(ParseProblem(source, lineno, key, f"not {what}: {quote_safely(item)}: wg-quick up fails"))
     elif key == "MTU":
         if not (value.isascii() and value.isdigit()):
-            problems.append(ConfigProblem(source, lineno, key, f"not a number: {quote_safely(value)}"))
+            problems.append(ParseProblem(source, lineno, key, f"not a number: {quote_safely(value)}"))
         else:
             iface.mtu = value
     elif key == "Table":
         if not _TABLE.fullmatch(value):
-            problems.append(ConfigProblem(source, lineno, key, f"not off, auto, or a routing table: {quote_safely(value)}"))
+            problems.append(ParseProblem(source, lineno, key, f"not off, auto, or a routing table: {quote_safely(value)}"))
         else:
             iface.table = value
     elif key == "SaveConfig":
         if value.lower() not in ("true", "false"):
-            problems.append(ConfigProblem(source, lineno, key, f"{quote_safely(value)} is neither true nor false: wg-quick stops"))
+            problems.append(ParseProblem(source, lineno, key, f"{quote_safely(value)} is neither true nor false: wg-quick stops"))
         else:
             iface.save_config = value.lower() == "true"
     else:
