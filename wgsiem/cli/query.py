@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from ..adapters.elasticsearch import EsSettings
+from ..mappings.datastreams import WIREGUARD_INDICES
 from . import eventopts
 from .groups import Events, EventSource, with_groups
 from .setup import fail
@@ -17,7 +18,7 @@ from .setup import fail
 if TYPE_CHECKING:
     from ..kql.query import Query
 
-DEFAULT_INDEX = "logs-wireguard.*"
+DEFAULT_INDEX = WIREGUARD_INDICES
 
 
 @with_groups

@@ -11,10 +11,10 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..content import DASHBOARDS, DETECTION_RULES
+from ..mappings.datastreams import WIREGUARD_INDICES
 from .groups import Events, EventSource, with_groups
 from .setup import fail
 
-INDEX = "logs-wireguard.*"
 # Elastic Security's alerts in Kibana's default space.
 ALERTS_INDEX = ".alerts-security.alerts-default"
 # The screenshot's size: the integration package's manifest declares it (integration/img/).
@@ -51,7 +51,7 @@ def report(  # noqa: PLR0913 - a command's options are its arguments
     ] = DETECTION_RULES,
     index: Annotated[
         str, typer.Option("--index", help="With --es: the index pattern the dashboards' data view reads.", metavar="PATTERN")
-    ] = INDEX,
+    ] = WIREGUARD_INDICES,
     alerts_index: Annotated[
         str,
         typer.Option(

@@ -32,6 +32,7 @@ import uuid
 from typing import Any
 
 from wgsiem.kql import FieldTypes
+from wgsiem.mappings.datastreams import WIREGUARD_INDICES
 
 from .model import NUMERIC, TIME_FIELD, Dashboard, Metric, Panel, Terms
 
@@ -45,8 +46,8 @@ PACKAGE = "wireguard"
 # only the reserved `logs-*` and `metrics-*` ids are dropped from a package), and package-spec
 # allows kibana/index_pattern/*.json (spec/integration/kibana/spec.yml).
 DATA_VIEW_ID = "wireguard-logs"
-DATA_VIEW_TITLE = "logs-wireguard.*"
-DATA_VIEW_NAME = "[Logs WireGuard] logs-wireguard.*"
+DATA_VIEW_TITLE = WIREGUARD_INDICES
+DATA_VIEW_NAME = f"[Logs WireGuard] {WIREGUARD_INDICES}"
 INDEX_PATTERN = "index-pattern"
 # The migration versions of the oldest Kibana the package supports (manifest: ^8.14.0).
 # The dashboard type's last legacy migration is 8.9.0; later changes are model versions

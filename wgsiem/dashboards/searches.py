@@ -19,7 +19,6 @@ from wgsiem.kql import FieldTypes, compile_query
 from .data import PanelData, Point, Row, TimeRange, point
 from .model import TIME_FIELD, Dashboard, Metric, Panel
 
-INDEX = "logs-wireguard.*"
 METRIC = "m"
 # Maps' top hits layer groups by at most this many entity values.
 MAX_ENTITIES = 10_000
@@ -30,9 +29,13 @@ def panel_filter(dashboard: Dashboard, panel: Panel, time_range: TimeRange, type
     """The panel's documents: its KQL (and the dashboard's) within the time range."""
     text = dashboard.panel_query(panel)
     filters = [compile_query(text, types).to_dsl()] if text else []
-    time = {"gte": iso(time_range.start_ms), "lte": iso(time_range.end_ms), "format": "strict_date_optional_time"}
-    filters.append({"range": {TIME_FIELD: time}})
+    filters.append(time_filter(time_range))
     return {"bool": {"filter": filters}}
+
+
+def time_filter(time_range: TimeRange, field: str = TIME_FIELD) -> dict[str, Any]:
+    """The documents whose `field` falls in the period, both ends included (Kibana's range)."""
+    return {"range": {field: {"gte": iso(time_range.start_ms), "lte": iso(time_range.end_ms), "format": "strict_date_optional_time"}}}
 
 
 def panel_request(dashboard: Dashboard, panel: Panel, time_range: TimeRange, types: FieldTypes | None = None) -> dict[str, Any]:

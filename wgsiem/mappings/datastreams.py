@@ -10,6 +10,9 @@ from typing import Any
 
 from .fields import raw_values
 
+# Every wireguard.* data stream of every namespace: what the dashboards' data view, the
+# report and `wgsiem query` read.
+WIREGUARD_INDICES = "logs-wireguard.*"
 # A data stream's backing index: .ds-<data stream>-<yyyy.mm.dd>-<generation>.
 _BACKING_INDEX = re.compile(r"\.ds-(.+)-\d{4}\.\d{2}\.\d{2}-\d{6}")
 

@@ -16,7 +16,7 @@ from typing import Any
 from wgsiem.dashboards.data import PanelData, TimeRange
 from wgsiem.dashboards.evaluate import Panels
 from wgsiem.dashboards.model import Dashboard
-from wgsiem.dashboards.searches import panel_data, panel_request
+from wgsiem.dashboards.searches import panel_data, panel_request, time_filter
 from wgsiem.detection.cluster import iterate_hits
 from wgsiem.detection.engine import ExecutionError
 from wgsiem.detection.searches import Request
@@ -114,8 +114,7 @@ def from_cluster(  # noqa: PLR0913 - the report's options, each a keyword
     dashboards = for_peer(dashboards, peer)
     panels = {d.id: {p.id: panel_data(p, time_range, send(Request("search", (index,), panel_request(d, p, time_range)))) for p in d.panels} for d in dashboards}
     activity = Activity(time_range.start_ms, time_range.end_ms, time_range.interval.ms)
-    window = {"range": {"@timestamp": {"gte": time_range.start_ms, "lte": time_range.end_ms, "format": "epoch_millis"}}}
-    filters: list[dict[str, Any]] = [window]
+    filters: list[dict[str, Any]] = [time_filter(time_range)]
     if peer is not None:
         filters.append({"term": {"wireguard.peer.name": peer}})
     for hit in iterate_hits(send, (index,), {"bool": {"filter": filters}}):
@@ -132,8 +131,7 @@ def from_cluster(  # noqa: PLR0913 - the report's options, each a keyword
 def _cluster_alerts(send: Send, index: str, time_range: TimeRange, notes: list[str]) -> Docs:
     """The alerts of wgsiem's rules (their tag) about events of the period, as a stream;
     an index that cannot be read is a note on the page, not a failed report."""
-    when = {"range": {"kibana.alert.original_time": {"gte": time_range.start_ms, "lte": time_range.end_ms, "format": "epoch_millis"}}}
-    query = {"bool": {"filter": [when, {"term": {"kibana.alert.rule.tags": RULE_TAG}}]}}
+    query = {"bool": {"filter": [time_filter(time_range, "kibana.alert.original_time"), {"term": {"kibana.alert.rule.tags": RULE_TAG}}]}}
     try:
         return [hit["_source"] for hit in iterate_hits(send, (index,), query)]
     except ExecutionError as err:
