@@ -9,8 +9,7 @@ same report, and the tests compare the two on the real node.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -59,10 +58,6 @@ class TimeRange:
         date_histogram's extended_bounds; fixed_interval buckets start at the epoch)."""
         step = self.interval.ms
         return range(self.start_ms - self.start_ms % step, self.end_ms + 1, step)
-
-    @property
-    def duration(self) -> timedelta:
-        return timedelta(milliseconds=self.end_ms - self.start_ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +113,6 @@ class PanelData:
     time_range: TimeRange
     rows: tuple[Row, ...] = ()
     points: tuple[Point, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def value(self) -> float | None:

@@ -190,8 +190,6 @@ def evaluate(dashboard: Dashboard, time_range: TimeRange, docs: Iterable[Mapping
     return panels.results().get(dashboard.id, {})
 
 
-
-
 def _descending(value: float | None) -> float:
     return float("inf") if value is None else -value
 

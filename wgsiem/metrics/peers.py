@@ -38,7 +38,6 @@ RECEIVED = ("wireguard_received_bytes", "Bytes received from the peer")
 HANDSHAKE = ("wireguard_latest_handshake_seconds", "UNIX timestamp seconds of the last handshake")
 # Labels a friendly_json key may not take over.
 _OWN = frozenset({"interface", "public_key", "allowed_ips", "remote_ip", "remote_port"})
-FAMILIES = ("wireguard_sent_bytes_total", "wireguard_received_bytes_total", "wireguard_latest_handshake_seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +53,6 @@ class LabelOptions:
 class PeerSnapshot:
     """The peers of the up interfaces as of one poll: (interface, PeerStatus), and names."""
 
-    time: int
     peers: tuple[tuple[str, PeerStatus], ...]
     names: Mapping[str, str]
     json_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # from `# friendly_json` comments
@@ -64,7 +62,7 @@ def snapshot(state: State, names: Mapping[str, str], json_labels: Mapping[str, M
     """What the metrics show after a poll. Takes the poll's immutable `PeerStatus` objects,
     so the state may change under a scrape without the scrape seeing half a poll."""
     peers = tuple((name, p.last) for name, ist in sorted(state.interfaces.items()) if ist.up for p in ist.peers.values())
-    return PeerSnapshot(state.last_poll or 0, peers, names, json_labels or {})
+    return PeerSnapshot(peers, names, json_labels or {})
 
 
 def labels_of(
