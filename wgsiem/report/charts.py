@@ -26,6 +26,7 @@ from wgsiem.dashboards.data import PanelData, Point  # noqa: E402
 from .units import human_bytes  # noqa: E402
 
 PALETTE = ("#3b6fb6", "#e07b39", "#3c9d5d", "#c2453d", "#8a63b8", "#8c6d46", "#d36fb4", "#6f7782", "#b5b336", "#33a9bd")
+MARKER = "#d7263d"  # an endpoint on the map
 # The narrowest map, in degrees of longitude.
 MIN_SPAN = 120
 STYLE = {
@@ -100,7 +101,7 @@ def time_chart(data: PanelData, fmt: str = "number", size: tuple[float, float] =
         if len(series) > 1 or next(iter(series), None) is not None:
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title=data.panel.breakdown.title if data.panel.breakdown else None)
         if not series:
-            ax.text(0.5, 0.5, "no data in the period", ha="center", va="center", transform=ax.transAxes)
+            _no_data(ax)
         return _svg(fig)
 
 
@@ -116,8 +117,12 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], fmt: str = "number
         for i, v in enumerate(values):
             ax.text(v / factor, len(labels) - 1 - i, " " + (human_bytes(v) if fmt == "bytes" else f"{v:,.0f}"), va="center", fontsize=8)
         if not labels:
-            ax.text(0.5, 0.5, "no data in the period", ha="center", va="center", transform=ax.transAxes)
+            _no_data(ax)
         return _svg(fig)
+
+
+def _no_data(ax: Any) -> None:
+    ax.text(0.5, 0.5, "no data in the period", ha="center", va="center", transform=ax.transAxes)
 
 
 def _label(title: str, unit: str) -> str:
@@ -131,13 +136,13 @@ def donut(labels: Sequence[str], values: Sequence[float]) -> str:
             ax.pie(list(values), labels=None, colors=PALETTE[: len(values)], wedgeprops={"width": 0.4}, startangle=90, counterclock=False)
             ax.legend([f"{lab} ({v:,.0f})" for lab, v in zip(labels, values, strict=True)], loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
         else:
-            ax.text(0.5, 0.5, "no data in the period", ha="center", va="center", transform=ax.transAxes)
+            _no_data(ax)
         ax.set_aspect("equal")
         ax.axis("off")
         return _svg(fig)
 
 
-def world_map(points: Sequence[Point], colors: dict[str, str] | None = None, size: tuple[float, float] = (9.0, 4.6)) -> bytes:
+def world_map(points: Sequence[Point], size: tuple[float, float] = (9.0, 4.6)) -> bytes:
     """A PNG of the world (cartopy's bundled Natural Earth image) with a dot per point,
     framed around the points; a raster, since the background is one."""
     import cartopy.crs as ccrs  # on demand: it loads PROJ
@@ -148,8 +153,7 @@ def world_map(points: Sequence[Point], colors: dict[str, str] | None = None, siz
         ax.stock_img().set_interpolation("bilinear")  # zoomed in, its pixels would show
         ax.set_extent(_extent(points), crs=ccrs.PlateCarree())
         for p in points:
-            color = (colors or {}).get(str(p.tooltip.get("wireguard.peer.name")), "#d7263d")
-            ax.plot(p.lon, p.lat, marker="o", markersize=9, color=color, markeredgecolor="white", markeredgewidth=1.5, transform=ccrs.PlateCarree())
+            ax.plot(p.lon, p.lat, marker="o", markersize=9, color=MARKER, markeredgecolor="white", markeredgewidth=1.5, transform=ccrs.PlateCarree())
             label = p.tooltip.get("source.geo.city_name") or p.tooltip.get("source.geo.country_name") or str(p.entity)
             ax.annotate(str(label), (p.lon, p.lat), xytext=(6, 4), textcoords="offset points", fontsize=8, color="#111", transform=ccrs.PlateCarree())
         out = io.BytesIO()

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from wgsiem import __version__
-from wgsiem.dashboards.data import PanelData
+from wgsiem.dashboards.data import PanelData, Row
 from wgsiem.dashboards.model import Dashboard, Panel
 
 from . import charts
@@ -87,8 +87,7 @@ def _summary(report: ReportData) -> str:
     invalid = report.panels.get("overview", {}).get("invalid-handshakes")
     if invalid is not None:
         cards.append((invalid.panel.title, _number(invalid.value, invalid.panel)))
-    items = "".join(f"<div class=\"card\"><b>{_e(v)}</b><span>{_e(k)}</span></div>" for k, v in cards)
-    return f"<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">{items}</div></section>"
+    return f"<section id=\"summary\"><h2>Summary</h2>{_cards(cards)}</section>"
 
 
 def _answers(report: ReportData) -> str:
@@ -127,8 +126,7 @@ def _dashboard(dashboard: Dashboard, report: ReportData, *, skip_metrics: bool) 
     parts = [f"<section id=\"{_e(dashboard.id)}\"><h2>{_e(title)}</h2><p class=\"muted\">{_e(dashboard.description)}</p>"]
     metrics = [p for p in dashboard.panels if p.chart == "metric"]
     if metrics and not skip_metrics:
-        cards = (f"<div class=\"card\"><b>{_e(_number(data[p.id].value, p))}</b><span>{_e(p.title)}</span></div>" for p in metrics)
-        parts.append("<div class=\"cards\">" + "".join(cards) + "</div>")
+        parts.append(_cards([(p.title, _number(data[p.id].value, p)) for p in metrics]))
     parts.append("<div class=\"grid\">")
     for panel in dashboard.panels:
         if panel.chart != "metric":
@@ -140,7 +138,7 @@ def _dashboard(dashboard: Dashboard, report: ReportData, *, skip_metrics: bool) 
 
 def _panel(data: PanelData) -> str:
     panel = data.panel
-    fmt = panel.metric.format if panel.metric else "number"
+    fmt = _format(panel)
     if panel.chart in ("bar", "line", "area"):
         return charts.time_chart(data, fmt)
     if panel.chart in ("bar_horizontal", "donut"):
@@ -182,8 +180,13 @@ def _e_plain(value: Any) -> str:
     return "–" if value is None else str(value)
 
 
+def _format(panel: Panel) -> str:
+    """How the panel's values read: number, bytes or date."""
+    return panel.metric.format if panel.metric else "number"
+
+
 def _number(value: float | None, panel: Panel) -> str:
-    fmt = panel.metric.format if panel.metric else "number"
+    fmt = _format(panel)
     if value is None:
         return "–"
     if fmt == "bytes":
@@ -193,13 +196,24 @@ def _number(value: float | None, panel: Panel) -> str:
     return f"{value:,.0f}"
 
 
+def _cards(cards: Iterable[tuple[str, Any]]) -> str:
+    """Big numbers with their names under them."""
+    return "<div class=\"cards\">" + "".join(f"<div class=\"card\"><b>{_e(v)}</b><span>{_e(k)}</span></div>" for k, v in cards) + "</div>"
+
+
 def _table(heads: Sequence[str], rows: Iterable[Sequence[str]], numeric_last: bool = False) -> str:
+    """A table of plain texts, escaped here."""
+    return _html_table(heads, ([_e(c) for c in row] for row in rows), numeric_last)
+
+
+def _html_table(heads: Sequence[str], rows: Iterable[Sequence[str]], numeric_last: bool = False) -> str:
+    """A table whose cells are HTML already (links, marks); the last one right-aligned when numeric."""
     head = "".join(f"<th>{_e(h)}</th>" for h in heads)
     body = []
     for row in rows:
-        cells = [f"<td>{_e(c)}</td>" for c in row]
+        cells = [f"<td>{c}</td>" for c in row]
         if numeric_last:
-            cells[-1] = f"<td class=\"n\">{_e(row[-1])}</td>"
+            cells[-1] = f"<td class=\"n\">{row[-1]}</td>"
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -217,10 +231,8 @@ def _peers(report: ReportData) -> str:
         for i, p in enumerate(peers):
             name = f"<a href=\"#peer-{_e(p.label)}\">{_e(p.label)}</a>" if i < len(full) else _e(p.label)
             countries = ", ".join(sorted({str(place.country) for place in p.places.values()}))
-            cells = [_e(p.user), f"{p.session_count:,}", _e(human_bytes(p.bytes)), _e(time_text(p.last_ms)), _e(countries), f"{p.alerts:,}"]
-            rows.append(f"<tr><td>{name}</td>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-        head = "".join(f"<th>{h}</th>" for h in ("Peer", "User", "Sessions", "Data moved", "Last seen", "Countries", "Alerts"))
-        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+            rows.append([name, _e(p.user), f"{p.session_count:,}", _e(human_bytes(p.bytes)), _e(time_text(p.last_ms)), _e(countries), f"{p.alerts:,}"])
+        parts.append(_html_table(("Peer", "User", "Sessions", "Data moved", "Last seen", "Countries", "Alerts"), rows))
         if len(peers) > len(full):
             parts.append(f"<p class=\"muted\">The first {len(full)} of {len(peers):,} peers in full below; --peer NAME reports on any one.</p>")
     for peer in full:
@@ -251,10 +263,9 @@ def _peer(peer: PeerActivity, report: ReportData) -> str:
     place_rows = []
     for place in sorted(peer.places.values(), key=lambda p: p.first_ms):
         mark = " <span class=\"new\">new</span>" if id(place) in new else ""
-        place_rows.append(f"<tr><td>{_e(place.country)}{mark}</td><td>{_e(place.network)}</td><td>{_e(place.first_address)}</td><td>{_e(time_text(place.first_ms))}</td><td>{_e(time_text(place.last_ms))}</td></tr>")
+        place_rows.append([_e(place.country) + mark, _e(place.network), _e(place.first_address), _e(time_text(place.first_ms)), _e(time_text(place.last_ms))])
     if place_rows:
-        head = "".join(f"<th>{h}</th>" for h in ("Country", "Network", "First endpoint", "First seen", "Last seen"))
-        lines.append(f"<h4>Countries and networks</h4><table><thead><tr>{head}</tr></thead><tbody>{''.join(place_rows)}</tbody></table>")
+        lines.append("<h4>Countries and networks</h4>" + _html_table(("Country", "Network", "First endpoint", "First seen", "Last seen"), place_rows))
     if peer.sessions:
         lines.append(f"<h4>Activity log (latest {len(peer.sessions)} of {peer.session_count:,} sessions)</h4>" + _sessions(peer.sessions))
     lines.append("</div>")
@@ -262,8 +273,6 @@ def _peer(peer: PeerActivity, report: ReportData) -> str:
 
 
 def _timeline(peer: PeerActivity, report: ReportData) -> str:
-    from wgsiem.dashboards.data import Row
-
     peer_dashboard = next((d for d in report.dashboards if d.id == "peer"), None)
     panel = peer_dashboard.panel("data-moved-over-time") if peer_dashboard else None
     if panel is None:
@@ -293,9 +302,9 @@ def _alerts(report: ReportData) -> str:
     rows = []
     for a in alerts.newest():
         sev = f"<span class=\"sev-{_e(a.severity)}\">{_e(a.severity)}</span>"
-        rows.append(f"<tr><td>{_e(time_text(a.time_ms))}</td><td>{_e(a.rule)}</td><td>{sev}</td><td>{_e(a.peer)}</td><td>{_e(a.reason)}</td></tr>")
+        rows.append([_e(time_text(a.time_ms)), _e(a.rule), sev, _e(a.peer), _e(a.reason)])
     shown = f" (the latest {len(rows)} of {alerts.total:,})" if len(rows) < alerts.total else ""
-    parts.append(f"<h3>Alerts{shown}</h3><table><thead><tr><th>Time</th><th>Rule</th><th>Severity</th><th>Peer</th><th>Reason</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    parts.append(f"<h3>Alerts{shown}</h3>" + _html_table(("Time", "Rule", "Severity", "Peer", "Reason"), rows))
     parts.append("<h3>Investigation guides</h3>")
     for rule, count in sorted(alerts.by_rule.items()):
         guide = report.guides.get(rule)
