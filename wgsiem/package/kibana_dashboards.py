@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from wgsiem.kql import KqlSyntaxError, parse
@@ -43,14 +43,13 @@ Path = tuple[str | int, ...]
 
 
 def dashboard_problems(package: PackageFolder, streams: Sequence[Stream]) -> list[Problem]:
-    """Every problem of kibana/dashboard/ and kibana/index_pattern/."""
-    problems = duplicate_id_problems(package)
-    views = data_view_ids(package)
-    for rel in package.files("kibana/index_pattern", (".json",)):
-        doc, load_problems = package.load(rel)
+    """Every problem of kibana/dashboard/ and kibana/index_pattern/ (each file read once)."""
+    loaded = {folder: [(rel, *package.load(rel)) for rel in package.files(f"kibana/{folder}", (".json",))] for folder in ("dashboard", "index_pattern")}
+    problems = duplicate_id_problems([doc for entries in loaded.values() for _, doc, _ in entries if doc is not None])
+    views = data_view_ids(doc for _, doc, _ in loaded["index_pattern"] if doc is not None)
+    for _, doc, load_problems in loaded["index_pattern"]:
         problems += load_problems if doc is None else id_problems(doc) + data_view_problems(doc, streams)
-    for rel in package.files("kibana/dashboard", (".json",)):
-        doc, load_problems = package.load(rel)
+    for rel, doc, load_problems in loaded["dashboard"]:
         if doc is None:
             problems += load_problems
             continue
@@ -62,30 +61,27 @@ def dashboard_problems(package: PackageFolder, streams: Sequence[Stream]) -> lis
     return problems
 
 
-def data_view_ids(package: PackageFolder) -> dict[str, str]:
-    """id -> file of every data view in kibana/index_pattern/."""
+def data_view_ids(docs: Iterable[Document]) -> dict[str, str]:
+    """id -> file of every data view."""
     out: dict[str, str] = {}
-    for rel in package.files("kibana/index_pattern", (".json",)):
-        doc, _ = package.load(rel)
-        if doc is not None and isinstance(doc.data, dict) and isinstance(doc.data.get("id"), str):
-            out.setdefault(doc.data["id"], rel)
+    for doc in docs:
+        if isinstance(doc.data, dict) and isinstance(doc.data.get("id"), str):
+            out.setdefault(doc.data["id"], doc.file)
     return out
 
 
-def duplicate_id_problems(package: PackageFolder) -> list[Problem]:
+def duplicate_id_problems(docs: Iterable[Document]) -> list[Problem]:
     """No two Kibana objects of one type share an id (Kibana would keep one of them)."""
     seen: dict[tuple[str, str], str] = {}
     problems = []
-    for folder in ("dashboard", "index_pattern"):
-        for rel in package.files(f"kibana/{folder}", (".json",)):
-            doc, _ = package.load(rel)
-            data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
-            kind, object_id = data.get("type"), data.get("id")
-            if not isinstance(kind, str) or not isinstance(object_id, str):
-                continue
-            if (kind, object_id) in seen:
-                problems.append(Problem(rel, "id", f"{object_id!r} is also the id of the {kind} in {seen[kind, object_id]}"))
-            seen.setdefault((kind, object_id), rel)
+    for doc in docs:
+        data = doc.data if isinstance(doc.data, dict) else {}
+        kind, object_id = data.get("type"), data.get("id")
+        if not isinstance(kind, str) or not isinstance(object_id, str):
+            continue
+        if (kind, object_id) in seen:
+            problems.append(Problem(doc.file, "id", f"{object_id!r} is also the id of the {kind} in {seen[kind, object_id]}"))
+        seen.setdefault((kind, object_id), doc.file)
     return problems
 
 
