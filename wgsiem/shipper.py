@@ -11,9 +11,10 @@ from __future__ import annotations
 import gc
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .ecs import config as config_docs
 from .ecs import log as log_docs
 from .ecs import status as status_docs
 from .ecs.document import Context
@@ -24,8 +25,16 @@ from .kernlog.messages import UNRECOGNIZED, LogMessage, MessageParser
 from .status.diff import DiffSettings, StatusDiffer
 from .status.events import StatusEvent
 from .status.state import State
+from .wgconfig import drift, watch
+from .wgconfig.events import ConfigEvent
+from .wgconfig.parse import interface_name
+from .wgconfig.raw import ConfigRead, FileMeta
+from .wgconfig.record import FileRecord, record_of
 from .wgdump import DumpParser, ParseProblem, Poll, PresharedKeyHasher, read_stderr
 from .wgdump.raw import RawPoll
+
+# How long the running interface and its file may disagree before config-drift-persists.
+DRIFT_AFTER = 900
 
 
 @dataclass(slots=True)
@@ -37,6 +46,9 @@ class PollEvents:
     notices: list[str]
     problems: list[ParseProblem]
     failure: str | None
+    # The wg-quick files' events: before the poll's (what changed on disk), then drift after it.
+    config_events: list[ConfigEvent] = field(default_factory=list)
+    drift_events: list[ConfigEvent] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -58,8 +70,13 @@ class Shipper:
         context: Context,
         settings: DiffSettings | None = None,
         interfaces: Collection[str] = (),
+        drift_after: int = DRIFT_AFTER,
     ) -> None:
         self.parser = DumpParser(hasher)
+        self.hasher = hasher
+        self.drift_after = drift_after
+        self._records: dict[tuple[str, str, str | None], FileRecord] = {}  # parsed files by path and content
+        self._config_notices: frozenset[str] = frozenset()
         # After a restart, unchanged lines are recognised from the first poll on.
         self.parser.remember({name: {k: p.last for k, p in ist.peers.items()} for name, ist in state.interfaces.items()})
         self.differ = StatusDiffer(state, settings)
@@ -91,9 +108,23 @@ class Shipper:
         # handshake or a session's end falls before the poll that saw it, and convert merges
         # the documents with the log lines' as streams.
         events = sorted(polled.events, key=_time)
+        if polled.config_events or polled.drift_events:
+            # On disk first, the poll's own, then the drift the poll shows: a file's change is
+            # read before the poll, drift is judged after it.
+            merged = sorted(
+                [(e.time, 0, e) for e in polled.config_events]
+                + [(e.time, 1, e) for e in events]
+                + [(e.time, 2, e) for e in polled.drift_events],
+                key=lambda item: item[:2],
+            )
+            documents = (
+                config_docs.build(e, ctx) if isinstance(e, ConfigEvent) else status_docs.build(e, ctx) for _, _, e in merged
+            )
+        else:
+            documents = (status_docs.build(event, ctx) for event in events)
         return PollOutcome(
             time=polled.time,
-            documents=(status_docs.build(event, ctx) for event in events),
+            documents=documents,
             problems=polled.problems,
             notices=polled.notices,
             failure=polled.failure,
@@ -102,6 +133,8 @@ class Shipper:
     def diff(self, raw: RawPoll) -> PollEvents:
         """The poll's events, the state updated: `process` without the documents, so tests
         see the events of the very code path `ship` and `convert` run."""
+        notices: list[str] = []
+        config_events = self._read_config(raw.time, raw.config, notices) if raw.config is not None else []
         poll = Poll(time=raw.time)
         read_stderr(raw.stderr, poll)
         if poll.failure is None and raw.failure is not None:
@@ -111,10 +144,35 @@ class Shipper:
             if self.interfaces:
                 _keep_only(poll, self.interfaces)
         result = self.differ.apply(poll)
+        drift_events = []
+        config = self.state.config
+        if raw.config is not None and poll.failure is None and config.files is not None:
+            drift_events = drift.track(raw.time, config.drift, config.files, self.state.interfaces, self.drift_after)
         self.polls += 1
         self.handshakes += sum(1 for e in result.events if e.action == "handshake")
         self.problem_count += len(poll.problems)
-        return PollEvents(raw.time, result.events, result.notices, poll.problems, poll.failure)
+        return PollEvents(raw.time, result.events, notices + result.notices, poll.problems, poll.failure, config_events, drift_events)
+
+    def _read_config(self, time: int, read: ConfigRead, notices: list[str]) -> list[ConfigEvent]:
+        """The files as read → records (parsed once per content) → what changed since the last read."""
+        records: dict[str, FileRecord] = {}
+        cache: dict[tuple[str, str, str | None], FileRecord] = {}
+        for raw in read.files:
+            if self.interfaces and _interface_of(raw.path) not in self.interfaces:
+                continue
+            key = (raw.path, raw.meta.sha256, raw.public_key)
+            record = self._records.get(key)
+            if record is None:
+                record = record_of(raw, self.hasher)
+            cache[key] = record
+            records[raw.path] = _with_meta(record, raw.meta)
+        self._records = cache
+        problems = frozenset(read.problems) | frozenset(p for r in records.values() for p in r.problems)
+        notices.extend(sorted(problems - self._config_notices))
+        self._config_notices = problems
+        config = self.state.config
+        events, config.files = watch.compare(time, config.files, records, read.unknown, self.state.interfaces)
+        return events
 
     def process_interval(self, items: Sequence[tuple[LogRecord, float]], raw: RawPoll) -> tuple[list[dict[str, Any]], PollOutcome]:
         """The log lines read since the last poll, and the poll that follows them: the poll's
@@ -195,6 +253,16 @@ class Shipper:
             seen[(time, record.original)] = occurrence + 1
             docs.append(log_docs.build(LogEvent(msg, record, time, occurrence, peer), self.context))
         return docs
+
+
+def _interface_of(path: str) -> str | None:
+    return interface_name(path.rpartition("/")[2])
+
+
+def _with_meta(record: FileRecord, meta: FileMeta) -> FileRecord:
+    if (record.mode, record.uid, record.gid, record.owner, record.group, record.size) == (meta.mode, meta.uid, meta.gid, meta.owner, meta.group, meta.size):
+        return record
+    return replace(record, mode=meta.mode, uid=meta.uid, gid=meta.gid, owner=meta.owner, group=meta.group, size=meta.size)
 
 
 def _time(event: StatusEvent) -> int:

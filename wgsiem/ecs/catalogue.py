@@ -13,7 +13,7 @@ from ..errors import WgsiemError
 # ECS allows these event.kind / event.category / event.type values (ECS categorization fields).
 KINDS = {"alert", "event", "metric", "state", "pipeline_error", "signal", "enrichment", "asset"}
 CATEGORIES = {
-    "authentication", "configuration", "network", "session", "host", "intrusion_detection", "process", "threat",
+    "authentication", "configuration", "file", "network", "session", "host", "intrusion_detection", "process", "threat",
 }  # fmt: skip
 TYPES = {
     "access", "allowed", "change", "connection", "creation", "deletion", "denied", "end",

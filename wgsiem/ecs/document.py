@@ -14,6 +14,7 @@ from .catalogue import Action
 
 if TYPE_CHECKING:
     from ..enrich.geoip import GeoIP, Place
+    from ..enrich.windows import ChangeWindow
 
 ECS_VERSION = "9.0.0"
 MODULE = "wireguard"
@@ -28,6 +29,8 @@ class Context:
     names: dict[str, str] = field(default_factory=dict)
     geoip: GeoIP | None = None
     namespace: str = NAMESPACE
+    # The registry's change windows; None when it has none (then no event says in or out).
+    change_windows: tuple[ChangeWindow, ...] | None = None
 
 
 @lru_cache(maxsize=8192)  # a poll's events share a handful of times
@@ -79,6 +82,12 @@ def base(dataset: str, action: Action, seconds: float, ctx: Context) -> dict[str
         },
         "network": {"protocol": "wireguard", "transport": "udp"},
     }
+
+
+def mark_change_window(doc: dict[str, Any], seconds: float, ctx: Context) -> None:
+    """A configuration event's `wireguard.change_window.inside`, when the registry has windows."""
+    if ctx.change_windows is not None and "configuration" in doc["event"]["category"]:
+        doc.setdefault("wireguard", {})["change_window"] = {"inside": any(w.contains(seconds) for w in ctx.change_windows)}
 
 
 def endpoint_fields(endpoint: Endpoint, geoip: GeoIP | None) -> tuple[dict[str, Any], Place | None]:

@@ -86,6 +86,7 @@ def build(event: StatusEvent, ctx: Context) -> dict[str, Any]:
             _interface_changed(doc, words, detail)
         case _:
             assert_never(detail)
+    document.mark_change_window(doc, event.time, ctx)
     doc["message"] = action.message.format(**words)
     ev["id"] = document.event_id(
         ctx.host_name,

@@ -8,8 +8,9 @@ prometheus_wireguard_exporter):
     PublicKey = ...
 
 The names file is YAML or TOML mapping public keys to names, or to tables with a
-`name` key. Where both name a key, the names file wins: it is the operator's explicit
-word. Config files also hold PrivateKey and PresharedKey lines; this reader looks only
+`name` key, under an optional `peers:` key beside the registry's `change_windows`
+(enrich/windows.py). Where both name a key, the names file wins: it is the operator's
+explicit word. Config files also hold PrivateKey and PresharedKey lines; this reader looks only
 at section headers, PublicKey lines and friendly_* comments, and never quotes a line.
 """
 
@@ -21,11 +22,13 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from ..errors import WgsiemError
 from ..wgdump.parse import KEY_PATTERN
+from .windows import ChangeWindow, WindowError, parse_windows
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[A-Za-z]+)\]\s*$")
 _PUBLIC = re.compile(r"^\s*PublicKey\s*=\s*(?P<key>\S+)\s*$", re.IGNORECASE)
@@ -94,12 +97,30 @@ def _friendly(kind: str, value: str, where: str) -> tuple[str, dict[str, str] | 
     return data["name"], labels
 
 
-def names_from_file(path: Path) -> dict[str, str]:
+def _read_names_file(path: Path) -> Any:  # noqa: ANN401 - YAML or TOML data
     text = path.read_text()
     try:
-        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+        return tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as err:
         raise NamesError(f"{path}: not valid {'TOML' if path.suffix == '.toml' else 'YAML'}: {err}") from None
+
+
+def windows_from_file(path: Path) -> tuple[ChangeWindow, ...] | None:
+    """The file's change windows; None when it has no `change_windows` key."""
+    try:
+        data = _read_names_file(path)
+    except OSError as err:
+        raise NamesError(f"{path}: cannot read: {err.strerror}") from None
+    if not isinstance(data, dict) or "change_windows" not in data:
+        return None
+    try:
+        return parse_windows(data["change_windows"], str(path))
+    except WindowError as err:
+        raise NamesError(str(err)) from None
+
+
+def names_from_file(path: Path) -> dict[str, str]:
+    data = _read_names_file(path)
     if data is None:
         return {}
     if isinstance(data, dict) and isinstance(data.get("peers"), dict):
@@ -181,6 +202,8 @@ class NamesWatcher:
         self._stamp = self._current_stamp()
         # json_labels: per public key, the labels of its `# friendly_json` comment (metrics -n)
         self.names, self.json_labels = load_friendly(self.config_dirs, names_file, warn)
+        # The names file's change_windows (None: it has none, or there is no names file).
+        self.windows = windows_from_file(names_file) if names_file is not None else None
 
     def _current_stamp(self) -> tuple[tuple[str, int, int], ...]:
         paths: list[Path] = []
@@ -204,6 +227,7 @@ class NamesWatcher:
         if stamp == self._stamp:
             return None
         names, self.json_labels = load_friendly(self.config_dirs, self.names_file, self.warn)
+        self.windows = windows_from_file(self.names_file) if self.names_file is not None else None
         self._stamp = stamp
         self.names = names
         return names

@@ -1,1 +1,1 @@
-"""What a wg-quick configuration file says: its interface and peers, with every secret gone."""
+"""wg-quick configuration files: parse, watch for changes, compare with the running interface."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from ..errors import WgsiemError
 from ..wgdump.model import ParseProblem
-from ..wgdump.parse import KEY_PATTERN, quote_safely
+from ..wgdump.parse import KEY_PATTERN, REDACTED, quote_safely
 from ..wgdump.psk import PresharedKeyHasher
 from ..wgdump.x25519 import public_key_of
 
@@ -83,6 +83,7 @@ class WgQuickConfig:
     interface: InterfaceConfig | None  # None: no [Interface] section
     peers: tuple[PeerConfig, ...]
     problems: tuple[ParseProblem, ...] = field(default=())
+    holds_keys: bool = False  # a PrivateKey or PresharedKey is written in it: who may read it matters
 
     @property
     def valid(self) -> bool:
@@ -128,7 +129,9 @@ class _Interface:
     seen: bool = False
 
 
-def parse_config(text: str, source: str, hasher: PresharedKeyHasher) -> WgQuickConfig:
+def parse_config(text: str, source: str, hasher: PresharedKeyHasher, redacted_public_key: str | None = None) -> WgQuickConfig:
+    """The file's model. A capture's copy (`wgsiem record`) has `PrivateKey = (redacted)`
+    and the public key it had beside it: `redacted_public_key`."""
     iface = _Interface()
     peers: list[_Peer] = []
     problems: list[ParseProblem] = []
@@ -171,7 +174,9 @@ def parse_config(text: str, source: str, hasher: PresharedKeyHasher) -> WgQuickC
             secrets.update(_KEY_TOKEN.findall(compact))
             continue
         try:
-            if section == "interface":
+            if section == "interface" and setting == REDACTED and name.lower() == "privatekey" and redacted_public_key:
+                iface.public_key = redacted_public_key
+            elif section == "interface":
                 _interface_key(iface, _INTERFACE_KEYS[name.lower()], setting)
             else:
                 _peer_key(peers[-1], _PEER_KEYS[name.lower()], setting, hasher)
@@ -201,6 +206,7 @@ def parse_config(text: str, source: str, hasher: PresharedKeyHasher) -> WgQuickC
             if p.public_key is not None
         ),
         tuple(problems),
+        holds_keys=bool(secrets) or any(p.psk_hash for p in peers),
     )
 
 

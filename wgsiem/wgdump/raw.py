@@ -8,6 +8,10 @@ it, and nothing else may log, store or print it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..wgconfig.raw import ConfigRead
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +21,10 @@ class RawPoll:
     stderr: str = ""
     source: str = "wg show all dump"
     failure: str | None = None  # wg could not be run at all
+    # The wg-quick files as read just before the poll; None when they are not watched.
+    config: ConfigRead | None = None
 
     def __repr__(self) -> str:
         # A repr in a traceback or a debug log must not carry the keys in `stdout`.
-        return f"RawPoll(time={self.time}, source={self.source!r}, {len(self.stdout)} characters, failure={self.failure!r})"
+        files = "" if self.config is None else f", {len(self.config.files)} config files"
+        return f"RawPoll(time={self.time}, source={self.source!r}, {len(self.stdout)} characters{files}, failure={self.failure!r})"
