@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.config_story import config_story
 from tests.support.dumps import FakeInterface, dump, fake_key
 from wgsiem.ecs.catalogue import log_actions, status_actions
 from wgsiem.ecs.document import Context
@@ -325,6 +326,7 @@ def corpus(geoip_world) -> list[tuple[str, dict]]:
     out = [(name, doc) for name, docs in results.items() for doc in docs]
     with GeoIP(city=geoip_world.city, asn=geoip_world.asn) as geoip:
         out += [("status story", d) for d in status_story(geoip)]
+        out += [("config story", d) for d in config_story()[0]]
         out += log_line_docs(geoip)
     return [(f"{where}: {doc['event']['action']}", doc) for where, doc in out]
 

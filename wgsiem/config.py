@@ -20,6 +20,7 @@ from .adapters.spool import POLICIES as SPOOL_POLICIES
 from .errors import Location, WgsiemError
 from .metrics.listen import MetricsListenError, parse_listen
 from .settings import description, setting
+from .shipper import DRIFT_AFTER
 from .status.diff import SESSION_TIMEOUT, DiffSettings
 from .status.spike import SpikeSettings
 
@@ -72,12 +73,26 @@ class ShipConfig:
     journalctl: str = setting("journalctl", help="The journalctl program")
     wg_config_dirs: tuple[Path, ...] = setting(
         (Path("/etc/wireguard"),),
-        help="Directory of wg-quick *.conf files read for '# friendly_name = alice' under [Peer] (repeatable)",
+        help="Directory of wg-quick *.conf files: watched (--wg-config-watch) and read for '# friendly_name = alice' under [Peer] (repeatable)",
         flags=("--wg-config-dir",),
         metavar="DIR",
         path="dir",
     )
-    peers: Path | None = setting(None, help="YAML or TOML names file: PUBLIC_KEY: name (or a table with name); user.name of the peer's events", path="file")
+    wg_config_watch: str = setting(
+        "on",
+        help="'on': watch the --wg-config-dir files (hash, owner, mode, peers, hooks) and compare them with the running"
+        " interfaces after each poll (drift); 'off'",
+        metavar="on|off",
+    )
+    wg_config_drift_after: int = setting(
+        DRIFT_AFTER, help="Seconds the running interface and its wg-quick file may disagree before config-drift-persists"
+    )
+    peers: Path | None = setting(
+        None,
+        help="YAML or TOML names file: PUBLIC_KEY: name (or a table with name), user.name of the peer's events;"
+        " its change_windows mark configuration events",
+        path="file",
+    )
     geoip_city: Path | None = setting(None, help="GeoLite2/GeoIP2 City .mmdb for source.geo", path="file")
     geoip_asn: Path | None = setting(None, help="GeoLite2/GeoIP2 ASN .mmdb for source.as", path="file")
     session_timeout: int = setting(
@@ -168,6 +183,10 @@ class ShipConfig:
             problems.append("rotate_bytes must be > 0 and rotate_keep >= 0")
         if self.session_timeout <= 0:
             problems.append("session_timeout must be more than 0 seconds")
+        if self.wg_config_watch not in ("on", "off"):
+            problems.append(f"wg_config_watch must be 'on' or 'off', not {self.wg_config_watch!r}")
+        if self.wg_config_drift_after < 0:
+            problems.append("wg_config_drift_after must be 0 seconds or more")
         if self.spike_factor <= 1:
             problems.append("spike_factor must be more than 1")
         if self.spike_min_bytes < 0 or self.spike_min_history < 0 or self.spike_window_days < 1:

@@ -28,10 +28,9 @@ from .status.state import State
 from .wgconfig import drift, watch
 from .wgconfig.events import ConfigEvent
 from .wgconfig.parse import interface_name
-from .wgconfig.raw import ConfigRead, FileMeta
-from .wgconfig.record import FileRecord, record_of
+from .wgconfig.record import ConfigState, FileRecord, record_of
 from .wgdump import DumpParser, ParseProblem, Poll, PresharedKeyHasher, read_stderr
-from .wgdump.raw import RawPoll
+from .wgdump.raw import ConfigRead, FileMeta, RawPoll
 
 # How long the running interface and its file may disagree before config-drift-persists.
 DRIFT_AFTER = 900
@@ -77,6 +76,7 @@ class Shipper:
         self.drift_after = drift_after
         self._records: dict[tuple[str, str, str | None], FileRecord] = {}  # parsed files by path and content
         self._config_notices: frozenset[str] = frozenset()
+        self.config = ConfigState() if state.config is None else ConfigState.from_json(state.config)
         # After a restart, unchanged lines are recognised from the first poll on.
         self.parser.remember({name: {k: p.last for k, p in ist.peers.items()} for name, ist in state.interfaces.items()})
         self.differ = StatusDiffer(state, settings)
@@ -145,9 +145,11 @@ class Shipper:
                 _keep_only(poll, self.interfaces)
         result = self.differ.apply(poll)
         drift_events = []
-        config = self.state.config
+        config = self.config
         if raw.config is not None and poll.failure is None and config.files is not None:
             drift_events = drift.track(raw.time, config.drift, config.files, self.state.interfaces, self.drift_after)
+        if raw.config is not None and (config_events or drift_events or self.state.config is None):
+            self.state.config = config.to_json()
         self.polls += 1
         self.handshakes += sum(1 for e in result.events if e.action == "handshake")
         self.problem_count += len(poll.problems)
@@ -170,8 +172,9 @@ class Shipper:
         problems = frozenset(read.problems) | frozenset(p for r in records.values() for p in r.problems)
         notices.extend(sorted(problems - self._config_notices))
         self._config_notices = problems
-        config = self.state.config
-        events, config.files = watch.compare(time, config.files, records, read.unknown, self.state.interfaces)
+        config = self.config
+        running = {name: ist.peers for name, ist in self.state.interfaces.items() if ist.up}
+        events, config.files = watch.compare(time, config.files, records, read.unknown, running)
         return events
 
     def process_interval(self, items: Sequence[tuple[LogRecord, float]], raw: RawPoll) -> tuple[list[dict[str, Any]], PollOutcome]:

@@ -1,16 +1,21 @@
-"""Capture directories: one `<unix-seconds>.dump` file per poll, as `wg show all dump` printed it."""
+"""Capture directories: one `<unix-seconds>.dump` file per poll, as `wg show all dump` printed
+it, and `wg-config/<unix-seconds>.json`, the wg-quick files as read from that time on."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import Location, WgsiemError
-from ..wgdump.raw import RawPoll
+from ..wgconfig.snapshot import SnapshotError, decode_snapshot, encode_snapshot
+from ..wgdump.psk import PresharedKeyHasher
+from ..wgdump.raw import ConfigRead, RawPoll
 from .files import write_atomic
 
 SUFFIX = ".dump"
+CONFIG_DIR = "wg-config"
 
 
 class CaptureError(WgsiemError):
@@ -40,9 +45,45 @@ def _capture_names(directory: Path) -> list[tuple[int, str]]:
     return sorted(files)
 
 
+def config_snapshots(directory: Path) -> list[tuple[int, Path]]:
+    """The capture's wg-config/<unix-seconds>.json files in time order (none: not watched)."""
+    folder = directory / CONFIG_DIR
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in folder.iterdir():
+        if path.suffix != ".json":
+            continue
+        if not path.stem.isascii() or not path.stem.isdigit():
+            raise CaptureError("a configuration snapshot is named <unix-seconds>.json", Location(path))
+        out.append((int(path.stem), path))
+    return sorted(out)
+
+
+def read_config_snapshot(path: Path) -> ConfigRead:
+    try:
+        return decode_snapshot(json.loads(path.read_bytes()), str(path))
+    except OSError as err:
+        raise CaptureError(f"cannot read: {err.strerror}", Location(path)) from None
+    except (ValueError, SnapshotError) as err:
+        raise CaptureError(f"not a configuration snapshot: {err}", Location(path)) from None
+
+
+def write_config_snapshot(directory: Path, time: int, read: ConfigRead, hasher: PresharedKeyHasher) -> Path:
+    path = directory / CONFIG_DIR / f"{time}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(encode_snapshot(read, hasher), indent=1).encode(), mode=0o640)
+    return path
+
+
 def read_capture(directory: Path) -> Iterator[RawPoll]:
-    """The polls of a capture in time order, each file read when its poll is asked for."""
+    """The polls of a capture in time order, each file read when its poll is asked for;
+    each with the configuration snapshot in force at its time, if the capture has any."""
+    snapshots = config_snapshots(directory)
+    config: ConfigRead | None = None
     for time, name in _capture_names(directory):
+        while snapshots and snapshots[0][0] <= time:
+            config = read_config_snapshot(snapshots.pop(0)[1])
         path = directory / name
         try:
             data = path.read_bytes()
@@ -56,7 +97,7 @@ def read_capture(directory: Path) -> Iterator[RawPoll]:
             text = data.decode(errors="replace")
             if "\t" not in text:
                 raise CaptureError("not text (a capture holds what `wg show all dump` printed)", Location(path)) from None
-        yield RawPoll(time=time, stdout=text, source=str(path))
+        yield RawPoll(time=time, stdout=text, source=str(path), config=config)
 
 
 def write_poll(directory: Path, time: int, text: str) -> Path:

@@ -22,7 +22,8 @@ from .setup import fail, log, make_names, make_shipper, report, setup_logging
 # so this host's wg-quick configs (and a config file's wg_config_dirs) say nothing about it.
 CAPTURE_SETTINGS = ShipOptions(
     keys=("host_name", "namespace", "interfaces", "peers", "wg_config_dirs", "geoip_city", "geoip_asn",
-          "session_timeout", "spike_factor", "spike_min_bytes", "spike_min_history", "spike_window_days"),
+          "session_timeout", "spike_factor", "spike_min_bytes", "spike_min_history", "spike_window_days",
+          "wg_config_drift_after"),
     fixed=(("wg_config_dirs", (), "none: a capture comes from another host"),),
 )  # fmt: skip
 
@@ -51,11 +52,13 @@ def convert(
     The first poll is the baseline of a new install, exactly as `wgsiem ship` would have
     seen it; problems go to stderr with file, line and field, and the run goes on.
     Kernel and wg-quick lines (--kernel-log) interleave with the polls in time, and are
-    tied to peers using the poll state of their time.
+    tied to peers using the poll state of their time. A capture's wg-config/ snapshots
+    (`wgsiem record`) give the wg-quick files' events and drift, as `ship` gives them.
     """
     setup_logging(verbose)
     # Preshared-key hashes only need to be comparable within this run.
-    shipper = make_shipper(cfg, secrets.token_bytes(32), make_names(cfg).names, State())
+    names = make_names(cfg)
+    shipper = make_shipper(cfg, secrets.token_bytes(32), names.names, State(), windows=names.windows)
     out = StreamOutput(sys.stdout)
     documents = 0
     # The capture is read one file at a time as the polls are processed: a month of polls

@@ -14,6 +14,7 @@ from ..config import ShipConfig
 from ..ecs.document import Context
 from ..enrich.geoip import GeoIP
 from ..enrich.names import NamesWatcher
+from ..enrich.windows import ChangeWindow
 from ..shipper import PollOutcome, Shipper
 from ..status.state import State
 from ..wgdump import PresharedKeyHasher
@@ -46,20 +47,23 @@ def make_names(cfg: ShipConfig) -> NamesWatcher:
     return NamesWatcher(cfg.wg_config_dirs, cfg.peers, warn=log.warning)
 
 
-def make_context(cfg: ShipConfig, names: dict[str, str]) -> Context:
+def make_context(cfg: ShipConfig, names: dict[str, str], windows: tuple[ChangeWindow, ...] | None = None) -> Context:
     geoip = GeoIP(city=cfg.geoip_city, asn=cfg.geoip_asn)
-    return Context(host_name=cfg.resolved_host_name, names=names, geoip=geoip, namespace=cfg.namespace)
+    return Context(host_name=cfg.resolved_host_name, names=names, geoip=geoip, namespace=cfg.namespace, change_windows=windows)
 
 
-def make_shipper(cfg: ShipConfig, secret: bytes, names: dict[str, str], state: State | None = None) -> Shipper:
+def make_shipper(
+    cfg: ShipConfig, secret: bytes, names: dict[str, str], state: State | None = None, windows: tuple[ChangeWindow, ...] | None = None
+) -> Shipper:
     if state is None:
         state = load_state(cfg.state_file)
     return Shipper(
         state,
         PresharedKeyHasher(secret),
-        make_context(cfg, names),
+        make_context(cfg, names, windows),
         cfg.diff_settings(),
         interfaces=cfg.interfaces,
+        drift_after=cfg.wg_config_drift_after,
     )
 
 

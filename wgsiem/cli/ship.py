@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
@@ -16,6 +17,7 @@ import typer
 
 from ..adapters import elasticsearch as es
 from ..adapters.bulk import Backoff
+from ..adapters.config_files import ConfigDirReader
 from ..adapters.elasticsearch_output import ElasticsearchOutput
 from ..adapters.follow import FileFollower, Follower, JournalFollower
 from ..adapters.host import boot_time
@@ -58,13 +60,18 @@ def ship(
     directory first, and delivered from there (bulk create, _id = event.id) by a
     background thread that retries with backoff while the cluster is away.
 
+    The wg-quick files of --wg-config-dir are read before each poll (--wg-config-watch
+    off to stop it): a file added, changed (content, mode, owner) or removed is an event,
+    said in WireGuard terms (peers, keys as public keys and hashes, hooks), and after each
+    poll the running interface is compared with its file (drift).
+
     With --metrics-listen HOST:PORT it also serves Prometheus metrics from its polls:
     prometheus_wireguard_exporter's (same names and labels) and its own health (wgsiem_*).
     """
     setup_logging(verbose)
     secret = load_or_create_secret(cfg.secret_file)
     names = make_names(cfg)
-    shipper = make_shipper(cfg, secret, names.names)
+    shipper = make_shipper(cfg, secret, names.names, windows=names.windows)
     release_free_memory()  # what loading the state file took
     out = open_output(cfg, verbose)
     follower = open_follower(cfg)
@@ -87,7 +94,7 @@ def ship(
     if metrics is not None:
         log.info("serving Prometheus metrics at http://%s/metrics", _url_host(metrics.address))
     try:
-        ok = run_loop(cfg, shipper, out, lambda t: run_wg(t, cfg.wg), time.time, stop, once, names, follower, metrics)
+        ok = run_loop(cfg, shipper, out, _poller(cfg), time.time, stop, once, names, follower, metrics)
     finally:
         out.close()
         if follower is not None:
@@ -95,6 +102,19 @@ def ship(
         if metrics is not None:
             metrics.close()
     raise typer.Exit(0 if ok else 1)
+
+
+def _poller(cfg: ShipConfig) -> Callable[[int], RawPoll]:
+    """`wg show all dump`, with the wg-quick files read just before it when they are watched."""
+    if cfg.wg_config_watch == "off":
+        return lambda t: run_wg(t, cfg.wg)
+    reader = ConfigDirReader(cfg.wg_config_dirs)
+
+    def poll(t: int) -> RawPoll:
+        config = reader.read()
+        return replace(run_wg(t, cfg.wg), config=config)
+
+    return poll
 
 
 def _refresh_names(names: NamesWatcher, shipper: Shipper) -> None:
@@ -105,6 +125,7 @@ def _refresh_names(names: NamesWatcher, shipper: Shipper) -> None:
         return
     if fresh is not None:
         shipper.context.names = fresh
+        shipper.context.change_windows = names.windows
         log.info("peer names reloaded: %d names", len(fresh))
 
 

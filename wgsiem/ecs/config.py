@@ -46,11 +46,10 @@ def build(event: ConfigEvent, ctx: Context) -> dict[str, Any]:
     if name is not None:
         doc["observer"]["ingress"] = {"interface": {"name": name}}
         wg["interface"] = _interface(record, name)
-    words: dict[str, Any] = {"file": record.path, "interface": name or "no interface: not a name wg-quick takes", "peer": "", "peer_words": ""}
+    words: dict[str, Any] = {"file": record.path, "interface": name or "no interface: not a name wg-quick takes", "peer": ""}
     if event.peer_key is not None:
         peer_name = ctx.names.get(event.peer_key)
         words["peer"] = peer_name or event.peer_key
-        words["peer_words"] = f" of peer {words['peer']}"
         wg["peer"] = _peer(event.peer_key, event.peer, peer_name)
         if peer_name:
             doc["user"] = {"name": peer_name}
@@ -173,7 +172,7 @@ def _interface_changed(wg: dict[str, Any], config: dict[str, Any], words: dict[s
                 ci.setdefault("previous", {})[key] = list(before) if isinstance(before, tuple) else before
     if ci:
         config["interface"] = ci
-    words["changes"] = _describe(changes)
+    words["changes"] = _describe(changes)  # type: ignore[arg-type]
 
 
 def _peer_changed(wg: dict[str, Any], config: dict[str, Any], words: dict[str, Any], detail: ConfigPeerChanged) -> None:
@@ -209,4 +208,13 @@ def _drift(doc: dict[str, Any], config: dict[str, Any], words: dict[str, Any], d
     ev = doc["event"]
     ev["start"] = timestamp(detail.since)
     ev["duration"] = max(time - detail.since, 0) * NS
-    words.update(kind=detail.kind, duration=human_duration(max(time - detail.since, 0)))
+    words.update(what=_drift_words(detail, words["peer"]), duration=human_duration(max(time - detail.since, 0)))
+
+
+def _drift_words(detail: Drift, peer: str) -> str:
+    if detail.kind == "pending":
+        return f"peer {peer} is in the file and not running (pending: the next wg-quick up adds it)"
+    if detail.kind == "unsaved":
+        return f"peer {peer} is running and not in the file (unsaved: the next restart drops it)"
+    whose = f" of peer {peer}" if peer else ""
+    return f"{detail.kind}{whose} is {detail.running or 'off'} running, {detail.configured or 'off'} in the file"

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from ..adapters.capture import read_capture
+from ..enrich.windows import ChangeWindow
 from ..ingest.document import IngestDocument
 from ..ingest.errors import DropDocument, IngestError
 from ..ingest.pipeline import Pipeline
 from ..mappings.datastreams import data_stream_index
 from ..rules.model import Rule
-from ..shipper import Shipper
+from ..shipper import DRIFT_AFTER, Shipper
 from ..status.state import State
 from .capture import capture_documents, read_logs
 from .expect import Coverage, check, describe
@@ -73,7 +74,15 @@ def replay(
 
 
 def replay_shipper(
-    host_name: str, names: dict[str, str], geoip_dir: Path | None, settings: Any, *, namespace: str = "default", interfaces: tuple[str, ...] = ()
+    host_name: str,
+    names: dict[str, str],
+    geoip_dir: Path | None,
+    settings: Any,
+    *,
+    namespace: str = "default",
+    interfaces: tuple[str, ...] = (),
+    windows: tuple[ChangeWindow, ...] | None = None,
+    drift_after: int = DRIFT_AFTER,
 ) -> Shipper:
     """A new install's shipper for recorded input: empty state, the fixed secret, and the
     GeoIP databases of `geoip_dir` (none without it). Close its `context.geoip` after."""
@@ -82,15 +91,16 @@ def replay_shipper(
     from ..wgdump import PresharedKeyHasher
 
     geoip = GeoIP(city=geoip_dir / "GeoLite2-City.mmdb", asn=geoip_dir / "GeoLite2-ASN.mmdb") if geoip_dir else GeoIP()
-    context = Context(host_name=host_name, names=names, geoip=geoip, namespace=namespace)
-    return Shipper(State(), PresharedKeyHasher(REPLAY_SECRET), context, settings, interfaces=interfaces)
+    context = Context(host_name=host_name, names=names, geoip=geoip, namespace=namespace, change_windows=windows)
+    return Shipper(State(), PresharedKeyHasher(REPLAY_SECRET), context, settings, interfaces=interfaces, drift_after=drift_after)
 
 
 def shipper_documents(scenario: Scenario, geoip_dir: Path | None, problems: list[str]) -> list[dict[str, Any]]:
     """What `wgsiem convert` makes of the scenario's capture (and kernel log)."""
     config = scenario.config
     shipper = replay_shipper(scenario.host_name, scenario.peers, geoip_dir if scenario.geoip else None, config.diff_settings(),
-                             namespace=config.namespace, interfaces=config.interfaces)  # fmt: skip
+                             namespace=config.namespace, interfaces=config.interfaces, windows=scenario.change_windows,
+                             drift_after=config.wg_config_drift_after)  # fmt: skip
     polls = list(read_capture(scenario.captures))
     lines = read_logs(scenario.kernel_logs, None, polls[0].time, polls[0].time) if polls else []
 

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from ..config import ConfigError, ShipConfig, load_config
+from ..enrich.windows import ChangeWindow, WindowError, parse_windows
 from ..errors import WgsiemError
 
 SCENARIO_FILE = "scenario.yaml"
@@ -17,8 +18,11 @@ GOLDEN_FILE = "events.ndjson"
 KINDS = ("attack", "normal")
 # Shipper settings a scenario may set: the diff engine's. Everything else about the
 # shipper is I/O, which a replay does not have.
-SHIPPER_SETTINGS = ("session_timeout", "spike_factor", "spike_min_bytes", "spike_min_history", "spike_window_days", "interfaces")
-_KEYS = {"name", "description", "kind", "host_name", "peers", "shipper", "geoip", "rules_start", "rules_end", "expect"}
+SHIPPER_SETTINGS = (
+    "session_timeout", "spike_factor", "spike_min_bytes", "spike_min_history", "spike_window_days", "interfaces",
+    "wg_config_drift_after",
+)  # fmt: skip
+_KEYS = {"name", "description", "kind", "host_name", "peers", "change_windows", "shipper", "geoip", "rules_start", "rules_end", "expect"}
 
 
 class ScenarioError(WgsiemError):
@@ -40,6 +44,7 @@ class Scenario:
     kind: str
     host_name: str
     peers: dict[str, str]
+    change_windows: tuple[ChangeWindow, ...] | None  # the registry's, as a names file gives them
     config: ShipConfig
     geoip: bool
     rules_start: datetime
@@ -95,12 +100,22 @@ def load_scenario(path: Path) -> Scenario:
         kind=raw["kind"],
         host_name=str(raw["host_name"]),
         peers=dict(peers),
+        change_windows=_windows(file, raw),
         config=_config(file, raw.get("shipper") or {}, str(raw["host_name"])),
         geoip=bool(raw.get("geoip", True)),
         rules_start=_time(file, "rules_start", raw["rules_start"]),
         rules_end=_time(file, "rules_end", raw["rules_end"]) if raw.get("rules_end") is not None else None,
         expectations=_expectations(file, raw["expect"]),
     )
+
+
+def _windows(file: Path, raw: dict[str, Any]) -> tuple[ChangeWindow, ...] | None:
+    if "change_windows" not in raw:
+        return None
+    try:
+        return parse_windows(raw["change_windows"], str(file))
+    except WindowError as err:
+        raise ScenarioError(str(err)) from None
 
 
 def _config(file: Path, shipper: Any, host_name: str) -> ShipConfig:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import WgsiemError
-from ..wgconfig.record import ConfigState
 from ..wgdump.model import InterfaceStatus, PeerStatus
 from ..wgdump.parse import NONE, DumpError, parse_endpoint
 
@@ -67,8 +66,9 @@ class State:
     # and where each followed log was read up to (adapters/follow.py positions).
     peer_ids: dict[str, dict[int, str]] = field(default_factory=dict)
     log_positions: dict[str, str] = field(default_factory=dict)
-    # The wg-quick files: what they said at the last read, and where they part from the interfaces.
-    config: ConfigState = field(default_factory=ConfigState)
+    # The wg-quick files' part (wgconfig.record.ConfigState), in its JSON form: what they
+    # said at the last read and where they part from the interfaces. None: never read.
+    config: dict[str, Any] | None = None
 
     @property
     def is_new(self) -> bool:
@@ -96,8 +96,8 @@ class State:
             yield "}}"
         ids = {iface: {str(i): key for i, key in table.items()} for iface, table in self.peer_ids.items() if table}
         yield f'}},"log":{json.dumps({"peer_ids": ids, "positions": self.log_positions}, separators=(",", ":"))}'
-        if self.config.files is not None:
-            yield f',"config":{json.dumps(self.config.to_json(), separators=(",", ":"))}'
+        if self.config is not None:
+            yield f',"config":{json.dumps(self.config, separators=(",", ":"))}'
         yield "}"
 
     @classmethod
@@ -115,7 +115,7 @@ class State:
                     iface: {int(i): key for i, key in table.items()} for iface, table in log.get("peer_ids", {}).items()
                 },
                 log_positions=dict(log.get("positions", {})),
-                config=ConfigState.from_json(data["config"]) if "config" in data else ConfigState(),
+                config=data.get("config"),
             )
         except (KeyError, TypeError, ValueError, DumpError) as err:
             raise StateError(f"{source}: damaged state ({type(err).__name__}: {err})") from None

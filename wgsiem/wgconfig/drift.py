@@ -19,14 +19,49 @@ nothing can be compared. Drift ends when the two agree again or the file is remo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import cast
+from typing import Protocol, cast
 
-from ..status.state import InterfaceState
 from .events import ConfigEvent, Drift, DriftKind
 from .record import DriftKey, FileRecord, OpenDrift
 
 
-def differences(record: FileRecord, ist: InterfaceState) -> dict[DriftKey, tuple[str | None, str | None]]:
+class _Status(Protocol):  # what `wg` shows of the interface (wgdump.model.InterfaceStatus)
+    @property
+    def name(self) -> str: ...
+    @property
+    def public_key(self) -> str | None: ...
+    @property
+    def listen_port(self) -> int: ...
+    @property
+    def fwmark(self) -> int | None: ...
+
+
+class _PeerStatus(Protocol):  # wgdump.model.PeerStatus
+    @property
+    def allowed_ips(self) -> tuple[str, ...]: ...
+    @property
+    def persistent_keepalive(self) -> int | None: ...
+    @property
+    def preshared_key_hash(self) -> str | None: ...
+
+
+class _PeerState(Protocol):
+    @property
+    def last(self) -> _PeerStatus: ...
+
+
+class RunningInterface(Protocol):
+    """The running interface as the shipper's state knows it (status.state.InterfaceState)."""
+
+    @property
+    def last(self) -> _Status: ...
+    @property
+    def up(self) -> bool: ...
+    @property
+    def peers(self) -> Mapping[str, _PeerState]: ...
+
+
+def differences(record: FileRecord, ist: RunningInterface) -> dict[DriftKey, tuple[str | None, str | None]]:
     """What differs between the file and the running interface: key → (running, configured)."""
     name = ist.last.name
     out: dict[DriftKey, tuple[str | None, str | None]] = {}
@@ -65,7 +100,7 @@ def track(
     time: int,
     open_drift: dict[DriftKey, OpenDrift],
     files: Mapping[str, FileRecord],
-    interfaces: Mapping[str, InterfaceState],
+    interfaces: Mapping[str, RunningInterface],
     after: int,
 ) -> list[ConfigEvent]:
     """Update `open_drift` in place for this poll; the events it gives, in order."""

@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from ..status.events import Change
 from .record import FileRecord, PeerRecord
+
+# A setting before and after (None: not set), as the file gives it.
+Change = tuple[object, object]
 
 CONFIG_ACTIONS = (
     "config-file-discovered",

@@ -9,8 +9,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ..wgdump.psk import PresharedKeyHasher
+from ..wgdump.raw import RawConfigFile
 from .parse import interface_name, parse_config
-from .raw import RawConfigFile
 
 # The most problem sentences a record keeps: enough to say why `wg-quick up` would fail.
 _PROBLEMS_KEPT = 5

@@ -9,10 +9,9 @@ that is a finding whenever it is first seen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Literal
 
-from ..status.state import InterfaceState
 from .events import (
     ConfigEvent,
     ConfigPeerAdded,
@@ -34,11 +33,12 @@ def compare(
     before: Mapping[str, FileRecord] | None,
     now: Mapping[str, FileRecord],
     unknown: Iterable[str] = (),
-    running: Mapping[str, InterfaceState] | None = None,
+    running: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[list[ConfigEvent], dict[str, FileRecord]]:
     """The events from `before` (None: nothing read yet, so this read is the baseline) to
     `now`, and the records to remember. A path under `unknown` (a directory or file that
-    could not be read this time) keeps its record and gives no event."""
+    could not be read this time) keeps its record and gives no event. `running`: the peers
+    of each interface that is up, to say whether a peer added to a file already runs."""
     running = running or {}
     events: list[ConfigEvent] = []
     if before is None:
@@ -66,7 +66,7 @@ def compare(
     return events, kept
 
 
-def _changed(time: int, old: FileRecord | None, new: FileRecord, running: Mapping[str, InterfaceState]) -> list[ConfigEvent]:
+def _changed(time: int, old: FileRecord | None, new: FileRecord, running: Mapping[str, Collection[str]]) -> list[ConfigEvent]:
     events = []
     if old is not None:
         facts = _changes(old, new, _FILE_FACTS)
@@ -80,8 +80,7 @@ def _changed(time: int, old: FileRecord | None, new: FileRecord, running: Mappin
     if reasons and (old is None or not set(reasons) <= set(exposure(old))):
         events.append(ConfigEvent("config-file-exposed", time, new, detail=Exposed(reasons)))
     events.extend(_hooks(time, old, new))
-    ist = running.get(new.interface or "")
-    live = ist.peers if ist is not None and ist.up else {}
+    live = running.get(new.interface or "", ())
     old_peers = old.peers if old is not None else {}
     for key, peer in new.peers.items():
         was = old_peers.get(key)

@@ -1,17 +1,42 @@
-"""What one poll printed, before the parser: the text of `wg show all dump` (live, or a
-capture file) and when it ran.
+"""What one poll read, before the parsers: the text of `wg show all dump` (live, or a
+capture file) and when it ran, and the wg-quick configuration files as read just before.
 
-Its text still holds the private and preshared keys; only the parser (parse.py) reads
-it, and nothing else may log, store or print it.
+Both texts still hold the private and preshared keys; only the parsers (parse.py,
+wgconfig/parse.py) read them, and nothing else may log, store or print them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
-if TYPE_CHECKING:
-    from ..wgconfig.raw import ConfigRead
+
+@dataclass(frozen=True, slots=True)
+class FileMeta:
+    sha256: str  # of the file as it is on disk
+    size: int
+    mode: int  # permission bits (st_mode & 0o7777)
+    uid: int
+    gid: int
+    owner: str | None = None  # the uid's user name, where the host knows it
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawConfigFile:
+    path: str
+    meta: FileMeta
+    text: str = field(repr=False)
+    # A capture's copy has `PrivateKey = (redacted)`; this is the public key it had.
+    public_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigRead:
+    files: tuple[RawConfigFile, ...]
+    # Directories or files whose content is unknown this time (unreadable): what the state
+    # knows about them stands, rather than reading as removed.
+    unknown: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()  # why, one sentence each
 
 
 @dataclass(frozen=True, slots=True)

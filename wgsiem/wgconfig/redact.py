@@ -1,0 +1,39 @@
+"""Redact a configuration file for a capture, the way `wgsiem record` redacts a dump.
+
+`PrivateKey` becomes `(redacted)` (the snapshot keeps the public key it had beside it). A
+preshared key, and any other key-shaped word (in a hook, a comment, a damaged line),
+becomes its keyed-hash stand-in of the same shape (`PresharedKeyHasher.stand_in`): a
+capture still shows a key set, rotated or a hook changed without holding a key. Only a
+`PublicKey` line keeps its key. Line breaks and everything else stay as written.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..wgdump.parse import REDACTED
+from ..wgdump.psk import PresharedKeyHasher
+
+_KEY_TOKEN = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
+_SPACE = re.compile(r"[\t\n\v\f\r ]+")
+# Anything that looks like a key beside any base64 run: a key cut by a stray byte is still a key.
+_NEAR_KEY = re.compile(r"[A-Za-z0-9+/=]{16,}")
+
+
+def redact_config(text: str, hasher: PresharedKeyHasher) -> str:
+    out = []
+    for line in text.splitlines(keepends=True):
+        compact = _SPACE.sub("", line)
+        spoken = compact.lower()
+        if "privatekey" in spoken:
+            # Everything base64-like on the line goes, not only a well-formed key.
+            out.append(_NEAR_KEY.sub(REDACTED, line.split("=", 1)[0]) + ("= " + REDACTED + _eol(line) if "=" in line else ""))
+        elif spoken.startswith("publickey=") and _KEY_TOKEN.fullmatch(compact[len("publickey=") :].split("#")[0]):
+            out.append(line)
+        else:
+            out.append(_KEY_TOKEN.sub(lambda m: hasher.stand_in(m[0]), line))
+    return "".join(out)
+
+
+def _eol(line: str) -> str:
+    return line[len(line.rstrip("\r\n")) :]
