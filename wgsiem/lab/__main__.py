@@ -89,9 +89,9 @@ class _ScenarioRecorder:
     scripted steps, polls at the production interval while the story idles. Recording
     starts at the story's first tick, so the first poll is the baseline with its peers."""
 
-    def __init__(self, capture: Path, workdir: Path, hub_interface: str, idle_interval: float) -> None:
+    def __init__(self, capture: Path, workdir: Path, hub_interface: str, idle_interval: float, config_dir: Path) -> None:
         self.capture, self.workdir = capture, workdir
-        self.args = ["--interface", hub_interface]
+        self.args = ["--interface", hub_interface, "--wg-config-dir", str(config_dir)]
         self.idle_interval = idle_interval
         self.recorder: LiveRecorder | None = None
         self.fast = False
@@ -143,7 +143,7 @@ def record_scenario(name: str, out: Path, workdir: Path, history: float, idle_in
     capture.mkdir(parents=True, exist_ok=True)
     print(f"wgsiem lab: recording the {name} story into {capture}")
     with Lab(workdir / "lab", prefix=free_prefix("wgrec", 0)) as lab:
-        rec = _ScenarioRecorder(capture, workdir, lab.hub_interface, idle_interval)
+        rec = _ScenarioRecorder(capture, workdir, lab.hub_interface, idle_interval, stories.wg_config_dir(lab))
         try:
             clients = chosen.play(lab, rec.tick, idle=rec.idle, history_seconds=history)
         finally:
@@ -167,7 +167,7 @@ def write_scenario_yaml(out: Path, name: str, peers: dict[str, str], baseline: i
     (out / "scenario.yaml").write_text(
         f"name: lab-{name}\n"
         "description: >-\n" + textwrap.indent(textwrap.fill(stories.STORIES[name].description, 88), "  ") + "\n"
-        "kind: normal\n"
+        f"kind: {stories.STORIES[name].kind}\n"
         "host_name: vpn1\n"
         "peers:\n" + textwrap.indent(yaml.safe_dump(peers, sort_keys=True), "  ") +
         f"# The first rule execution is the first poll after the story's idle time, {rules_start - baseline} s\n"

@@ -20,16 +20,25 @@ after its baseline poll. Recorded, the idle time is polled at the production int
   up) while three named peers are connected: counters back to zero, endpoints and
   handshakes forgotten, until each client notices and handshakes again.
 
+- `planted-peer`: the hub runs from a wg-quick file (real wg-quick over wireguard-go). An
+  intruder appends a `[Peer]` with a wide allowed-ips and a `PostUp` hook to it and leaves
+  it world-readable; no poll sees the peer until the interface restarts, and then it runs.
+- `change-in-window`: the same hub; an administrator adds a registered peer to the file
+  and restarts the interface, inside the host's change window.
+
 `tick(label)` is called after each step and returns only once a poll has seen it;
 `on_peer(client)` is called as each peer is configured (to name it).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from .tunnels import Client, Lab, LabError
 
@@ -166,6 +175,94 @@ def interface_restart(
     return {c.name: c for c in clients}
 
 
+# ------------------------------------------------------------- wg-quick configuration files
+
+
+def wg_config_dir(lab: Lab) -> Path:
+    """Where a story keeps the hub's wg-quick file (the shipper's --wg-config-dir)."""
+    return lab.workdir / "wireguard"
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A peer known by key and name that no lab client plays (it never connects)."""
+
+    name: str
+    public_key: str
+
+
+def _wg_quick_hub(lab: Lab, on_peer: OnPeer) -> tuple[Path, list[Client]]:
+    alice = lab.add_client("laptop-alice", "nl-amsterdam", keepalive=KEEPALIVE)
+    on_peer(alice)
+    site = lab.add_client("site-carol", "gb-v6", preshared_key=True, keepalive=KEEPALIVE)
+    on_peer(site)
+    clients = [alice, site]
+    conf = lab.hub_to_wg_quick(wg_config_dir(lab), {c.public_key: c.name for c in clients})
+    _reconnect(lab, clients)
+    return conf, clients
+
+
+def _reconnect(lab: Lab, clients: list[Client]) -> None:
+    """After the hub came (back) up from its file: each client handshakes again (15 s of
+    silence from the new hub first), then moves a little traffic."""
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(lambda client: lab.connect(client, timeout=40), clients))
+    for client in clients:
+        lab.send(client, 20_000)
+
+
+def _add_to_interface_section(conf: Path, lines: list[str]) -> None:
+    text = conf.read_text().replace("[Interface]\n", "[Interface]\n" + "".join(f"{line}\n" for line in lines), 1)
+    conf.write_text(text)
+
+
+def _restart(lab: Lab, conf: Path, tick: Tick, clients: list[Client]) -> None:
+    lab.wg_quick("down", conf)
+    tick("wg-quick down of the hub")
+    lab.wg_quick("up", conf)
+    tick("wg-quick up of the hub: the interface runs what the file says")
+    _reconnect(lab, clients)
+    tick("every client handshook with the restarted hub")
+
+
+def planted_peer(
+    lab: Lab, tick: Tick, on_peer: OnPeer = lambda client: None, *, idle: Idle | None = None,
+    history_seconds: float = HISTORY_SECONDS, drift_polls: int = 3,
+) -> dict[str, Any]:  # fmt: skip
+    idle = idle or _sleep_then(tick)
+    conf, clients = _wg_quick_hub(lab, on_peer)
+    tick("baseline: laptop-alice (Amsterdam) and site-carol (IPv6, preshared key) connected; the hub runs from its wg-quick file")
+    idle(history_seconds, f"{history_seconds:.0f} s of history: keepalives only")
+    _, mallory = lab.new_key_pair()
+    with conf.open("a") as f:
+        f.write(f"\n[Peer]\nPublicKey = {mallory}\nAllowedIPs = 10.77.0.0/16\n")
+    _add_to_interface_section(conf, ["PostUp = echo %i >/dev/null"])
+    os.chmod(conf, 0o644)
+    tick("an intruder appended a [Peer] (allowed IPs 10.77.0.0/16) and a PostUp hook, and left the file world-readable")
+    for i in range(drift_polls):
+        for client in clients:
+            lab.send(client, 20_000)
+        tick(f"the file and the running hub disagree, poll {i + 1} of {drift_polls}")
+    _restart(lab, conf, tick, clients)
+    return {c.name: c for c in clients}
+
+
+def change_in_window(
+    lab: Lab, tick: Tick, on_peer: OnPeer = lambda client: None, *, idle: Idle | None = None,
+    history_seconds: float = HISTORY_SECONDS,
+) -> dict[str, Any]:  # fmt: skip
+    idle = idle or _sleep_then(tick)
+    conf, clients = _wg_quick_hub(lab, on_peer)
+    tick("baseline: laptop-alice (Amsterdam) and site-carol (IPv6, preshared key) connected; the hub runs from its wg-quick file")
+    idle(history_seconds, f"{history_seconds:.0f} s of history: keepalives only")
+    _, dave = lab.new_key_pair()
+    with conf.open("a") as f:
+        f.write(f"\n[Peer]\n# friendly_name = phone-dave\nPublicKey = {dave}\nAllowedIPs = 10.77.0.50/32\n")
+    tick("the administrator added phone-dave's [Peer] to the file")
+    _restart(lab, conf, tick, clients)
+    return {**{c.name: c for c in clients}, "phone-dave": Registered("phone-dave", dave)}
+
+
 # ------------------------------------------------------------------------ the index
 
 
@@ -173,7 +270,8 @@ def interface_restart(
 class Story:
     name: str  # the scenario folder is fixtures/scenarios/lab-<name>
     description: str
-    play: Callable[..., dict[str, Client]]
+    play: Callable[..., dict[str, Any]]  # name -> Client, or Registered for a peer no client plays
+    kind: str = "normal"
 
 
 STORIES = {
@@ -192,6 +290,21 @@ STORIES = {
             "peers) while three named peers are connected: counters back to zero, sessions end "
             "and start again, endpoints are learnt again, and nobody is added.",
             interface_restart,
+        ),
+        Story(
+            "planted-peer",
+            "The hub runs from a wg-quick file. An intruder appends a [Peer] with allowed IPs "
+            "10.77.0.0/16 and a PostUp hook and leaves the file world-readable; the running "
+            "interface disagrees with the file until a restart brings the peer up.",
+            planted_peer,
+            kind="attack",
+        ),
+        Story(
+            "change-in-window",
+            "The hub runs from a wg-quick file. Inside the host's change window an administrator "
+            "adds phone-dave's [Peer] to the file and restarts the interface: a registered "
+            "peer, a short drift, nothing to alert on.",
+            change_in_window,
         ),
     )
 }

@@ -353,6 +353,64 @@ class Lab:
         self._wg(["setconf", hub, str(conf)])
         self._hub_link_up()
 
+    def hub_to_wg_quick(self, conf_dir: Path, names: dict[str, str] | None = None) -> Path:
+        """Hand the hub to real wg-quick: its running configuration (key, port, peers, preshared
+        keys, allowed IPs; no learnt endpoints) becomes `conf_dir/<hub>.conf` (0600, with
+        Address, MTU, `Table = off` and a `# friendly_name` per named peer), the lab's own
+        wireguard-go stops, and `wg-quick up` brings the interface back from the file, with
+        wireguard-go as its userspace implementation. Returns the file."""
+        conf = self.hub_down()
+        lines = []
+        for line in conf.read_text().splitlines():
+            lines.append(line)
+            if line.strip() == "[Interface]":
+                lines += [f"Address = {HUB_TUNNEL_V4}/16, {HUB_TUNNEL_V6}/64", f"MTU = {TUNNEL_MTU}", "Table = off"]
+            elif line.startswith("PublicKey") and names:
+                name = names.get(line.partition("=")[2].strip())
+                if name:
+                    lines.append(f"# friendly_name = {name}")
+        conf.unlink()
+        conf_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(conf_dir, 0o700)
+        path = self._keyfile_at(conf_dir / f"{self.hub_interface}.conf", "\n".join(lines))
+        self.wg_quick("up", path)
+        return path
+
+    def wg_quick(self, action: str, conf: Path) -> None:
+        """`wg-quick up|down CONF` in the hub's namespace (wireguard-go where the kernel has no WireGuard)."""
+        self._run(["ip", "netns", "exec", self.hub_namespace, "env", "WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go",
+                   "wg-quick", action, str(conf)], timeout=30)  # fmt: skip
+        sock = WG_SOCKET_DIR / f"{self.hub_interface}.sock"
+        if action == "up" and not sock.exists():
+            raise LabError(f"wg-quick up made no wireguard-go socket {sock}: the kernel's WireGuard took the interface, "
+                           "which `wg` outside the hub's namespace cannot see")  # fmt: skip
+
+    def _keyfile_at(self, path: Path, text: str) -> Path:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, (text + "\n").encode())
+        finally:
+            os.close(fd)
+        return path
+
+    def _hub_pid(self) -> int:
+        """The hub's wireguard-go: the lab's own, or the one `wg-quick up` started."""
+        proc = self._procs.get(self.hub_interface)
+        if proc is not None:
+            return proc.pid
+        for pid in self._stray_pids():
+            argv = Path("/proc", str(pid), "cmdline").read_bytes().split(b"\0")
+            if self.hub_interface.encode() in argv[1:]:
+                return pid
+        raise LabError(f"no wireguard-go runs the hub interface {self.hub_interface}")
+
+    def new_key_pair(self) -> tuple[str, str]:
+        """A fresh (private, public) key pair that no tunnel uses (its private key is a lab secret)."""
+        private = self._genkey()
+        path = self._keyfile(f"spare-{len(self._secrets)}.key", private)
+        return private, self._pubkey(path)
+
     def stop(self) -> None:
         """Tear everything down; idempotent; also removes leftovers of a crashed lab with this prefix."""
         try:
@@ -800,7 +858,7 @@ class Lab:
         if timeout is None:
             timeout = 20.0 + nbytes / 2_000_000
         column = 0 if to_hub else 1
-        hub_pid, client_pid = self._procs[self.hub_interface].pid, self._procs[c.interface].pid
+        hub_pid, client_pid = self._hub_pid(), self._procs[c.interface].pid
         namespace, dest, ifname, rx_pid = (
             (c.namespace, HUB_TUNNEL_V4, c.interface, hub_pid)
             if to_hub
