@@ -42,6 +42,11 @@ _INTERFACE_KEYS = {k.lower(): k for k in ("PrivateKey", "ListenPort", "FwMark")}
 _PEER_KEYS = {k.lower(): k for k in ("PublicKey", "PresharedKey", "AllowedIPs", "Endpoint", "PersistentKeepalive")}
 _SPACE = re.compile(r"[\t\n\v\f\r ]+")  # C's isspace, what config.c removes
 _KEY_TOKEN = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
+# A run of base64 long enough to be a key or much of one (a key damaged by a stray byte is
+# still a secret; 16 is where problem messages stop quoting too); mixed case tells it from
+# a path or a word (a random run of 16 lacks a lower or upper case letter once in 2,000).
+# A mixed-case word that long in a hook (NetworkManagerDispatcher) gets a stand-in too.
+_KEY_FRAGMENT = re.compile(r"[A-Za-z0-9+/=]{16,}")
 _HOST_NAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
 _TABLE = re.compile(r"[A-Za-z0-9_.-]+")
 _U32 = 0xFFFFFFFF
@@ -194,20 +199,31 @@ def parse_config(text: str, source: str, hasher: PresharedKeyHasher, redacted_pu
     if iface.seen or iface.addresses or iface.hooks or iface.dns:
         interface = InterfaceConfig(
             public_key=iface.public_key, listen_port=iface.listen_port, fwmark=iface.fwmark, addresses=tuple(iface.addresses),
-            dns=tuple(iface.dns), mtu=iface.mtu, table=iface.table, save_config=iface.save_config,
-            hooks=tuple(Hook(h.kind, _KEY_TOKEN.sub(lambda m: hasher.stand_in(m[0]), h.command), h.line) for h in iface.hooks),
+            dns=tuple(stand_in_keys(d, hasher) for d in iface.dns), mtu=iface.mtu,
+            table=None if iface.table is None else stand_in_keys(iface.table, hasher), save_config=iface.save_config,
+            hooks=tuple(Hook(h.kind, stand_in_keys(h.command, hasher), h.line) for h in iface.hooks),
         )  # fmt: skip
     return WgQuickConfig(
         source,
         interface,
         tuple(
-            PeerConfig(p.public_key, p.psk_hash, tuple(p.allowed), p.endpoint, p.keepalive, p.line)
+            PeerConfig(p.public_key, p.psk_hash, tuple(p.allowed), p.endpoint and stand_in_keys(p.endpoint, hasher), p.keepalive, p.line)
             for p in peers
             if p.public_key is not None
         ),
         tuple(problems),
         holds_keys=bool(secrets) or any(p.psk_hash for p in peers),
     )
+
+
+def stand_in_keys(text: str, hasher: PresharedKeyHasher) -> str:
+    """`text` with each key, or run that may be most of one, replaced by its keyed-hash
+    stand-in: the same run gives the same stand-in, so a change still shows."""
+    return _KEY_FRAGMENT.sub(lambda m: hasher.stand_in(m[0]) if _mixed_case(m[0]) else m[0], text)
+
+
+def _mixed_case(run: str) -> bool:
+    return any(c.isupper() for c in run) and any(c.islower() for c in run)
 
 
 def _wg_quick_key(iface: _Interface, key: str, value: str, line: str, lineno: int, source: str, problems: list[ParseProblem]) -> None:

@@ -1,10 +1,11 @@
 """Redact a configuration file for a capture, the way `wgsiem record` redacts a dump.
 
 `PrivateKey` becomes `(redacted)` (the snapshot keeps the public key it had beside it). A
-preshared key, and any other key-shaped word (in a hook, a comment, a damaged line),
-becomes its keyed-hash stand-in of the same shape (`PresharedKeyHasher.stand_in`): a
-capture still shows a key set, rotated or a hook changed without holding a key. Only a
-`PublicKey` line keeps its key. Line breaks and everything else stay as written.
+preshared key, and any other key-shaped word or run that may be most of a key (in a hook,
+a comment, a damaged line), becomes its keyed-hash stand-in of the same shape
+(`parse.stand_in_keys`): a capture still shows a key set, rotated or a hook changed
+without holding a key. Only a `PublicKey` line keeps its key. Line breaks and everything
+else stay as written.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 
 from ..wgdump.parse import REDACTED
 from ..wgdump.psk import PresharedKeyHasher
+from .parse import stand_in_keys
 
 _KEY_TOKEN = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
 _SPACE = re.compile(r"[\t\n\v\f\r ]+")
@@ -28,10 +30,12 @@ def redact_config(text: str, hasher: PresharedKeyHasher) -> str:
         if "privatekey" in spoken:
             # Everything base64-like on the line goes, not only a well-formed key.
             out.append(_NEAR_KEY.sub(REDACTED, line.split("=", 1)[0]) + ("= " + REDACTED + _eol(line) if "=" in line else ""))
-        elif spoken.startswith("publickey=") and _KEY_TOKEN.fullmatch(compact[len("publickey=") :].split("#")[0]):
-            out.append(line)
         else:
-            out.append(_KEY_TOKEN.sub(lambda m: hasher.stand_in(m[0]), line))
+            code, sign, comment = line.partition("#")
+            if spoken.startswith("publickey=") and _KEY_TOKEN.fullmatch(_SPACE.sub("", code)[len("publickey=") :]):
+                out.append(code + sign + stand_in_keys(comment, hasher))  # the key stays; a comment may hold anything
+            else:
+                out.append(stand_in_keys(line, hasher))
     return "".join(out)
 
 
