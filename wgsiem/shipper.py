@@ -76,6 +76,7 @@ class Shipper:
         self.drift_after = drift_after
         self._records: dict[tuple[str, str, str | None], FileRecord] = {}  # parsed files by path and content
         self._config_notices: frozenset[str] = frozenset()
+        self._drift_known: dict[str, Any] = {}  # drift.track's memo: differences per interface
         self.config = ConfigState() if state.config is None else ConfigState.from_json(state.config)
         # After a restart, unchanged lines are recognised from the first poll on.
         self.parser.remember({name: {k: p.last for k, p in ist.peers.items()} for name, ist in state.interfaces.items()})
@@ -147,7 +148,8 @@ class Shipper:
         drift_events = []
         config = self.config
         if raw.config is not None and poll.failure is None and config.files is not None:
-            drift_events = drift.track(raw.time, config.drift, config.files, self.state.interfaces, self.drift_after)
+            changed = {e.interface.name for e in result.events if e.action in _RUNNING_CONFIGURATION}
+            drift_events = drift.track(raw.time, config.drift, config.files, self.state.interfaces, self.drift_after, self._drift_known, changed)
         if raw.config is not None and (config_events or drift_events or self.state.config is None):
             self.state.config = config.to_json()
         self.polls += 1
@@ -287,6 +289,13 @@ def _gc_paused() -> Iterator[None]:
         if enabled:
             gc.enable()
 
+
+# The status actions that change what drift compares: an interface's key, port, fwmark or
+# being up, its peers and their allowed IPs, keepalive and preshared key.
+_RUNNING_CONFIGURATION = frozenset({
+    "interface-discovered", "interface-up", "interface-down", "interface-changed",
+    "peer-discovered", "peer-added", "peer-removed", "peer-changed",
+})  # fmt: skip
 
 # What makes the peer ids forget: after it, an id known before the interval may be another peer's.
 _FORGETTING = frozenset({"peer-destroyed", "interface-destroyed", "module-loaded"})

@@ -13,12 +13,13 @@ With `SaveConfig = true` wg-quick writes the running configuration over the file
 
 An interface that is down, or a file wg-quick would refuse, holds its drift as it was:
 nothing can be compared. Drift ends when the two agree again or the file is removed.
-`config-drift-persists` is said once per drift, when it has lasted `after` seconds.
+`config-drift-persists` is said once per drift, when it has lasted `--wg-config-drift-after`
+seconds (900 by default).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Protocol, cast
 
 from .events import ConfigEvent, Drift, DriftKind
@@ -74,7 +75,7 @@ def differences(record: FileRecord, ist: RunningInterface) -> dict[DriftKey, tup
         if record.save_config:
             continue
         s = live.last
-        if sorted(s.allowed_ips) != sorted(peer.allowed_ips):
+        if s.allowed_ips != peer.allowed_ips and sorted(s.allowed_ips) != sorted(peer.allowed_ips):
             out[(name, "allowed_ips", key)] = (",".join(s.allowed_ips) or None, ",".join(peer.allowed_ips) or None)
         if s.persistent_keepalive != peer.persistent_keepalive:
             out[(name, "persistent_keepalive", key)] = (_text(s.persistent_keepalive), _text(peer.persistent_keepalive))
@@ -102,8 +103,15 @@ def track(
     files: Mapping[str, FileRecord],
     interfaces: Mapping[str, RunningInterface],
     after: int,
+    known: dict[str, tuple[FileRecord, dict[DriftKey, tuple[str | None, str | None]]]] | None = None,
+    changed: Collection[str] | None = None,
 ) -> list[ConfigEvent]:
-    """Update `open_drift` in place for this poll; the events it gives, in order."""
+    """Update `open_drift` in place for this poll; the events it gives, in order.
+
+    `known` remembers each interface's differences with the record they were found for; an
+    interface whose record is the same object and that is not in `changed` (the interfaces
+    whose running configuration changed in this poll; None: any may have) keeps them, so a
+    quiet poll of 100,000 peers does not compare them all again."""
     records: dict[str, FileRecord] = {}
     for record in files.values():  # the first file of an interface is the one wg-quick reads
         if record.interface is not None:
@@ -116,7 +124,14 @@ def track(
         if ist is None or not ist.up or not record.valid or not record.has_interface:
             held.add(name)
             continue
-        now.update(differences(record, ist))
+        cached = known.get(name) if known is not None else None
+        if cached is not None and cached[0] is record and changed is not None and name not in changed:
+            differing = cached[1]
+        else:
+            differing = differences(record, ist)
+            if known is not None:
+                known[name] = (record, differing)
+        now.update(differing)
     for key, drift in list(open_drift.items()):
         name = key[0]
         if name in held or key in now:

@@ -2,9 +2,21 @@
 what changed in WireGuard terms. Pure: the records come in, events come out, and the
 caller keeps `files` in the state.
 
+Before each poll `wgsiem ship` reads every `*.conf` of `--wg-config-dir` (on by default;
+`--wg-config-watch off`): its SHA-256, size, mode, owner and group, and what it says,
+parsed as wg-quick and `wg setconf` read it (wgconfig/parse.py). Private keys are known
+only as the public key they give, preshared keys only as a keyed hash, and a key-shaped
+run in a hook, endpoint or comment as its keyed-hash stand-in, so no event can carry a
+key. A file's events have the poll's time and come before the poll's own; drift is
+judged after the poll. A directory or file that cannot be read removes nothing (its
+files keep their last state) and is reported once on stderr, as is each problem wg-quick
+would refuse the file for.
+
 The first read of a new install is the baseline (config-file-discovered), as the first
 poll is for the running interfaces; a file exposed to others is reported then too, since
-that is a finding whenever it is first seen.
+that is a finding whenever it is first seen. `wgsiem record` keeps the files in a capture
+(wg-config/<unix-seconds>.json, whenever one changed, redacted like the dumps), and
+`convert` and `replay` feed them to the same code.
 """
 
 from __future__ import annotations
