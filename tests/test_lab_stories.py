@@ -282,7 +282,7 @@ def test_recorded_scenario_holds_no_key_material(scenario):
     stand_ins = set().union(*psks.values()) if psks else set()
     others, unknown = set(), []
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix in (".dump", ".yaml", ".md", ".log", ".ndjson"):
+        if path.is_file() and path.suffix in (".dump", ".yaml", ".md", ".log", ".ndjson", ".json"):
             found = set(KEY.findall(path.read_text(errors="replace")))
             others |= found
             if found - public - stand_ins:
@@ -290,6 +290,12 @@ def test_recorded_scenario_holds_no_key_material(scenario):
     require(not unknown, f"{scenario}: key-shaped strings that are no public key of the dumps in {unknown}")
     derived = {public_key_of(token) for token in others}
     require(not derived & public, f"{scenario}: a private key of the lab is in the committed files")
+
+    # The wg-quick files' snapshots (wg-config/): private keys (redacted), as `record` writes them.
+    for path in sorted((folder / "captures" / "wg-config").glob("*.json")):
+        for file in json.loads(path.read_text())["files"]:
+            keys = re.findall(r"(?im)^\s*PrivateKey\s*=\s*(.*)$", file["text"])
+            require(all(k.strip() == "(redacted)" for k in keys), f"{scenario}: {path.name}: a PrivateKey that is not (redacted)")
 
     declared = yaml.safe_load((folder / "scenario.yaml").read_text()).get("peers") or {}
     assert set(declared) <= public

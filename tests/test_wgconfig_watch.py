@@ -151,9 +151,11 @@ def test_an_unreadable_directory_removes_nothing():
     conf = ConfFile("/etc/wireguard/wg0.conf", wg0)
     s = _shipper()
     _actions(s, T0, [wg0], [conf])
-    docs = list(s.process(poll(T0 + 30, [wg0], [])._replace_config(ConfigRead((), ("/etc/wireguard",), ("x",)))).documents) \
-        if False else list(s.process(_with(poll(T0 + 30, [wg0], []), ConfigRead((), ("/etc/wireguard",), ("cannot read",)))).documents)
-    assert not [d for d in docs if d["event"]["action"].startswith("config-")]
+    blocked = ConfigRead((), ("/etc/wireguard",), ("/etc/wireguard: cannot read the wg-quick files: Permission denied",))
+    out = s.process(_with(poll(T0 + 30, [wg0], []), blocked))
+    assert not [d for d in out.documents if d["event"]["action"].startswith("config-")]
+    assert out.notices == list(blocked.problems)  # said once, not every poll
+    assert s.process(_with(poll(T0 + 45, [wg0], []), blocked)).notices == []
     assert _actions(s, T0 + 60, [wg0], [conf]) == []  # still the same file
 
 
@@ -326,3 +328,17 @@ def test_the_reader_gives_hash_mode_and_owner_and_rereads_only_changes(tmp_path)
     blocked.write_text("a file where a directory should be")
     read = ConfigDirReader([blocked]).read()
     assert read.unknown == (str(blocked),) and "cannot read" in read.problems[0]
+
+
+def test_a_failed_poll_leaves_the_files_to_the_next_one():
+    """`ship` writes nothing of a failed poll, so the files are not taken in with it either."""
+    from dataclasses import replace
+
+    wg0 = FakeInterface()
+    conf = ConfFile("/etc/wireguard/wg0.conf", wg0)
+    s = _shipper()
+    _actions(s, T0, [wg0], [conf])
+    conf.peer("mallory", "AllowedIPs = 10.0.0.9/32")
+    failed = s.process(replace(poll(T0 + 30, [wg0], [conf]), failure="wg: command not found"))
+    assert failed.failure and not list(failed.documents)
+    assert _actions(s, T0 + 60, [wg0], [conf]) == ["config-file-changed", "config-peer-added", "config-drift-started"]

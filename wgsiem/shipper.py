@@ -27,7 +27,7 @@ from .status.events import StatusEvent
 from .status.state import State
 from .wgconfig import drift, watch
 from .wgconfig.events import ConfigEvent
-from .wgconfig.parse import interface_name
+from .wgconfig.parse import interface_of
 from .wgconfig.record import ConfigState, FileRecord, record_of
 from .wgdump import DumpParser, ParseProblem, Poll, PresharedKeyHasher, read_stderr
 from .wgdump.raw import ConfigRead, FileMeta, RawPoll
@@ -134,8 +134,6 @@ class Shipper:
     def diff(self, raw: RawPoll) -> PollEvents:
         """The poll's events, the state updated: `process` without the documents, so tests
         see the events of the very code path `ship` and `convert` run."""
-        notices: list[str] = []
-        config_events = self._read_config(raw.time, raw.config, notices) if raw.config is not None else []
         poll = Poll(time=raw.time)
         read_stderr(raw.stderr, poll)
         if poll.failure is None and raw.failure is not None:
@@ -144,13 +142,19 @@ class Shipper:
             self.parser.parse(raw.stdout, raw.time, source=raw.source, poll=poll)
             if self.interfaces:
                 _keep_only(poll, self.interfaces)
+        # The files with a poll that worked only: a failed poll's documents are not written,
+        # so its read is left for the next poll to make. Read against the interfaces as the
+        # previous poll left them, the poll's own diff after.
+        watched = raw.config is not None and poll.failure is None
+        notices: list[str] = []
+        config_events = self._read_config(raw.time, raw.config, notices) if watched and raw.config is not None else []
         result = self.differ.apply(poll)
         drift_events = []
         config = self.config
-        if raw.config is not None and poll.failure is None and config.files is not None:
+        if watched and config.files is not None:
             changed = {e.interface.name for e in result.events if e.action in _RUNNING_CONFIGURATION}
             drift_events = drift.track(raw.time, config.drift, config.files, self.state.interfaces, self.drift_after, self._drift_known, changed)
-        if raw.config is not None and (config_events or drift_events or self.state.config is None):
+        if watched and (config_events or drift_events or self.state.config is None):
             self.state.config = config.to_json()
         self.polls += 1
         self.handshakes += sum(1 for e in result.events if e.action == "handshake")
@@ -162,7 +166,7 @@ class Shipper:
         records: dict[str, FileRecord] = {}
         cache: dict[tuple[str, str, str | None], FileRecord] = {}
         for raw in read.files:
-            if self.interfaces and _interface_of(raw.path) not in self.interfaces:
+            if self.interfaces and interface_of(raw.path) not in self.interfaces:
                 continue
             key = (raw.path, raw.meta.sha256, raw.public_key)
             record = self._records.get(key)
@@ -258,10 +262,6 @@ class Shipper:
             seen[(time, record.original)] = occurrence + 1
             docs.append(log_docs.build(LogEvent(msg, record, time, occurrence, peer), self.context))
         return docs
-
-
-def _interface_of(path: str) -> str | None:
-    return interface_name(path.rpartition("/")[2])
 
 
 def _with_meta(record: FileRecord, meta: FileMeta) -> FileRecord:

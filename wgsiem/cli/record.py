@@ -13,7 +13,7 @@ from ..adapters.config_files import ConfigDirReader
 from ..adapters.secret import load_or_create_secret
 from ..adapters.wg import run_wg
 from ..config import ShipConfig
-from ..wgconfig.parse import interface_name
+from ..wgconfig.parse import interface_of
 from ..wgconfig.snapshot import same_files
 from ..wgdump import PresharedKeyHasher
 from ..wgdump.raw import ConfigRead
@@ -66,7 +66,7 @@ def record(
             text = "".join(line for line in text.splitlines(True) if line.split("\t", 1)[0] in poll.interfaces)
         if config is not None:
             if poll.interfaces:
-                config = ConfigRead(tuple(f for f in config.files if _interface(f.path) in poll.interfaces), config.unknown)
+                config = ConfigRead(tuple(f for f in config.files if interface_of(f.path) in poll.interfaces), config.unknown)
             # No files now and none before: nothing to keep (a host without wg-quick).
             if not same_files(kept, config) and (kept is not None or config.files or config.unknown):
                 log.info("recorded %s", write_config_snapshot(directory, now, config, hasher))
@@ -79,7 +79,3 @@ def record(
             break
         stop.wait(max(0.0, poll.interval - (time.time() - started)))
     log.info("%d polls recorded in %s", written, directory)
-
-
-def _interface(path: str) -> str | None:
-    return interface_name(path.rpartition("/")[2])

@@ -102,6 +102,11 @@ def interface_name(file_name: str) -> str | None:
     return m[1] if m else None
 
 
+def interface_of(path: str) -> str | None:
+    """The interface of a file's path (`/etc/wireguard/wg0.conf` → `wg0`)."""
+    return interface_name(path.rpartition("/")[2])
+
+
 class _Error(WgsiemError):
     """A value wg or wg-quick refuses; becomes a ParseProblem of its line."""
 

@@ -5,12 +5,11 @@ state file. `record_of` is where a read file meets the parser."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
 
 from ..wgdump.psk import PresharedKeyHasher
 from ..wgdump.raw import RawConfigFile
-from .parse import interface_name, parse_config
+from .parse import interface_of, parse_config
 
 # The most problem sentences a record keeps: enough to say why `wg-quick up` would fail.
 _PROBLEMS_KEPT = 5
@@ -51,7 +50,7 @@ class FileRecord:
     @property
     def interface(self) -> str | None:
         """The interface wg-quick brings up from it (`wg0.conf` → `wg0`)."""
-        return interface_name(PurePosixPath(self.path).name)
+        return interface_of(self.path)
 
     @property
     def valid(self) -> bool:
