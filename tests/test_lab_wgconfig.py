@@ -90,3 +90,37 @@ def test_a_peer_planted_in_the_file_through_ship(wg_lab, tmp_path: Path):
             text = path.read_text(errors="replace")
             leaked = [s for s in secrets if s in text]
             assert not leaked, f"{path}: holds a secret key"
+
+
+@pytest.mark.lab
+def test_save_config_writes_running_peers_back_without_drift_or_a_planted_peer(wg_lab, tmp_path: Path):
+    """With `SaveConfig = true` a peer added with `wg set` is not drift (wg-quick down saves
+    it), and the file that down writes has it as a peer the interface ran, not a planted one."""
+    alice = wg_lab.add_client("laptop-alice", "nl-amsterdam", keepalive=25)
+    conf = wg_lab.hub_to_wg_quick(stories.wg_config_dir(wg_lab), {alice.public_key: "laptop-alice"}, save_config=True)
+    wg_lab.connect(alice, timeout=40)
+    shipper = LiveShipper(tmp_path / "ship", [
+        "--interface", wg_lab.hub_interface, "--host-name", "vpn1", "--kernel-log", "off",
+        "--wg-config-dir", str(stories.wg_config_dir(wg_lab)), "--wg-config-drift-after", "1",
+    ])  # fmt: skip
+    shipper.start()
+    try:
+        shipper.wait_for_poll(time.time())
+        added = wg_lab.add_silent_peer("phone-bob", allowed_ips=["10.77.0.60/32"])  # wg set, at run time
+        shipper.wait_for_poll(time.time() + 2)  # and a poll more: drift would have persisted by now
+        wg_lab.wg_quick("down", conf)  # writes the running configuration to the file
+        shipper.wait_for_poll(time.time())
+        wg_lab.wg_quick("up", conf)
+        shipper.wait_for_poll(time.time() + 1)
+    finally:
+        status = shipper.stop()
+    assert status == 0, shipper.log.read_text()[-3000:]
+    docs = shipper.documents()
+    actions = [d["event"]["action"] for d in docs]
+    assert not [a for a in actions if a.startswith("config-drift")], actions
+    assert f"PublicKey = {added.public_key}" in conf.read_text()
+    saved = [d for d in docs if d["event"]["action"] == "config-peer-added"]
+    assert [d["wireguard"]["peer"]["public_key"] for d in saved] == [added.public_key]
+    assert saved[0]["wireguard"]["config"]["peer"]["running"] is True
+    assert actions.index("peer-added") < actions.index("config-peer-added")
+    assert actions.count("peer-added") == 1  # the restart re-adds nobody

@@ -179,7 +179,9 @@ class Shipper:
         notices.extend(sorted(problems - self._config_notices))
         self._config_notices = problems
         config = self.config
-        running = {name: ist.peers for name, ist in self.state.interfaces.items() if ist.up}
+        # Down interfaces too: their peers are remembered, and `wg-quick down` of a SaveConfig
+        # interface is what writes its running peers to the file.
+        running = {name: ist.peers for name, ist in self.state.interfaces.items()}
         events, config.files = watch.compare(time, config.files, records, read.unknown, running)
         return events
 

@@ -353,18 +353,20 @@ class Lab:
         self._wg(["setconf", hub, str(conf)])
         self._hub_link_up()
 
-    def hub_to_wg_quick(self, conf_dir: Path, names: dict[str, str] | None = None) -> Path:
+    def hub_to_wg_quick(self, conf_dir: Path, names: dict[str, str] | None = None, *, save_config: bool = False) -> Path:
         """Hand the hub to real wg-quick: its running configuration (key, port, peers, preshared
         keys, allowed IPs; no learnt endpoints) becomes `conf_dir/<hub>.conf` (0600, with
         Address, MTU, `Table = off` and a `# friendly_name` per named peer), the lab's own
         wireguard-go stops, and `wg-quick up` brings the interface back from the file, with
-        wireguard-go as its userspace implementation. Returns the file."""
+        wireguard-go as its userspace implementation. `save_config`: `SaveConfig = true`, so
+        `wg-quick down` writes the running configuration back. Returns the file."""
         conf = self.hub_down()
         lines = []
         for line in conf.read_text().splitlines():
             lines.append(line)
             if line.strip() == "[Interface]":
                 lines += [f"Address = {HUB_TUNNEL_V4}/16, {HUB_TUNNEL_V6}/64", f"MTU = {TUNNEL_MTU}", "Table = off"]
+                lines += ["SaveConfig = true"] if save_config else []
             elif line.startswith("PublicKey") and names:
                 name = names.get(line.partition("=")[2].strip())
                 if name:

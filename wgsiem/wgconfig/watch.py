@@ -50,7 +50,8 @@ def compare(
     """The events from `before` (None: nothing read yet, so this read is the baseline) to
     `now`, and the records to remember. A path under `unknown` (a directory or file that
     could not be read this time) keeps its record and gives no event. `running`: the peers
-    of each interface that is up, to say whether a peer added to a file already runs."""
+    each interface runs (or ran when last seen up), to say whether a peer added to a file
+    already runs."""
     running = running or {}
     events: list[ConfigEvent] = []
     if before is None:
