@@ -342,3 +342,19 @@ def test_a_failed_poll_leaves_the_files_to_the_next_one():
     failed = s.process(replace(poll(T0 + 30, [wg0], [conf]), failure="wg: command not found"))
     assert failed.failure and not list(failed.documents)
     assert _actions(s, T0 + 60, [wg0], [conf]) == ["config-file-changed", "config-peer-added", "config-drift-started"]
+
+
+def test_the_same_change_outside_its_change_window_alerts(tmp_path):
+    """lab-change-in-window is quiet because of its window: moved to another day, the peer
+    added to the file is a planted one, and nothing else changes."""
+    import re
+    import shutil
+
+    folder = tmp_path / "lab-change-in-window"
+    shutil.copytree(REPO / "fixtures" / "scenarios" / "lab-change-in-window", folder)
+    scenario = folder / "scenario.yaml"
+    scenario.write_text(scenario.read_text().replace("days: [sat]", "days: [sun]"))
+    proc = subprocess.run([sys.executable, "-m", "wgsiem", "replay", str(folder)], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 1
+    unexpected = re.findall(r"unexpected alert: ([^,\n]+? at \S+)", proc.stdout)
+    assert len(unexpected) == 1 and unexpected[0].startswith("WireGuard Peer Planted in a Configuration File"), proc.stdout
