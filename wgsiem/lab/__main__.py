@@ -162,7 +162,8 @@ def record_scenario(name: str, out: Path, workdir: Path, history: float, idle_in
 
 
 def write_scenario_yaml(out: Path, name: str, peers: dict[str, str], baseline: int, rules_start: int) -> None:
-    """scenario.yaml of a normal-life story: no alert from `rules_start` on."""
+    """scenario.yaml of a story: no alert expected from `rules_start` on, which a normal-life
+    story must keep and an attack's recorder replaces with the alerts it should raise."""
     when = datetime.fromtimestamp(rules_start, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     (out / "scenario.yaml").write_text(
         f"name: lab-{name}\n"

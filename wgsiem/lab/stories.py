@@ -1,10 +1,10 @@
-"""Scripted normal-life stories for the scenarios recorded from the lab (siblings of
+"""Scripted stories for the scenarios recorded from the lab (siblings of
 `story.play`): `python -m wgsiem.lab record-scenario NAME DIR` plays one against real
-wireguard-go tunnels while `wgsiem record` polls the hub, and the test
-tests/test_lab_stories.py plays them in a fresh lab.
+wireguard-go tunnels while `wgsiem record` polls the hub, and the tests
+(tests/test_lab_stories.py, tests/test_lab_wgconfig.py) play them in a fresh lab.
 
-Both stories must stay quiet under every rule, so everything a rule compares against
-(the peers, their countries and networks) is already there at the baseline poll, and
+The normal-life stories must stay quiet under every rule, so everything a rule compares
+against (the peers, their countries and networks) is already there at the baseline poll, and
 `idle(seconds, label)` then lets time pass before the scripted part: a new-terms rule's
 first execution looks back 6 minutes (`from = now-6m`), and a term first seen inside that
 look-back is new. A scenario's `rules_start` is therefore at least `HISTORY_SECONDS`
