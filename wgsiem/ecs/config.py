@@ -24,8 +24,8 @@ from ..wgconfig.events import (
 from ..wgconfig.record import FileRecord, PeerRecord
 from . import document
 from .catalogue import status_actions
-from .document import Context, human_duration, timestamp
-from .status import DATASET, NS, _describe, _host_addresses
+from .document import Context, describe_changes, host_addresses, human_duration, timestamp
+from .status import DATASET, NS
 
 _INTERFACE_PREVIOUS = ("public_key", "listen_port", "fwmark")
 
@@ -55,7 +55,7 @@ def build(event: ConfigEvent, ctx: Context) -> dict[str, Any]:
             doc["user"] = {"name": peer_name}
             document.add_related(doc, "user", peer_name)
         if event.peer is not None:
-            document.add_related(doc, "ip", *_host_addresses(event.peer.allowed_ips))
+            document.add_related(doc, "ip", *host_addresses(event.peer.allowed_ips))
             if event.peer.endpoint:
                 config["peer"] = {"endpoint": event.peer.endpoint}
     detail = event.detail
@@ -172,7 +172,7 @@ def _interface_changed(wg: dict[str, Any], config: dict[str, Any], words: dict[s
                 ci.setdefault("previous", {})[key] = list(before) if isinstance(before, tuple) else before
     if ci:
         config["interface"] = ci
-    words["changes"] = _describe(changes)  # type: ignore[arg-type]
+    words["changes"] = describe_changes(changes)
 
 
 def _peer_changed(wg: dict[str, Any], config: dict[str, Any], words: dict[str, Any], detail: ConfigPeerChanged) -> None:
@@ -195,7 +195,7 @@ def _peer_changed(wg: dict[str, Any], config: dict[str, Any], words: dict[str, A
             config.setdefault("peer", {})["previous_endpoint"] = endpoint_before
     if previous:
         wp["previous"] = previous
-    words["changes"] = _describe(changes)  # type: ignore[arg-type]
+    words["changes"] = describe_changes(changes)
 
 
 def _drift(doc: dict[str, Any], config: dict[str, Any], words: dict[str, Any], detail: Drift, time: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -140,3 +141,36 @@ def human_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes}m {secs}s"
     return f"{secs}s"
+
+
+def host_addresses(allowed_ips: tuple[str, ...]) -> list[str]:
+    """The single-host allowed IPs (/32, /128): the tunnel addresses worth pivoting on.
+
+    wg prints addresses in canonical form, so the text before the slash is the address."""
+    out = []
+    for net in allowed_ips:
+        addr, _, plen = net.partition("/")
+        if plen == ("128" if ":" in addr else "32"):
+            out.append(addr)
+    return out
+
+
+def describe_changes(changes: Mapping[str, tuple[object, object] | str]) -> str:
+    """`listen_port 51820 -> 51821, preshared key rotated`: settings before and after, and
+    what happened to a preshared key."""
+    parts = []
+    for name, change in changes.items():
+        if isinstance(change, tuple):
+            before, after = (_setting_word(v) for v in change)
+            parts.append(f"{name} {before} -> {after}")
+        else:
+            parts.append(f"preshared key {change}")
+    return ", ".join(parts)
+
+
+def _setting_word(value: object) -> str:
+    if value is None:
+        return "off"
+    if isinstance(value, tuple):
+        return ",".join(value) or "(none)"
+    return str(value)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, assert_never
 
 from ..enrich.geoip import GeoIP, Place, distance_km
 from ..status.events import (
-    Change,
     EndpointChanged,
     InterfaceChanged,
     PeerChanged,
-    PresharedKeyChange,
     SessionEnded,
     SessionStarted,
-    Setting,
     StatusEvent,
     Transfer,
     TransferSpike,
@@ -22,7 +18,7 @@ from ..status.events import (
 from ..wgdump.model import InterfaceStatus, PeerStatus
 from . import document
 from .catalogue import status_actions
-from .document import Context, add_related, endpoint_fields, human_bytes, human_duration, timestamp
+from .document import Context, add_related, describe_changes, endpoint_fields, host_addresses, human_bytes, human_duration, timestamp
 
 DATASET = "wireguard.status"
 NS = 1_000_000_000
@@ -54,7 +50,7 @@ def build(event: StatusEvent, ctx: Context) -> dict[str, Any]:
         if name:
             doc["user"] = {"name": name}
             related["user"] = [name]
-        ips = _host_addresses(peer.allowed_ips)
+        ips = host_addresses(peer.allowed_ips)
         endpoint = peer.endpoint
         if endpoint is not None:
             place = document.set_source(doc, endpoint, ctx.geoip)
@@ -128,18 +124,6 @@ def _peer(peer: PeerStatus, name: str | None) -> dict[str, Any]:
     return out
 
 
-def _host_addresses(allowed_ips: tuple[str, ...]) -> list[str]:
-    """The single-host allowed IPs (/32, /128): the tunnel addresses worth pivoting on.
-
-    wg prints addresses in canonical form, so the text before the slash is the address."""
-    out = []
-    for net in allowed_ips:
-        addr, _, plen = net.partition("/")
-        if plen == ("128" if ":" in addr else "32"):
-            out.append(addr)
-    return out
-
-
 def _interval(doc: dict[str, Any], start: int, end: int) -> None:
     ev = doc["event"]
     if start <= end:
@@ -154,25 +138,6 @@ def _bytes(doc: dict[str, Any], rx: int, tx: int) -> None:
     doc["network"]["bytes"] = rx + tx
 
 
-def _describe(changes: Mapping[str, Change | PresharedKeyChange]) -> str:
-    parts = []
-    for name, change in changes.items():
-        if isinstance(change, tuple):
-            before, after = (_word(v) for v in change)
-            parts.append(f"{name} {before} -> {after}")
-        else:
-            parts.append(f"preshared key {change}")
-    return ", ".join(parts)
-
-
-def _word(value: Setting) -> str:
-    if value is None:
-        return "off"
-    if isinstance(value, tuple):
-        return ",".join(value) or "(none)"
-    return str(value)
-
-
 # -- per-action details (the actions without any have only the common fields) ----------
 
 
@@ -181,7 +146,7 @@ def _interface_changed(doc: dict[str, Any], words: dict[str, Any], detail: Inter
     wi = doc["wireguard"]["interface"]
     wi["changed_fields"] = sorted(changes)
     wi["previous"] = {name: before for name, (before, _after) in changes.items() if before is not None}
-    words["changes"] = _describe(changes)
+    words["changes"] = describe_changes(changes)
 
 
 def _peer_changed(doc: dict[str, Any], words: dict[str, Any], detail: PeerChanged) -> None:
@@ -200,7 +165,7 @@ def _peer_changed(doc: dict[str, Any], words: dict[str, Any], detail: PeerChange
             wp["preshared_key_change"] = psk
             previous["preshared_key_set"] = psk != "set"
     wp["previous"] = previous
-    words["changes"] = _describe(changes)
+    words["changes"] = describe_changes(changes)
 
 
 def _endpoint_changed(
