@@ -176,26 +176,11 @@ def _interface_changed(wg: dict[str, Any], config: dict[str, Any], words: dict[s
 
 
 def _peer_changed(wg: dict[str, Any], config: dict[str, Any], words: dict[str, Any], detail: ConfigPeerChanged) -> None:
-    changes = detail.changes
-    wp = wg["peer"]
-    wp["changed_fields"] = sorted(changes)
-    previous: dict[str, Any] = {}
-    match changes.get("allowed_ips"):
-        case (tuple() as allowed_before, _):
-            previous["allowed_ips"] = list(allowed_before)
-    match changes.get("persistent_keepalive"):
-        case (int() as keepalive_before, _):
-            previous["persistent_keepalive"] = keepalive_before
-    match changes.get("preshared_key"):
-        case str() as psk:
-            wp["preshared_key_change"] = psk
-            previous["preshared_key_set"] = psk != "set"
-    match changes.get("endpoint"):
+    document.peer_changes(wg["peer"], detail.changes)
+    match detail.changes.get("endpoint"):
         case (str() as endpoint_before, _):
             config.setdefault("peer", {})["previous_endpoint"] = endpoint_before
-    if previous:
-        wp["previous"] = previous
-    words["changes"] = describe_changes(changes)
+    words["changes"] = describe_changes(detail.changes)
 
 
 def _drift(doc: dict[str, Any], config: dict[str, Any], words: dict[str, Any], detail: Drift, time: int) -> None:

@@ -168,6 +168,24 @@ def describe_changes(changes: Mapping[str, tuple[object, object] | str]) -> str:
     return ", ".join(parts)
 
 
+def peer_changes(wp: dict[str, Any], changes: Mapping[str, tuple[object, object] | str]) -> None:
+    """A peer-changed event's `changed_fields`, `preshared_key_change` and `previous` (what it
+    had before: allowed IPs, keepalive, whether a preshared key was set), on `wireguard.peer`."""
+    wp["changed_fields"] = sorted(changes)
+    previous: dict[str, Any] = {}
+    match changes.get("allowed_ips"):
+        case (tuple() as allowed_before, _):
+            previous["allowed_ips"] = list(allowed_before)
+    match changes.get("persistent_keepalive"):
+        case (keepalive_before, _) if keepalive_before is not None:
+            previous["persistent_keepalive"] = keepalive_before
+    match changes.get("preshared_key"):
+        case str() as psk:
+            wp["preshared_key_change"] = psk
+            previous["preshared_key_set"] = psk != "set"
+    wp["previous"] = previous
+
+
 def _setting_word(value: object) -> str:
     if value is None:
         return "off"

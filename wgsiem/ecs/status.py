@@ -150,22 +150,8 @@ def _interface_changed(doc: dict[str, Any], words: dict[str, Any], detail: Inter
 
 
 def _peer_changed(doc: dict[str, Any], words: dict[str, Any], detail: PeerChanged) -> None:
-    changes = detail.changes
-    wp = doc["wireguard"]["peer"]
-    wp["changed_fields"] = sorted(changes)
-    previous: dict[str, Any] = {}
-    match changes.get("allowed_ips"):
-        case (tuple() as allowed_before, _):
-            previous["allowed_ips"] = list(allowed_before)
-    match changes.get("persistent_keepalive"):
-        case (keepalive_before, _) if keepalive_before is not None:
-            previous["persistent_keepalive"] = keepalive_before
-    match changes.get("preshared_key"):
-        case str() as psk:
-            wp["preshared_key_change"] = psk
-            previous["preshared_key_set"] = psk != "set"
-    wp["previous"] = previous
-    words["changes"] = describe_changes(changes)
+    document.peer_changes(doc["wireguard"]["peer"], detail.changes)
+    words["changes"] = describe_changes(detail.changes)
 
 
 def _endpoint_changed(

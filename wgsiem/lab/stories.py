@@ -191,7 +191,9 @@ class Registered:
     public_key: str
 
 
-def _wg_quick_hub(lab: Lab, on_peer: OnPeer) -> tuple[Path, list[Client]]:
+def _wg_quick_hub(lab: Lab, tick: Tick, on_peer: OnPeer, idle: Idle, history_seconds: float) -> tuple[Path, list[Client]]:
+    """Two connected peers and the hub running from its wg-quick file: the baseline, then
+    the history the rules need before the story's part."""
     alice = lab.add_client("laptop-alice", "nl-amsterdam", keepalive=KEEPALIVE)
     on_peer(alice)
     site = lab.add_client("site-carol", "gb-v6", preshared_key=True, keepalive=KEEPALIVE)
@@ -199,6 +201,8 @@ def _wg_quick_hub(lab: Lab, on_peer: OnPeer) -> tuple[Path, list[Client]]:
     clients = [alice, site]
     conf = lab.hub_to_wg_quick(wg_config_dir(lab), {c.public_key: c.name for c in clients})
     _reconnect(lab, clients)
+    tick("baseline: laptop-alice (Amsterdam) and site-carol (IPv6, preshared key) connected; the hub runs from its wg-quick file")
+    idle(history_seconds, f"{history_seconds:.0f} s of history: keepalives only")
     return conf, clients
 
 
@@ -229,10 +233,7 @@ def planted_peer(
     lab: Lab, tick: Tick, on_peer: OnPeer = lambda client: None, *, idle: Idle | None = None,
     history_seconds: float = HISTORY_SECONDS, drift_polls: int = 3,
 ) -> dict[str, Any]:  # fmt: skip
-    idle = idle or _sleep_then(tick)
-    conf, clients = _wg_quick_hub(lab, on_peer)
-    tick("baseline: laptop-alice (Amsterdam) and site-carol (IPv6, preshared key) connected; the hub runs from its wg-quick file")
-    idle(history_seconds, f"{history_seconds:.0f} s of history: keepalives only")
+    conf, clients = _wg_quick_hub(lab, tick, on_peer, idle or _sleep_then(tick), history_seconds)
     _, mallory = lab.new_key_pair()
     with conf.open("a") as f:
         f.write(f"\n[Peer]\nPublicKey = {mallory}\nAllowedIPs = 10.77.0.0/16\n")
@@ -251,10 +252,7 @@ def change_in_window(
     lab: Lab, tick: Tick, on_peer: OnPeer = lambda client: None, *, idle: Idle | None = None,
     history_seconds: float = HISTORY_SECONDS,
 ) -> dict[str, Any]:  # fmt: skip
-    idle = idle or _sleep_then(tick)
-    conf, clients = _wg_quick_hub(lab, on_peer)
-    tick("baseline: laptop-alice (Amsterdam) and site-carol (IPv6, preshared key) connected; the hub runs from its wg-quick file")
-    idle(history_seconds, f"{history_seconds:.0f} s of history: keepalives only")
+    conf, clients = _wg_quick_hub(lab, tick, on_peer, idle or _sleep_then(tick), history_seconds)
     _, dave = lab.new_key_pair()
     with conf.open("a") as f:
         f.write(f"\n[Peer]\n# friendly_name = phone-dave\nPublicKey = {dave}\nAllowedIPs = 10.77.0.50/32\n")

@@ -388,6 +388,7 @@ class Lab:
                            "which `wg` outside the hub's namespace cannot see")  # fmt: skip
 
     def _keyfile_at(self, path: Path, text: str) -> Path:
+        """`text` in a new 0600 file (never on a command line)."""
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.fchmod(fd, 0o600)
@@ -531,14 +532,7 @@ class Lab:
         return public
 
     def _keyfile(self, name: str, key: str) -> Path:
-        path = self.workdir / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, (key + "\n").encode())
-        finally:
-            os.close(fd)
-        return path
+        return self._keyfile_at(self.workdir / name, key)
 
     def _spawn_wireguard(self, namespace: str, interface: str) -> subprocess.Popen[bytes]:
         """Start `wireguard-go -f` in `namespace` (created here if missing); does not wait."""
