@@ -358,3 +358,33 @@ def test_the_same_change_outside_its_change_window_alerts(tmp_path):
     assert proc.returncode == 1
     unexpected = re.findall(r"unexpected alert: ([^,\n]+? at \S+)", proc.stdout)
     assert len(unexpected) == 1 and unexpected[0].startswith("WireGuard Peer Planted in a Configuration File"), proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("peers.yaml", 'peers:\n  "{key}": alice\nchange_windows:\n  - {{days: [mon], start: "14:00", end: "15:00"}}\n'),
+        ("peers.toml", '[peers]\n"{key}" = "alice"\n\n[[change_windows]]\ndays = ["mon"]\nstart = "14:00"\nend = "15:00"\n'),
+        ("windows.yaml", 'change_windows:\n  - {{days: [mon], start: "14:00", end: "15:00"}}\n'),
+    ],
+)
+def test_the_names_file_carries_the_change_windows(tmp_path, name, text):
+    from wgsiem.enrich.names import NamesWatcher
+
+    path = tmp_path / name
+    path.write_text(text.format(key=fake_key("alice")))
+    watcher = NamesWatcher((), path)
+    assert watcher.names == ({fake_key("alice"): "alice"} if "alice" in text else {})
+    (window,) = watcher.windows
+    assert window.contains(T0) and not window.contains(T0 + 3600)
+
+
+def test_a_names_file_without_windows_marks_nothing_and_a_bad_window_is_named(tmp_path):
+    from wgsiem.enrich.names import NamesError, NamesWatcher
+
+    path = tmp_path / "peers.yaml"
+    path.write_text(f'"{fake_key("alice")}": alice\n')
+    assert NamesWatcher((), path).windows is None
+    path.write_text('change_windows:\n  - {days: [mon], start: "25:00", end: "15:00"}\n')
+    with pytest.raises(NamesError, match=r"peers.yaml: change_windows\[0\]: start: expected a time"):
+        NamesWatcher((), path)

@@ -123,7 +123,9 @@ def names_from_file(path: Path) -> dict[str, str]:
     data = _read_names_file(path)
     if data is None:
         return {}
-    if isinstance(data, dict) and isinstance(data.get("peers"), dict):
+    if isinstance(data, dict) and "change_windows" in data:  # a registry: the names are under peers
+        data = data.get("peers") or {}
+    elif isinstance(data, dict) and isinstance(data.get("peers"), dict):
         data = data["peers"]
     if not isinstance(data, Mapping):
         raise NamesError(f"{path}: expected a mapping of public key to name")

@@ -14,7 +14,6 @@ saving changes.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -47,10 +46,6 @@ class ChangeWindow:
         opened = local.weekday() in self.days and minute >= self.start
         yesterday = (local - timedelta(days=1)).weekday()
         return opened or (yesterday in self.days and minute < self.end)
-
-
-def inside(windows: Sequence[ChangeWindow], seconds: float) -> bool:
-    return any(w.contains(seconds) for w in windows)
 
 
 def parse_windows(raw: Any, source: str) -> tuple[ChangeWindow, ...]:  # noqa: ANN401 - YAML or TOML data
