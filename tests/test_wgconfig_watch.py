@@ -386,5 +386,5 @@ def test_a_names_file_without_windows_marks_nothing_and_a_bad_window_is_named(tm
     path.write_text(f'"{fake_key("alice")}": alice\n')
     assert NamesWatcher((), path).windows is None
     path.write_text('change_windows:\n  - {days: [mon], start: "25:00", end: "15:00"}\n')
-    with pytest.raises(NamesError, match=r"peers.yaml: change_windows\[0\]: start: expected a time"):
+    with pytest.raises(NamesError, match=r"peers.yaml:2: change_windows\[0\]: start: expected a time"):
         NamesWatcher((), path)

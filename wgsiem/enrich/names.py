@@ -7,11 +7,12 @@ prometheus_wireguard_exporter):
     # friendly_name = alice
     PublicKey = ...
 
-The names file is YAML or TOML mapping public keys to names, or to tables with a
-`name` key, under an optional `peers:` key beside the registry's `change_windows`
-(enrich/windows.py). Where both name a key, the names file wins: it is the operator's
-explicit word. Config files also hold PrivateKey and PresharedKey lines; this reader looks only
-at section headers, PublicKey lines and friendly_* comments, and never quotes a line.
+The names file is the peer registry (registry.py): YAML or TOML mapping public keys to
+names, or to tables with a `name` (and owner, email, role, ...), under an optional
+`peers:` key beside `change_windows`. Where both name a key, the names file wins: it is
+the operator's explicit word. Config files also hold PrivateKey and PresharedKey lines;
+this reader looks only at section headers, PublicKey lines and friendly_* comments, and
+never quotes a line.
 """
 
 from __future__ import annotations
@@ -19,16 +20,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from ..errors import WgsiemError
 from ..wgdump.parse import KEY_PATTERN
-from .windows import ChangeWindow, WindowError, parse_windows
+from .registry import Registry, RegistryError, load_registry
+from .windows import ChangeWindow
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[A-Za-z]+)\]\s*$")
 _PUBLIC = re.compile(r"^\s*PublicKey\s*=\s*(?P<key>\S+)\s*$", re.IGNORECASE)
@@ -97,48 +95,20 @@ def _friendly(kind: str, value: str, where: str) -> tuple[str, dict[str, str] | 
     return data["name"], labels
 
 
-def _read_names_file(path: Path) -> Any:  # noqa: ANN401 - YAML or TOML data
-    text = path.read_text()
-    try:
-        return tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as err:
-        raise NamesError(f"{path}: not valid {'TOML' if path.suffix == '.toml' else 'YAML'}: {err}") from None
-
-
 def windows_from_file(path: Path) -> tuple[ChangeWindow, ...] | None:
     """The file's change windows; None when it has no `change_windows` key."""
-    try:
-        data = _read_names_file(path)
-    except OSError as err:
-        raise NamesError(f"{path}: cannot read: {err.strerror}") from None
-    if not isinstance(data, dict) or "change_windows" not in data:
-        return None
-    try:
-        return parse_windows(data["change_windows"], str(path))
-    except WindowError as err:
-        raise NamesError(str(err)) from None
+    return _registry(path).change_windows
 
 
 def names_from_file(path: Path) -> dict[str, str]:
-    data = _read_names_file(path)
-    if data is None:
-        return {}
-    if isinstance(data, dict) and "change_windows" in data:  # a registry: the names are under peers
-        data = data.get("peers") or {}
-    elif isinstance(data, dict) and isinstance(data.get("peers"), dict):
-        data = data["peers"]
-    if not isinstance(data, Mapping):
-        raise NamesError(f"{path}: expected a mapping of public key to name")
-    names = {}
-    for key, value in data.items():
-        if not isinstance(key, str) or not KEY_PATTERN.match(key):
-            raise NamesError(f"{path}: {key!r}: not a base64 WireGuard public key")
-        if isinstance(value, Mapping):
-            value = value.get("name")
-        if not isinstance(value, str) or not value.strip():
-            raise NamesError(f"{path}: {key}: expected a name (a string, or a table with a name)")
-        names[key] = value.strip()
-    return names
+    return _registry(path).names
+
+
+def _registry(path: Path) -> Registry:
+    try:
+        return load_registry(path)
+    except RegistryError as err:
+        raise NamesError(str(err)) from None
 
 
 def load_names(

@@ -14,6 +14,7 @@ saving changes.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -48,12 +49,18 @@ class ChangeWindow:
         return opened or (yesterday in self.days and minute < self.end)
 
 
-def parse_windows(raw: Any, source: str) -> tuple[ChangeWindow, ...]:  # noqa: ANN401 - YAML or TOML data
+def parse_windows(raw: Any, source: str, lines: Sequence[int | None] = ()) -> tuple[ChangeWindow, ...]:  # noqa: ANN401 - YAML or TOML data
+    """The windows of a `change_windows` list; `lines`: where each window is written, when known."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
         raise WindowError(f"{source}: change_windows: expected a list of windows")
-    return tuple(_window(item, f"{source}: change_windows[{i}]") for i, item in enumerate(raw))
+
+    def where(i: int) -> str:
+        line = lines[i] if i < len(lines) else None
+        return f"{source}{f':{line}' if line else ''}: change_windows[{i}]"
+
+    return tuple(_window(item, where(i)) for i, item in enumerate(raw))
 
 
 def _window(item: Any, where: str) -> ChangeWindow:  # noqa: ANN401

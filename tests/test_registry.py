@@ -1,0 +1,128 @@
+"""The peer registry file (enrich/registry.py): every field checked, the older names-file
+forms still read, and each error naming the file, line and key."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from tests.support.dumps import fake_key
+from wgsiem.enrich.names import NamesError, NamesWatcher
+from wgsiem.enrich.registry import RegisteredPeer, RegistryError, load_registry
+
+ALICE, BOB = fake_key("alice"), fake_key("bob")
+
+FULL_YAML = f"""\
+peers:
+  "{ALICE}":
+    name: alice-laptop
+    owner: alice
+    email: alice@example.com
+    role: laptop
+    networks: [198.51.100.0/24, "2001:db8::/32", 203.0.113.9]
+    countries: [nl, SE]
+    tags: [finance]
+  "{BOB}":
+    name: site-bob
+    role: site
+    always_on: true
+change_windows:
+  - {{days: [tue, thu], start: "18:00", end: "20:00", timezone: Europe/Amsterdam}}
+"""
+
+FULL_TOML = f"""\
+[peers."{ALICE}"]
+name = "alice-laptop"
+owner = "alice"
+email = "alice@example.com"
+role = "laptop"
+networks = ["198.51.100.0/24", "2001:db8::/32", "203.0.113.9"]
+countries = ["nl", "SE"]
+tags = ["finance"]
+
+[peers."{BOB}"]
+name = "site-bob"
+role = "site"
+always_on = true
+
+[[change_windows]]
+days = ["tue", "thu"]
+start = "18:00"
+end = "20:00"
+timezone = "Europe/Amsterdam"
+"""
+
+
+@pytest.mark.parametrize(("name", "text"), [("peers.yaml", FULL_YAML), ("peers.toml", FULL_TOML)])
+def test_a_full_registry_in_yaml_and_toml(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    registry = load_registry(path)
+    assert registry.peers[ALICE] == RegisteredPeer(
+        name="alice-laptop", owner="alice", email="alice@example.com", role="laptop", always_on=False,
+        networks=(ipaddress.ip_network("198.51.100.0/24"), ipaddress.ip_network("2001:db8::/32"), ipaddress.ip_network("203.0.113.9/32")),
+        countries=("NL", "SE"), tags=("finance",),
+    )  # fmt: skip
+    assert registry.peers[BOB] == RegisteredPeer(name="site-bob", role="site", always_on=True)
+    assert registry.names == {ALICE: "alice-laptop", BOB: "site-bob"}
+    (window,) = registry.change_windows
+    assert window.timezone == "Europe/Amsterdam" and window.days == (1, 3)
+    watcher = NamesWatcher((), path)  # what ship, convert and record use
+    assert watcher.names == registry.names and watcher.windows == registry.change_windows
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f'"{ALICE}": alice-laptop\n',
+        f'"{ALICE}": {{name: alice-laptop}}\n',
+        f'peers:\n  "{ALICE}": alice-laptop\n',
+    ],
+)
+def test_the_older_names_file_forms_still_load(tmp_path, text):
+    path = tmp_path / "peers.yaml"
+    path.write_text(text)
+    registry = load_registry(path)
+    assert registry.names == {ALICE: "alice-laptop"} and registry.change_windows is None
+    assert registry.peers[ALICE] == RegisteredPeer("alice-laptop")
+
+
+@pytest.mark.parametrize(
+    ("entry", "line", "message"),
+    [
+        ("    role: tablet\n", 4, f"peers.{ALICE}.role: 'tablet' is not one of laptop, phone, server, site, service"),
+        ("    email: alice\n", 4, f"peers.{ALICE}.email: not an email address: 'alice'"),
+        ("    networks: [198.51.100.0/33]\n", 4, f"peers.{ALICE}.networks: not a network (CIDR) or address: '198.51.100.0/33'"),
+        ("    countries: [Netherlands]\n", 4, f"peers.{ALICE}.countries: not an ISO 3166 two-letter country code: 'Netherlands'"),
+        ("    always_on: yes please\n", 4, f"peers.{ALICE}.always_on: expected true or false"),
+        ("    tags: finance\n", 4, f"peers.{ALICE}.tags: expected a list"),
+        ("    colour: blue\n", 4, f"peers.{ALICE}.colour: unknown key (known: name, owner"),
+    ],
+)
+def test_a_bad_value_names_the_file_line_and_key(tmp_path, entry, line, message):
+    path = tmp_path / "peers.yaml"
+    path.write_text(f'peers:\n  "{ALICE}":\n    name: alice-laptop\n{entry}')
+    with pytest.raises(RegistryError) as err:
+        load_registry(path)
+    assert str(err.value).startswith(f"{path}:{line}: {message}")
+
+
+def test_structural_errors_are_named_too(tmp_path):
+    path = tmp_path / "peers.yaml"
+    path.write_text(f'peers:\n  "{ALICE}": alice\n  not-a-key: bob\n')
+    with pytest.raises(RegistryError, match=r"peers.yaml:3: peers.not-a-key: not a base64 WireGuard public key"):
+        load_registry(path)
+    path.write_text(f'peers:\n  "{ALICE}": alice\nwindows: []\n')
+    with pytest.raises(RegistryError, match=r"peers.yaml:3: windows: unknown key beside peers and change_windows"):
+        load_registry(path)
+    path.write_text(f'peers:\n  "{ALICE}":\n    owner: alice\n')
+    with pytest.raises(RegistryError, match=rf"peers.yaml:2: peers.{ALICE}.name: expected the peer's name"):
+        load_registry(path)
+    toml = tmp_path / "peers.toml"
+    toml.write_text(f'[peers."{ALICE}"]\nname = "alice"\nrole = "tablet"\n')
+    with pytest.raises(RegistryError, match=rf"peers.toml:3: peers.{ALICE}.role: 'tablet' is not one of"):
+        load_registry(toml)
+    # The shipper's names loader says the same (and keeps the names it had while running).
+    with pytest.raises(NamesError, match="peers.toml:3: "):
+        NamesWatcher((), toml)
