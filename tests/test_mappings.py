@@ -7,6 +7,7 @@ synthetic story making every status action) is defined, with a type its value fi
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ from tests.support.dumps import FakeInterface, dump, fake_key
 from wgsiem.ecs.catalogue import log_actions, status_actions
 from wgsiem.ecs.document import Context
 from wgsiem.enrich.geoip import GeoIP
+from wgsiem.enrich.registry import RegisteredPeer
 from wgsiem.kernlog.framing import LogRecord
 from wgsiem.mappings import (
     DEFAULT_PIPELINE,
@@ -250,6 +252,15 @@ def test_templates_yml_must_name_existing_files(tmp_path):
 # -- every field of every fixture's events ----------------------------------------------------
 
 
+# alice in the peer registry: expected in Amsterdam's network or the Netherlands; she roams to China.
+REGISTRY = {
+    ALICE: RegisteredPeer(
+        "alice", owner="alice", email="alice@example.com", role="laptop", always_on=True,
+        networks=(ipaddress.ip_network("198.51.100.0/24"),), countries=("NL",), tags=("finance",),
+    )
+}  # fmt: skip
+
+
 def status_story(geoip: GeoIP) -> list[dict]:
     """Polls making every status action, with the optional fields filled in: an interface
     changing port, fwmark and key at once, keepalive and preshared key changes, a roam
@@ -258,7 +269,7 @@ def status_story(geoip: GeoIP) -> list[dict]:
     shipper = Shipper(
         State(),
         PresharedKeyHasher(b"k" * 32),
-        Context(host_name="vpn1", names={ALICE: "alice"}, geoip=geoip),
+        Context(host_name="vpn1", names={ALICE: "alice"}, geoip=geoip, registry=REGISTRY),
         DiffSettings(spike=SpikeSettings(min_bytes=1_000_000, min_history=60)),
     )
     wg0, wg1 = FakeInterface(fwmark="0x1"), FakeInterface(name="wg1", listen_port=0)

@@ -126,3 +126,45 @@ def test_structural_errors_are_named_too(tmp_path):
     # The shipper's names loader says the same (and keeps the names it had while running).
     with pytest.raises(NamesError, match="peers.toml:3: "):
         NamesWatcher((), toml)
+
+
+def _judged(entry: RegisteredPeer | None, ip: str, country: str | None, name: str | None = "alice-laptop") -> tuple[dict, dict]:
+    from wgsiem.ecs.document import Context, identify_peer, judge_place
+    from wgsiem.enrich.geoip import Place
+
+    ctx = Context("vpn1", names={ALICE: name} if name else {}, registry={ALICE: entry} if entry else {})
+    doc: dict = {}
+    wp: dict = {"public_key": ALICE}
+    identify_peer(doc, wp, ALICE, ctx)
+    judge_place(wp, ALICE, ctx, ip, Place({"country_iso_code": country} if country else {}, None, None))
+    return doc, wp
+
+
+def test_events_say_who_the_peer_is_and_whether_it_is_where_it_is_expected():
+    nl = RegisteredPeer(
+        "alice-laptop", owner="alice", email="alice@example.com", role="laptop", tags=("finance",),
+        networks=(ipaddress.ip_network("198.51.100.0/24"), ipaddress.ip_network("2001:db8::/32")), countries=("NL",),
+    )  # fmt: skip
+    doc, wp = _judged(nl, "198.51.100.7", "NL")
+    assert doc["user"] == {"name": "alice", "email": "alice@example.com"}  # the owner, not the device
+    assert doc["related"]["user"] == ["alice", "alice-laptop"]
+    assert wp["name"] == "alice-laptop" and wp["role"] == "laptop" and wp["tags"] == ["finance"] and "always_on" not in wp
+    assert (wp["expected_network"], wp["expected_country"], wp["expected_place"]) == (True, True, True)
+    # Abroad, on another network: both judgements say no.
+    _, wp = _judged(nl, "175.16.199.20", "CN")
+    assert (wp["expected_network"], wp["expected_country"], wp["expected_place"]) == (False, False, False)
+    # Another network in an expected country is still an expected place (a hotel in the Netherlands).
+    _, wp = _judged(nl, "89.160.20.130", "NL")
+    assert (wp["expected_network"], wp["expected_place"]) == (False, True)
+    # IPv6 inside the listed /32; the country unknown: judged by the network alone.
+    _, wp = _judged(nl, "2001:db8::5", None)
+    assert wp["expected_network"] is True and "expected_country" not in wp and wp["expected_place"] is True
+    # Only countries listed and no GeoIP: nothing can be judged, nothing is said.
+    _, wp = _judged(RegisteredPeer("alice-laptop", countries=("NL",)), "175.16.199.20", None)
+    assert not {"expected_network", "expected_country", "expected_place"} & set(wp)
+    # A name alone (the old names file): the documents are as they were.
+    doc, wp = _judged(RegisteredPeer("alice-laptop"), "175.16.199.20", "CN")
+    assert doc["user"] == {"name": "alice-laptop"} and wp == {"public_key": ALICE, "name": "alice-laptop"}
+    # A registry owner without a name anywhere still says who it is.
+    doc, _ = _judged(RegisteredPeer("x", owner="carol"), "192.0.2.1", "US", name=None)
+    assert doc["user"] == {"name": "carol"}

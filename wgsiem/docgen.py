@@ -49,7 +49,20 @@ COMMON = [
         "The peer's endpoint, with GeoIP/ASN when databases are configured (`--geoip-city`, `--geoip-asn`)."
         " `source.geo` has the keys Elasticsearch's geoip processor writes.",
     ),
-    ("user.name, related.user", "The peer's name, from a `# friendly_name = ...` comment in a wg-quick config or the names file (`--peers`)."),
+    (
+        "user.name, related.user",
+        "Who the peer is: its owner in the peer registry (`--peers`), else its name from the registry or a"
+        " `# friendly_name = ...` comment in a wg-quick config; related.user has both.",
+    ),
+    (
+        "user.email, wireguard.peer.role, .tags, .always_on",
+        "The registry's email of the owner, and the peer's role, tags and always-on mark, where the registry gives them.",
+    ),
+    (
+        "wireguard.peer.expected_network, .expected_country, .expected_place",
+        "On events with an endpoint, whether it is where the registry expects the peer (docs/operate.md,"
+        ' "The peer registry"); absent when the registry lists no networks or countries for it.',
+    ),
     ("related.ip", "The endpoint, the previous endpoint, and single-host allowed IPs (tunnel addresses)."),
     ("message", "One sentence saying what happened."),
 ]

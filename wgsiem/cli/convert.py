@@ -58,7 +58,7 @@ def convert(
     setup_logging(verbose)
     # Preshared-key hashes only need to be comparable within this run.
     names = make_names(cfg)
-    shipper = make_shipper(cfg, secrets.token_bytes(32), names.names, State(), windows=names.windows)
+    shipper = make_shipper(cfg, secrets.token_bytes(32), names.names, State(), registry=names)
     out = StreamOutput(sys.stdout)
     documents = 0
     # The capture is read one file at a time as the polls are processed: a month of polls

@@ -14,7 +14,6 @@ from ..config import ShipConfig
 from ..ecs.document import Context
 from ..enrich.geoip import GeoIP
 from ..enrich.names import NamesWatcher
-from ..enrich.windows import ChangeWindow
 from ..shipper import PollOutcome, Shipper
 from ..status.state import State
 from ..wgdump import PresharedKeyHasher
@@ -47,20 +46,25 @@ def make_names(cfg: ShipConfig) -> NamesWatcher:
     return NamesWatcher(cfg.wg_config_dirs, cfg.peers, warn=log.warning)
 
 
-def make_context(cfg: ShipConfig, names: dict[str, str], windows: tuple[ChangeWindow, ...] | None = None) -> Context:
+def make_context(cfg: ShipConfig, names: dict[str, str], registry: NamesWatcher | None = None) -> Context:
+    """The enrichment context; `registry`: the names file's change windows and entries."""
     geoip = GeoIP(city=cfg.geoip_city, asn=cfg.geoip_asn)
-    return Context(host_name=cfg.resolved_host_name, names=names, geoip=geoip, namespace=cfg.namespace, change_windows=windows)
+    return Context(
+        host_name=cfg.resolved_host_name, names=names, geoip=geoip, namespace=cfg.namespace,
+        change_windows=registry.windows if registry is not None else None,
+        registry=registry.registry if registry is not None else {},
+    )  # fmt: skip
 
 
 def make_shipper(
-    cfg: ShipConfig, secret: bytes, names: dict[str, str], state: State | None = None, windows: tuple[ChangeWindow, ...] | None = None
+    cfg: ShipConfig, secret: bytes, names: dict[str, str], state: State | None = None, registry: NamesWatcher | None = None
 ) -> Shipper:
     if state is None:
         state = load_state(cfg.state_file)
     return Shipper(
         state,
         PresharedKeyHasher(secret),
-        make_context(cfg, names, windows),
+        make_context(cfg, names, registry),
         cfg.diff_settings(),
         interfaces=cfg.interfaces,
         drift_after=cfg.wg_config_drift_after,

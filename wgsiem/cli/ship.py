@@ -71,7 +71,7 @@ def ship(
     setup_logging(verbose)
     secret = load_or_create_secret(cfg.secret_file)
     names = make_names(cfg)
-    shipper = make_shipper(cfg, secret, names.names, windows=names.windows)
+    shipper = make_shipper(cfg, secret, names.names, registry=names)
     release_free_memory()  # what loading the state file took
     out = open_output(cfg, verbose)
     follower = open_follower(cfg)
@@ -126,6 +126,7 @@ def _refresh_names(names: NamesWatcher, shipper: Shipper) -> None:
     if fresh is not None:
         shipper.context.names = fresh
         shipper.context.change_windows = names.windows
+        shipper.context.registry = names.registry
         log.info("peer names reloaded: %d names", len(fresh))
 
 

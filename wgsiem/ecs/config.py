@@ -48,12 +48,9 @@ def build(event: ConfigEvent, ctx: Context) -> dict[str, Any]:
         wg["interface"] = _interface(record, name)
     words: dict[str, Any] = {"file": record.path, "interface": name or "no interface: not a name wg-quick takes", "peer": ""}
     if event.peer_key is not None:
-        peer_name = ctx.names.get(event.peer_key)
+        wg["peer"] = _peer(event.peer_key, event.peer)
+        peer_name = document.identify_peer(doc, wg["peer"], event.peer_key, ctx)
         words["peer"] = peer_name or event.peer_key
-        wg["peer"] = _peer(event.peer_key, event.peer, peer_name)
-        if peer_name:
-            doc["user"] = {"name": peer_name}
-            document.add_related(doc, "user", peer_name)
         if event.peer is not None:
             document.add_related(doc, "ip", *host_addresses(event.peer.allowed_ips))
             if event.peer.endpoint:
@@ -144,10 +141,8 @@ def _interface(record: FileRecord, name: str) -> dict[str, Any]:
     return out
 
 
-def _peer(key: str, peer: PeerRecord | None, name: str | None) -> dict[str, Any]:
+def _peer(key: str, peer: PeerRecord | None) -> dict[str, Any]:
     out: dict[str, Any] = {"public_key": key}
-    if name:
-        out["name"] = name
     if peer is not None:
         out["allowed_ips"] = list(peer.allowed_ips)
         out["preshared_key_set"] = peer.preshared_key_hash is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from .catalogue import Action
 
 if TYPE_CHECKING:
     from ..enrich.geoip import GeoIP, Place
+    from ..enrich.registry import RegisteredPeer
     from ..enrich.windows import ChangeWindow
 
 ECS_VERSION = "9.0.0"
@@ -32,6 +34,8 @@ class Context:
     namespace: str = NAMESPACE
     # The registry's change windows; None when it has none (then no event says in or out).
     change_windows: tuple[ChangeWindow, ...] | None = None
+    # The registry's entries (owner, email, role, expected places), by public key.
+    registry: dict[str, RegisteredPeer] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=8192)  # a poll's events share a handful of times
@@ -83,6 +87,53 @@ def base(dataset: str, action: Action, seconds: float, ctx: Context) -> dict[str
         },
         "network": {"protocol": "wireguard", "transport": "udp"},
     }
+
+
+def identify_peer(doc: dict[str, Any], wp: dict[str, Any], key: str, ctx: Context) -> str | None:
+    """The peer's name on `wireguard.peer` (`wp`), and who it is as `user.*`: the registry's
+    owner (else the name) as `user.name`, its email, and its role, tags and `always_on: true`
+    on the peer (a registry entry that is only a name adds nothing). Returns the name."""
+    name = ctx.names.get(key)
+    if name:
+        wp["name"] = name
+    entry = ctx.registry.get(key)
+    owner = entry.owner if entry is not None else None
+    if name or owner:
+        user: dict[str, Any] = {"name": owner or name}
+        if entry is not None and entry.email:
+            user["email"] = entry.email
+        doc["user"] = user
+        add_related(doc, "user", owner, name)
+    if entry is not None:
+        if entry.role:
+            wp["role"] = entry.role
+        if entry.tags:
+            wp["tags"] = list(entry.tags)
+        if entry.always_on:
+            wp["always_on"] = True
+    return name
+
+
+def judge_place(wp: dict[str, Any], key: str, ctx: Context, ip: str, place: Place | None) -> None:
+    """Whether the endpoint is where the registry expects the peer: inside one of its
+    networks, or in one of its countries (`expected_network`, `expected_country`, and
+    `expected_place` when either says yes or both that can be judged say no). Absent when
+    the registry lists neither for the peer, or the country is unknown and only countries
+    are listed."""
+    entry = ctx.registry.get(key)
+    if entry is None or not (entry.networks or entry.countries):
+        return
+    verdicts = []
+    if entry.networks:
+        address = ipaddress.ip_address(ip)
+        wp["expected_network"] = any(address in net for net in entry.networks if net.version == address.version)
+        verdicts.append(wp["expected_network"])
+    country = place.geo.get("country_iso_code") if place is not None else None
+    if entry.countries and country:
+        wp["expected_country"] = country in entry.countries
+        verdicts.append(wp["expected_country"])
+    if verdicts:
+        wp["expected_place"] = any(verdicts)
 
 
 def mark_change_window(doc: dict[str, Any], seconds: float, ctx: Context) -> None:

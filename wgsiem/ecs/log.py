@@ -53,8 +53,9 @@ def build(event: LogEvent, ctx: Context) -> dict[str, Any]:
         doc["observer"]["ingress"] = {"interface": {"name": msg.interface}}
         wg["interface"] = {"name": msg.interface}
     endpoint = fields.get("endpoint")
+    place = None
     if endpoint is not None:
-        document.set_source(doc, endpoint, ctx.geoip)
+        place = document.set_source(doc, endpoint, ctx.geoip)
         add_related(doc, "ip", endpoint.ip)
         words["endpoint"] = endpoint.address
     if "inner_source" in fields:
@@ -65,12 +66,11 @@ def build(event: LogEvent, ctx: Context) -> dict[str, Any]:
     if "error_code" in fields:
         doc["error"] = {"code": str(fields["error_code"])}
     if event.peer is not None:
-        peer_name = ctx.names.get(event.peer)
-        wg["peer"] = {"public_key": event.peer, **({"name": peer_name} if peer_name else {})}
+        wg["peer"] = {"public_key": event.peer}
+        peer_name = document.identify_peer(doc, wg["peer"], event.peer, ctx)
         words["peer"] = peer_name or event.peer
-        if peer_name:
-            doc["user"] = {"name": peer_name}
-            add_related(doc, "user", peer_name)
+        if endpoint is not None:
+            document.judge_place(wg["peer"], event.peer, ctx, endpoint.ip, place)
     if msg.source == "wg-quick":
         process: dict[str, Any] = {"name": "wg-quick"}
         if record.pid is not None:

@@ -43,24 +43,19 @@ def build(event: StatusEvent, ctx: Context) -> dict[str, Any]:
         doc["destination"] = {"port": iface.listen_port}
     peer = event.peer
     if peer is not None:
-        name = ctx.names.get(peer.public_key)
-        wg["peer"] = _peer(peer, name)
+        wg["peer"] = _peer(peer)
+        name = document.identify_peer(doc, wg["peer"], peer.public_key, ctx)
         words["peer"] = name or peer.public_key
-        related: dict[str, list[str]] = {}
-        if name:
-            doc["user"] = {"name": name}
-            related["user"] = [name]
         ips = host_addresses(peer.allowed_ips)
         endpoint = peer.endpoint
         if endpoint is not None:
             place = document.set_source(doc, endpoint, ctx.geoip)
+            document.judge_place(wg["peer"], peer.public_key, ctx, endpoint.ip, place)
             words["endpoint"] = endpoint.address
             if endpoint.ip not in ips:
                 ips.insert(0, endpoint.ip)
         if ips:
-            related["ip"] = ips
-        if related:
-            doc["related"] = related
+            doc.setdefault("related", {})["ip"] = ips
     detail = event.detail
     # The cases are tried in order: the common ones (handshakes, transfers) come first.
     match detail:
@@ -107,7 +102,7 @@ def _interface(iface: InterfaceStatus) -> dict[str, Any]:
     return out
 
 
-def _peer(peer: PeerStatus, name: str | None) -> dict[str, Any]:
+def _peer(peer: PeerStatus) -> dict[str, Any]:
     out: dict[str, Any] = {
         "public_key": peer.public_key,
         "allowed_ips": list(peer.allowed_ips),
@@ -115,8 +110,6 @@ def _peer(peer: PeerStatus, name: str | None) -> dict[str, Any]:
         "rx_bytes": peer.rx_bytes,
         "tx_bytes": peer.tx_bytes,
     }
-    if name:
-        out["name"] = name
     if peer.latest_handshake:
         out["latest_handshake"] = timestamp(peer.latest_handshake)
     if peer.persistent_keepalive is not None:

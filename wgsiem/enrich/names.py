@@ -26,7 +26,6 @@ from pathlib import Path
 from ..errors import WgsiemError
 from ..wgdump.parse import KEY_PATTERN
 from .registry import Registry, RegistryError, load_registry
-from .windows import ChangeWindow
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[A-Za-z]+)\]\s*$")
 _PUBLIC = re.compile(r"^\s*PublicKey\s*=\s*(?P<key>\S+)\s*$", re.IGNORECASE)
@@ -93,11 +92,6 @@ def _friendly(kind: str, value: str, where: str) -> tuple[str, dict[str, str] | 
         else:  # the exporter cannot make a label of it either
             raise NamesError(f"{where}: friendly_json: {label!r}: expected a string, number or boolean")
     return data["name"], labels
-
-
-def windows_from_file(path: Path) -> tuple[ChangeWindow, ...] | None:
-    """The file's change windows; None when it has no `change_windows` key."""
-    return _registry(path).change_windows
 
 
 def names_from_file(path: Path) -> dict[str, str]:
@@ -172,10 +166,19 @@ class NamesWatcher:
         self.names_file = names_file
         self.warn = warn
         self._stamp = self._current_stamp()
+        self._load()
+
+    def _load(self) -> None:
+        names, labels = load_friendly(self.config_dirs, None, self.warn)
+        registry = _registry(self.names_file) if self.names_file is not None else Registry()
+        names.update(registry.names)
+        self.names = names
         # json_labels: per public key, the labels of its `# friendly_json` comment (metrics -n)
-        self.names, self.json_labels = load_friendly(self.config_dirs, names_file, warn)
+        self.json_labels = labels
         # The names file's change_windows (None: it has none, or there is no names file).
-        self.windows = windows_from_file(names_file) if names_file is not None else None
+        self.windows = registry.change_windows
+        # The names file's registry entries (owner, email, role, expected places), by key.
+        self.registry = registry.peers
 
     def _current_stamp(self) -> tuple[tuple[str, int, int], ...]:
         paths: list[Path] = []
@@ -198,8 +201,6 @@ class NamesWatcher:
         stamp = self._current_stamp()
         if stamp == self._stamp:
             return None
-        names, self.json_labels = load_friendly(self.config_dirs, self.names_file, self.warn)
-        self.windows = windows_from_file(self.names_file) if self.names_file is not None else None
+        self._load()  # a bad names file raises here, and the caller keeps what it had
         self._stamp = stamp
-        self.names = names
-        return names
+        return self.names

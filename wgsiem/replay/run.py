@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..adapters.capture import read_capture
-from ..enrich.windows import ChangeWindow
+from ..enrich.registry import Registry
 from ..ingest.document import IngestDocument
 from ..ingest.errors import DropDocument, IngestError
 from ..ingest.pipeline import Pipeline
@@ -81,7 +81,7 @@ def replay_shipper(
     *,
     namespace: str = "default",
     interfaces: tuple[str, ...] = (),
-    windows: tuple[ChangeWindow, ...] | None = None,
+    registry: Registry | None = None,
     drift_after: int = DRIFT_AFTER,
 ) -> Shipper:
     """A new install's shipper for recorded input: empty state, the fixed secret, and the
@@ -91,7 +91,10 @@ def replay_shipper(
     from ..wgdump import PresharedKeyHasher
 
     geoip = GeoIP(city=geoip_dir / "GeoLite2-City.mmdb", asn=geoip_dir / "GeoLite2-ASN.mmdb") if geoip_dir else GeoIP()
-    context = Context(host_name=host_name, names=names, geoip=geoip, namespace=namespace, change_windows=windows)
+    registry = registry or Registry()
+    context = Context(
+        host_name=host_name, names=names, geoip=geoip, namespace=namespace, change_windows=registry.change_windows, registry=registry.peers
+    )
     return Shipper(State(), PresharedKeyHasher(REPLAY_SECRET), context, settings, interfaces=interfaces, drift_after=drift_after)
 
 
@@ -99,7 +102,7 @@ def shipper_documents(scenario: Scenario, geoip_dir: Path | None, problems: list
     """What `wgsiem convert` makes of the scenario's capture (and kernel log)."""
     config = scenario.config
     shipper = replay_shipper(scenario.host_name, scenario.peers, geoip_dir if scenario.geoip else None, config.diff_settings(),
-                             namespace=config.namespace, interfaces=config.interfaces, windows=scenario.change_windows,
+                             namespace=config.namespace, interfaces=config.interfaces, registry=scenario.registry,
                              drift_after=config.wg_config_drift_after)  # fmt: skip
     polls = list(read_capture(scenario.captures))
     lines = read_logs(scenario.kernel_logs, None, polls[0].time, polls[0].time) if polls else []

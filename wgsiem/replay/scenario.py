@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from ..config import ConfigError, ShipConfig, load_config
-from ..enrich.windows import ChangeWindow, WindowError, parse_windows
+from ..enrich.registry import Registry, RegistryError, parse_registry
 from ..errors import WgsiemError
 
 SCENARIO_FILE = "scenario.yaml"
@@ -43,8 +43,8 @@ class Scenario:
     description: str
     kind: str
     host_name: str
-    peers: dict[str, str]
-    change_windows: tuple[ChangeWindow, ...] | None  # the registry's, as a names file gives them
+    peers: dict[str, str]  # names
+    registry: Registry  # peers: and change_windows:, as a names file gives them
     config: ShipConfig
     geoip: bool
     rules_start: datetime
@@ -88,34 +88,32 @@ def load_scenario(path: Path) -> Scenario:
     if not (path / "captures").is_dir():
         raise ScenarioError(f"{path}: no captures/ folder")
     peers = raw.get("peers") or {}
-    if not isinstance(peers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in peers.items()):
-        raise ScenarioError(f"{file}: peers: expected a mapping of public key to name")
+    if not isinstance(peers, dict):
+        raise ScenarioError(f"{file}: peers: expected a mapping of public key to name or registry entry")
     names_file = path / "peers.yaml"  # written by the story generator, as a names file
     if names_file.exists():
         peers = {**(yaml.safe_load(names_file.read_text()) or {}), **peers}
+    # peers: and change_windows: as a registry file gives them (enrich/registry.py).
+    try:
+        registry = parse_registry(
+            {"peers": peers, **({"change_windows": raw["change_windows"]} if "change_windows" in raw else {})}, str(file)
+        )
+    except RegistryError as err:
+        raise ScenarioError(str(err)) from None
     return Scenario(
         path=path,
         name=raw["name"],
         description=" ".join(str(raw["description"]).split()),
         kind=raw["kind"],
         host_name=str(raw["host_name"]),
-        peers=dict(peers),
-        change_windows=_windows(file, raw),
+        peers=registry.names,
+        registry=registry,
         config=_config(file, raw.get("shipper") or {}, str(raw["host_name"])),
         geoip=bool(raw.get("geoip", True)),
         rules_start=_time(file, "rules_start", raw["rules_start"]),
         rules_end=_time(file, "rules_end", raw["rules_end"]) if raw.get("rules_end") is not None else None,
         expectations=_expectations(file, raw["expect"]),
     )
-
-
-def _windows(file: Path, raw: dict[str, Any]) -> tuple[ChangeWindow, ...] | None:
-    if "change_windows" not in raw:
-        return None
-    try:
-        return parse_windows(raw["change_windows"], str(file))
-    except WindowError as err:
-        raise ScenarioError(str(err)) from None
 
 
 def _config(file: Path, shipper: Any, host_name: str) -> ShipConfig:
