@@ -26,9 +26,10 @@ differ only by the attacks):
   (silent) and come back; the interface restarts at 04:00 now and then (at 45 % and 85 %
   of the month);
 * names: every peer has a registered name except about 1 % long-standing unnamed servers
-  and laptops present at the baseline; one named "forgotten contractor" peer has not
-  handshaken for 45 days when the shipper starts (the story's per-peer `handshake`) and
-  stays silent;
+  and laptops present at the baseline; the registry expects each named peer in its home
+  network and that network's country (`fleet_registry`); one named "forgotten contractor"
+  peer has not handshaken for 45 days when the shipper starts (the story's per-peer
+  `handshake`) and stays silent;
 * kernel log noise: now and then a client with a stale configuration retrying every 5 s
   for 20 minutes, and single scanner probes (`Invalid handshake initiation from ...`).
 
@@ -39,7 +40,7 @@ Attacks (`attacks=True`), spread over the days after the warm-up, each returned 
   ASN, same country): Dormant Peer Returns, New Network Operator;
 * stolen-key: a laptop's key used from China while the laptop works from home: the
   endpoint flips at every poll for an hour: Several Places, Impossible Travel, New
-  Country, New Network Operator;
+  Country, New Network Operator, Outside Its Registered Places;
 * exfiltration: an always-on server is sent 3 GiB within one poll interval at 02:30:
   Exfiltration Spike, Large Transfer;
 * rogue-peer: an unnamed peer added to the live interface at 03:10, talking from a
@@ -51,7 +52,8 @@ Attacks (`attacks=True`), spread over the days after the warm-up, each returned 
   `Packet has unallowed src IP (...) from peer N (...)`, after the handshake lines that
   name its kernel id): Unallowed Source Address;
 * impossible-travel: a laptop's endpoint jumps to a city 900+ km away between two polls
-  and back an hour later: Impossible Travel, New Country, New Network Operator.
+  and back an hour later: Impossible Travel, New Country, New Network Operator, Outside
+  Its Registered Places.
 
 Polls are every 5 minutes by default (`poll_every`): a 1,000-peer, 30-day fleet is
 8,641 polls. Five minutes is also the longest the rules allow: the Large Transfer rule
@@ -63,6 +65,7 @@ every transfer event covers 5 minutes, ten times the volume of a 30-second poll'
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import random
 import time
@@ -73,6 +76,7 @@ from pathlib import Path
 from typing import Any
 
 from ..detection.testing import lookup
+from ..enrich.registry import RegisteredPeer, Registry
 from ..wgdump.raw import RawPoll
 from .story import _secs as story_secs
 from .story import derive_key, render
@@ -94,6 +98,7 @@ NEW_KEY = "WireGuard Unregistered Peer Key First Seen on a Host"
 FLOOD = "WireGuard Handshake Flood from One Source"
 SPOOF = "WireGuard Peer Sent Packets from an Unallowed Source Address"
 DORMANT = "WireGuard Dormant Peer Returns"
+OUTSIDE = "WireGuard Peer Connecting from Outside Its Registered Places"
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,14 @@ class Network:
     prefix: str  # "198.51.100." (IPv4, hosts lo..hi) or "2001:db8:" (IPv6)
     lo: int = 1
     hi: int = 254
+
+    @property
+    def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        """The addresses it hands out (lo..hi), as one network."""
+        if ":" in self.prefix:
+            return ipaddress.ip_network(f"{self.prefix}:/32")
+        host_bits = (self.hi - self.lo).bit_length()  # the world's networks are aligned blocks
+        return ipaddress.ip_network(f"{self.prefix}{self.lo}/{32 - host_bits}", strict=False)
 
     def address(self, rng: random.Random) -> str:
         if ":" in self.prefix:
@@ -524,7 +537,7 @@ class _Attacks:
         home = life.endpoints[victim][0]
         for k in range(flips + (flips % 2)):
             tl.append({"at": _at(at + k * every), "peer": victim, "endpoint": thief if k % 2 == 0 else home})
-        out.append(Planted("stolen-key", victim, self.key(victim), thief.rsplit(":", 1)[0], at, (SEVERAL, TRAVEL, COUNTRY, ASN)))
+        out.append(Planted("stolen-key", victim, self.key(victim), thief.rsplit(":", 1)[0], at, (SEVERAL, TRAVEL, COUNTRY, ASN, OUTSIDE)))
 
         # 3. Exfiltration at night: an always-on server is sent 3 GiB in one interval.
         at = self.day[2] * DAY + 2 * 3600 + 30 * 60 + 20
@@ -568,7 +581,7 @@ class _Attacks:
         spot = life.endpoint(far)
         tl.append({"at": _at(at), "peer": victim, "endpoint": spot})
         tl.append({"at": _at(at + 3600), "peer": victim, "endpoint": life.endpoints[victim][0]})
-        out.append(Planted("impossible-travel", victim, self.key(victim), spot.rsplit(":", 1)[0], at, (TRAVEL, COUNTRY, ASN)))
+        out.append(Planted("impossible-travel", victim, self.key(victim), spot.rsplit(":", 1)[0], at, (TRAVEL, COUNTRY, ASN, OUTSIDE)))
 
         t0 = int(START.timestamp())
         return [Planted(p.kind, p.peer, p.public_key, _bare(p.source), t0 + p.time, p.rules) for p in out]
@@ -595,6 +608,21 @@ def life_changes(story: dict[str, Any]) -> dict[str, str]:
             g = generation[entry["peer"]] = generation.get(entry["peer"], 0) + 1
             out[derive_key(seed, f"peer:{entry['peer']}:{g}")] = "key rotation"
     return out
+
+
+def fleet_registry(story: dict[str, Any], names: dict[str, str]) -> Registry:
+    """The peer registry of the fleet: each named peer (every key it has had) expected in
+    its home network and that network's country, as an operator would register it."""
+    homes: dict[str, tuple[Network, ...]] = {}
+    for spec in story["peers"].values():
+        if spec.get("name") and spec.get("endpoint"):
+            ip = ipaddress.ip_address(_bare(spec["endpoint"].rpartition(":")[0]) or "")
+            homes[spec["name"]] = tuple(n for n, _ in HOMES if ip in n.network)
+    peers = {}
+    for key, name in names.items():
+        home = homes.get(name, ())
+        peers[key] = RegisteredPeer(name, networks=tuple(n.network for n in home), countries=tuple(sorted({n.country for n in home})))
+    return Registry(peers)
 
 
 # -- the run: shipper → pipeline → rules ------------------------------------------------
@@ -730,7 +758,7 @@ class _Flow:
         every = _secs(story["polls"][0]["every"])
         settings = DiffSettings(session_timeout=session_timeout(every), spike=SpikeSettings())
         self.rendered = rendered
-        self.shipper = replay_shipper(story["host_name"], rendered.names, geo_dir, settings)
+        self.shipper = replay_shipper(story["host_name"], rendered.names, geo_dir, settings, registry=fleet_registry(story, rendered.names))
         self.pipeline = load_pipelines(INGEST_PIPELINES, [geo_dir] if geo_dir else None)[PIPELINE]
         self.keeper = None if keep_all else _Keeper(rules, kql_compiler())
         self.problems: list[str] = []
