@@ -93,27 +93,16 @@ def build(event: ConfigEvent, ctx: Context) -> dict[str, Any]:
 
 def _file(record: FileRecord) -> dict[str, Any]:
     path = PurePosixPath(record.path)
-    out: dict[str, Any] = {
-        "path": record.path,
-        "name": path.name,
-        "directory": str(path.parent),
-        "extension": path.suffix.lstrip(".") or None,
-        "type": "file",
-        "mode": f"{record.mode:04o}",
-        "uid": str(record.uid),
-        "gid": str(record.gid),
-        "size": record.size,
-    }
-    if record.sha256:
-        out["hash"] = {"sha256": record.sha256}
-    else:  # the file is gone and its stand-in knows only the path
-        for key in ("mode", "uid", "gid", "size"):
-            del out[key]
+    out: dict[str, Any] = {"path": record.path, "name": path.name, "directory": str(path.parent), "type": "file"}
+    if path.suffix:
+        out["extension"] = path.suffix.lstrip(".")
+    if record.sha256:  # else the file is gone, and drift's stand-in for it knows only the path
+        out.update({key: _meta(key, getattr(record, key)) for key in ("mode", "uid", "gid", "size")}, hash={"sha256": record.sha256})
     if record.owner:
         out["owner"] = record.owner
     if record.group:
         out["group"] = record.group
-    return {k: v for k, v in out.items() if v is not None}
+    return out
 
 
 def _meta(key: str, value: Any) -> Any:  # noqa: ANN401 - a file fact

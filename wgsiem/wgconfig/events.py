@@ -35,7 +35,6 @@ CONFIG_ACTIONS = (
 DriftKind = Literal[
     "pending", "unsaved", "allowed_ips", "persistent_keepalive", "preshared_key", "public_key", "listen_port", "fwmark",
 ]  # fmt: skip
-DRIFT_KINDS: tuple[DriftKind, ...] = DriftKind.__args__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

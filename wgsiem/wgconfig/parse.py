@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from ..errors import WgsiemError
 from ..wgdump.model import ParseProblem
-from ..wgdump.parse import KEY_PATTERN, REDACTED, quote_safely
+from ..wgdump.parse import KEY_FRAGMENT, KEY_PATTERN, KEY_TOKEN, REDACTED, quote_safely
 from ..wgdump.psk import PresharedKeyHasher
 from ..wgdump.x25519 import public_key_of
 
@@ -40,13 +40,7 @@ HOOKS = ("PreUp", "PostUp", "PreDown", "PostDown")
 _WG_QUICK_KEYS = {k.lower(): k for k in ("Address", "DNS", "MTU", "Table", "SaveConfig", *HOOKS)}
 _INTERFACE_KEYS = {k.lower(): k for k in ("PrivateKey", "ListenPort", "FwMark")}
 _PEER_KEYS = {k.lower(): k for k in ("PublicKey", "PresharedKey", "AllowedIPs", "Endpoint", "PersistentKeepalive")}
-_SPACE = re.compile(r"[\t\n\v\f\r ]+")  # C's isspace, what config.c removes
-_KEY_TOKEN = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
-# A run of base64 long enough to be a key or much of one (a key damaged by a stray byte is
-# still a secret; 16 is where problem messages stop quoting too); mixed case tells it from
-# a path or a word (a random run of 16 lacks a lower or upper case letter once in 2,000).
-# A mixed-case word that long in a hook (NetworkManagerDispatcher) gets a stand-in too.
-_KEY_FRAGMENT = re.compile(r"[A-Za-z0-9+/=]{16,}")
+SPACE = re.compile(r"[\t\n\v\f\r ]+")  # C's isspace, what config.c removes
 _HOST_NAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
 _TABLE = re.compile(r"[A-Za-z0-9_.-]+")
 _U32 = 0xFFFFFFFF
@@ -150,9 +144,9 @@ def parse_config(text: str, source: str, hasher: PresharedKeyHasher, redacted_pu
     secrets: set[str] = set()  # every value of a PrivateKey or PresharedKey line, wherever it is
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip(" \t\n")  # what bash's `read` trims
-        spoken = _SPACE.sub("", line).lower()
+        spoken = SPACE.sub("", line).lower()
         if "privatekey" in spoken or "presharedkey" in spoken:  # a secret, even commented out
-            secrets.update(_KEY_TOKEN.findall(line))
+            secrets.update(KEY_TOKEN.findall(line))
         stripped, _, _ = line.partition("#")
         key, eq, value = stripped.partition("=")
         key, value = key.strip(), (value.strip() if eq else key.strip())
@@ -162,7 +156,7 @@ def parse_config(text: str, source: str, hasher: PresharedKeyHasher, redacted_pu
             _wg_quick_key(iface, _WG_QUICK_KEYS[key.lower()], value, line, lineno, source, problems)
             continue
         # What wg setconf reads: no comment, no white space at all.
-        compact = _SPACE.sub("", stripped)
+        compact = SPACE.sub("", stripped)
         if not compact:
             continue
         header = compact.lower()
@@ -181,7 +175,7 @@ def parse_config(text: str, source: str, hasher: PresharedKeyHasher, redacted_pu
             what = "a key outside any section" if section is None and eq else "not a key wg or wg-quick knows here"
             problems.append(ParseProblem(source, lineno, name or "line", f"{what}: wg refuses it (Line unrecognized)"))
             # A damaged line may be a damaged PrivateKey line: its keys are taken for secrets.
-            secrets.update(_KEY_TOKEN.findall(compact))
+            secrets.update(KEY_TOKEN.findall(compact))
             continue
         try:
             if section == "interface" and setting == REDACTED and name.lower() == "privatekey" and redacted_public_key:
@@ -192,7 +186,7 @@ def parse_config(text: str, source: str, hasher: PresharedKeyHasher, redacted_pu
                 _peer_key(peers[-1], _PEER_KEYS[name.lower()], setting, hasher)
         except _Error as err:
             problems.append(ParseProblem(source, lineno, err.key, err.reason))
-            secrets.update(_KEY_TOKEN.findall(compact))
+            secrets.update(KEY_TOKEN.findall(compact))
     for peer in peers:
         if peer.public_key in secrets:
             why = "holds a value the file gives as a private or preshared key, or on a line wg refuses"
@@ -224,7 +218,11 @@ def parse_config(text: str, source: str, hasher: PresharedKeyHasher, redacted_pu
 def stand_in_keys(text: str, hasher: PresharedKeyHasher) -> str:
     """`text` with each key, or run that may be most of one, replaced by its keyed-hash
     stand-in: the same run gives the same stand-in, so a change still shows."""
-    return _KEY_FRAGMENT.sub(lambda m: hasher.stand_in(m[0]) if _mixed_case(m[0]) else m[0], text)
+    # A run of 16 base64 characters may be much of a key (a key damaged by a stray byte is
+    # still a secret; 16 is where problem messages stop quoting too); mixed case tells it
+    # from a path or a word (a random run of 16 lacks a lower or upper case letter once in
+    # 2,000). A mixed-case word that long in a hook (NetworkManagerDispatcher) gets one too.
+    return KEY_FRAGMENT.sub(lambda m: hasher.stand_in(m[0]) if _mixed_case(m[0]) else m[0], text)
 
 
 def _mixed_case(run: str) -> bool:

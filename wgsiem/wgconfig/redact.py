@@ -10,29 +10,22 @@ else stay as written.
 
 from __future__ import annotations
 
-import re
-
-from ..wgdump.parse import REDACTED
+from ..wgdump.parse import KEY_FRAGMENT, KEY_TOKEN, REDACTED
 from ..wgdump.psk import PresharedKeyHasher
-from .parse import stand_in_keys
-
-_KEY_TOKEN = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
-_SPACE = re.compile(r"[\t\n\v\f\r ]+")
-# Anything that looks like a key beside any base64 run: a key cut by a stray byte is still a key.
-_NEAR_KEY = re.compile(r"[A-Za-z0-9+/=]{16,}")
+from .parse import SPACE, stand_in_keys
 
 
 def redact_config(text: str, hasher: PresharedKeyHasher) -> str:
     out = []
     for line in text.splitlines(keepends=True):
-        compact = _SPACE.sub("", line)
+        compact = SPACE.sub("", line)
         spoken = compact.lower()
         if "privatekey" in spoken:
             # Everything base64-like on the line goes, not only a well-formed key.
-            out.append(_NEAR_KEY.sub(REDACTED, line.split("=", 1)[0]) + ("= " + REDACTED + _eol(line) if "=" in line else ""))
+            out.append(KEY_FRAGMENT.sub(REDACTED, line.split("=", 1)[0]) + ("= " + REDACTED + _eol(line) if "=" in line else ""))
         else:
             code, sign, comment = line.partition("#")
-            if spoken.startswith("publickey=") and _KEY_TOKEN.fullmatch(_SPACE.sub("", code)[len("publickey=") :]):
+            if spoken.startswith("publickey=") and KEY_TOKEN.fullmatch(SPACE.sub("", code)[len("publickey=") :]):
                 out.append(code + sign + stand_in_keys(comment, hasher))  # the key stays; a comment may hold anything
             else:
                 out.append(stand_in_keys(line, hasher))

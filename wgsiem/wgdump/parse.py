@@ -35,9 +35,11 @@ LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second Python's 
 IFNAMSIZ = 16  # the kernel's limit on an interface name, its closing NUL included
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
+# A whole key anywhere in a text (32 bytes in base64: the last character carries 2 bits).
+KEY_TOKEN = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
 # Anything that could be key material, or a piece of it, is never quoted back, whatever
 # field it sits in: a key cut by a stray byte is still most of a key.
-_KEYISH = re.compile(r"[A-Za-z0-9+/=]{16,}")
+KEY_FRAGMENT = re.compile(r"[A-Za-z0-9+/=]{16,}")
 # Public and preshared key of each peer line (9 columns; 8 without the interface).
 # Interface lines, which carry the private key, do not match.
 _KEYS = re.compile(r"^[^\t\n]*\t([^\t\n]*\t[^\t\n]*)(?:\t[^\t\n]*){6}$", re.MULTILINE)
@@ -46,7 +48,7 @@ _KEYS_NO_IFACE = re.compile(r"^([^\t\n]*\t[^\t\n]*)(?:\t[^\t\n]*){6}$", re.MULTI
 
 def quote_safely(value: str) -> str:
     """`value` for a message: quoted, cut short, or not shown at all when it could hold a key."""
-    if _KEYISH.search(value):
+    if KEY_FRAGMENT.search(value):
         return f"<{len(value)} characters not shown>"
     if len(value) > 60:
         value = value[:57] + "..."

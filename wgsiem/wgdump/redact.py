@@ -9,13 +9,10 @@ interface or peer line, is redacted.
 
 from __future__ import annotations
 
-import re
-
-from .parse import NONE
+from .parse import KEY_TOKEN, NONE
 from .psk import PresharedKeyHasher
 
 REDACTED = "(redacted)"
-_KEY_TOKEN = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
 
 
 def redact_dump(text: str, hasher: PresharedKeyHasher, *, with_interface: bool = True) -> str:
@@ -32,8 +29,8 @@ def redact_dump(text: str, hasher: PresharedKeyHasher, *, with_interface: bool =
                 fields[2 - shift] = hasher.stand_in(psk)
             keep = (1 - shift, 2 - shift)
         else:
-            out.append(_KEY_TOKEN.sub(REDACTED, line))
+            out.append(KEY_TOKEN.sub(REDACTED, line))
             continue
         # A key where no key belongs (a name, an endpoint) has no business in a capture either.
-        out.append("\t".join(f if i in keep else _KEY_TOKEN.sub(REDACTED, f) for i, f in enumerate(fields)))
+        out.append("\t".join(f if i in keep else KEY_TOKEN.sub(REDACTED, f) for i, f in enumerate(fields)))
     return "\n".join(out)
