@@ -8,6 +8,7 @@ import os
 import random
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -120,6 +121,15 @@ def _actions(shipper: Shipper, *args) -> list[str]:
     return [d["event"]["action"] for d in shipper.process(poll(*args)).documents if d["event"]["action"].startswith("config-")]
 
 
+def _baseline() -> tuple[FakeInterface, ConfFile, Shipper]:
+    """wg0 and its file, agreeing, read by a new shipper: the start of a file's story."""
+    wg0 = FakeInterface()
+    conf = ConfFile("/etc/wireguard/wg0.conf", wg0)
+    s = _shipper()
+    assert _actions(s, T0, [wg0], [conf]) == ["config-file-discovered"]
+    return wg0, conf, s
+
+
 def test_save_config_interfaces_only_drift_on_pending_peers():
     wg0 = FakeInterface()
     wg0.peer("alice", allowed_ips="10.0.0.2/32")
@@ -135,10 +145,7 @@ def test_save_config_interfaces_only_drift_on_pending_peers():
 
 
 def test_drift_holds_while_the_interface_is_down_and_ends_with_its_file():
-    wg0 = FakeInterface()
-    conf = ConfFile("/etc/wireguard/wg0.conf", wg0)
-    s = _shipper()
-    _actions(s, T0, [wg0], [conf])
+    wg0, conf, s = _baseline()
     conf.peer("mallory", "AllowedIPs = 10.0.0.9/32")
     assert _actions(s, T0 + 30, [wg0], [conf])[-1] == "config-drift-started"
     assert _actions(s, T0 + 60, [], [conf]) == []  # down: nothing to compare, nothing ends
@@ -147,22 +154,13 @@ def test_drift_holds_while_the_interface_is_down_and_ends_with_its_file():
 
 
 def test_an_unreadable_directory_removes_nothing():
-    wg0 = FakeInterface()
-    conf = ConfFile("/etc/wireguard/wg0.conf", wg0)
-    s = _shipper()
-    _actions(s, T0, [wg0], [conf])
+    wg0, conf, s = _baseline()
     blocked = ConfigRead((), ("/etc/wireguard",), ("/etc/wireguard: cannot read the wg-quick files: Permission denied",))
-    out = s.process(_with(poll(T0 + 30, [wg0], []), blocked))
+    out = s.process(replace(poll(T0 + 30, [wg0], []), config=blocked))
     assert not [d for d in out.documents if d["event"]["action"].startswith("config-")]
     assert out.notices == list(blocked.problems)  # said once, not every poll
-    assert s.process(_with(poll(T0 + 45, [wg0], []), blocked)).notices == []
+    assert s.process(replace(poll(T0 + 45, [wg0], []), config=blocked)).notices == []
     assert _actions(s, T0 + 60, [wg0], [conf]) == []  # still the same file
-
-
-def _with(raw, config):
-    from dataclasses import replace
-
-    return replace(raw, config=config)
 
 
 def test_exposure_reasons():
@@ -332,12 +330,7 @@ def test_the_reader_gives_hash_mode_and_owner_and_rereads_only_changes(tmp_path)
 
 def test_a_failed_poll_leaves_the_files_to_the_next_one():
     """`ship` writes nothing of a failed poll, so the files are not taken in with it either."""
-    from dataclasses import replace
-
-    wg0 = FakeInterface()
-    conf = ConfFile("/etc/wireguard/wg0.conf", wg0)
-    s = _shipper()
-    _actions(s, T0, [wg0], [conf])
+    wg0, conf, s = _baseline()
     conf.peer("mallory", "AllowedIPs = 10.0.0.9/32")
     failed = s.process(replace(poll(T0 + 30, [wg0], [conf]), failure="wg: command not found"))
     assert failed.failure and not list(failed.documents)
