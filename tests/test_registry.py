@@ -4,6 +4,7 @@ forms still read, and each error naming the file, line and key."""
 from __future__ import annotations
 
 import ipaddress
+import re
 
 import pytest
 
@@ -95,7 +96,10 @@ def test_the_older_names_file_forms_still_load(tmp_path, text):
         ("    email: alice\n", 4, f"peers.{ALICE}.email: not an email address: 'alice'"),
         ("    networks: [198.51.100.0/33]\n", 4, f"peers.{ALICE}.networks: not a network (CIDR) or address: '198.51.100.0/33'"),
         ("    countries: [Netherlands]\n", 4, f"peers.{ALICE}.countries: not an ISO 3166 two-letter country code: 'Netherlands'"),
-        ("    always_on: yes please\n", 4, f"peers.{ALICE}.always_on: expected true or false"),
+        ("    always_on: yes please\n", 4, f"peers.{ALICE}.always_on: expected true, false or how long the peer may be silent,"
+                                         " like 15m: 'yes please' is not a duration like 30s"),
+        ("    always_on: 600\n", 4, f"peers.{ALICE}.always_on: expected true, false or how long the peer may be silent, like 15m"),
+        ("    always_on: 2m\n", 4, f"peers.{ALICE}.always_on: '2m' is too short: a working tunnel renews its session only every"),
         ("    tags: finance\n", 4, f"peers.{ALICE}.tags: expected a list"),
         ("    colour: blue\n", 4, f"peers.{ALICE}.colour: unknown key (known: name, owner"),
     ],
@@ -106,6 +110,27 @@ def test_a_bad_value_names_the_file_line_and_key(tmp_path, entry, line, message)
     with pytest.raises(RegistryError) as err:
         load_registry(path)
     assert str(err.value).startswith(f"{path}:{line}: {message}")
+
+
+@pytest.mark.parametrize(
+    ("value", "always_on", "silent_after"),
+    [("true", True, 600), ("false", False, 600), ("15m", True, 900), ("3m", True, 180), ("2h", True, 7200), ("1d", True, 86400)],
+)
+def test_always_on_is_true_false_or_how_long_the_peer_may_be_silent(tmp_path, value, always_on, silent_after):
+    path = tmp_path / "peers.yaml"
+    path.write_text(f'"{BOB}": {{name: site-bob, always_on: {value}}}\n')
+    peer = load_registry(path).peers[BOB]
+    assert (peer.always_on, peer.silent_after) == (always_on, silent_after)
+    toml = tmp_path / "peers.toml"
+    toml.write_text(f'[peers."{BOB}"]\nname = "site-bob"\nalways_on = {value if value in ("true", "false") else repr(value)}\n')
+    assert load_registry(toml).peers[BOB] == peer
+
+
+def test_a_bad_always_on_in_toml_names_its_line(tmp_path):
+    toml = tmp_path / "peers.toml"
+    toml.write_text(f'[peers."{ALICE}"]\nname = "alice"\n\n[peers."{BOB}"]\nname = "site-bob"\nalways_on = "90s"\n')
+    with pytest.raises(RegistryError, match=rf"peers.toml:6: peers.{re.escape(BOB)}.always_on: '90s' is too short"):
+        load_registry(toml)
 
 
 def test_structural_errors_are_named_too(tmp_path):

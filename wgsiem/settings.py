@@ -9,10 +9,13 @@ setting is explained once, whether it comes from an option or from a config file
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 _KEY = "wgsiem.setting"
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +43,12 @@ def description(cls: type, name: str) -> Setting:
         if f.name == name:
             return s
     raise KeyError(f"{cls.__name__}.{name} is not a described setting")
+
+
+def duration(text: str) -> timedelta:
+    """`5m` → 5 minutes: Kibana's interval syntax (s, m, h, d), the one duration syntax of the
+    project's files (rule intervals, the registry's `always_on: 15m`)."""
+    match = re.fullmatch(r"([1-9][0-9]*)([smhd])", text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 30s, 5m, 1h or 14d")
+    return timedelta(seconds=int(match[1]) * _UNITS[match[2]])

@@ -7,12 +7,16 @@ names file, grown up; DESIGN.md "The peer registry").
         owner: alice              # user.name
         email: alice@example.com  # user.email
         role: laptop              # laptop, phone, server, site, service
-        always_on: false          # a site tunnel: silent too long means down
+        always_on: false          # a site tunnel: true, or 15m (how long it may be silent)
         networks: [198.51.100.0/24, "2001:db8::/32"]
         countries: [NL, SE]
         tags: [finance]
     change_windows:
       - {days: [tue, thu], start: "18:00", end: "20:00", timezone: Europe/Amsterdam}
+
+An always-on peer (a site tunnel) is expected to handshake all the time: silent longer than
+its `silent_after` (`always_on: true` gives SILENT_AFTER; `always_on: 15m` sets it in the
+duration syntax of settings.duration), it is reported down (status/silence.py).
 
 YAML or TOML. The older forms still load: a plain `"<key>": name` mapping, or tables with
 only a `name`, with or without the `peers:` level. Every value is checked; an error names
@@ -32,6 +36,7 @@ from typing import Any
 import yaml
 
 from ..errors import WgsiemError
+from ..settings import duration
 from ..wgdump.parse import KEY_PATTERN
 from .windows import ChangeWindow, WindowError, parse_windows
 
@@ -41,6 +46,16 @@ _COUNTRY = re.compile(r"[A-Z]{2}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# How long an always-on peer may go without a handshake, by default. A working site tunnel
+# (PersistentKeepalive on, so its keepalives are traffic) renews its session every
+# REKEY_AFTER_TIME (120 s, timers.c), so its latest handshake is never much more than two
+# minutes old. Ten minutes is about five renewals missed: a lost packet or a router reboot
+# stays under it, a line or a site really down does not.
+SILENT_AFTER = 600
+# The least `always_on: <duration>` may say: under the kernel's REJECT_AFTER_TIME (180 s) a
+# healthy tunnel between two renewals would be called down.
+MIN_SILENT_AFTER = 180
 
 
 class RegistryError(WgsiemError):
@@ -57,6 +72,9 @@ class RegisteredPeer:
     networks: tuple[Network, ...] = ()
     countries: tuple[str, ...] = ()  # ISO 3166-1 alpha-2, upper case, as GeoIP gives them
     tags: tuple[str, ...] = ()
+    # An always-on peer's limit: seconds without a handshake after which it is down
+    # (peer-silent). Means nothing for a peer that is not always on.
+    silent_after: int = SILENT_AFTER
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +157,7 @@ def _peer(value: Any, where: tuple[str, ...], fail: Any) -> RegisteredPeer:  # n
         raise fail((*where, "email"), f"not an email address: {texts['email']!r}")
     if texts["role"] is not None and texts["role"] not in ROLES:
         raise fail((*where, "role"), f"{texts['role']!r} is not one of {', '.join(ROLES)}")
-    always_on = value.get("always_on", False)
-    if not isinstance(always_on, bool):
-        raise fail((*where, "always_on"), "expected true or false")
+    always_on, silent_after = _always_on(value.get("always_on", False), (*where, "always_on"), fail)
     networks = []
     for item in _list(value, "networks", where, fail):
         try:
@@ -159,8 +175,26 @@ def _peer(value: Any, where: tuple[str, ...], fail: Any) -> RegisteredPeer:  # n
             raise fail((*where, "tags"), f"expected strings, got {item!r}")
         tags.append(item.strip())
     return RegisteredPeer(
-        name.strip(), texts["owner"], texts["email"], texts["role"], always_on, tuple(networks), tuple(countries), tuple(tags)
-    )
+        name.strip(), texts["owner"], texts["email"], texts["role"], always_on, tuple(networks), tuple(countries), tuple(tags),
+        silent_after,
+    )  # fmt: skip
+
+
+def _always_on(value: Any, where: tuple[str, ...], fail: Any) -> tuple[bool, int]:  # noqa: ANN401
+    """`always_on`: false, true (silent after SILENT_AFTER), or how long it may be silent."""
+    if isinstance(value, bool):
+        return value, SILENT_AFTER
+    why = "expected true, false or how long the peer may be silent, like 15m"
+    if not isinstance(value, str):
+        raise fail(where, why)
+    try:
+        seconds = int(duration(value.strip()).total_seconds())
+    except ValueError:
+        raise fail(where, f"{why}: {value!r} is not a duration like 30s, 5m, 1h or 14d") from None
+    if seconds < MIN_SILENT_AFTER:
+        raise fail(where, f"{value!r} is too short: a working tunnel renews its session only every 2 minutes,"
+                          f" so less than {MIN_SILENT_AFTER // 60}m would call it down between two")  # fmt: skip
+    return True, seconds
 
 
 def _list(value: dict[str, Any], key: str, where: tuple[str, ...], fail: Any) -> list[Any]:  # noqa: ANN401

@@ -37,6 +37,8 @@ STATUS_ACTIONS = (
     "session-ended",
     "transfer",
     "transfer-spike",
+    "peer-silent",
+    "peer-back",
 )
 
 # A setting as `wg` shows it: a port, fwmark, public key, allowed IPs or keepalive; None is off.
@@ -97,7 +99,23 @@ class TransferSpike:
     spike: Spike
 
 
-Detail = InterfaceChanged | PeerChanged | EndpointChanged | SessionStarted | SessionEnded | Transfer | TransferSpike
+@dataclass(frozen=True, slots=True)
+class PeerSilent:
+    previous_handshake: int | None  # the peer's latest handshake; None: it never had one
+    since: int  # when the silence began: that handshake, else when the peer was first seen
+    silent_after: int  # the registry's limit for the peer, seconds
+
+
+@dataclass(frozen=True, slots=True)
+class PeerBack:
+    previous_handshake: int | None  # the silence's, as PeerSilent's
+    since: int
+
+
+Detail = (
+    InterfaceChanged | PeerChanged | EndpointChanged | SessionStarted | SessionEnded | Transfer | TransferSpike
+    | PeerSilent | PeerBack
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,10 @@ class PeerState:
     # The latest non-zero handshake seen. After an interface restart wg shows 0 until the
     # next handshake, but when the peer was last heard from has not changed.
     last_handshake: int = 0
+    # An always-on peer's outage that peer-silent reported and no handshake has ended yet:
+    # its latest handshake before the silence (0: it never had one). None: no open outage.
+    # Kept in the state so a restarted shipper neither reports it again nor misses its end.
+    silence: int | None = None
     # This peer's record (JSON) as last saved; None once anything above changed.
     saved: str | None = field(default=None, compare=False, repr=False)
 
@@ -162,14 +166,18 @@ def _peer_to_json(p: PeerState) -> list[Any]:
         p.first_seen,
         session,
         p.history,
-        # Only written when it says more than latest_handshake (after a restart).
-        *([p.last_handshake] if p.last_handshake != s.latest_handshake else []),
+        # Only written when they say something: last_handshake when it is not latest_handshake
+        # (after a restart), the open outage when there is one (and then last_handshake too:
+        # the list is positional). Older state files, and older shippers, read the rest.
+        *([p.last_handshake] if p.last_handshake != s.latest_handshake or p.silence is not None else []),
+        *([p.silence] if p.silence is not None else []),
     ]
 
 
 def _peer_from_json(iface: str, key: str, raw: list[Any], times: dict[int, int]) -> PeerState:
     psk_hash, endpoint, allowed, handshake, rx, tx, keepalive, first_seen, session, history = raw[:10]
     last_handshake = raw[10] if len(raw) > 10 else handshake
+    silence = raw[11] if len(raw) > 11 else None
     # The line as wg prints it from the endpoint on, so the parser can recognise it unchanged.
     text = "\t".join(
         [endpoint or NONE, allowed or NONE, str(handshake), str(rx), str(tx), "off" if keepalive is None else str(keepalive)]
@@ -191,4 +199,5 @@ def _peer_from_json(iface: str, key: str, raw: list[Any], times: dict[int, int])
         session=None if session is None else Session(*session),
         history=history,
         last_handshake=last_handshake,
+        silence=silence,
     )
