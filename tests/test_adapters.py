@@ -112,6 +112,28 @@ def test_capture_directory(tmp_path):
         list(read_capture(tmp_path / "empty" if (tmp_path / "empty").mkdir() is None else tmp_path))
 
 
+def test_a_captured_poll_keeps_how_wg_ended_and_fails_as_a_live_one(tmp_path):
+    """<t>.exit.json: a failed poll is told from a host without interfaces, with run_wg's verdict."""
+    from wgsiem.adapters.capture import exit_text
+
+    denied = "Unable to access interface wg0: Operation not permitted\n"
+    for t, text in ((10, ""), (20, ""), (30, "wg0\t(redacted)\tpub\t51820\toff\n")):
+        write_poll(tmp_path, t, text)
+    (tmp_path / "20.exit.json").write_text(exit_text(1, denied))
+    (tmp_path / "30.exit.json").write_text(exit_text(0, "Unable to access interface wg1: No such device\n"))
+    empty, failed, partial = read_capture(tmp_path)
+    assert (empty.failure, empty.exit_status, empty.stderr) == (None, None, "")  # no interfaces: not a failure
+    assert failed.failure == "'wg show all dump' exited with status 1: " + denied.strip()
+    assert (failed.exit_status, failed.stderr) == (1, denied)
+    assert partial.failure is None and partial.exit_status == 0 and "wg1" in partial.stderr
+    (tmp_path / "20.exit.json").write_text('{"exit_status": "1"}')
+    with pytest.raises(CaptureError, match=r"20\.exit\.json: exit_status: '1' is not a number"):
+        list(read_capture(tmp_path))
+    (tmp_path / "20.exit.json").write_text('{"status": 1}')
+    with pytest.raises(CaptureError, match=r"20\.exit\.json: expected"):
+        list(read_capture(tmp_path))
+
+
 def test_run_wg_reports_missing_binary_and_failure(tmp_path):
     assert "not found" in run_wg(1, str(tmp_path / "no-wg")).failure
     fake = tmp_path / "wg"

@@ -43,9 +43,11 @@ def ship_args(tmp_path, wg):
             "--host-name", "vpn1", "--wg-config-dir", str(tmp_path / "no-configs"), "--kernel-log", "off"]  # fmt: skip
 
 
-def shipped(tmp_path) -> list[dict]:
+def shipped(tmp_path, health: bool = False) -> list[dict]:
+    """What ship wrote about WireGuard, or with `health` its own shipper-health events."""
     path = tmp_path / "out.ndjson"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    docs = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    return [d for d in docs if (d["event"]["action"] == "shipper-health") is health]
 
 
 def test_help_lists_the_commands():
@@ -93,6 +95,9 @@ def test_ship_keeps_polling_and_stops_cleanly_on_sigterm(tmp_path, fake_wg):
     assert proc.returncode == 0, err
     assert "stopped after" in err
     assert [d["event"]["action"] for d in shipped(tmp_path)] == ["interface-discovered", "peer-added"]
+    # A running shipper's start-up health event; the next is 300 s away. --once writes none.
+    (health,) = shipped(tmp_path, health=True)
+    assert health["event"]["outcome"] == "success" and health["wireguard"]["shipper"]["polls"] == 1
 
 
 def test_ship_stdout_output_and_failure_exit(tmp_path, fake_wg):

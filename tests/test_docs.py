@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from wgsiem.ecs.catalogue import status_actions
+from wgsiem.ecs.health import SHIPPER_ACTIONS
 from wgsiem.status.events import STATUS_ACTIONS
 from wgsiem.wgconfig.events import CONFIG_ACTIONS
 
@@ -29,7 +30,7 @@ def test_field_reference_lists_every_field_with_its_type():
 
 
 def test_catalogue_and_diff_engine_name_the_same_actions():
-    assert tuple(status_actions()) == STATUS_ACTIONS + CONFIG_ACTIONS
+    assert tuple(status_actions()) == STATUS_ACTIONS + CONFIG_ACTIONS + SHIPPER_ACTIONS
 
 
 def test_readme_gives_the_two_commands_and_ci_uses_the_test_one():

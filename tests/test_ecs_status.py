@@ -12,6 +12,7 @@ from tests.support.dumps import FakeInterface, dump, fake_key
 from wgsiem.ecs.catalogue import CatalogueError, load, status_actions
 from wgsiem.ecs.document import Context
 from wgsiem.enrich.geoip import GeoIP
+from wgsiem.enrich.registry import RegisteredPeer
 from wgsiem.shipper import Shipper
 from wgsiem.status.diff import DiffSettings
 from wgsiem.status.events import STATUS_ACTIONS
@@ -22,6 +23,7 @@ from wgsiem.wgdump.raw import RawPoll
 
 T0 = 1_790_000_000
 ALICE = fake_key("alice")
+CAROL = fake_key("carol")
 
 
 def story(geoip: GeoIP | None, names: dict[str, str] | None = None) -> list[dict]:
@@ -29,7 +31,8 @@ def story(geoip: GeoIP | None, names: dict[str, str] | None = None) -> list[dict
     shipper = Shipper(
         State(),
         PresharedKeyHasher(secrets.token_bytes(32)),
-        Context(host_name="vpn1", names=names or {}, geoip=geoip),
+        # carol is always on: down at the baseline (peer-silent), back with her handshake
+        Context(host_name="vpn1", names=names or {}, geoip=geoip, registry={CAROL: RegisteredPeer("carol", always_on=True)}),
         DiffSettings(spike=SpikeSettings(min_bytes=1_000_000, min_history=60)),
     )
     wg0, wg1 = FakeInterface(), FakeInterface(name="wg1", listen_port=0)

@@ -27,7 +27,9 @@ from wgsiem.status.events import (
     Detail,
     EndpointChanged,
     InterfaceChanged,
+    PeerBack,
     PeerChanged,
+    PeerSilent,
     SessionEnded,
     SessionStarted,
     StatusEvent,
@@ -78,6 +80,10 @@ DETAILS: list[tuple[str, Detail, dict[str, Any]]] = [
         TransferSpike(T0, T0 + 30, 300, 50_000_000, False, SPIKE),
         {"start": T0, "end": T0 + 30, "rx_bytes": 300, "tx_bytes": 50_000_000, "counter_reset": False, "spike": SPIKE},
     ),
+    # Born as classes: pinned to the dict they encode as, so they cannot move either.
+    ("peer-silent", PeerSilent(T0 - 700, T0 - 700, 600), {"previous_handshake": T0 - 700, "since": T0 - 700, "silent_after": 600}),
+    ("peer-silent", PeerSilent(None, T0 - 900, 900), {"previous_handshake": None, "since": T0 - 900, "silent_after": 900}),
+    ("peer-back", PeerBack(T0 - 700, T0 - 700), {"previous_handshake": T0 - 700, "since": T0 - 700}),
 ]
 
 

@@ -21,8 +21,10 @@ import yaml
 
 from tests.support.config_story import config_story
 from tests.support.dumps import FakeInterface, dump, fake_key
+from wgsiem.ecs import health as health_docs
 from wgsiem.ecs.catalogue import log_actions, status_actions
 from wgsiem.ecs.document import Context
+from wgsiem.ecs.health import Health
 from wgsiem.enrich.geoip import GeoIP
 from wgsiem.enrich.registry import RegisteredPeer
 from wgsiem.kernlog.framing import LogRecord
@@ -252,12 +254,14 @@ def test_templates_yml_must_name_existing_files(tmp_path):
 # -- every field of every fixture's events ----------------------------------------------------
 
 
-# alice in the peer registry: expected in Amsterdam's network or the Netherlands; she roams to China.
+# alice in the peer registry: expected in Amsterdam's network or the Netherlands; she roams to
+# China. carol is an always-on site: ten days silent at the baseline (peer-silent), then back.
 REGISTRY = {
     ALICE: RegisteredPeer(
         "alice", owner="alice", email="alice@example.com", role="laptop", always_on=True,
         networks=(ipaddress.ip_network("198.51.100.0/24"),), countries=("NL",), tags=("finance",),
-    )
+    ),
+    fake_key("carol"): RegisteredPeer("carol", role="site", always_on=True, silent_after=900),
 }  # fmt: skip
 
 
@@ -339,6 +343,10 @@ def corpus(geoip_world) -> list[tuple[str, dict]]:
         out += [("status story", d) for d in status_story(geoip)]
         out += [("config story", d) for d in config_story()[0]]
         out += log_line_docs(geoip)
+    # The shipper's own health: a failing interval, with a spool and a last successful poll.
+    failing = Health(polls=10, poll_failures=1, wg_errors=2, malformed_lines=1, documents_written=40, dropped_documents=3,
+                     last_success=T0 - 30, spooled_documents=5, spooled_bytes=5000)  # fmt: skip
+    out.append(("shipper health", health_docs.build(Health(), T0 - 300, failing, T0, Context(host_name="vpn1"))))
     return [(f"{where}: {doc['event']['action']}", doc) for where, doc in out]
 
 

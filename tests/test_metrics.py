@@ -268,7 +268,7 @@ def test_health_after_polls_a_failure_and_malformed_lines(tmp_path: Path) -> Non
         server.close()
     values = {s.name: s.value for f in text_string_to_metric_families(body) if f.name.startswith("wgsiem") for s in f.samples}
     assert values == {
-        "wgsiem_polls_total": 3, "wgsiem_poll_failures_total": 1, "wgsiem_malformed_lines_total": 1,
+        "wgsiem_polls_total": 3, "wgsiem_poll_failures_total": 1, "wgsiem_wg_errors_total": 0, "wgsiem_malformed_lines_total": 1,
         "wgsiem_documents_written_total": values["wgsiem_documents_written_total"], "wgsiem_log_lines_total": 0,
         "wgsiem_last_successful_poll_timestamp_seconds": T0 + 60, "wgsiem_spool_documents": 0, "wgsiem_spool_bytes": 0,
         "wgsiem_dropped_documents_total": 0,

@@ -58,6 +58,10 @@ def test_the_generator_rewrites_the_committed_captures_byte_for_byte(folder, tmp
     assert polls == len(committed)
     for path in committed:
         assert (tmp_path / "captures" / path.name).read_bytes() == path.read_bytes(), path.name
+    exits = sorted(p.name for p in (folder / "captures").glob("*.exit.json"))
+    assert sorted(p.name for p in (tmp_path / "captures").glob("*.exit.json")) == exits
+    for name in exits:
+        assert (tmp_path / "captures" / name).read_bytes() == (folder / "captures" / name).read_bytes(), name
     for extra in ("kernel.log", "peers.yaml"):
         if (folder / extra).exists():
             assert (tmp_path / extra).read_bytes() == (folder / extra).read_bytes()
@@ -127,6 +131,34 @@ def test_a_missing_golden_file_is_a_failure_that_says_what_to_do(tmp_path):
     assert result.exit_code == 1 and "--update" in result.output
 
 
+# -- a shipper whose wg fails ------------------------------------------------------------------
+
+
+def test_failed_polls_are_a_problem_unless_the_scenario_counts_them(tmp_path):
+    folder = _copy(tmp_path, "shipper-failing")
+    file = folder / "scenario.yaml"
+    text = file.read_text()
+    scenario = load_scenario(folder)
+    assert (scenario.health_interval, scenario.poll_failures) == (300, 28)
+    file.write_text(text.replace("poll_failures: 28", "poll_failures: 27"))
+    result = replay(str(folder))
+    assert result.exit_code == 1
+    assert f"{file}: expect.poll_failures: 27, but 28 polls failed" in result.output
+    assert "poll at 1796630520: 'wg show all dump' exited with status 1: Unable to access interface wg0: Operation not permitted" in result.output
+    file.write_text(text.replace("  poll_failures: 28\n", ""))
+    result = replay(str(folder))
+    assert result.exit_code == 1 and "expect.poll_failures" not in result.output
+    assert result.output.count("exited with status 1") == 28
+
+
+def test_health_events_are_replayed_only_where_the_scenario_sets_the_interval():
+    scenarios = [load_scenario(p) for p in ALL]
+    with_health = [s.name for s in scenarios if s.health_interval is not None]
+    assert with_health == ["shipper-failing"]
+    for s in scenarios:
+        assert ('"action": "shipper-health"' in s.golden.read_text()) == (s.name in with_health), s.name
+
+
 # -- expectations are strict -----------------------------------------------------------------
 
 
@@ -151,6 +183,8 @@ def test_expectations_cover_by_rule_and_where_and_report_the_rest():
         (("host_name: vpn1", "host_name: vpn1\nshipper: {interval: 5}"), "shipper: interval: not a setting a replay takes"),
         (("      count: 3", "      count: 0"), "expect.alerts[0]: count: must be a positive number"),
         (("host_name: vpn1", "host_name: vpn1\nexpected: 1"), "unknown key 'expected'"),
+        (("expect:\n", "expect:\n  poll_failures: -1\n"), "expect.poll_failures: -1 is not a number of polls"),
+        (("host_name: vpn1", "host_name: vpn1\nshipper: {health_interval: -5}"), "shipper: health_interval must be 0"),
     ],
 )
 def test_scenario_file_errors_name_the_file_and_key(tmp_path, edit, message):

@@ -48,6 +48,9 @@ class ShipConfig:
     """Every setting of `wgsiem ship`: a key of its config file and an option of the same name."""
 
     interval: float = setting(30.0, help="Seconds between polls")
+    health_interval: float = setting(
+        300.0, help="Seconds between two shipper-health events (the shipper's own counts; one also at start-up); 0: none"
+    )
     output: str = setting(
         "file",
         help="Where documents go: 'file' (NDJSON for Filebeat), 'stdout', or 'elasticsearch' (bulk, through a disk spool)",
@@ -170,6 +173,8 @@ class ShipConfig:
         problems = []
         if self.interval <= 0:
             problems.append("interval must be more than 0 seconds")
+        if self.health_interval < 0:
+            problems.append("health_interval must be 0 (no health events) or more seconds")
         if not _NAMESPACE.fullmatch(self.namespace):
             problems.append(
                 f"namespace {self.namespace!r}: a data stream namespace is lowercase, at most 100"

@@ -1,5 +1,9 @@
 """One poll, from what `wg` printed to ECS documents: parse → diff → events → ECS → enrich.
 
+After the diff, the always-on peers are judged (status/silence.py) against the limits of
+the registry as the context holds it at that poll, so a reloaded registry counts from the
+next poll on, and a replay with the same registry gives the same events.
+
 `Shipper.process` is the single code path of `wgsiem ship` (live polls) and `wgsiem
 convert` (recorded polls). It does no I/O: the poll's text and time come in, documents
 and what went wrong come out, and the state it holds is saved by the caller.
@@ -24,6 +28,7 @@ from .kernlog.framing import LogRecord
 from .kernlog.messages import UNRECOGNIZED, LogMessage, MessageParser
 from .status.diff import DiffSettings, StatusDiffer
 from .status.events import StatusEvent
+from .status.silence import SilenceWatch
 from .status.state import State
 from .wgconfig import drift, watch
 from .wgconfig.events import ConfigEvent
@@ -81,10 +86,14 @@ class Shipper:
         # After a restart, unchanged lines are recognised from the first poll on.
         self.parser.remember({name: {k: p.last for k, p in ist.peers.items()} for name, ist in state.interfaces.items()})
         self.differ = StatusDiffer(state, settings)
+        self.silence = SilenceWatch(state)
+        # The always-on peers' silent_after, by key, and the registry they were read from.
+        self._limits: tuple[Any, dict[str, int]] = (None, {})
         self.context = context
         self.interfaces = frozenset(interfaces)
         self.polls = 0
         self.problem_count = 0
+        self.wg_errors = 0  # polls where wg ran and complained (stderr, a non-zero exit): its health counts them
         self.handshakes = 0  # handshake events seen: with none in the kernel log, debug is off
         self.messages = MessageParser()
         self.peer_ids = PeerIds(state.peer_ids)
@@ -149,6 +158,11 @@ class Shipper:
         notices: list[str] = []
         config_events = self._read_config(raw.time, raw.config, notices) if watched and raw.config is not None else []
         result = self.differ.apply(poll)
+        if poll.failure is None:
+            silent = self.silence.apply(raw.time, self.always_on_limits(), poll.unreadable)
+            if silent:
+                result.events.extend(silent)
+                result.events.sort(key=_time)
         drift_events = []
         config = self.config
         if watched and config.files is not None:
@@ -157,9 +171,19 @@ class Shipper:
         if watched and (config_events or drift_events or self.state.config is None):
             self.state.config = config.to_json()
         self.polls += 1
+        if raw.exit_status or raw.stderr.strip():
+            self.wg_errors += 1
         self.handshakes += sum(1 for e in result.events if e.action == "handshake")
         self.problem_count += len(poll.problems)
         return PollEvents(raw.time, result.events, notices + result.notices, poll.problems, poll.failure, config_events, drift_events)
+
+    def always_on_limits(self) -> dict[str, int]:
+        """Each always-on peer's silent_after, by public key, from the context's registry.
+        Read again only when the registry is another object: a reload replaces it whole."""
+        registry = self.context.registry
+        if self._limits[0] is not registry:
+            self._limits = (registry, {key: entry.silent_after for key, entry in registry.items() if entry.always_on})
+        return self._limits[1]
 
     def _read_config(self, time: int, read: ConfigRead, notices: list[str]) -> list[ConfigEvent]:
         """The files as read → records (parsed once per content) → what changed since the last read."""

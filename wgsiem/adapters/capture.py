@@ -1,5 +1,11 @@
 """Capture directories: one `<unix-seconds>.dump` file per poll, as `wg show all dump` printed
-it, and `wg-config/<unix-seconds>.json`, the wg-quick files as read from that time on."""
+it, and `wg-config/<unix-seconds>.json`, the wg-quick files as read from that time on.
+
+A poll where wg exited non-zero or said something on stderr has `<unix-seconds>.exit.json`
+beside its dump, `{"exit_status": 1, "stderr": "Unable to access interface wg0: ..."}`: without
+it a dump that is empty could be a host without interfaces or a wg that failed, and the
+shipper tells the two apart (a failed poll changes nothing; an empty one takes the
+interfaces down)."""
 
 from __future__ import annotations
 
@@ -11,11 +17,14 @@ from pathlib import Path
 from ..errors import Location, WgsiemError
 from ..wgconfig.snapshot import SnapshotError, decode_snapshot, encode_snapshot
 from ..wgdump.psk import PresharedKeyHasher
-from ..wgdump.raw import ConfigRead, RawPoll
+from ..wgdump.raw import ConfigRead, RawPoll, exit_failure
 from .files import write_atomic
 
 SUFFIX = ".dump"
 CONFIG_DIR = "wg-config"
+EXIT_SUFFIX = ".exit.json"
+# What the failure of a recorded poll names: the binary's path is the recording host's.
+COMMAND = "wg show all dump"
 
 
 class CaptureError(WgsiemError):
@@ -80,6 +89,7 @@ def read_capture(directory: Path) -> Iterator[RawPoll]:
     """The polls of a capture in time order, each file read when its poll is asked for;
     each with the configuration snapshot in force at its time, if the capture has any."""
     snapshots = config_snapshots(directory)
+    exits = _exit_times(directory)
     config: ConfigRead | None = None
     for time, name in _capture_names(directory):
         while snapshots and snapshots[0][0] <= time:
@@ -97,7 +107,40 @@ def read_capture(directory: Path) -> Iterator[RawPoll]:
             text = data.decode(errors="replace")
             if "\t" not in text:
                 raise CaptureError("not text (a capture holds what `wg show all dump` printed)", Location(path)) from None
-        yield RawPoll(time=time, stdout=text, source=str(path), config=config)
+        if time not in exits:
+            yield RawPoll(time=time, stdout=text, source=str(path), config=config)
+            continue
+        exit_status, stderr = read_exit(directory / f"{time}{EXIT_SUFFIX}")
+        failure = exit_failure(COMMAND, exit_status, text, stderr)
+        yield RawPoll(time=time, stdout=text, stderr=stderr, source=str(path), failure=failure, config=config, exit_status=exit_status)
+
+
+def _exit_times(directory: Path) -> set[int]:
+    with os.scandir(directory) as entries:
+        return {int(stem) for e in entries if e.name.endswith(EXIT_SUFFIX) and (stem := e.name[: -len(EXIT_SUFFIX)]).isdigit()}
+
+
+def read_exit(path: Path) -> tuple[int, str]:
+    """How wg ended at a recorded poll: its exit status and what it printed on stderr."""
+    try:
+        raw = json.loads(path.read_bytes())
+    except OSError as err:
+        raise CaptureError(f"cannot read: {err.strerror}", Location(path)) from None
+    except ValueError as err:
+        raise CaptureError(f"not JSON: {err}", Location(path)) from None
+    if not isinstance(raw, dict) or not set(raw) <= {"exit_status", "stderr"}:
+        raise CaptureError('expected {"exit_status": <int>, "stderr": <text>}', Location(path))
+    status, stderr = raw.get("exit_status", 0), raw.get("stderr", "")
+    if not isinstance(status, int) or isinstance(status, bool):
+        raise CaptureError(f"exit_status: {status!r} is not a number", Location(path))
+    if not isinstance(stderr, str):
+        raise CaptureError(f"stderr: {stderr!r} is not text", Location(path))
+    return status, stderr
+
+
+def exit_text(exit_status: int, stderr: str) -> str:
+    """The `<unix-seconds>.exit.json` of a poll (what `read_exit` reads)."""
+    return json.dumps({"exit_status": exit_status, "stderr": stderr}, indent=1) + "\n"
 
 
 def write_poll(directory: Path, time: int, text: str) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from ..wgdump.raw import RawPoll
+from ..wgdump.raw import RawPoll, exit_failure
 
 
 def run_wg(time: int, wg: str = "wg", timeout: float = 30.0) -> RawPoll:
@@ -19,8 +19,5 @@ def run_wg(time: int, wg: str = "wg", timeout: float = 30.0) -> RawPoll:
         return RawPoll(time, "", failure=f"{wg!r} is not executable by this user")
     except subprocess.TimeoutExpired:
         return RawPoll(time, "", failure=f"'{' '.join(argv)}' did not answer within {timeout:.0f} s")
-    failure = None
-    if proc.returncode != 0 and not proc.stdout:
-        said = "; ".join(line.strip() for line in proc.stderr.splitlines() if line.strip())[:500]
-        failure = f"'{' '.join(argv)}' exited with status {proc.returncode}" + (f": {said}" if said else "")
-    return RawPoll(time, proc.stdout, proc.stderr, failure=failure)
+    failure = exit_failure(" ".join(argv), proc.returncode, proc.stdout, proc.stderr)
+    return RawPoll(time, proc.stdout, proc.stderr, failure=failure, exit_status=proc.returncode)

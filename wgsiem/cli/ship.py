@@ -28,6 +28,8 @@ from ..adapters.spool import Spool, SpoolError
 from ..adapters.statefile import save_state
 from ..adapters.wg import run_wg
 from ..config import ShipConfig
+from ..ecs import health as health_docs
+from ..ecs.health import Health, HealthEvents
 from ..enrich.names import NamesError, NamesWatcher
 from ..kernlog.framing import LogRecord, frame
 from ..kernlog.timing import line_time
@@ -67,6 +69,12 @@ def ship(
 
     With --metrics-listen HOST:PORT it also serves Prometheus metrics from its polls:
     prometheus_wireguard_exporter's (same names and labels) and its own health (wgsiem_*).
+
+    Its own health is also an event: shipper-health, after the first poll and every
+    --health-interval seconds (0: none; --once writes none), with the polls, failed
+    polls, wg errors, malformed lines, documents written and dropped since the previous
+    one, and the spool; event.outcome failure when anything failed. A host whose
+    shipper-health events stop has stopped sending (docs/operate.md).
     """
     setup_logging(verbose)
     secret = load_or_create_secret(cfg.secret_file)
@@ -135,7 +143,6 @@ def open_metrics(cfg: ShipConfig) -> MetricsServer | None:
         return None
     # prometheus_client is loaded only by a shipper that serves metrics.
     from ..adapters.metrics_http import MetricsServer
-    from ..metrics.health import Health
     from ..metrics.peers import LabelOptions, PeerMetrics
 
     options = LabelOptions(cfg.metrics_remote_endpoint, cfg.metrics_split_allowed_ips, cfg.metrics_friendly_names)
@@ -147,22 +154,28 @@ def _url_host(address: tuple[str, int]) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _update_metrics(
-    metrics: MetricsServer, shipper: Shipper, out: Output, ok: bool, started: float, written: int, names: NamesWatcher | None = None
-) -> None:
-    health = metrics.health
-    health.polls = shipper.polls
-    health.poll_failures += 0 if ok else 1
-    health.malformed_lines = shipper.problem_count
-    health.documents_written += written
-    health.log_lines = shipper.log_counts["wireguard"]
-    if ok:
-        health.last_success = started
+def _tally(health: Health, shipper: Shipper, out: Output, ok: bool, started: float, written: int) -> None:
+    """The loop's health after a poll: for the Prometheus endpoint and the health events."""
+    health_docs.tally(health, shipper, ok, started, written)
+    _backlog(health, out)
+
+
+def _backlog(health: Health, out: Output) -> None:
     if isinstance(out, ElasticsearchOutput):
         health.spooled_documents, health.spooled_bytes, health.dropped_documents = out.backlog()
+
+
+def _publish_peers(metrics: MetricsServer, shipper: Shipper, names: NamesWatcher | None = None) -> None:
     from ..metrics.peers import snapshot
 
     metrics.publish(snapshot(shipper.state, shipper.context.names, names.json_labels if names is not None else None))
+
+
+def _write_health(beat: HealthEvents, shipper: Shipper, out: Output, now: float) -> None:
+    _backlog(beat.health, out)  # the spool drains between polls
+    doc = beat.take(now, shipper.context)
+    beat.health.documents_written += out.write_batch([doc])
+    log.debug("shipper health at %.0f: %s", now, doc["event"]["outcome"])
 
 
 def open_follower(cfg: ShipConfig) -> Follower | None:
@@ -242,10 +255,14 @@ def run_loop(  # noqa: PLR0913 - every part is injected, so tests drive the loop
     losing them. Log lines read since the last poll go first, tied to peers with that
     poll or, failing it, the poll that follows them (`Shipper.process_interval`); where
     they were read up to is saved with the state. `metrics`, when served, get the peers and
-    the loop's health after each poll. Returns whether the last poll succeeded."""
+    the loop's health after each poll. A shipper-health event is written after the first
+    poll and every --health-interval seconds after that, between polls if need be (not with
+    `once`). Returns whether the last poll succeeded."""
     written = 0
     ok = True
     logs = _LogWatch(follower, boot_time())
+    health = metrics.health if metrics is not None else Health()
+    beat = None if once or cfg.health_interval <= 0 else HealthEvents(health, cfg.health_interval, clock())
     while True:
         started = clock()
         if names is not None:
@@ -262,13 +279,15 @@ def run_loop(  # noqa: PLR0913 - every part is injected, so tests drive the loop
             release_free_memory()
             written += n
             log.debug("poll at %d: %d documents", outcome.time, n)
+        _tally(health, shipper, out, ok, started, n)
         if metrics is not None:
-            _update_metrics(metrics, shipper, out, ok, started, n, names)
+            _publish_peers(metrics, shipper, names)
+        if beat is not None and beat.is_due(clock()):
+            _write_health(beat, shipper, out, clock())
         logs.check_debug(shipper)
         if once or stop.is_set():
             break
-        stop.wait(max(0.0, cfg.interval - (clock() - started)))
-        if stop.is_set():
+        if not _wait(stop, clock, started + cfg.interval, beat, shipper, out):
             break
     counts = shipper.log_counts
     log.info(
@@ -279,6 +298,23 @@ def run_loop(  # noqa: PLR0913 - every part is injected, so tests drive the loop
         f"; {counts['wireguard']} WireGuard log lines ({counts['unrecognized']} unrecognized)" if follower else "",
     )
     return ok
+
+
+def _wait(
+    stop: threading.Event, clock: Callable[[], float], next_poll: float, beat: HealthEvents | None, shipper: Shipper, out: Output
+) -> bool:
+    """Until the next poll, writing the health events that fall due before it; False when
+    stopped. A health event due with a poll waits for that poll, so that it counts it."""
+    while True:
+        now = clock()
+        if now >= next_poll:
+            return True
+        if beat is not None and beat.is_due(now, next_poll):
+            _write_health(beat, shipper, out, now)
+            continue
+        wake = next_poll if beat is None else min(next_poll, beat.due)
+        if stop.wait(wake - now):
+            return False
 
 
 class _LogWatch:

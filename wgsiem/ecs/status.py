@@ -8,7 +8,9 @@ from ..enrich.geoip import GeoIP, Place, distance_km
 from ..status.events import (
     EndpointChanged,
     InterfaceChanged,
+    PeerBack,
     PeerChanged,
+    PeerSilent,
     SessionEnded,
     SessionStarted,
     StatusEvent,
@@ -75,6 +77,10 @@ def build(event: StatusEvent, ctx: Context) -> dict[str, Any]:
             _peer_changed(doc, words, detail)
         case InterfaceChanged():
             _interface_changed(doc, words, detail)
+        case PeerSilent():
+            _peer_silent(doc, words, detail, event.time)
+        case PeerBack():
+            _peer_back(doc, words, detail, event.time)
         case _:
             assert_never(detail)
     document.mark_change_window(doc, event.time, ctx)
@@ -198,6 +204,30 @@ def _session_started(doc: dict[str, Any], detail: SessionStarted, time: int) -> 
         wp = doc["wireguard"]["peer"]
         wp["previous_handshake"] = timestamp(previous)
         wp["silence_seconds"] = max(time - previous, 0)
+
+
+def _silence(doc: dict[str, Any], words: dict[str, Any], previous_handshake: int | None, since: int, time: int) -> None:
+    """The silence of an always-on peer, from `since` to `time`: event.start and
+    event.duration, and silence_seconds and previous_handshake as session-started has them."""
+    seconds = max(time - since, 0)
+    doc["event"]["start"] = timestamp(since)
+    doc["event"]["duration"] = seconds * NS
+    wp = doc["wireguard"]["peer"]
+    if previous_handshake:
+        wp["previous_handshake"] = timestamp(previous_handshake)
+    wp["silence_seconds"] = seconds
+    words["duration"] = human_duration(seconds)
+
+
+def _peer_silent(doc: dict[str, Any], words: dict[str, Any], detail: PeerSilent, time: int) -> None:
+    _silence(doc, words, detail.previous_handshake, detail.since, time)
+    doc["wireguard"]["peer"]["silent_after"] = detail.silent_after
+    words["silent_after"] = human_duration(detail.silent_after)
+
+
+def _peer_back(doc: dict[str, Any], words: dict[str, Any], detail: PeerBack, time: int) -> None:
+    _silence(doc, words, detail.previous_handshake, detail.since, time)
+    doc["event"]["end"] = timestamp(time)
 
 
 def _transfer(doc: dict[str, Any], words: dict[str, Any], detail: Transfer | TransferSpike) -> None:

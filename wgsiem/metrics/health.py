@@ -1,29 +1,18 @@
 """The shipper's own health as Prometheus metrics (`wgsiem_*`), so a broken monitor is seen.
 
-The poll loop updates one `Health` after each poll; a scrape reads it. Each field is
-one int or float assigned whole, so a scrape sees each value as of some poll.
+The poll loop updates one `Health` (ecs/health.py) after each poll; a scrape reads it.
+Each field is one int or float assigned whole, so a scrape sees each value as of some poll.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-
-@dataclass(slots=True)
-class Health:
-    polls: int = 0
-    poll_failures: int = 0  # polls where wg could not be run or read nothing
-    malformed_lines: int = 0  # dump lines skipped, with file, line and field in the log
-    documents_written: int = 0  # handed to the output (the file, stdout, or the spool)
-    log_lines: int = 0  # kernel and wg-quick lines about WireGuard
-    last_success: float = 0.0  # unix time of the last poll that read wg (0: none yet)
-    spooled_documents: int = 0  # --output elasticsearch: waiting in the spool
-    spooled_bytes: int = 0
-    dropped_documents: int = 0  # lost because the spool was full
+# The tally is the health event's too (ecs/health.py), so it is kept where both can read it.
+from ..ecs.health import Health as Health
 
 
 class HealthCollector(Collector):
@@ -34,6 +23,7 @@ class HealthCollector(Collector):
         h = self.health
         yield CounterMetricFamily("wgsiem_polls", "Polls of wg show all dump done", value=h.polls)
         yield CounterMetricFamily("wgsiem_poll_failures", "Polls where wg could not be run or read nothing", value=h.poll_failures)
+        yield CounterMetricFamily("wgsiem_wg_errors", "Polls where wg printed an error or exited non-zero", value=h.wg_errors)
         yield CounterMetricFamily("wgsiem_malformed_lines", "Lines of wg's output skipped as malformed", value=h.malformed_lines)
         yield CounterMetricFamily("wgsiem_documents_written", "ECS documents handed to the output", value=h.documents_written)
         yield CounterMetricFamily("wgsiem_log_lines", "Kernel and wg-quick lines about WireGuard read", value=h.log_lines)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..ecs.health import Health, HealthEvents, tally
 from ..kernlog.framing import LogRecord, frame
 from ..kernlog.timing import timed
 from ..shipper import Shipper
@@ -56,6 +57,48 @@ def capture_documents(
         on_poll(outcome)
         yield heapq.merge(log_docs, outcome.documents, key=_at)
     yield iter(shipper.process_log(lines[i:]))
+
+
+def with_health(
+    shipper: Shipper,
+    polls: Sequence[RawPoll],
+    lines: Sequence[tuple[LogRecord, float]],
+    every: float,
+    on_poll: Any = lambda outcome: None,
+) -> Iterator[dict[str, Any]]:
+    """`capture_documents` with the shipper-health events `ship --health-interval every`
+    would have written among them, in the order it writes: those due before a poll, at
+    their time, then the poll's interval, then the one due with the poll. The shipper is
+    taken to start at the first poll and stop after the last: nothing after it."""
+    if not polls:
+        yield from (doc for batch in capture_documents(shipper, polls, lines, on_poll) for doc in batch)
+        return
+    health = Health()
+    # Times as ship's clock gives them, floats: event.id hashes the time as it is given.
+    beat = HealthEvents(health, float(every), float(polls[0].time))
+    ok = [True]
+
+    def seen(outcome: Any) -> None:
+        ok[0] = outcome.failure is None
+        on_poll(outcome)
+
+    def take(now: float) -> dict[str, Any]:
+        doc = beat.take(now, shipper.context)
+        health.documents_written += 1
+        return doc
+
+    batches = capture_documents(shipper, polls, lines, seen)
+    for raw in polls:
+        now = float(raw.time)
+        while beat.is_due(beat.due, now):  # ship waits until each is due, no longer
+            yield take(beat.due)
+        # A failed poll has no documents (the differ skips it); its interval's log lines do.
+        batch = list(next(batches))
+        yield from batch
+        tally(health, shipper, ok[0], now, len(batch))
+        if beat.is_due(now):
+            yield take(now)
+    yield from next(batches)  # lines after the last poll, as `convert` writes them
 
 
 def _at(doc: dict[str, Any]) -> str:

@@ -16,11 +16,12 @@ from ..errors import WgsiemError
 SCENARIO_FILE = "scenario.yaml"
 GOLDEN_FILE = "events.ndjson"
 KINDS = ("attack", "normal")
-# Shipper settings a scenario may set: the diff engine's. Everything else about the
-# shipper is I/O, which a replay does not have.
+# Shipper settings a scenario may set: the diff engine's, and health_interval for the
+# shipper-health events (none unless set: they are the running shipper's, not the capture's).
+# Everything else about the shipper is I/O, which a replay does not have.
 SHIPPER_SETTINGS = (
     "session_timeout", "spike_factor", "spike_min_bytes", "spike_min_history", "spike_window_days", "interfaces",
-    "wg_config_drift_after",
+    "wg_config_drift_after", "health_interval",
 )  # fmt: skip
 _KEYS = {"name", "description", "kind", "host_name", "peers", "change_windows", "shipper", "geoip", "rules_start", "rules_end", "expect"}
 
@@ -50,6 +51,11 @@ class Scenario:
     rules_start: datetime
     rules_end: datetime | None
     expectations: list[Expectation]
+    # shipper: health_interval: the shipper-health events `ship` would have written (None: none).
+    health_interval: float | None = None
+    # expect: poll_failures: polls where wg failed, as the capture records them; any other
+    # number of them is a replay problem.
+    poll_failures: int = 0
 
     @property
     def captures(self) -> Path:
@@ -100,6 +106,8 @@ def load_scenario(path: Path) -> Scenario:
         )
     except RegistryError as err:
         raise ScenarioError(str(err)) from None
+    shipper = raw.get("shipper") or {}
+    config = _config(file, shipper, str(raw["host_name"]))
     return Scenario(
         path=path,
         name=raw["name"],
@@ -108,11 +116,13 @@ def load_scenario(path: Path) -> Scenario:
         host_name=str(raw["host_name"]),
         peers=registry.names,
         registry=registry,
-        config=_config(file, raw.get("shipper") or {}, str(raw["host_name"])),
+        config=config,
         geoip=bool(raw.get("geoip", True)),
         rules_start=_time(file, "rules_start", raw["rules_start"]),
         rules_end=_time(file, "rules_end", raw["rules_end"]) if raw.get("rules_end") is not None else None,
         expectations=_expectations(file, raw["expect"]),
+        health_interval=(config.health_interval or None) if "health_interval" in shipper else None,
+        poll_failures=_poll_failures(file, raw["expect"]),
     )
 
 
@@ -145,8 +155,8 @@ def _time(file: Path, key: str, value: Any) -> datetime:
 
 
 def _expectations(file: Path, expect: Any) -> list[Expectation]:
-    if not isinstance(expect, dict) or set(expect) != {"alerts"} or not isinstance(expect["alerts"], list):
-        raise ScenarioError(f"{file}: expect: expected `alerts:` with a list (empty for a quiet scenario)")
+    if not isinstance(expect, dict) or not {"alerts"} <= set(expect) <= {"alerts", "poll_failures"} or not isinstance(expect["alerts"], list):
+        raise ScenarioError(f"{file}: expect: expected `alerts:` with a list (empty for a quiet scenario), and optionally `poll_failures:`")
     out = []
     for i, entry in enumerate(expect["alerts"]):
         where = f"{file}: expect.alerts[{i}]"
@@ -159,3 +169,10 @@ def _expectations(file: Path, expect: Any) -> list[Expectation]:
             raise ScenarioError(f"{where}: where: expected a mapping of dotted field to value")
         out.append(Expectation(str(entry["rule"]), count, dict(entry.get("where") or {})))
     return out
+
+
+def _poll_failures(file: Path, expect: dict[str, Any]) -> int:
+    count = expect.get("poll_failures", 0)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise ScenarioError(f"{file}: expect.poll_failures: {count!r} is not a number of polls")
+    return count

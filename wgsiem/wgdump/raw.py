@@ -48,8 +48,19 @@ class RawPoll:
     failure: str | None = None  # wg could not be run at all
     # The wg-quick files as read just before the poll; None when they are not watched.
     config: ConfigRead | None = None
+    exit_status: int | None = None  # wg's; None when it did not run, or a capture does not say (no .exit.json)
 
     def __repr__(self) -> str:
         # A repr in a traceback or a debug log must not carry the keys in `stdout`.
         files = "" if self.config is None else f", {len(self.config.files)} config files"
         return f"RawPoll(time={self.time}, source={self.source!r}, {len(self.stdout)} characters{files}, failure={self.failure!r})"
+
+
+def exit_failure(command: str, exit_status: int | None, stdout: str, stderr: str) -> str | None:
+    """Whether wg, having run, failed the poll: a non-zero exit with nothing on stdout. With
+    some output the poll stands, and what wg said on stderr is judged line by line. One
+    verdict for a live poll (adapters/wg.py) and a recorded one (adapters/capture.py)."""
+    if not exit_status or stdout:
+        return None
+    said = "; ".join(line.strip() for line in stderr.splitlines() if line.strip())[:500]
+    return f"'{command}' exited with status {exit_status}" + (f": {said}" if said else "")
