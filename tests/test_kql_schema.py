@@ -75,8 +75,22 @@ def test_schema_overrides_a_type():
     assert compile_query("host.name: gateway", types).matches({"host": {"name": "Main Gateway"}})
 
 
-def test_schema_conflicts():
+def test_a_schema_that_contradicts_itself_is_refused():
     with pytest.raises(KqlSchemaError, match="multi-field can only be one level below"):
-        FieldTypes.default().with_types({"host.name.a.b": "keyword"})
+        FieldTypes.default().with_types({"host.name": "keyword", "host.name.a.b": "keyword"})
     with pytest.raises(KqlSchemaError, match="flattened"):
         FieldTypes.default().with_types({"labels": "flattened", "labels.x": "keyword"})
+
+
+def test_the_schema_wins_where_ecs_mappings_disagree():
+    # A field below host.name makes it an object: the keyword host.name goes.
+    types = FieldTypes.default().with_types({"host.name.a.b": "keyword"})
+    assert "host.name" not in types and types.info("host.name.a.b").source == "host.name.a.b"
+    # wireguard.interface as a leaf: the fields ecs_mappings/ has under it go.
+    types = FieldTypes.default().with_types({"wireguard.interface": "keyword"})
+    assert types["wireguard.interface"] == "keyword" and types.children("wireguard.interface") == []
+    assert compile_query("wireguard.interface: wg0", types).matches({"wireguard": {"interface": "wg0"}})
+    # A leaf turned into another leaf keeps its multi-fields; into an object, loses them.
+    assert FieldTypes.default().with_types({"user.name": "text"}).info("user.name.text").source == "user.name"
+    as_object = FieldTypes.default().with_types({"user.name": "object"})
+    assert "user.name.text" not in as_object and as_object["user.name"] == "object"

@@ -87,6 +87,15 @@ def request(client: Elasticsearch, method: str, path: str, body: Any = None) -> 
         raise EsError(f"{method} {path}: {error}") from None
 
 
+def field_mappings(client: Elasticsearch, indices: Sequence[str], names: Sequence[str]) -> Any:
+    """`GET <indices>/_mapping/field/<names>`: how the indices map these fields (none: `{}`)."""
+    from urllib.parse import quote
+
+    target = ",".join(quote(i, safe="*-,.") for i in indices)
+    fields = ",".join(quote(n, safe="*.") for n in names)
+    return request(client, "GET", f"/{target}/_mapping/field/{fields}?ignore_unavailable=true&allow_no_indices=true&expand_wildcards=open")
+
+
 def error_reason(error: ApiError) -> str:
     """Elasticsearch's reason: `{"error": {"reason": ...}}` from most APIs, a bare
     `{"error": "no handler found ..."}` from the REST layer, or plain text."""

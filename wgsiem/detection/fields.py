@@ -29,18 +29,38 @@ def first_value(doc: Mapping[str, Any], field: str) -> Any:
 
 class TermReader:
     """Reads one field's aggregatable terms, normalised for its mapped type (None: the
-    field is not mapped, and dynamic mapping decides)."""
+    field is not mapped, and dynamic mapping decides). A multi-field (`name.keyword`)
+    reads its values at `source`, its parent's place; a keyword longer than
+    `ignore_above` has no term."""
 
-    def __init__(self, field: str, es_type: str | None) -> None:
+    def __init__(self, field: str, es_type: str | None, source: str | None = None, ignore_above: int | None = None) -> None:
         self.field = field
         self.type = es_type
+        self.source = source or field
+        self.ignore_above = ignore_above
+
+    @classmethod
+    def of(cls, field: str, types: Mapping[str, str]) -> TermReader:
+        """The reader for `field` as `types` maps it (a FieldTypes gives the mapping options)."""
+        from ..kql.field_types import FieldTypes  # on demand, as matching.py loads the KQL engine
+
+        info = types.info(field) if isinstance(types, FieldTypes) else None
+        if info is None:
+            return cls(field, types.get(field))
+        return cls(field, info.type, info.source, info.ignore_above)
 
     def terms(self, doc: Mapping[str, Any]) -> list[Any]:
         """The document's distinct terms for the field, in first-seen order."""
         out: list[Any] = []
-        for raw in raw_values(doc, self.field):
+        limit = self.ignore_above
+        for raw in raw_values(doc, self.source):
             term = normalize(self.type, raw)
-            if term is not None and term not in out:
+            if term is None or (
+                # a string of n characters has n to 2n UTF-16 units, Java's length
+                limit is not None and isinstance(term, str) and len(term) > limit // 2 and len(term.encode("utf-16-le")) // 2 > limit
+            ):
+                continue
+            if term not in out:
                 out.append(term)
         return out
 

@@ -63,7 +63,7 @@ class NewTermsExecutor:
         self.events = events
         self.rule_events = rule_events
         self.alerts = NewAlerts(max_signals)
-        self.readers = [TermReader(f, rule_events.types.get(f)) for f in rule.new_terms_fields]
+        self.readers = [TermReader.of(f, rule_events.types) for f in rule.new_terms_fields]
         self._terms: dict[int, list[Term]] = {}
         self._occurrences = None if rule_events.relative else self._index(rule_events.matched)
 

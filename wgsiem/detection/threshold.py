@@ -56,8 +56,8 @@ class ThresholdExecutor:
         self.rule_events = rule_events
         self.max_signals = max_signals
         self.threshold = threshold
-        self.readers = [TermReader(f, rule_events.types.get(f)) for f in threshold.fields]
-        self.card_reader = TermReader(threshold.cardinality.field, rule_events.types.get(threshold.cardinality.field)) if threshold.cardinality else None
+        self.readers = [TermReader.of(f, rule_events.types) for f in threshold.fields]
+        self.card_reader = TermReader.of(threshold.cardinality.field, rule_events.types) if threshold.cardinality else None
         self.history: dict[tuple[Any, ...], int] = {}  # bucket key → last alert's original time
         self._terms: dict[int, tuple[list[tuple[Any, ...]], list[Any]]] = {}
 

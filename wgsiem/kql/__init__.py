@@ -7,7 +7,9 @@
   helped by `values.py` (numbers, IPs, booleans, keywords), `date_math.py` (date formats and
   date math), `analysis.py` (the standard analyzer), `query_string.py`, `wildcards.py`
   and `documents.py` (reading `_source`).
-- `field_types.py`: field name -> type, from ecs_mappings/ and schema files.
+- `field_types.py`: field name -> type, from ecs_mappings/ and schema files;
+  `dynamic.py`: the fields neither defines, typed from documents as Elasticsearch's
+  dynamic mapping types them.
 - `query.py`: `compile_query` and `Query`.
 
 See docs/kql.md.

@@ -14,6 +14,9 @@ Instants are integers: epoch milliseconds for `date`, epoch nanoseconds for `dat
 - Date math (JavaDateMathParser): `now` or `<date>||`, then `+N<unit>`, `-N<unit>`,
   `/<unit>` with units y M w d h H m s, in UTC; rounding up goes to the unit's last
   millisecond.
+- A field mapped by date detection from a value like `2015/09/02` has the format
+  SLASH_DATE_FORMAT instead (`date_format=`): `yyyy/MM/dd HH:mm:ss`, `yyyy/MM/dd`, then
+  epoch_millis, in UTC; `dynamic_date_format` tells which format detection gives a string.
 """
 
 from __future__ import annotations
@@ -43,21 +46,41 @@ class DateMathError(WgsiemError):
     pass
 
 
-def format_name(es_type: str) -> str:
-    return "strict_date_optional_time_nanos||epoch_millis" if es_type == "date_nanos" else "strict_date_optional_time||epoch_millis"
+# The second of Elasticsearch's default dynamic_date_formats (RootObjectMapper.Defaults;
+# the reference writes `yyyy/MM/dd HH:mm:ss Z||yyyy/MM/dd Z`, the code has no zone): the
+# format of a field date detection created from a value like `2015/09/02`.
+SLASH_DATE_FORMAT = "yyyy/MM/dd HH:mm:ss||yyyy/MM/dd||epoch_millis"
+DEFAULT_DATE_FORMAT = "strict_date_optional_time||epoch_millis"
 
 
-def parse_date(text: str, es_type: str, *, round_up: bool = False) -> int:
+def format_name(es_type: str, date_format: str | None = None) -> str:
+    if date_format is not None:
+        return date_format
+    return "strict_date_optional_time_nanos||epoch_millis" if es_type == "date_nanos" else DEFAULT_DATE_FORMAT
+
+
+def dynamic_date_format(text: str) -> str | None:
+    """The format date detection maps a new string field with (DynamicFieldsBuilder: the first
+    of dynamic_date_formats that parses it), None when it is no date. Callers leave out
+    strings Java reads as a number, as Elasticsearch does before trying dates."""
+    if _iso(text, DOWN_DEFAULTS) is not None:
+        return DEFAULT_DATE_FORMAT
+    if _slash(text, DOWN_DEFAULTS) is not None:
+        return SLASH_DATE_FORMAT
+    return None
+
+
+def parse_date(text: str, es_type: str, *, round_up: bool = False, date_format: str | None = None) -> int:
     """A date string (no math) as the field's instant (ms, or ns for date_nanos)."""
-    nanos = _parse_nanos(text, round_up)
+    nanos = _parse_nanos(text, round_up, date_format)
     if nanos is None:
         raise DateMathError(
-            f"failed to parse date field [{text}] with format [{format_name(es_type)}]"
+            f"failed to parse date field [{text}] with format [{format_name(es_type, date_format)}]"
         )
     return _to_resolution(nanos, es_type, text)
 
 
-def parse_date_math(text: str, es_type: str, *, now_ms: int, round_up: bool) -> int:
+def parse_date_math(text: str, es_type: str, *, now_ms: int, round_up: bool, date_format: str | None = None) -> int:
     """A range bound: a date, `now` or `<date>||` followed by date math."""
     if text.startswith("now"):
         nanos = now_ms * NANOS_PER_MILLI
@@ -65,16 +88,16 @@ def parse_date_math(text: str, es_type: str, *, now_ms: int, round_up: bool) -> 
     else:
         index = text.find("||")
         if index == -1:
-            return parse_date(text, es_type, round_up=round_up)
-        base = _parse_nanos(text[:index], False)
+            return parse_date(text, es_type, round_up=round_up, date_format=date_format)
+        base = _parse_nanos(text[:index], False, date_format)
         if base is None:
-            raise DateMathError(f"failed to parse date field [{text[:index]}] with format [{format_name(es_type)}]")
+            raise DateMathError(f"failed to parse date field [{text[:index]}] with format [{format_name(es_type, date_format)}]")
         nanos = base
         math = text[index + 2 :]
     return _to_resolution(_apply_math(math, nanos, round_up), es_type, text)
 
 
-def doc_date(value: object, es_type: str) -> int | None:
+def doc_date(value: object, es_type: str, date_format: str | None = None) -> int | None:
     """A document's date value as indexed, None if Elasticsearch would reject it."""
     cls = value.__class__
     if cls is str:
@@ -85,7 +108,7 @@ def doc_date(value: object, es_type: str) -> int | None:
         text = repr(value)
     else:
         return None
-    nanos = _parse_nanos(text, False)
+    nanos = _parse_nanos(text, False, date_format)
     if nanos is None:
         return None
     try:
@@ -105,10 +128,11 @@ def _to_resolution(nanos: int, es_type: str, text: str) -> int:
 # -- ISO 8601 ------------------------------------------------------------------------------
 
 
-def _parse_nanos(text: str, round_up: bool) -> int | None:
+def _parse_nanos(text: str, round_up: bool, date_format: str | None = None) -> int | None:
     if not text:
         return None
-    result = _iso(text, ROUND_UP_DEFAULTS if round_up else DOWN_DEFAULTS)
+    defaults = ROUND_UP_DEFAULTS if round_up else DOWN_DEFAULTS
+    result = _slash(text, defaults) if date_format == SLASH_DATE_FORMAT else _iso(text, defaults)
     if result is not None:
         return result
     m = _EPOCH_MILLIS.fullmatch(text)
@@ -197,6 +221,28 @@ def _iso(text: str, defaults: tuple[int, ...]) -> int | None:  # noqa: C901, PLR
             return None
         seconds -= offset
     return seconds * NANOS_PER_SECOND + nanos
+
+
+# java.time's `yyyy/MM/dd[ HH:mm:ss]`: a year of 4 or more digits, the rest exactly 2.
+_SLASH = re.compile(r"(\d{4,19})/(\d\d)/(\d\d)(?: (\d\d):(\d\d):(\d\d))?", re.ASCII)
+
+
+def _slash(text: str, defaults: tuple[int, ...]) -> int | None:
+    """`yyyy/MM/dd HH:mm:ss||yyyy/MM/dd` with a strict resolver, in UTC (no zone in the pattern)."""
+    m = _SLASH.fullmatch(text)
+    if m is None:
+        return None
+    year, month, day = int(m[1]), int(m[2]), int(m[3])
+    if not 1 <= year <= 999_999_999 or not 1 <= month <= 12 or not 1 <= day <= _days_in_month(year, month):
+        return None
+    if m[4] is None:
+        hour, minute, second = defaults[2:5]
+    else:
+        hour, minute, second = int(m[4]), int(m[5]), int(m[6])
+        if hour > 23 or minute > 59 or second > 59:
+            return None
+    seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+    return seconds * NANOS_PER_SECOND + defaults[5]
 
 
 def _int(s: str, start: int, end: int) -> int | None:

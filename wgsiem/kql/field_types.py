@@ -2,9 +2,10 @@
 
 `FieldTypes.default()` holds the fields of ecs_mappings/ (with their multi-fields, e.g.
 `user.name.text`, and mapping options that change what a query can match: ignore_above,
-index / doc_values, scaling_factor, a constant_keyword's value). A schema file adds or
-overrides types for fields wgsiem does not define: a JSON object
-`{"dotted.field": "es_type", ...}`.
+index / doc_values, scaling_factor, a constant_keyword's value, a date's format). A schema
+file adds types, and overrides ours where they disagree: a JSON object
+`{"dotted.field": "es_type", ...}`. Fields neither defines can be typed from the documents
+(dynamic.py).
 
 A name under a field of a leaf type is a multi-field of it (Elasticsearch allows nothing
 else there), so its value comes from its parent's place in `_source`.
@@ -49,6 +50,7 @@ class FieldInfo:
     doc_values: bool = True
     scaling_factor: float | None = None
     constant: str | None = None  # constant_keyword: the mapping's value, when it has one
+    format: str | None = None  # date: the mapping's format when not the type's default
 
     @property
     def searchable(self) -> bool:
@@ -100,18 +102,27 @@ class FieldTypes(Mapping[str, str]):
         return cls({n: i.type for n, i in infos.items()}, infos)
 
     def with_types(self, types: Mapping[str, str], *, origin: str = "types") -> FieldTypes:
-        """These types added (or replacing ours for the same names)."""
+        """These types added, winning where ours disagree: ours for the same names go, and
+        so do our fields that cannot coexist with them (fields under a name the new types
+        make a leaf, other than its multi-fields; a leaf above a new name, other than one
+        the new name is a multi-field of). Types that disagree among themselves are an
+        error naming `origin`."""
         for name, es_type in types.items():
             _check_entry(name, es_type, origin)
-        merged = {**self._types, **types}
-        infos = {n: i for n, i in self._infos.items() if n not in types}
-        result = FieldTypes(merged, infos)
+        alone = FieldTypes(types)
         for name in types:
-            for affected in (name, *result.children(name)):
-                problem = result._conflict(affected)
-                if problem:
-                    raise KqlSchemaError(f"{origin}: field {affected!r}: {problem}")
-        return result
+            problem = alone._conflict(name)
+            if problem:
+                raise KqlSchemaError(f"{origin}: field {name!r}: {problem}")
+        gone = {n for n, info in self._infos.items() if n not in types and _gives_way(info, types)}
+        # a leaf that goes takes its multi-fields with it
+        gone |= {n for n, info in self._infos.items() if info.source in gone}
+        infos = {n: i for n, i in self._infos.items() if n not in gone and n not in types}
+        return FieldTypes({**{n: i.type for n, i in infos.items()}, **types}, infos)
+
+    def with_fields(self, infos: Mapping[str, FieldInfo]) -> FieldTypes:
+        """These fields added as they are: fields we lack, typed from documents (dynamic.py)."""
+        return FieldTypes({**self._types, **{n: i.type for n, i in infos.items()}}, {**self._infos, **infos})
 
     def with_schema(self, path: str | Path) -> FieldTypes:
         """The types of a schema file added: see load_schema."""
@@ -195,6 +206,22 @@ def _plain_info(name: str, es_type: str, types: Mapping[str, str]) -> FieldInfo:
         source=parent if is_multi else name,
         ignore_above=None,  # Elasticsearch's own default for a keyword: no limit
     )
+
+
+def _gives_way(info: FieldInfo, types: Mapping[str, str]) -> bool:
+    """Whether an existing field cannot stay beside `types` (which win)."""
+    name = info.name
+    for new, new_type in types.items():
+        if name.startswith(new + "."):
+            multi_field = info.source == new and _parent(name) == new
+            if new_type in CONTAINER_TYPES or new_type == "flattened":
+                if multi_field or new_type == "flattened":
+                    return True
+            elif not multi_field:
+                return True
+        elif new.startswith(name + ".") and info.type not in CONTAINER_TYPES and (info.type == "flattened" or _parent(new) != name):
+            return True
+    return False
 
 
 def _check_entry(name: object, es_type: object, origin: str) -> None:
