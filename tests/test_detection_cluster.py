@@ -495,6 +495,27 @@ def test_edge_cases_give_the_offline_alerts(es, every_search: bool) -> None:
     assert [a["kibana.alert.original_time"] for a in by_rule["edge 8"]] == [stamp(at(4))]
 
 
+@pytest.mark.es
+def test_every_rule_case_gives_the_offline_alerts_with_the_repository_exceptions(es) -> None:
+    """detection_rules/_dev/test on the node: each case, the shipped exception lists in play,
+    alerts exactly as offline (which test_rules.py judges against the case)."""
+    from wgsiem.content import DETECTION_RULES
+    from wgsiem.rules.cases import CASES, load_cases
+    from wgsiem.rules.exceptions import load_tuning
+
+    tuning = load_tuning(DETECTION_RULES)
+    runs = []
+    for rule in RULES:
+        for case in load_cases(CASES / f"{rule.path.stem}.yaml"):
+            namespace = unique_namespace()
+            runs.append((rule, case, _index(es, case.events, namespace), [f"logs-wireguard.*-{namespace}"]))
+    for rule, case, docs, indices in runs:
+        offline = run_rules([rule], docs, start=case.start, end=case.end, indices=indices, tuning=tuning)
+        cluster = run_rules_on_cluster([rule], es_send(es.client), start=case.start, end=case.end, indices=indices, tuning=tuning)
+        assert cluster.alerts == offline.alerts, f"{rule.name} / {case.name}"
+        assert len(offline.alerts) == case.alerts, f"{rule.name} / {case.name}"
+
+
 # --- wgsiem query --es and wgsiem rules run --es --------------------------------------------
 
 

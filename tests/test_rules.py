@@ -17,6 +17,7 @@ from wgsiem.content import DETECTION_RULES
 from wgsiem.detection.testing import run_cases
 from wgsiem.rules.attack import threat_problems
 from wgsiem.rules.cases import CASES, load_cases
+from wgsiem.rules.exceptions import load_tuning
 from wgsiem.rules.kibana_schema import ndjson_problems, rule_problems
 from wgsiem.rules.model import RuleFileError, load_rule, load_rules
 from wgsiem.rules.validate import validate
@@ -139,10 +140,14 @@ def test_attack_entries_are_checked_against_the_catalogue():
 def test_export_is_kibana_import_ndjson_that_passes_kibana_s_schema():
     result = cli("rules", "export")
     assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
-    assert len(lines) == len(RULES)
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    rules = [o for o in objects if "rule_id" in o]
+    # The shipped exception lists (detection_rules/exceptions/) come first: the list, its items.
+    lists = objects[: len(objects) - len(rules)]
+    assert len(rules) == len(RULES) and objects[len(lists):] == rules
+    assert [o["list_id"] for o in lists if "item_id" not in o] == [lst.list_id for lst in load_tuning(DETECTION_RULES).lists]
     assert ndjson_problems(result.stdout, strict=True) == []
-    exported = {o["rule_id"]: o for o in map(json.loads, lines)}
+    exported = {o["rule_id"]: o for o in rules}
     for r in RULES:
         o = exported[r.rule_id]
         assert (o["name"], o["type"], o["severity"], o["risk_score"], o["enabled"]) == (r.name, r.type, r.severity, r.risk_score, False)
@@ -197,7 +202,7 @@ def test_install_imports_through_kibana_s_api(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.path.stem)
 def test_each_rule_fires_on_its_case_and_stays_quiet_on_its_near_miss(rule):
-    results = run_cases([rule], CASES)
+    results = run_cases([rule], CASES, load_tuning(DETECTION_RULES))
     assert {r.case.alerts > 0 for r in results} == {True, False}, "a case that fires and a near miss"
     for r in results:
         assert r.ok, f"{r.case.name}: {r.summary}"

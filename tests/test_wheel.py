@@ -115,8 +115,30 @@ def test_rules_validate_and_export(installed: Installed):
     validated = installed.run("rules", "validate")
     assert f"{count} rules valid" in validated.stdout and "scenario coverage not checked" in validated.stderr
     exported = [json.loads(line) for line in installed.run("rules", "export").stdout.splitlines()]
-    assert len(exported) == count and all(r["rule_id"] for r in exported)
+    rules = [o for o in exported if "rule_id" in o]
+    assert len(rules) == count and all(r["rule_id"] for r in rules)
+    # The shipped exception lists travel with the wheel and come first, as Kibana's import takes them.
+    assert [o["list_id"] for o in exported if "item_id" not in o and "rule_id" not in o] == ["wgsiem-large-transfer-volume-exceptions"]
     assert installed.run("rules", "test").stdout.strip().endswith("0 failed")
+
+
+def test_rules_run_with_a_users_exception_list(installed: Installed, tmp_path: Path):
+    """A user's own exception list, as docs/tuning.md has it, tunes the installed rules."""
+    events = REPO / "fixtures" / "scenarios" / "stolen-key-abroad" / "events.ndjson"
+    travel = next(r for r in load_rules() if r.name == "WireGuard Peer Impossible Travel")
+    exceptions = tmp_path / "alice.toml"
+    exceptions.write_text(
+        "[metadata]\ncreation_date = \"2026/12/05\"\nlist_name = \"alice\"\nupdated_date = \"2026/12/05\"\n"
+        f"rule_ids = [\"{travel.rule_id}\"]\n\n[[exceptions]]\n\n[exceptions.container]\ndescription = \"\"\nlist_id = \"alice\"\n"
+        "name = \"alice\"\nnamespace_type = \"single\"\ntype = \"detection\"\n\n[[exceptions.items]]\ndescription = \"\"\n"
+        "item_id = \"alice\"\nlist_id = \"alice\"\nname = \"alice\"\nnamespace_type = \"single\"\ntype = \"simple\"\n\n"
+        "[[exceptions.items.entries]]\nfield = \"wireguard.peer.name\"\ntype = \"match\"\noperator = \"included\"\nvalue = \"alice\"\n"
+    )
+    names = lambda out: [json.loads(line)["kibana.alert.rule.name"] for line in out.splitlines()]  # noqa: E731
+    plain = names(installed.run("rules", "run", str(events)).stdout)
+    tuned = names(installed.run("rules", "run", str(events), "--exceptions", str(exceptions)).stdout)
+    assert plain.count(travel.name) == 7
+    assert tuned == [n for n in plain if n != travel.name]
 
 
 def test_pipelines_validate_and_simulate(installed: Installed):

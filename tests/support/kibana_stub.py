@@ -10,7 +10,12 @@ in one file without overwrite, 409 for an installed rule_id without overwrite.
 
 Like Kibana, it does not check that the space in /s/<id>/api/... exists: the import goes
 into that space. GET /api/spaces/space/<id> answers 404 for spaces not configured.
-Not modelled: exception lists and connectors in the file (ignored, counted as nothing),
+The lists plugin's routes wgsiem uses are there too: the exception list import (objects
+checked against detection_rules/schemas/kibana-lists-api.schema.json, 409 for what exists
+without overwrite), /api/lists/index, /api/lists (a value list; 409 when its id exists) and
+/api/lists/items/_import; and the rule import keeps a rule's `exceptions_list` reference
+only when that list exists (checkRuleExceptionReferences).
+Not modelled: exception lists and connectors inside the rule import file (ignored),
 actions referencing connectors, prebuilt-rule version rules, Kibana's `unchanged_count`.
 
     with KibanaStub(api_key="secret-key", spaces=("default", "wg")) as kibana:
@@ -30,10 +35,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.http_stub import Recorded, StubServer
-from wgsiem.rules.kibana_schema import rule_problems
+from wgsiem.rules.kibana_schema import exception_object_problems, lists_api_problems, rule_problems
 
 API_VERSION = "2023-10-31"
 IMPORT_PATH = "/api/detection_engine/rules/_import"
+EXCEPTIONS_IMPORT_PATH = "/api/exception_lists/_import"
+LISTS_INDEX_PATH = "/api/lists/index"
+LISTS_PATH = "/api/lists"
+LIST_ITEMS_IMPORT_PATH = "/api/lists/items/_import"
 _SPACE_PATH = re.compile(r"^/s/([a-z0-9_\-]+)(/.*)$")
 _SPACE_API = re.compile(r"^/api/spaces/space/([^/]+)$")
 _QUERY_FLAGS = ("overwrite", "overwrite_exceptions", "overwrite_action_connectors", "as_new_list")
@@ -104,6 +113,11 @@ class KibanaStub(StubServer[RecordedRequest]):
         self.spaces = set(spaces) | {"default"}
         self.max_bytes, self.max_rules = max_bytes, max_rules
         self.installed: dict[str, dict[str, dict[str, Any]]] = {}
+        # The lists plugin, per space: exception lists by list_id (with their items by
+        # item_id), value lists by id ({type, values}), and whether the lists' data streams exist.
+        self.exception_lists: dict[str, dict[str, dict[str, Any]]] = {}
+        self.value_lists: dict[str, dict[str, dict[str, Any]]] = {}
+        self.list_index: set[str] = set()
 
     # --- what Kibana does ----------------------------------------------------------------
 
@@ -124,6 +138,11 @@ class KibanaStub(StubServer[RecordedRequest]):
             record.space = space
             self._authenticate(record)
             return self._import(record, space)
+        if path in _LISTS_ROUTES and record.method == "POST":
+            record.space = space
+            self._authenticate(record)
+            self._xsrf_and_version(record, path)
+            return getattr(self, _LISTS_ROUTES[path])(record, space)
         if (match := _SPACE_API.match(path)) and record.method == "GET":
             self._authenticate(record)
             wanted = match.group(1)
@@ -131,6 +150,104 @@ class KibanaStub(StubServer[RecordedRequest]):
                 raise _boom(404, "Not Found", f"Saved object [space/{wanted}] not found")
             return {"id": wanted, "name": wanted, "disabledFeatures": []}
         raise _boom(404, "Not Found", "Not Found")
+
+    # --- the lists plugin (lists/server/routes): exception import, value lists ------------
+
+    def _xsrf_and_version(self, record: RecordedRequest, path: str) -> None:
+        if "kbn-xsrf" not in record.headers and "kbn-version" not in record.headers:
+            raise _boom(400, "Bad Request", "Request must contain a kbn-xsrf header.")
+        version = record.headers.get("elastic-api-version", API_VERSION)
+        if version != API_VERSION:
+            raise _boom(400, "Bad Request", f'No version "{version}" available for [post] [{path}]. Available versions are: [{API_VERSION}]')
+
+    def _file(self, record: RecordedRequest, extensions: tuple[str, ...], status: int) -> _Part:
+        parts = _multipart(record.headers.get("content-type", ""), record.body)
+        part = next((p for p in parts if p.name == "file" and p.filename is not None), None)
+        if part is None:
+            raise _boom(400, "Bad Request", "[request body.file]: expected value of type [Stream] but got [undefined]")
+        record.file_field, record.filename, record.ndjson = part.name, part.filename, part.content
+        if Path(part.filename or "").suffix.lower() not in extensions:
+            raise _siem(status, f"Unsupported media type: {Path(part.filename or '').suffix}")
+        return part
+
+    def _exceptions_import(self, record: RecordedRequest, space: str) -> dict[str, Any]:
+        overwrite = record.query.get("overwrite", ["false"])[-1] == "true"
+        part = self._file(record, (".ndjson",), 400)
+        objects = [o for o in _ndjson_items(part.content) if not (isinstance(o, dict) and "exported_exception_list_count" in o)]
+        errors: list[dict[str, Any]] = []
+        lists = items = 0
+        with self._lock:
+            stored = self.exception_lists.setdefault(space, {})
+            fresh: set[str] = set()
+            for obj in objects:
+                problems = ["not a JSON object"] if not isinstance(obj, dict) else exception_object_problems(obj)
+                if problems:
+                    errors.append({"error": {"status_code": 400, "message": "; ".join(problems)}})
+                    continue
+                if "entries" in obj or "item_id" in obj:
+                    lst = stored.get(obj["list_id"])
+                    if lst is None:
+                        errors.append({"item_id": obj["item_id"], "list_id": obj["list_id"], "error": {"status_code": 404, "message": f'exception list id: "{obj["list_id"]}" does not exist'}})
+                    elif obj["item_id"] in lst["items"] and not overwrite and obj["list_id"] not in fresh:
+                        errors.append({"item_id": obj["item_id"], "list_id": obj["list_id"], "error": {"status_code": 409, "message": f'Found that item_id: "{obj["item_id"]}" already exists. Import of item_id: "{obj["item_id"]}" skipped.'}})
+                    else:
+                        lst["items"][obj["item_id"]] = obj
+                        items += 1
+                    continue
+                if obj["list_id"] in stored and not overwrite:
+                    errors.append({"list_id": obj["list_id"], "error": {"status_code": 409, "message": f'Found that list_id: "{obj["list_id"]}" already exists. Import of list_id: "{obj["list_id"]}" skipped.'}})
+                    continue
+                # overwrite replaces the list with its items (deleteListAndItems, then create).
+                stored[obj["list_id"]] = {**obj, "id": str(uuid.uuid4()), "namespace_type": obj.get("namespace_type", "single"), "items": {}}
+                fresh.add(obj["list_id"])
+                lists += 1
+        return {
+            "errors": errors,
+            "success": not errors,
+            "success_count": lists + items,
+            "success_exception_lists": not any("item_id" not in e for e in errors),
+            "success_count_exception_lists": lists,
+            "success_exception_list_items": not any("item_id" in e for e in errors),
+            "success_count_exception_list_items": items,
+        }
+
+    def _list_index(self, record: RecordedRequest, space: str) -> dict[str, Any]:
+        if space in self.list_index:
+            raise _siem(409, f"data stream: \".lists-{space}\" and \".items-{space}\" already exists")
+        self.list_index.add(space)
+        return {"acknowledged": True}
+
+    def _create_list(self, record: RecordedRequest, space: str) -> dict[str, Any]:
+        try:
+            body = json.loads(record.body)
+        except ValueError:
+            raise _boom(400, "Bad Request", "Invalid request payload JSON format") from None
+        problems = lists_api_problems(body, "CreateListRequestBody")
+        if problems:
+            raise _boom(400, "Bad Request", f"[request body]: {'; '.join(problems)}")
+        if space not in self.list_index:
+            raise _siem(400, f'To create a list, the data stream must exist first. Data stream ".lists-{space}" does not exist')
+        lists = self.value_lists.setdefault(space, {})
+        list_id = body.get("id") or str(uuid.uuid4())
+        if list_id in lists:
+            raise _siem(409, f'list id: "{list_id}" already exists')
+        lists[list_id] = {"type": body["type"], "values": []}
+        return {"id": list_id, "name": body["name"], "description": body["description"], "type": body["type"]}
+
+    def _import_list_items(self, record: RecordedRequest, space: str) -> dict[str, Any]:
+        list_id = record.query.get("list_id", [None])[-1]
+        if list_id is None and "type" not in record.query:
+            raise _siem(400, "Either type or list_id need to be defined in the query")
+        part = self._file(record, (".txt", ".csv"), 415)
+        lists = self.value_lists.get(space, {})
+        if list_id not in lists:
+            raise _siem(409, f'list id: "{list_id}" does not exist')
+        values = lists[list_id]["values"]
+        for line in part.content.decode("utf-8").splitlines():
+            value = line.strip()
+            if value:
+                values.append(value)
+        return {"id": list_id, "type": lists[list_id]["type"]}
 
     def _authenticate(self, record: RecordedRequest) -> None:
         if not self.credentials_ok(record.headers):
@@ -181,6 +298,23 @@ class KibanaStub(StubServer[RecordedRequest]):
             raise _siem(500, f"Can't import more than {self.max_rules} rules")
         return self._install(space, rules, overwrite=flags["overwrite"])
 
+    def _exception_references(self, space: str, rule: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """checkRuleExceptionReferences: a reference is kept when a list of that list_id,
+        namespace and type exists, with that list's id; any other is removed, with an error,
+        and the rule is imported all the same."""
+        stored = self.exception_lists.get(space, {})
+        kept, missing = [], []
+        for ref in rule.get("exceptions_list") or []:
+            found = stored.get(ref["list_id"])
+            if found is not None and found["namespace_type"] == ref["namespace_type"] and found["type"] == ref["type"]:
+                kept.append({**ref, "id": found["id"]})
+            else:
+                missing.append(
+                    f'Rule with rule_id: "{rule["rule_id"]}" references a non existent exception list of list_id: "{ref["list_id"]}". '
+                    "Reference has been removed."
+                )
+        return ({**rule, "exceptions_list": kept} if "exceptions_list" in rule else rule), missing
+
     def _install(self, space: str, rules: list[Any], *, overwrite: bool) -> dict[str, Any]:
         parse_errors: list[dict[str, Any]] = []
         duplicates: list[dict[str, Any]] = []
@@ -204,6 +338,8 @@ class KibanaStub(StubServer[RecordedRequest]):
                     conflicts.append(_bulk_error(rule_id, 409, CONFLICT_MESSAGE))
                     continue
                 previous = installed.get(rule_id)
+                rule, missing = self._exception_references(space, rule)
+                conflicts += [_bulk_error(rule_id, 400, m) for m in missing]
                 installed[rule_id] = {**rule, "id": previous["id"] if previous else str(uuid.uuid4())}
                 successes += 1
         errors = parse_errors + duplicates + conflicts
@@ -220,6 +356,14 @@ class KibanaStub(StubServer[RecordedRequest]):
             "action_connectors_errors": [],
             "action_connectors_warnings": [],
         }
+
+
+_LISTS_ROUTES = {
+    EXCEPTIONS_IMPORT_PATH: "_exceptions_import",
+    LISTS_INDEX_PATH: "_list_index",
+    LISTS_PATH: "_create_list",
+    LIST_ITEMS_IMPORT_PATH: "_import_list_items",
+}
 
 
 @dataclass

@@ -58,7 +58,7 @@ class ImportResult:
         return tuple(e.rule_id for e in self.errors if e.status_code == 409 and e.rule_id)
 
 
-def encode_multipart(field_name: str, filename: str, data: bytes) -> tuple[str, bytes]:
+def encode_multipart(field_name: str, filename: str, data: bytes, content_type: str = "application/x-ndjson") -> tuple[str, bytes]:
     """A multipart/form-data body with one file part holding `data` unchanged."""
     boundary = f"wgsiem-{secrets.token_hex(16)}"
     while boundary.encode() in data:
@@ -66,7 +66,7 @@ def encode_multipart(field_name: str, filename: str, data: bytes) -> tuple[str, 
     head = (
         f"--{boundary}\r\n"
         f'Content-Disposition: form-data; name="{field_name}"; filename="{filename}"\r\n'
-        "Content-Type: application/x-ndjson\r\n"
+        f"Content-Type: {content_type}\r\n"
         "\r\n"
     ).encode()
     return boundary, head + data + f"\r\n--{boundary}--\r\n".encode()

@@ -34,16 +34,21 @@ def replay(
     from ..replay.run import PIPELINE, report
     from ..replay.run import replay as run_one
     from ..replay.scenario import load_scenario
+    from ..rules.exceptions import ExceptionFileError, load_tuning
     from ..rules.model import load_rules
     from .pipelines import geoip_dirs
 
     loaded = [load_scenario(p) for p in _folders(scenarios)]
     rules = load_rules(rules_dir)
+    try:
+        tuning = load_tuning(rules_dir)
+    except ExceptionFileError as err:
+        raise fail(str(err)) from None
     failed = 0
     with geoip_dirs(None) as geo:
         pipeline = load_pipelines(pipeline_dir, geo)[PIPELINE]
         for scenario in loaded:
-            result = run_one(scenario, rules, pipeline, geo[0], update=update)
+            result = run_one(scenario, rules, pipeline, geo[0], update=update, tuning=tuning)
             typer.echo(report(result, verbose))
             failed += not result.ok
     typer.echo(f"{len(loaded) - failed} of {len(loaded)} scenarios passed" + (" (golden events rewritten)" if update else ""))

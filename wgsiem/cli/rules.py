@@ -13,12 +13,14 @@ import typer
 
 from ..adapters.kibana import KibanaSettings
 from ..content import DETECTION_RULES
-from .eventopts import Schema, field_types, report_bad_lines
+from .eventopts import Schema, field_types, report_bad_lines, typed_from_cluster, typed_from_events, warn_cluster, warn_dynamic
 from .groups import KIBANA, Events, EventSource, with_groups
 from .setup import fail
 
 if TYPE_CHECKING:
     from ..detection.engine import RunResult
+    from ..kql import FieldTypes, Node
+    from ..rules.exceptions import ExceptionList, Tuning, ValueList
     from ..rules.model import Rule
 
 app = typer.Typer(
@@ -33,6 +35,28 @@ RulesDir = Annotated[
 Only = Annotated[
     Optional[list[str]], typer.Option("--rule", help="Only this rule (name, rule_id or file stem; repeatable).", metavar="RULE")
 ]
+ExceptionFiles = Annotated[
+    Optional[list[Path]],
+    typer.Option(
+        "--exceptions",
+        help="An exception list file of your own (the layout of detection_rules/exceptions/*.toml; repeatable), applied "
+        "with the folder's own lists to the rules its metadata.rule_ids names.",
+        metavar="FILE",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+ValueListFiles = Annotated[
+    Optional[list[Path]],
+    typer.Option(
+        "--value-list",
+        help="A value list file of your own (the layout of detection_rules/value_lists/*.toml; repeatable), for "
+        "exception entries of type list.",
+        metavar="FILE",
+        exists=True,
+        dir_okay=False,
+    ),
+]
 
 
 @app.command()
@@ -46,7 +70,9 @@ def validate(
 ) -> None:
     """Check every rule file: the detection-rules schema, unique rule_id and name, KQL that parses
     and fits the field types, every field defined in ecs_mappings/, ATT&CK ids, Kibana's import
-    schema, test cases (detection_rules/_dev/test) and scenario coverage. Exit 1 on any problem."""
+    schema, test cases (detection_rules/_dev/test) and scenario coverage; and the exception and
+    value lists (exceptions/, value_lists/): their schemas, rules and fields, Kibana's exception
+    import schema. Exit 1 on any problem."""
     from ..rules.validate import SCENARIOS
     from ..rules.validate import validate as check
 
@@ -58,10 +84,16 @@ def validate(
     report = check(rules_dir, scenarios_dir=None if no_scenarios else (scenarios or SCENARIOS))
     problems = list(report.problems)
     if not problems:
-        from ..rules.kibana_schema import rule_problems
+        from ..rules.exceptions import load_tuning
+        from ..rules.export import exception_objects
+        from ..rules.kibana_schema import exception_object_problems, rule_problems
 
-        for rule, obj in zip(report.rules, _kibana_objects(report.rules), strict=True):
+        tuning = load_tuning(rules_dir)
+        for rule, obj in zip(report.rules, _kibana_objects(report.rules, tuning=tuning), strict=True):
             problems += [f"{rule.path}: Kibana import schema: {p}" for p in rule_problems(obj)]
+        for lst in tuning.lists:
+            for obj in exception_objects(lst):
+                problems += [f"{lst.path}: Kibana exception import schema: {p}" for p in exception_object_problems(obj)]
     for problem in problems:
         typer.echo(problem, err=True)
     if problems:
@@ -72,10 +104,12 @@ def validate(
 @app.command()
 def test(rules_dir: RulesDir = DETECTION_RULES, rule: Only = None) -> None:
     """Run each rule's test cases (detection_rules/_dev/test/<rule>.yaml) through the offline
-    engine: the cases that must alert do, the near misses stay quiet. Exit 1 on a failure."""
+    engine, with the folder's exception lists: the cases that must alert do, the near misses stay
+    quiet. Exit 1 on a failure."""
     from ..detection.testing import run_cases
 
-    results = run_cases(_rules(rules_dir, rule), rules_dir / "_dev" / "test")
+    rules = _rules(rules_dir, rule)
+    results = run_cases(rules, rules_dir / "_dev" / "test", _tuning(rules_dir, rules, None, None))
     failed = 0
     for r in results:
         typer.echo(f"{'ok  ' if r.ok else 'FAIL'} {r.rule.name} / {r.case.name}: {r.summary}")
@@ -90,13 +124,38 @@ def export(
     rules_dir: RulesDir = DETECTION_RULES,
     rule: Only = None,
     enabled: Annotated[bool, typer.Option("--enabled", help="Export the rules enabled (Kibana runs them at once).")] = False,
+    exceptions: ExceptionFiles = None,
+    value_list: ValueListFiles = None,
+    value_lists_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--value-lists-dir",
+            help="Also write each value list the exported exceptions use as <id>.txt here (one value per line), for "
+            "Kibana's value list upload; the rule import cannot carry them.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Print the rules as Kibana's rule import NDJSON (one rule per line), ready for
-    Security > Rules > Import or `POST /api/detection_engine/rules/_import`."""
-    from ..rules.export import ndjson
+    Security > Rules > Import or `POST /api/detection_engine/rules/_import`. The exception lists
+    attached to them (detection_rules/exceptions/ and --exceptions) come first, list then items,
+    and each rule names its lists in `exceptions_list`; import with "overwrite exceptions" to
+    replace lists already there."""
+    from ..rules.export import exception_objects, ndjson
 
     rules = _rules(rules_dir, rule)
-    sys.stdout.write(ndjson(_kibana_objects(rules, enabled=enabled)))
+    tuning = _tuning(rules_dir, rules, exceptions, value_list)
+    lists = _lists_of(rules, tuning)
+    sys.stdout.write(ndjson([o for lst in lists for o in exception_objects(lst)] + _kibana_objects(rules, enabled=enabled, tuning=tuning)))
+    used = _value_lists_of(lists, tuning)
+    if used and value_lists_dir is None:
+        typer.echo(f"the exceptions use value lists ({', '.join(v.id for v in used)}): upload them in Kibana before the rules "
+                   "(--value-lists-dir writes them as files) or use `wgsiem rules install`", err=True)  # fmt: skip
+    if value_lists_dir is not None:
+        value_lists_dir.mkdir(parents=True, exist_ok=True)
+        for vl in used:
+            (value_lists_dir / f"{vl.id}.txt").write_text("".join(v + "\n" for v in vl.values))
+            typer.echo(f"{value_lists_dir / f'{vl.id}.txt'}: value list {vl.id} of type {vl.type}", err=True)
 
 
 @app.command()
@@ -105,26 +164,48 @@ def install(
     kibana: Annotated[KibanaSettings, KIBANA],
     rules_dir: RulesDir = DETECTION_RULES,
     rule: Only = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace rules with the same rule_id.")] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace rules and exception lists with the same ids; import value lists' values into existing lists."),
+    ] = False,
     enabled: Annotated[bool, typer.Option("--enabled", help="Install the rules enabled.")] = False,
+    exceptions: ExceptionFiles = None,
+    value_list: ValueListFiles = None,
 ) -> None:
-    """Import the rules through Kibana's detection engine API (rules/_import). Without
-    --overwrite, rules already installed are reported and left as they are."""
+    """Install the rules with their exception lists through Kibana's APIs: the value lists the
+    exceptions use (lists API), the exception lists and items (exception list import), then the
+    rules (rules/_import), each naming its lists. Without --overwrite, what is already installed
+    is reported and left as it is."""
     from ..adapters.kibana import import_rules
-    from ..rules.export import ndjson
+    from ..adapters.kibana_lists import ensure_list_index, import_exceptions, install_value_list
+    from ..rules.export import exception_objects, ndjson
 
     rules = _rules(rules_dir, rule)
-    result = import_rules(kibana, ndjson(_kibana_objects(rules, enabled=enabled)), overwrite=overwrite)
+    tuning = _tuning(rules_dir, rules, exceptions, value_list)
+    lists = _lists_of(rules, tuning)
+    used = _value_lists_of(lists, tuning)
+    if used:
+        ensure_list_index(kibana)
+        for vl in used:
+            typer.echo(f"value list {vl.id} ({vl.type}, {len(vl.values)} values): {install_value_list(kibana, vl, overwrite=overwrite)}")
+    failed = False
+    if lists:
+        answer = import_exceptions(kibana, ndjson([o for lst in lists for o in exception_objects(lst)]), overwrite=overwrite)
+        for refused in answer.errors:
+            typer.echo(f"exception list object {refused.id}: {refused.status_code} {refused.message}", err=True)
+        typer.echo(f"imported {answer.lists} exception lists and {answer.items} items")
+        failed = not answer.success and not (all(e.status_code == 409 for e in answer.errors) and not overwrite)
+    result = import_rules(kibana, ndjson(_kibana_objects(rules, enabled=enabled, tuning=tuning)), overwrite=overwrite)
     for error in result.errors:
         typer.echo(f"rule {error.rule_id}: {error.status_code} {error.message}", err=True)
     typer.echo(f"imported {result.success_count} of {len(rules)} rules" + (f" into space {kibana.space}" if kibana.space else ""))
-    if not result.success:
+    if not result.success or failed:
         raise typer.Exit(1)
 
 
 @app.command()
 @with_groups
-def run(
+def run(  # noqa: PLR0913 - a command's options are its arguments
     source: Annotated[EventSource, Events(es_help="Run the rules as searches and aggregations on this Elasticsearch cluster (URL) instead of over EVENTS.")],
     start: Annotated[
         Optional[str],
@@ -156,6 +237,8 @@ def run(
         ),
     ] = None,
     schema: Schema = None,
+    exceptions: ExceptionFiles = None,
+    value_list: ValueListFiles = None,
     every_search: Annotated[
         bool,
         typer.Option(
@@ -168,7 +251,11 @@ def run(
     """Execute the rules with Kibana's semantics, offline over EVENTS or, with --es, as Elasticsearch
     searches: each rule runs every `interval` from --start on, over its `from` lookback; events
     before --start are still seen by lookbacks and new-terms history. Both give the same alerts for
-    the same events. Prints the alert documents as NDJSON, a summary on stderr."""
+    the same events. Exception lists (the rules folder's exceptions/ and --exceptions files) leave
+    out what they except, as Kibana's searches do. Prints the alert documents as NDJSON, a summary
+    on stderr. Offline, fields that
+    neither ecs_mappings/ nor --schema defines are typed from EVENTS as Elasticsearch's dynamic
+    mapping would, with a warning."""
     from ..adapters.elasticsearch import connect
     from ..adapters.rule_searches import es_send
     from ..detection import load_events, run_rules, run_rules_on_cluster
@@ -176,16 +263,30 @@ def run(
 
     source.require("to run the rules on a cluster")
     rules = _rules(rules_dir, rule)
+    tuning = _tuning(rules_dir, rules, exceptions, value_list)
     first, last = _time(start, "--start"), _time(end, "--end")
     if source.es is not None:
-        send = es_send(connect(source.es))
-        result = run_rules_on_cluster(rules, send, start=first, end=last, field_types=field_types(schema), indices=index, every_search=every_search)
+        from ..adapters.elasticsearch import field_mappings
+        from ..detection.engine import rule_indices
+
+        client = connect(source.es)
+        searched = list(dict.fromkeys(p for r in rules for p in rule_indices(r, index)))
+        types, typed, conflicts = typed_from_cluster(
+            field_types(schema), lambda names: field_mappings(client, searched, names), _parsed(rules), _tuning_fields(rules, tuning)
+        )
+        warn_cluster(source.es.url, typed, conflicts)
+        result = run_rules_on_cluster(
+            rules, es_send(client), start=first, end=last, field_types=types, indices=index, every_search=every_search, tuning=tuning
+        )
         where = source.es.url
     else:
         assert source.file is not None
         loaded = load_events(sys.stdin if str(source.file) == "-" else source.file)
         report_bad_lines(source.file, loaded)
-        result = run_rules(rules, loaded, start=first, end=last, field_types=field_types(schema), indices=index)
+        types, found = typed_from_events(field_types(schema), loaded.events, _parsed(rules), _tuning_fields(rules, tuning))
+        if found:
+            warn_dynamic(source.file, found, _fields_read(rules, types) | set(_tuning_fields(rules, tuning)))
+        result = run_rules(rules, loaded, start=first, end=last, field_types=types, indices=index, tuning=tuning)
         where = str(source.file)
     sys.stdout.write(ndjson(result.alerts))
     if not _summarize(result, where, on_cluster=source.es is not None):
@@ -229,12 +330,83 @@ def _rules(rules_dir: Path, only: list[str] | None) -> list[Rule]:
     return rules
 
 
-def _kibana_objects(rules: list[Rule], enabled: bool = False) -> list[dict[str, Any]]:
+def _parsed(rules: list[Rule]) -> list[Node]:
+    """The rules' queries that parse (the engine reports the others)."""
+    from ..kql import KqlSyntaxError, parse
+
+    nodes = []
+    for r in rules:
+        try:
+            nodes.append(parse(r.query))
+        except KqlSyntaxError:
+            continue
+    return nodes
+
+
+def _tuning_fields(rules: list[Rule], tuning: Tuning) -> list[str]:
+    """The fields the rules read beyond their queries: group-by, new terms, and those their
+    exception lists name."""
+    from ..rules.exceptions import entry_fields
+
+    fields = [f for r in rules for f in r.fields]
+    for r in rules:
+        fields += [f for lst in tuning.for_rule(r.rule_id) for item in lst.items for e in item.entries for f in entry_fields(e)]
+    return list(dict.fromkeys(fields))
+
+
+def _fields_read(rules: list[Rule], types: FieldTypes) -> set[str]:
+    """The fields the rules read: their queries' (those that compile) and group-by, new terms."""
+    from ..errors import WgsiemError
+    from ..kql import compile_query
+
+    fields = {f for r in rules for f in r.fields}
+    for r in rules:
+        try:
+            fields |= compile_query(r.query, types).fields
+        except WgsiemError:
+            continue
+    return fields
+
+
+def _tuning(rules_dir: Path, rules: list[Rule], exception_files: list[Path] | None, value_list_files: list[Path] | None) -> Tuning:
+    """The exception and value lists of the folder and the files given; a list naming a rule
+    the folder does not have is an error (it would tune nothing)."""
+    from ..rules.exceptions import ExceptionFileError, load_tuning
+    from ..rules.model import load_rules
+
+    try:
+        tuning = load_tuning(rules_dir, exception_files or (), value_list_files or ())
+    except ExceptionFileError as err:
+        raise fail(str(err)) from None
+    known = {r.rule_id for r in load_rules(rules_dir)}
+    unknown = [f"{lst.path}: metadata.rule_ids: no rule {rid} in {rules_dir}" for lst in tuning.lists for rid in lst.rule_ids if rid not in known]
+    if unknown:
+        raise fail("\n".join(unknown))
+    return tuning
+
+
+def _lists_of(rules: list[Rule], tuning: Tuning) -> list[ExceptionList]:
+    """The exception lists attached to any of `rules`, in the order they were loaded."""
+    ids = {r.rule_id for r in rules}
+    return [lst for lst in tuning.lists if ids & set(lst.rule_ids)]
+
+
+def _value_lists_of(lists: list[ExceptionList], tuning: Tuning) -> list[ValueList]:
+    wanted = dict.fromkeys(e.list_id for lst in lists for item in lst.items for e in item.entries if e.type == "list")
+    return [tuning.value_lists[i] for i in wanted if i is not None]
+
+
+def _kibana_objects(rules: list[Rule], enabled: bool = False, tuning: Tuning | None = None) -> list[dict[str, Any]]:
     from ..kql import FieldTypes, compile_query
     from ..rules.export import kibana_rule
 
     types = FieldTypes.default()
-    return [kibana_rule(r, set(compile_query(r.query, types).fields) | set(r.fields), types, enabled=enabled) for r in rules]
+    return [
+        kibana_rule(
+            r, set(compile_query(r.query, types).fields) | set(r.fields), types, enabled=enabled, exceptions=tuning.for_rule(r.rule_id) if tuning else ()
+        )
+        for r in rules
+    ]
 
 
 def _time(text: str | None, option: str) -> datetime | None:

@@ -32,6 +32,7 @@ from ..mappings.datastreams import data_stream_of
 from .alerts import NewAlerts, RuleContext, new_terms_alert_id, query_alert_id
 from .engine import ExecutionError, Prepared, RunResult, rule_indices, run_schedule
 from .events import without_gc
+from .exception_filter import RuleExceptions, excluding
 from .matching import Compile, default_field_types, kql_compiler, uses_now
 from .new_terms import Term, history_window, new_terms_alert
 from .query import query_alert
@@ -65,6 +66,7 @@ from .timestamps import datetime_ms, ms_datetime, parse_ms
 
 if TYPE_CHECKING:
     from wgsiem.kql import FieldTypes
+    from wgsiem.rules.exceptions import Tuning
 
 Send = Callable[[Request], dict[str, Any]]
 
@@ -74,7 +76,7 @@ ACTIVITY_CHUNK = 1000
 RELATIVE_CHUNK = 100
 
 
-def run_rules_on_cluster(
+def run_rules_on_cluster(  # noqa: PLR0913 - the engine's options, each a keyword
     rules: Iterable[Rule],
     send: Send,
     *,
@@ -84,12 +86,14 @@ def run_rules_on_cluster(
     compile: Compile | None = None,
     indices: Sequence[str] | None = None,
     every_search: bool = False,
+    tuning: Tuning | None = None,
 ) -> RunResult:
     """`run_rules` with the searches sent to a cluster: the same schedule, `indices`
     override and alert order. `start`/`end` default to the first and last `@timestamp`
     of the indices the rules search; `RunResult.events` counts those indices' documents.
     `compile(text, now)` must give wgsiem.kql queries (their `to_query_filter()` is sent).
-    A request failing outside a rule's executions raises engine.ExecutionError."""
+    A request failing outside a rule's executions raises engine.ExecutionError.
+    `tuning`'s exception lists go into each search's must_not, as Kibana puts them."""
     rules = list(rules)
     result = RunResult(alerts=[], stats={}, events=0, skipped_events=0, skip_reasons=[], start=None, end=None)
     targets = list(dict.fromkeys(name for rule in rules for name in rule_indices(rule, indices)))
@@ -106,7 +110,7 @@ def run_rules_on_cluster(
         first = int(bounds["first"]["value"]) if first is None else first
         last = int(bounds["last"]["value"]) if last is None else last
     with without_gc():
-        backend = _ClusterRules(send, compile or kql_compiler(types), types, first, last, every_search)
+        backend = _ClusterRules(send, compile or kql_compiler(types), types, first, last, every_search, tuning)
         run_schedule(result, rules, first, last, indices, backend.prepare)
     return result
 
@@ -130,8 +134,11 @@ def iterate_hits(send: Send, index: Sequence[str], query: Mapping[str, Any], pag
 
 
 class _ClusterRules:
-    def __init__(self, send: Send, compile: Compile, types: Mapping[str, str], first: int, last: int, every_search: bool) -> None:
+    def __init__(
+        self, send: Send, compile: Compile, types: FieldTypes, first: int, last: int, every_search: bool, tuning: Tuning | None
+    ) -> None:
         self.send = send
+        self.tuning = tuning
         self.compile = compile
         self.types = types
         self.first = first
@@ -139,7 +146,7 @@ class _ClusterRules:
         self.every_search = every_search
 
     def prepare(self, rule: Rule, ctx: RuleContext, max_signals: int) -> Prepared:
-        filters = _RuleFilter(rule, self.compile, self.types)
+        filters = _RuleFilter(rule, self.compile, self.types, RuleExceptions.of(self.tuning, rule.rule_id, self.types))
         schedule = list(executions(rule, self.first, self.last))
         activity = None
         if not self.every_search and not filters.relative and _quiet_means_nothing(rule):
@@ -205,18 +212,24 @@ def _hit(hit: Mapping[str, Any]) -> tuple[dict[str, Any], str, str, int]:
 class _RuleFilter:
     """The rule's query as the filter Kibana sends with every search (getFilter)."""
 
-    def __init__(self, rule: Rule, compile: Compile, types: Mapping[str, str]) -> None:
+    def __init__(self, rule: Rule, compile: Compile, types: Mapping[str, str], exceptions: RuleExceptions | None = None) -> None:
         self.text = rule.query
         self.compile = compile
         self.types = types
-        self.relative = uses_now(rule.query)
+        self.exceptions = exceptions
+        self.relative = uses_now(rule.query) or (exceptions is not None and exceptions.expiring)
         # Compiling up front also surfaces a bad query before any execution runs.
-        self._fixed = compile(rule.query, None).to_query_filter()
+        self._fixed = self._excluding(compile(rule.query, None).to_query_filter(), 0)
 
     def at(self, at: int) -> dict[str, Any]:
         if not self.relative:
             return self._fixed
-        return anchor_now(self.compile(self.text, ms_datetime(at)).to_query_filter(), at, self.types)
+        return self._excluding(anchor_now(self.compile(self.text, ms_datetime(at)).to_query_filter(), at, self.types), at)
+
+    def _excluding(self, query_filter: dict[str, Any], at: int) -> dict[str, Any]:
+        if self.exceptions is None:
+            return query_filter
+        return excluding(query_filter, self.exceptions.clause(at))
 
 
 class _Activity:

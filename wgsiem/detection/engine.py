@@ -17,6 +17,7 @@ from wgsiem.rules.model import Rule
 from ..errors import WgsiemError
 from .alerts import RuleContext
 from .events import EventSet, LoadedEvents, without_gc
+from .exception_filter import RuleExceptions
 from .matching import Compile, RuleEvents, default_field_types, index_patterns, kql_compiler
 from .new_terms import NewTermsExecutor
 from .query import QueryExecutor
@@ -26,6 +27,7 @@ from .timestamps import datetime_ms, iso
 
 if TYPE_CHECKING:
     from wgsiem.kql import FieldTypes
+    from wgsiem.rules.exceptions import Tuning
 
 # Kibana's xpack.alerting.rules.run.alerts.max: a rule's max_signals above it is lowered
 # to it (getRuleRangeTuples in rule_types/utils/utils.ts).
@@ -93,18 +95,20 @@ def run_rules(
     field_types: FieldTypes | None = None,
     compile: Compile | None = None,
     indices: Sequence[str] | None = None,
+    tuning: Tuning | None = None,
 ) -> RunResult:
     """Every rule executes at start, start + interval, ... until an execution reaches `end`.
     `start` defaults to the first event's time, `end` to the last's; events before `start`
     still count for look-back and history windows. Queries are compiled with `field_types`
     (default: ecs_mappings/), or by `compile` when given.
-    `indices` replaces every rule's `index` patterns.
+    `indices` replaces every rule's `index` patterns. `tuning`'s exception lists leave out
+    what they except from the rules they are attached to, as Kibana's searches do.
 
     Alerts come ordered by execution time, rule name, original time, then creation order.
     """
     with without_gc():
         types = field_types if field_types is not None else default_field_types()
-        return _run(rules, events, start, end, compile or kql_compiler(types), types, indices)
+        return _run(rules, events, start, end, compile or kql_compiler(types), types, indices, tuning)
 
 
 def _run(
@@ -113,8 +117,9 @@ def _run(
     start: datetime | None,
     end: datetime | None,
     compile: Compile,
-    types: Mapping[str, str],
+    types: FieldTypes,
     indices: Sequence[str] | None,
+    tuning: Tuning | None,
 ) -> RunResult:
     event_set = events if isinstance(events, EventSet) else EventSet(events.events if isinstance(events, LoadedEvents) else events)
     result = RunResult(
@@ -126,7 +131,7 @@ def _run(
     last = datetime_ms(end) if end is not None else event_set.ts[-1]
 
     def prepare(rule: Rule, ctx: RuleContext, max_signals: int) -> Prepared:
-        rule_events = RuleEvents(event_set, rule, compile, types, ctx.indices)
+        rule_events = RuleEvents(event_set, rule, compile, types, ctx.indices, RuleExceptions.of(tuning, rule.rule_id, types))
         executor = _EXECUTORS[rule.type](ctx, event_set, rule_events, max_signals)
         return Prepared(executor.run, lambda: rule_events.matched_count)
 

@@ -21,6 +21,7 @@ from wgsiem.rules.model import Rule
 
 from ..mappings.datastreams import data_stream_of
 from .events import EventSet
+from .exception_filter import RuleExceptions
 from .timestamps import ms_datetime
 
 if TYPE_CHECKING:
@@ -103,7 +104,13 @@ class RuleEvents:
     """The events one rule sees: candidates by index and event.action, and its matches."""
 
     def __init__(
-        self, events: EventSet, rule: Rule, compile: Compile, types: Mapping[str, str], patterns: Sequence[str] | None = None
+        self,
+        events: EventSet,
+        rule: Rule,
+        compile: Compile,
+        types: Mapping[str, str],
+        patterns: Sequence[str] | None = None,
+        exceptions: RuleExceptions | None = None,
     ) -> None:
         self.events = events
         self.patterns = tuple(patterns) if patterns is not None else index_patterns(rule)
@@ -112,7 +119,9 @@ class RuleEvents:
         self.types = types
         self.text = rule.query
         self.compile = compile
-        self.relative = uses_now(rule.query)
+        self.exceptions = exceptions
+        # Items that expire make the exceptions, like `now`, a matter of the execution time.
+        self.relative = uses_now(rule.query) or (exceptions is not None and exceptions.expiring)
         # Compiling up front also surfaces a bad query before any execution runs.
         query = compile(rule.query, None if not self.relative else ms_datetime(events.ts[-1] if len(events) else 0))
         self.candidates = self._candidates(rule, query)
@@ -122,9 +131,10 @@ class RuleEvents:
         else:
             docs = events.docs
             test = query.matches
-            self.matched = [p for p in self.candidates if test(docs[p])]
+            excepted = self._excepted(0)
+            self.matched = [p for p in self.candidates if test(docs[p]) and not (excepted and excepted(docs[p]))]
         self.matched_ts = [events.ts[p] for p in self.matched]
-        self._relative_query: tuple[int, Query] | None = None
+        self._relative_query: tuple[int, Query, Callable[[Mapping[str, Any]], bool] | None] | None = None
         self.relative_matched: set[int] = set()
 
     def _candidates(self, rule: Rule, query: Query) -> list[int]:
@@ -151,13 +161,18 @@ class RuleEvents:
         if not self.relative:
             return self.matched[bisect_left(self.matched_ts, lo) : bisect_right(self.matched_ts, hi)]
         if self._relative_query is None or self._relative_query[0] != at:
-            self._relative_query = (at, self.compile(self.text, ms_datetime(at)))
-        test = self._relative_query[1].matches
+            self._relative_query = (at, self.compile(self.text, ms_datetime(at)), self._excepted(at))
+        _, query, excepted = self._relative_query
+        test = query.matches
         docs = self.events.docs
         span = self.candidates[bisect_left(self.candidate_ts, lo) : bisect_right(self.candidate_ts, hi)]
-        found = [p for p in span if test(docs[p])]
+        found = [p for p in span if test(docs[p]) and not (excepted and excepted(docs[p]))]
         self.relative_matched.update(found)
         return found
+
+    def _excepted(self, at: int) -> Callable[[Mapping[str, Any]], bool] | None:
+        """Whether the rule's exceptions, as at an execution starting at `at`, take a document out."""
+        return self.exceptions.matcher(at) if self.exceptions is not None else None
 
     @property
     def matched_count(self) -> int:

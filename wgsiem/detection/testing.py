@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..rules.cases import Case, load_cases
+from ..rules.exceptions import Tuning
 from ..rules.model import Rule
 from .engine import run_rules
 
@@ -31,14 +32,16 @@ class CaseResult:
         return "; ".join([text, *self.mismatches])
 
 
-def run_cases(rules: Iterable[Rule], cases_dir: Path) -> list[CaseResult]:
+def run_cases(rules: Iterable[Rule], cases_dir: Path, tuning: Tuning | None = None) -> list[CaseResult]:
+    """Each rule's cases, with `tuning`'s exception lists applied as Kibana would (a near
+    miss may be an excepted event)."""
     out = []
     for rule in rules:
         path = cases_dir / f"{rule.path.stem}.yaml"
         if not path.exists():
             continue
         for case in load_cases(path):
-            result = run_rules([rule], case.events, start=case.start, end=case.end)
+            result = run_rules([rule], case.events, start=case.start, end=case.end, tuning=tuning)
             out.append(CaseResult(rule, case, result.alerts, list(_mismatches(result.alerts, case.where))))
     return out
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +56,7 @@ _TEXT = frozenset({"text", "match_only_text"})
 _NOT_EXPANDED = frozenset({"geo_point", "object", "nested"})
 
 _TOKEN_CACHE: dict[str, tuple[str, ...]] = {}
-_DATE_CACHE: dict[tuple[str, str], int | None] = {}
+_DATE_CACHE: dict[tuple[str, str, str | None], int | None] = {}
 _CACHE_LIMIT = 100_000
 
 
@@ -121,13 +122,15 @@ class Searcher:
         required = [self.compile(q, nested) for q in listed("filter") + listed("must")]
         should_dsl = listed("should")
         excluded = [self.compile(q, nested) for q in listed("must_not")]
-        minimum = int(body.get("minimum_should_match", 0 if required else 1 if should_dsl else 0))
+        # Elasticsearch caps minimum_should_match at the number of should clauses
+        # (Queries.calculateMinShouldMatch), so with none it asks nothing; and a bool with
+        # no clause at all is a match_all (BoolQueryBuilder.doToQuery).
+        minimum = min(int(body.get("minimum_should_match", 0 if required else 1 if should_dsl else 0)), len(should_dsl))
         parts: list[Matcher] = list(required)
         if minimum > 1:
             raise ValueError("minimum_should_match other than 1 is not supported")
         if minimum == 1:
-            # with no should clause at all, "at least one" cannot hold
-            parts.append(self._any_of(should_dsl, nested) if should_dsl else NEVER)
+            parts.append(self._any_of(should_dsl, nested))
         if excluded:
             parts.append(_none_of(excluded))
         return _all_of(parts)
@@ -219,6 +222,22 @@ class Searcher:
             raise KqlFieldError(f"{name}: [term] query value cannot be null", field=name)
         field = self._resolve(name, nested)
         return self._leaf(field, lambda: self._exact(field, value, token_term=True), value)
+
+    def _q_terms(self, body: Any, nested: str | None) -> Matcher:
+        # Exception lists send value lists this way (buildListClause); each value is a term
+        # query of its own (TermsQueryBuilder → MappedFieldType.termsQuery), so a CIDR
+        # value on an ip field matches the addresses inside it, and no value matches nothing.
+        name, wanted = self._single({k: v for k, v in body.items() if k != "boost"}, "terms")
+        if not isinstance(wanted, list):
+            raise ValueError(f"[terms] query on {name} needs an array of values")
+        if not wanted:
+            self.fields.add(name)
+            return NEVER
+        field = self._resolve(name, nested)
+        if field.es_type == "ip" and len(wanted) > 1 and all(isinstance(v, str) for v in wanted):
+            # A value list of thousands of blocks: one sorted lookup, not a term query each.
+            return self._leaf(field, lambda: _ip_intervals(wanted), wanted)
+        return self._any_of([{"term": {name: {"value": v}}} for v in wanted], nested)
 
     def _q_match(self, body: Any, nested: str | None) -> Matcher:
         return self._match(body, nested, phrase=False)
@@ -588,7 +607,8 @@ class Searcher:
         if t == "ip":
             return values.doc_ip
         if t in ("date", "date_nanos"):
-            return lambda x: _doc_date(x, t)
+            date_format = field.info.format if field.info is not None else None
+            return lambda x: _doc_date(x, t, date_format)
         if t == "boolean":
             return values.doc_boolean
         return lambda x: x
@@ -708,7 +728,8 @@ class Searcher:
             # DateFieldType.rangeQuery: a lower bound rounds up when exclusive, an upper
             # bound when inclusive; then the exclusive ones step one unit inwards.
             round_up = not inclusive if lower else inclusive
-            instant = date_math.parse_date_math(text, t, now_ms=self.now_ms, round_up=round_up)
+            date_format = field.info.format if field.info is not None else None
+            instant = date_math.parse_date_math(text, t, now_ms=self.now_ms, round_up=round_up, date_format=date_format)
             if not inclusive:
                 instant += 1 if lower else -1
             return instant, True
@@ -723,6 +744,30 @@ class Searcher:
 _EMPTY: Any = object()
 
 
+def _ip_intervals(texts: list[str]) -> Pred:
+    """Whether an address is one of these addresses or inside one of these CIDR blocks, by
+    bisecting the merged intervals they cover."""
+    spans = sorted(values.parse_cidr(t) if "/" in t else (values.parse_ip(t),) * 2 for t in texts)
+    starts: list[int] = []
+    ends: list[int] = []
+    for low, high in spans:
+        if ends and low <= ends[-1] + 1:
+            ends[-1] = max(ends[-1], high)
+        else:
+            starts.append(low)
+            ends.append(high)
+    doc_ip = values.doc_ip
+
+    def within(x: Any) -> bool:
+        n = doc_ip(x)
+        if n is None:
+            return False
+        i = bisect_right(starts, n) - 1
+        return i >= 0 and n <= ends[i]
+
+    return within
+
+
 def _within(v: Any, lo: Any, lo_inclusive: bool, hi: Any, hi_inclusive: bool) -> bool:
     if v.__class__ is bool:
         v = int(v)
@@ -733,15 +778,15 @@ def _within(v: Any, lo: Any, lo_inclusive: bool, hi: Any, hi_inclusive: bool) ->
     return True
 
 
-def _doc_date(x: Any, es_type: str) -> int | None:
+def _doc_date(x: Any, es_type: str, date_format: str | None = None) -> int | None:
     if x.__class__ is not str:
-        return date_math.doc_date(x, es_type)
-    key = (x, es_type)
+        return date_math.doc_date(x, es_type, date_format)
+    key = (x, es_type, date_format)
     hit = _DATE_CACHE.get(key, -1)
     if hit == -1:
         if len(_DATE_CACHE) >= _CACHE_LIMIT:
             _DATE_CACHE.clear()
-        hit = _DATE_CACHE[key] = date_math.doc_date(x, es_type)
+        hit = _DATE_CACHE[key] = date_math.doc_date(x, es_type, date_format)
     return hit
 
 

@@ -17,12 +17,13 @@ from ..ingest.document import IngestDocument
 from ..ingest.errors import DropDocument, IngestError
 from ..ingest.pipeline import Pipeline
 from ..mappings.datastreams import data_stream_index
+from ..rules.exceptions import Tuning
 from ..rules.model import Rule
 from ..shipper import DRIFT_AFTER, Shipper
 from ..status.state import State
-from .capture import capture_documents, read_logs
+from .capture import capture_documents, read_logs, with_health
 from .expect import Coverage, check, describe
-from .scenario import Scenario
+from .scenario import SCENARIO_FILE, Scenario
 
 # The shipper's preshared-key hashes only need to compare within a run; a fixed secret
 # keeps a replay's documents identical from run to run.
@@ -52,7 +53,10 @@ def replay(
     geoip_dir: Path | None,
     *,
     update: bool = False,
+    tuning: Tuning | None = None,
 ) -> ReplayResult:
+    """The scenario's captures through the shipper and the pipeline, the rules (with
+    `tuning`'s exception lists) over the events, and the alerts judged."""
     from ..detection import run_rules
 
     problems: list[str] = []
@@ -66,7 +70,7 @@ def replay(
         golden.append(f"{scenario.golden} is missing: run `wgsiem replay --update {scenario.path}` and review it")
     else:
         golden = golden_diff(scenario.golden.read_text(), text)
-    result = run_rules(rules, events, start=scenario.rules_start, end=scenario.rules_end)
+    result = run_rules(rules, events, start=scenario.rules_start, end=scenario.rules_end, tuning=tuning)
     for stats in result.stats.values():
         if stats.error:
             problems.append(f"rule {stats.name}: not run: {stats.error}")
@@ -99,21 +103,33 @@ def replay_shipper(
 
 
 def shipper_documents(scenario: Scenario, geoip_dir: Path | None, problems: list[str]) -> list[dict[str, Any]]:
-    """What `wgsiem convert` makes of the scenario's capture (and kernel log)."""
+    """What `wgsiem convert` makes of the scenario's capture (and kernel log), and the
+    shipper-health events `ship` would have written among them if the scenario sets
+    health_interval. Failed polls other than the scenario's poll_failures are problems."""
     config = scenario.config
     shipper = replay_shipper(scenario.host_name, scenario.peers, geoip_dir if scenario.geoip else None, config.diff_settings(),
                              namespace=config.namespace, interfaces=config.interfaces, registry=scenario.registry,
                              drift_after=config.wg_config_drift_after)  # fmt: skip
     polls = list(read_capture(scenario.captures))
     lines = read_logs(scenario.kernel_logs, None, polls[0].time, polls[0].time) if polls else []
+    failures: list[str] = []
 
     def on_poll(outcome: Any) -> None:
         problems.extend(f"{scenario.captures}: {p}" for p in outcome.problems)
         if outcome.failure:
-            problems.append(f"{scenario.captures}: {outcome.failure}")
+            failures.append(f"{scenario.captures}: poll at {outcome.time}: {outcome.failure}")
 
     with shipper.context.geoip:
-        return [doc for batch in capture_documents(shipper, polls, lines, on_poll) for doc in batch]
+        if scenario.health_interval is None:
+            docs = [doc for batch in capture_documents(shipper, polls, lines, on_poll) for doc in batch]
+        else:
+            docs = list(with_health(shipper, polls, lines, scenario.health_interval, on_poll))
+    # A failed poll is a problem unless the scenario is about them: then their number is.
+    if len(failures) != scenario.poll_failures:
+        if scenario.poll_failures:
+            problems.append(f"{scenario.path / SCENARIO_FILE}: expect.poll_failures: {scenario.poll_failures}, but {len(failures)} polls failed")
+        problems.extend(failures)
+    return docs
 
 
 def ingest(pipeline: Pipeline, source: dict[str, Any], problems: list[str]) -> dict[str, Any] | None:

@@ -189,3 +189,26 @@ def ndjson_problems(text: str | bytes, *, strict: bool = False) -> list[str]:
             else:
                 seen[rule_id] = number
     return problems
+
+
+LISTS_SCHEMA_PATH = DETECTION_RULES / "schemas" / "kibana-lists-api.schema.json"
+
+
+@cache
+def _lists_validator(definition: str) -> Draft202012Validator:
+    schema = json.loads(LISTS_SCHEMA_PATH.read_text())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator({**schema, "$ref": f"#/$defs/{definition}"}, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def lists_api_problems(body: Any, definition: str) -> list[str]:
+    """`path: message` for each way `body` breaks one of kibana-lists-api.schema.json's
+    definitions (ExceptionListImport, ExceptionListItemImport, CreateListRequestBody)."""
+    errors = sorted(_lists_validator(definition).iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+    return [f"{'.'.join(map(str, e.absolute_path)) or '(object)'}: {e.message}" for e in errors]
+
+
+def exception_object_problems(obj: Any) -> list[str]:
+    """A line of the exception import NDJSON, as an item (it has entries or item_id) or a list."""
+    is_item = isinstance(obj, dict) and ("entries" in obj or "item_id" in obj)
+    return lists_api_problems(obj, "ExceptionListItemImport" if is_item else "ExceptionListImport")

@@ -23,10 +23,10 @@ import jsonschema
 from wgsiem.content import DETECTION_RULES
 
 from ..errors import WgsiemError
+from ..settings import duration
 
 SCHEMA = DETECTION_RULES / "schemas" / "rule-toml.schema.json"
 RULE_TYPES = ("query", "threshold", "new_terms")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class RuleFileError(WgsiemError):
@@ -79,14 +79,6 @@ class Rule:
         return tuple(out)
 
 
-def duration(text: str) -> timedelta:
-    """`5m` → 5 minutes: Kibana's interval syntax (s, m, h, d)."""
-    match = re.fullmatch(r"([1-9][0-9]*)([smhd])", text)
-    if not match:
-        raise ValueError(f"{text!r} is not a duration like 30s, 5m, 1h or 14d")
-    return timedelta(seconds=int(match[1]) * _UNITS[match[2]])
-
-
 def lookback(text: str) -> timedelta:
     """`now-6m` → 6 minutes: the date math Kibana accepts for `from`."""
     if not text.startswith("now-"):
@@ -107,7 +99,7 @@ def load_rule(path: Path) -> Rule:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise RuleFileError(f"{path}: not valid TOML: {err}") from None
-    problems = [_describe(path, text, err) for err in sorted(_validator().iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))]
+    problems = [schema_problem(path, text, err) for err in sorted(_validator().iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))]
     if problems:
         raise RuleFileError("\n".join(problems))
     body = raw["rule"]
@@ -150,7 +142,7 @@ def load_rules(directory: Path = DETECTION_RULES) -> list[Rule]:
     return rules
 
 
-def _describe(path: Path, text: str, err: jsonschema.ValidationError) -> str:
+def schema_problem(path: Path, text: str, err: jsonschema.ValidationError) -> str:
     """`file:line: key: what is wrong`, the line being where the key (or its table) is."""
     keys = [str(p) for p in err.absolute_path]
     if err.validator == "required" and isinstance(err.instance, dict):

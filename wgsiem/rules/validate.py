@@ -2,8 +2,8 @@
 
 Beyond the file schema (model.py): unique ids and names, KQL that parses and fits the field
 types, every field defined in ecs_mappings/ and aggregatable where the rule groups by it,
-ATT&CK ids that exist, test cases that fire and near-miss, and a scenario that expects
-each rule's alert.
+ATT&CK ids that exist, test cases that fire and near-miss, a scenario that expects each
+rule's alert, and exception lists that fit the rules and fields they name.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from wgsiem.content import DETECTION_RULES, FIXTURES
 
 from .attack import threat_problems
 from .cases import CASES, CaseFileError, load_cases
+from .exceptions import ExceptionFileError, entry_fields, load_tuning
 from .model import Rule, RuleFileError, load_rules
 
 SCENARIOS = FIXTURES / "scenarios"
@@ -76,9 +77,38 @@ def validate(
             if name not in types:
                 problems.append(f"{where}: field {name!r} is not defined in ecs_mappings/")
     problems += _case_problems(report.rules, cases_dir or directory / "_dev" / "test")
+    problems += tuning_problems(directory, report.rules, types)
     if scenarios_dir is not None:
         problems += _coverage(report.rules, scenarios_dir)
     return report
+
+
+def tuning_problems(directory: Path, rules: list[Rule], types: Any, exception_files: Iterable[Path] = ()) -> list[str]:
+    """The folder's exception and value lists: their own checks, then rule ids that exist,
+    fields defined in ecs_mappings/, and value lists on fields of their kind (ip and
+    ip_range lists on ip fields, keyword lists on keyword fields)."""
+    try:
+        tuning = load_tuning(directory, tuple(exception_files))
+    except ExceptionFileError as err:
+        return str(err).splitlines()
+    problems = []
+    known = {r.rule_id for r in rules}
+    for lst in tuning.lists:
+        problems += [f"{lst.path}: metadata.rule_ids: no rule {rid} in {directory}" for rid in lst.rule_ids if rid not in known]
+        for item in lst.items:
+            for entry in item.entries:
+                for name in entry_fields(entry):
+                    es_type = types.get(name)
+                    if es_type is None:
+                        problems.append(f"{lst.path}: item {item.item_id}: field {name!r} is not defined in ecs_mappings/")
+                    elif entry.type == "list" and es_type != _LIST_FIELD_TYPES[entry.list_type or ""]:
+                        problems.append(f"{lst.path}: item {item.item_id}: a {entry.list_type} list on {name}, a {es_type} field")
+                if entry.type == "nested" and types.get(entry.field) != "nested":
+                    problems.append(f"{lst.path}: item {item.item_id}: {entry.field} is not a nested field")
+    return problems
+
+
+_LIST_FIELD_TYPES = {"ip": "ip", "ip_range": "ip", "keyword": "keyword"}
 
 
 def _duplicates(rules: list[Rule], key: str) -> list[str]:
