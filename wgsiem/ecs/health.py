@@ -13,8 +13,9 @@ no peer, key, endpoint or configuration in it, so it cannot carry key material.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .. import __version__
 from . import document
@@ -22,8 +23,14 @@ from .catalogue import status_actions
 from .document import Context, timestamp
 from .status import DATASET, NS
 
-if TYPE_CHECKING:
-    from ..shipper import Shipper
+
+class Counted(Protocol):
+    """What the tally reads of the shipper (wgsiem.shipper.Shipper), which sits above this layer."""
+
+    polls: int
+    wg_errors: int
+    problem_count: int
+    log_counts: Mapping[str, int]
 
 ACTION = "shipper-health"
 SHIPPER_ACTIONS = (ACTION,)
@@ -79,7 +86,7 @@ def build(since: Health, since_time: float, now: Health, time: float, ctx: Conte
     return doc
 
 
-def tally(health: Health, shipper: Shipper, ok: bool, started: float, written: int) -> None:
+def tally(health: Health, shipper: Counted, ok: bool, started: float, written: int) -> None:
     """The tally after a poll that began at `started`: the shipper's own counts, whether the
     poll read wg, and the documents written for it (the spool is the output's to add)."""
     health.polls = shipper.polls
