@@ -40,9 +40,12 @@ peer's name, so the same story always writes the same bytes.
       - {at: 7d6h, interface: restart}
       - {at: 7d6h, interface: rotate_key}
       - {at: 7d7h, log: "Invalid handshake initiation from 67.43.156.7:40000", repeat: 120, every: 500ms}
+      - {at: 7d8h, wg_fails: 15m, exit_status: 1, stderr: "Unable to access interface wg0: Operation not permitted"}
 
 `log:` lines are kernel messages of the interface (`wireguard: wg0: ` is prepended), written
-to kernel.log in journald's short-iso-precise framing.
+to kernel.log in journald's short-iso-precise framing. While `wg_fails`, the host goes on as
+before but each poll's wg prints nothing and ends with `exit_status` (default 1) and
+`stderr`: an empty dump and its captures/<unix-seconds>.exit.json.
 """
 
 from __future__ import annotations
@@ -53,11 +56,13 @@ import random
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ..adapters.capture import EXIT_SUFFIX, exit_text
 from ..errors import WgsiemError
 from ..rules.cases import offset
 
@@ -128,6 +133,7 @@ class Rendered:
     polls: list[tuple[int, str]]
     log_lines: list[str]
     names: dict[str, str]
+    exits: dict[int, tuple[int, str]] = field(default_factory=dict)  # poll time → wg's exit status, stderr: it failed
 
 
 def generate(story_file: Path, out_dir: Path) -> tuple[int, int]:
@@ -136,10 +142,12 @@ def generate(story_file: Path, out_dir: Path) -> tuple[int, int]:
     rendered = render(load_story(story_file), str(story_file))
     captures = out_dir / "captures"
     captures.mkdir(parents=True, exist_ok=True)
-    for old in captures.glob("*.dump"):
+    for old in chain(captures.glob("*.dump"), captures.glob(f"*{EXIT_SUFFIX}")):
         old.unlink()
     for t, text in rendered.polls:
         (captures / f"{t}.dump").write_text(text)
+    for t, (status, stderr) in rendered.exits.items():
+        (captures / f"{t}{EXIT_SUFFIX}").write_text(exit_text(status, stderr))
     log = out_dir / "kernel.log"
     if rendered.log_lines:
         log.write_text("".join(rendered.log_lines))
@@ -176,6 +184,8 @@ def render(raw: dict[str, Any], where: str = "story") -> Rendered:
     log_lines: list[str] = []
     polls = _poll_times(raw.get("polls"), t0, end, where)
     down_until = -1.0
+    failing: list[tuple[float, float, int, str]] = []  # wg_fails: from, until, exit status, stderr
+    exits: dict[int, tuple[int, str]] = {}
     previous = t0
     ti = 0
     for t in polls:
@@ -187,6 +197,9 @@ def render(raw: dict[str, Any], where: str = "story") -> Rendered:
                 every = _secs(entry.get("every", "0s"), f"{where}: timeline[{i}].every")
                 for n in range(int(entry.get("repeat", 1))):
                     log_lines.append(_log_line(at + n * every, raw["host_name"], ifname, entry["log"]))
+                continue
+            if "wg_fails" in entry:
+                failing.append(_wg_fails(entry, at, f"{where}: timeline[{i}]"))
                 continue
             if entry.get("interface") == "restart":
                 down_until = at + 1
@@ -207,14 +220,16 @@ def render(raw: dict[str, Any], where: str = "story") -> Rendered:
             if p.present:
                 _advance(p, previous, t, rnd)
         previous = t
-        if t < down_until:
+        ended = _wg_ended(failing, t)
+        if ended is not None:
+            text = ""  # wg could not read the interface: it printed nothing but its error
+            exits[int(t)] = ended
+        elif t < down_until:
             text = ""  # the interface is gone for this poll
         else:
             ikey = derive_key(seed, f"interface:{ifname}:{iface_generation}")
             text = f"{ifname}\t(redacted)\t{ikey}\t{port}\toff\n"
-            for p in sorted(peers.values(), key=lambda p: p.key_name):
-                if p.present:
-                    text += _peer_line(ifname, p, seed)
+            text += "".join(_peer_line(ifname, p, seed) for p in sorted(peers.values(), key=lambda p: p.key_name) if p.present)
         rendered.append((int(t), text))
     names = {p.public_key(seed): p.name for p in peers.values() if p.name}
     # Rotated keys keep the peer's name: the registry follows the rotation.
@@ -222,7 +237,26 @@ def render(raw: dict[str, Any], where: str = "story") -> Rendered:
         if p.name:
             for g in range(p.generation + 1):
                 names[derive_key(seed, f"peer:{p.key_name}:{g}")] = p.name
-    return Rendered(rendered, sorted(log_lines), dict(sorted(names.items())))
+    return Rendered(rendered, sorted(log_lines), dict(sorted(names.items())), exits)
+
+
+def _wg_ended(failing: list[tuple[float, float, int, str]], t: float) -> tuple[int, str] | None:
+    """wg's exit status and stderr at a poll of a wg_fails window (None: wg worked)."""
+    for start, until, status, stderr in failing:
+        if start <= t < until:
+            return status, stderr
+    return None
+
+
+def _wg_fails(entry: dict[str, Any], at: float, where: str) -> tuple[float, float, int, str]:
+    unknown = sorted(set(entry) - {"at", "wg_fails", "exit_status", "stderr"})
+    if unknown:
+        raise StoryError(f"{where}: unknown key {unknown[0]!r} with wg_fails (known: exit_status, stderr)")
+    status = entry.get("exit_status", 1)
+    if not isinstance(status, int) or isinstance(status, bool):
+        raise StoryError(f"{where}.exit_status: {status!r} is not a number")
+    stderr = str(entry.get("stderr", ""))
+    return at, at + _secs(entry["wg_fails"], f"{where}.wg_fails"), status, stderr + ("\n" if stderr and not stderr.endswith("\n") else "")
 
 
 def _start(value: Any, where: str) -> datetime:
