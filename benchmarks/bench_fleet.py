@@ -7,8 +7,9 @@ A measurement, not a test: it always exits 0 and prints the targets beside the f
   to the ordinary change behind it where there is one (an onboarded peer's first
   connection), and the first few of the others shown;
 * with --attacks: for each planted attack, whether an alert of one of its rules about its
-  peer or source came within an hour of it (target: all found), which of its rules fired,
-  and the alerts no attack explains (target: the same as without attacks);
+  peer or source came within its time (an hour; three for the site outage) of it (target:
+  all found), which of its rules fired, and the alerts no attack explains (target: the
+  same as without attacks);
 * runtime per stage (CPU seconds, one core) and peak memory.
 
 The rules execute from --warmup-days after the start (default: 7 for a month, see
@@ -70,6 +71,12 @@ def main() -> int:
     print(f"  story: {len(story['peers'])} peers in the story, {len(story['timeline'])} timeline entries,"
           f" {sum(1 for v in changes.values() if v == 'onboarding')} onboardings,"
           f" {sum(1 for v in changes.values() if v == 'key rotation')} key rotations")  # fmt: skip
+    sites = {k for k, v in story["peers"].items() if str(v.get("name", "")).startswith("site-")}
+    pulling = {e["peer"] for e in story["timeline"] if "tx" in e and e.get("peer") in sites}
+    blips = sum(1 for e in story["timeline"] if "silent" in e and e.get("peer") in sites) - sum(p.kind == "site-outage" for p in planted)
+    down, up = (int(seg["until"].removesuffix("s")) for seg in story["polls"][:2])  # the shipper outage's polls
+    print(f"  {len(sites)} always-on sites, {len(pulling)} of them replicating nightly (tagged backup), {blips} site blips;"
+          f" shipper stopped on day {down // 86400} {down % 86400 // 3600:02d}:{down % 3600 // 60:02d} for {(up - down) // 60} min")  # fmt: skip
 
     def progress(done: int, total: int) -> None:
         print(f"  ... {done}/{total} polls, {time.perf_counter() - wall:.0f} s", file=sys.stderr, flush=True)
@@ -82,7 +89,7 @@ def main() -> int:
 
     days = (run.rules_end - run.rules_start).total_seconds() / 86400
     print(f"events: {run.polls:,} polls and {run.log_lines:,} kernel lines -> {run.documents:,} shipper documents"
-          f" -> {run.events:,} events; {run.kept:,} match some rule's query")  # fmt: skip
+          f" -> {run.events:,} events; {run.kept:,} match some rule's query; {run.failed_polls} polls where wg failed")  # fmt: skip
     for problem in run.problems[:10]:
         print(f"  ! {problem}")
 

@@ -4,7 +4,7 @@ the loop `wgsiem convert` and `wgsiem replay` share, so both give what `ship` wo
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,44 +61,57 @@ def capture_documents(
 
 def with_health(
     shipper: Shipper,
-    polls: Sequence[RawPoll],
+    polls: Iterable[RawPoll],
     lines: Sequence[tuple[LogRecord, float]],
     every: float,
     on_poll: Any = lambda outcome: None,
+    restarts: Collection[int] = (),
 ) -> Iterator[dict[str, Any]]:
     """`capture_documents` with the shipper-health events `ship --health-interval every`
     would have written among them, in the order it writes: those due before a poll, at
     their time, then the poll's interval, then the one due with the poll. The shipper is
-    taken to start at the first poll and stop after the last: nothing after it."""
-    if not polls:
-        yield from (doc for batch in capture_documents(shipper, polls, lines, on_poll) for doc in batch)
-        return
+    taken to start at the first poll and stop after the last: nothing after it; a poll
+    time in `restarts` is the first after the shipper was stopped: nothing was written
+    while it was, and its tally starts again there. Polls are streamed, as by
+    capture_documents."""
     health = Health()
-    # Times as ship's clock gives them, floats: event.id hashes the time as it is given.
-    beat = HealthEvents(health, float(every), float(polls[0].time))
+    beat: HealthEvents | None = None
     ok = [True]
+    times: list[int] = []
 
     def seen(outcome: Any) -> None:
         ok[0] = outcome.failure is None
         on_poll(outcome)
 
+    def timed_polls() -> Iterator[RawPoll]:
+        for raw in polls:
+            times.append(raw.time)
+            yield raw
+
     def take(now: float) -> dict[str, Any]:
+        assert beat is not None
         doc = beat.take(now, shipper.context)
         health.documents_written += 1
         return doc
 
-    batches = capture_documents(shipper, polls, lines, seen)
-    for raw in polls:
-        now = float(raw.time)
+    done = 0
+    for batch in capture_documents(shipper, timed_polls(), lines, seen):
+        if len(times) == done:
+            yield from batch  # lines after the last poll, as `convert` writes them
+            return
+        done = len(times)
+        # Times as ship's clock gives them, floats: event.id hashes the time as it is given.
+        now = float(times[-1])
+        if beat is None or times[-1] in restarts:
+            beat = HealthEvents(health, float(every), now)
         while beat.is_due(beat.due, now):  # ship waits until each is due, no longer
             yield take(beat.due)
         # A failed poll has no documents (the differ skips it); its interval's log lines do.
-        batch = list(next(batches))
-        yield from batch
-        tally(health, shipper, ok[0], now, len(batch))
+        polled = list(batch)
+        yield from polled
+        tally(health, shipper, ok[0], now, len(polled))
         if beat.is_due(now):
             yield take(now)
-    yield from next(batches)  # lines after the last poll, as `convert` writes them
 
 
 def _at(doc: dict[str, Any]) -> str:

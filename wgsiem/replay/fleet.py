@@ -20,21 +20,36 @@ differ only by the attacks):
   one ASN: Wi-Fi and mobile) two to four times a day within their hours;
 * nightly backups: every site uploads (the host receives, rx) for 45 to 90 minutes at its
   own fixed hour each night, the same volume every night;
+* replication: a third of the sites pull a copy each night at their own hour between 01:00
+  and 03:40 (the host sends, tx, 6-12 MiB/s for 20-40 minutes: over 1 GiB in every
+  5-minute interval); the registry tags them `backup`, which the Large Transfer rule's
+  exception list (detection_rules/exceptions/) leaves out, and the same volume every night
+  is their spike baseline;
+* site blips: each site's line drops one to five times a month for 8 to 18 minutes in the
+  day, under its `always_on: 30m` (near misses of Always-On Peer Down); a site's tunnel
+  was up before the shipper came (its last handshake under two minutes before the start);
+* a shipper outage: the shipper is stopped at 06:00 on one day (60 % into the month) for
+  65 minutes, no polls at all (the story's poll segments): the next poll sees a 65-minute
+  interval, fresh handshakes and the hour's kernel lines late;
 * changes: about 1.5 % of the peers are onboarded during the month, on weekdays during
   office hours and with a name; about 2 % have their key rotated on a weekday (same name,
   the registry follows the rotation); about 5 % of the people go on holiday for a week
   (silent) and come back; the interface restarts at 04:00 now and then (at 45 % and 85 %
-  of the month);
+  of the month: interface-down and -up, no configuration change);
 * names: every peer has a registered name except about 1 % long-standing unnamed servers
-  and laptops present at the baseline; the registry expects each named peer in its home
-  network and that network's country (`fleet_registry`); one named "forgotten contractor"
-  peer has not handshaken for 45 days when the shipper starts (the story's per-peer
-  `handshake`) and stays silent;
+  and laptops present at the baseline; the registry (`fleet_registry`) gives each named
+  peer its role (laptop, phone, server, site), an owner and an email for people's peers,
+  tags (a team; `site`, `backup`), `always_on: 30m` for sites, and expects it in its home
+  network and that network's country; its change windows are weekdays 08:00-18:00 UTC,
+  when the onboardings and rotations happen; one named "forgotten contractor" peer has
+  not handshaken for 45 days when the shipper starts (the story's per-peer `handshake`)
+  and stays silent;
 * kernel log noise: now and then a client with a stale configuration retrying every 5 s
   for 20 minutes, and single scanner probes (`Invalid handshake initiation from ...`).
 
 Attacks (`attacks=True`), spread over the days after the warm-up, each returned as a
-`Planted` with the rules that should fire:
+`Planted` with the rules that should fire (within an hour; the site outage within its two
+hours and one more):
 
 * dormant: the forgotten contractor returns after 45+ days, from a hosting network (a new
   ASN, same country): Dormant Peer Returns, New Network Operator;
@@ -45,7 +60,7 @@ Attacks (`attacks=True`), spread over the days after the warm-up, each returned 
   Exfiltration Spike, Large Transfer;
 * rogue-peer: an unnamed peer added to the live interface at 03:10, talking from a
   hosting network: Unregistered Peer Added, Unregistered Key First Seen (the new country
-  and network rules follow registered names only);
+  and network rules follow registered names only), Change Outside a Change Window;
 * scanner: 240 invalid handshake initiations from one address within a minute:
   Handshake Flood;
 * spoofing: a site peer sends packets from another peer's tunnel address (kernel lines
@@ -53,11 +68,24 @@ Attacks (`attacks=True`), spread over the days after the warm-up, each returned 
   name its kernel id): Unallowed Source Address;
 * impossible-travel: a laptop's endpoint jumps to a city 900+ km away between two polls
   and back an hour later: Impossible Travel, New Country, New Network Operator, Outside
-  Its Registered Places.
+  Its Registered Places;
+* site-outage: a site silent for two hours from 09:20, then back from its usual place:
+  Always-On Peer Down, Always-On Peer Back After an Outage;
+* off-hours-change: on a Sunday night at 23:40 a server's (or site's) allowed IPs are
+  widened to 0.0.0.0/0: Allowed IPs Changed, Change Outside a Change Window.
+
+* shipper-failing: for 20 minutes one evening wg cannot read the interface ("Unable to
+  access interface wg0: Operation not permitted", exit status 1: an AppArmor profile or
+  the service's lost capability): the shipper-health events `ship` writes every 5 minutes
+  (`capture.with_health`, run here as in replay) count the failed polls: Shipper Reporting
+  Failures.
+
+Ordinary life has a successful health event every 5 minutes, none while the shipper is
+stopped, and a start-up one after its restart.
 
 Polls are every 5 minutes by default (`poll_every`): a 1,000-peer, 30-day fleet is
-8,641 polls. Five minutes is also the longest the rules allow: the Large Transfer rule
-judges only intervals of at most 300 s. The shipper is given a session timeout of the
+8,629 polls (8,641 less the 12 of the shipper outage). Five minutes is also the longest
+the rules allow: the Large Transfer rule judges only intervals of at most 300 s. The shipper is given a session timeout of the
 poll interval + 300 s (two polls' handshakes of a busy peer are up to ~420 s apart), and
 every transfer event covers 5 minutes, ten times the volume of a 30-second poll's.
 
@@ -77,6 +105,8 @@ from typing import Any
 
 from ..detection.testing import lookup
 from ..enrich.registry import RegisteredPeer, Registry
+from ..enrich.windows import parse_windows
+from ..settings import duration
 from ..wgdump.raw import RawPoll
 from .story import _secs as story_secs
 from .story import derive_key, render
@@ -99,6 +129,24 @@ FLOOD = "WireGuard Handshake Flood from One Source"
 SPOOF = "WireGuard Peer Sent Packets from an Unallowed Source Address"
 DORMANT = "WireGuard Dormant Peer Returns"
 OUTSIDE = "WireGuard Peer Connecting from Outside Its Registered Places"
+DOWN = "WireGuard Always-On Peer Down"
+BACK = "WireGuard Always-On Peer Back After an Outage"
+CHANGE = "WireGuard Configuration Change Outside a Change Window"
+ALLOWED = "WireGuard Peer Allowed IPs Changed"
+SHIPPER = "WireGuard Shipper Reporting Failures"
+# The shipper's --health-interval in the fleet (ship's default).
+HEALTH_EVERY = 300
+
+# The registry's limit for the sites (always_on: 30m): a site may be dark that long before
+# it is reported down; ordinary life's blips stay well under it.
+SITE_SILENT_AFTER = "30m"
+# When this organisation changes its VPN configuration: weekdays in office hours (UTC).
+# Onboardings (09:00-16:00) and key rotations (10:00-16:00, seen at the next poll) fall
+# inside; the interface restarts at 04:00 are no configuration change.
+CHANGE_WINDOWS = [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "18:00"}]
+# The shipper is stopped for a host update at 06:00 on one day (60 % into the month) for
+# 65 minutes: no polls at all in between.
+OUTAGE_AT, OUTAGE_FOR = 6 * 3600, 65 * 60
 
 
 @dataclass(frozen=True)
@@ -151,7 +199,8 @@ PERSON = ("laptop", "phone", "evening")
 @dataclass(frozen=True)
 class Planted:
     """One planted attack: what, about which peer (story name and public key) or source
-    address, when (unix seconds), and the rules that should fire for it."""
+    address, when (unix seconds), the rules that should fire for it, and within how long
+    (an hour, longer for an outage whose end is one of its alerts)."""
 
     kind: str
     peer: str | None
@@ -159,6 +208,7 @@ class Planted:
     source: str | None
     time: int
     rules: tuple[str, ...]
+    within: int = 3600  # seconds after `time` in which its alerts are expected
 
     @property
     def when(self) -> datetime:
@@ -202,13 +252,23 @@ def fleet_story(
     planted: list[Planted] = []
     if attacks:
         planted = _Attacks(life, random.Random(f"fleet {seed} attacks"), warmup).plant()
+    down, up = life.outage
+    t0 = int(START.timestamp())
+    for p in planted:
+        if p.time - t0 <= up + 3600 and p.time - t0 + p.within >= down - 3600:
+            raise ValueError(f"the {p.kind} attack falls within an hour of the shipper outage")
     story: dict[str, Any] = {
         "seed": seed,
         "start": START.isoformat().replace("+00:00", "Z"),
         "end": f"{days}d",
         "host_name": HOST,
         "interface": {"name": IFACE, "listen_port": 51820},
-        "polls": [{"every": f"{poll_every}s"}],
+        # The shipper's outage: the poll at `down`, then none until `up`.
+        "polls": [
+            {"until": _at(down), "every": f"{poll_every}s"},
+            {"until": _at(up), "every": f"{up - down}s"},
+            {"every": f"{poll_every}s"},
+        ],
         "peers": life.peers,
         "timeline": sorted(life.timeline, key=lambda e: (_secs(e["at"]), e.get("peer") or "", str(e.get("log") or ""))),
     }
@@ -265,6 +325,7 @@ class _Life:
         self.onboarded: list[str] = []
         self.unnamed: list[str] = []
         self.restarts: list[int] = []
+        self.outage = (0, 0)  # the shipper's: (last poll before, first poll after)
         self._spots: set[tuple[str, int]] = set()
         self._ports = iter(random.Random(f"fleet {seed} ports").sample(range(20000, 65000), 45000))
 
@@ -302,6 +363,9 @@ class _Life:
         else:  # site
             spec.update(rx=_rate(rng, 50, 1024), tx=_rate(rng, 50, 1024), keepalive=25)
             spec["allowed_ips"].append(f"172.16.{i % 256}.0/24")
+            # Its tunnel was up before the shipper came: a handshake within the last two
+            # minutes, not hours ago (the first poll would call the site down).
+            spec["handshake"] = f"{30 + i % 90}s"
         if hours:
             spec["hours"] = f"{_hhmm(hours[0])}-{_hhmm(hours[1])}"
         spots = [self.endpoint(home)]
@@ -346,6 +410,9 @@ class _Life:
         self._phones_roam()
         self._nightly_backups()
         self._kernel_log_noise()
+        self._replication_pulls()
+        self._site_blips()
+        self._shipper_outage()
 
     def _draw_peers(self) -> None:
         rng, n = self.rng, self.n
@@ -353,9 +420,9 @@ class _Life:
         kinds = [k for k, _ in KINDS]
         weights = [w for _, w in KINDS]
         drawn = [rng.choices(kinds, weights)[0] for _ in range(baseline)]
-        for k in ("site", "server"):  # at least one of each, whatever the draw
-            if k not in drawn:
-                drawn[rng.randrange(baseline)] = k
+        for kind, least in (("site", 3), ("server", 1)):  # a few of each, whatever the draw
+            while drawn.count(kind) < least:
+                drawn[rng.choice([i for i, k in enumerate(drawn) if k in PERSON])] = kind
         unnamed = max(1, round(n * 0.01))
         candidates = [i for i, k in enumerate(drawn) if k in ("server", "laptop")]
         nameless = set(rng.sample(candidates, min(unnamed, len(candidates))))
@@ -483,6 +550,46 @@ class _Life:
                 self.timeline.append({"at": _at(day * DAY + rng.randrange(DAY)), "log": f"Invalid handshake initiation from {spot}"})
 
 
+    def _replication_pulls(self) -> None:
+        """A third of the sites keep a replica: each night at its own hour they pull a copy
+        from the host (it sends them, tx) for 20 to 40 minutes at 6-12 MiB/s, well over
+        1 GiB per 5-minute interval, ending before 04:00. The registry tags them `backup`,
+        which the large transfer rule's exception list leaves out; the same volume every
+        night is their spike baseline."""
+        rng = self.rng
+        sites = [k for k in self.peers if self.kind[k] == "site"]
+        for key in sorted(rng.sample(sites, max(1, round(len(sites) / 3)))):
+            rate = f"{rng.randrange(6, 13)}MiB/s"
+            usual = self.peers[key]["tx"]
+            start = rng.randrange(60, 181, 5) * 60
+            end = start + rng.randrange(20, 41, 5) * 60
+            for day in range(self.days):
+                self.timeline.append({"at": _at(day * DAY + start), "peer": key, "tx": rate})
+                self.timeline.append({"at": _at(day * DAY + end), "peer": key, "tx": usual})
+
+    def _site_blips(self) -> None:
+        """Now and then (one to five times a month) a site's line drops for 8 to 18 minutes
+        in the day: with the last handshake up to two minutes before, the longest is some 20
+        minutes without one, under the sites' 30-minute limit (near misses of the always-on
+        rule)."""
+        rng = self.rng
+        for key in [k for k in self.peers if self.kind[k] == "site"]:
+            for day in sorted(rng.sample(range(1, self.days), rng.randint(1, max(1, self.days // 6)))):
+                at = day * DAY + rng.randrange(8 * 3600, 20 * 3600, 60)
+                length = rng.randrange(8, 19) * 60
+                self.away.setdefault(key, []).append((at, at + length))
+                self.timeline.append({"at": _at(at), "peer": key, "silent": _at(length)})
+
+    def _shipper_outage(self) -> None:
+        """The shipper stopped (a host update) at 06:00 for about an hour: no polls. The
+        first poll after it sees an interval of 65 minutes (longer than the large transfer
+        rule judges), each busy peer's latest handshake fresh, the kernel lines of the hour
+        late. Its length is whole poll intervals, so the polls keep their times of day."""
+        day = max(1, round(self.days * 0.6))
+        down = day * DAY + OUTAGE_AT
+        self.outage = (down, down + -(-OUTAGE_FOR // self.every) * self.every)
+
+
 class _Attacks:
     def __init__(self, life: _Life, rng: random.Random, warmup: int) -> None:
         self.life, self.rng = life, rng
@@ -551,7 +658,7 @@ class _Attacks:
         life.peers["rogue"] = {"allowed_ips": ["10.8.253.7/32"], "endpoint": spot, "added": _at(at), "rx": "3KiB/s", "tx": "40KiB/s", "keepalive": 25}
         life.kind["rogue"], life.home["rogue"], life.hours["rogue"], life.endpoints["rogue"] = "rogue", HOSTING, None, [spot]
         life.busy["rogue"] = [(0, life.days * DAY)]
-        out.append(Planted("rogue-peer", "rogue", self.key("rogue"), spot.rsplit(":", 1)[0], at, (ADDED, NEW_KEY)))
+        out.append(Planted("rogue-peer", "rogue", self.key("rogue"), spot.rsplit(":", 1)[0], at, (ADDED, NEW_KEY, CHANGE)))
 
         # 5. A scanner: 240 invalid handshake initiations from one address in a minute.
         at = self.day[4] * DAY + 14 * 3600 + 20 * 60 + 17
@@ -583,8 +690,39 @@ class _Attacks:
         tl.append({"at": _at(at + 3600), "peer": victim, "endpoint": life.endpoints[victim][0]})
         out.append(Planted("impossible-travel", victim, self.key(victim), spot.rsplit(":", 1)[0], at, (TRAVEL, COUNTRY, ASN, OUTSIDE)))
 
+        # 8. A site cut off for two hours in the morning (its line cut, its router stopped),
+        # then back from its usual place: down after its 30 minutes, back at its return.
+        at = self.day[2] * DAY + 9 * 3600 + 20 * 60 + 3
+        outage = 2 * 3600
+        victim = self.pick(["site"], at - 3600, at + outage + 3600)
+        tl.append({"at": _at(at), "peer": victim, "silent": _at(outage)})
+        out.append(Planted("site-outage", victim, self.key(victim), None, at, (DOWN, BACK), within=outage + 3600))
+
+        # 9. A change nobody planned: on a Sunday night a server's (or site's) allowed IPs
+        # are widened to 0.0.0.0/0 (the host would route everything no other peer claims
+        # to it).
+        day = self.sunday()
+        at = day * DAY + 23 * 3600 + 40 * 60 + 11
+        victim = self.pick(["server", "site"], at - 3600, at + 3600)
+        tl.append({"at": _at(at), "peer": victim, "allowed_ips": [*life.peers[victim]["allowed_ips"], "0.0.0.0/0"]})
+        out.append(Planted("off-hours-change", victim, self.key(victim), None, at, (ALLOWED, CHANGE)))
+
+        # 10. The monitor blinded: for 20 minutes one evening wg cannot read the interface
+        # (an AppArmor profile without net_admin, or the service's capability taken away),
+        # and the shipper's health events report the failed polls.
+        at = self.day[5] * DAY + 21 * 3600 + 5 * 60 + 9
+        tl.append({"at": _at(at), "wg_fails": "20m", "exit_status": 1, "stderr": f"Unable to access interface {IFACE}: Operation not permitted"})
+        out.append(Planted("shipper-failing", None, None, None, at, (SHIPPER,)))
+
         t0 = int(START.timestamp())
-        return [Planted(p.kind, p.peer, p.public_key, _bare(p.source), t0 + p.time, p.rules) for p in out]
+        return [Planted(p.kind, p.peer, p.public_key, _bare(p.source), t0 + p.time, p.rules, p.within) for p in out]
+
+    def sunday(self) -> int:
+        """The judged Sunday nearest the middle of the judged days (else the night of the
+        rogue peer's day: any night is outside the change windows)."""
+        lo, hi = self.day[0], self.life.days - 1
+        sundays = [d for d in range(lo, hi) if (START + timedelta(days=d)).weekday() == 6]
+        return min(sundays, key=lambda d: abs(2 * d - lo - hi)) if sundays else self.day[3]
 
 
 def _bare(ip: str | None) -> str | None:
@@ -611,18 +749,49 @@ def life_changes(story: dict[str, Any]) -> dict[str, str]:
 
 
 def fleet_registry(story: dict[str, Any], names: dict[str, str]) -> Registry:
-    """The peer registry of the fleet: each named peer (every key it has had) expected in
-    its home network and that network's country, as an operator would register it."""
+    """The peer registry of the fleet, as an operator would keep it: each named peer (every
+    key it has had) with its role, its owner and email (people), tags (a team for people;
+    `site`, and `backup` for the sites that pull a replica each night), `always_on:
+    SITE_SILENT_AFTER` for the sites, and where it is expected: its home network and that
+    network's country. The change windows are CHANGE_WINDOWS."""
     homes: dict[str, tuple[Network, ...]] = {}
-    for spec in story["peers"].values():
+    backup: set[str] = set()
+    pulls = {e["peer"] for e in story.get("timeline") or [] if "tx" in e and e.get("peer")}
+    for key, spec in story["peers"].items():
         if spec.get("name") and spec.get("endpoint"):
             ip = ipaddress.ip_address(_bare(spec["endpoint"].rpartition(":")[0]) or "")
             homes[spec["name"]] = tuple(n for n, _ in HOMES if ip in n.network)
+        if spec.get("name") and key in pulls:
+            backup.add(spec["name"])
+    site_limit = int(duration(SITE_SILENT_AFTER).total_seconds())
     peers = {}
     for key, name in names.items():
         home = homes.get(name, ())
-        peers[key] = RegisteredPeer(name, networks=tuple(n.network for n in home), countries=tuple(sorted({n.country for n in home})))
-    return Registry(peers)
+        kind, _, number = name.rpartition("-")
+        kind = kind.split("-")[0]  # site-nl-0005 → site
+        role = _ROLES.get(kind)
+        person = role in ("laptop", "phone")
+        tags: tuple[str, ...] = (_TEAMS[int(number) % len(_TEAMS)],) if person and number.isdigit() else ()
+        if role == "site":
+            tags = ("site", "backup") if name in backup else ("site",)
+        peers[key] = RegisteredPeer(
+            name,
+            owner=f"user{number}" if person else None,
+            email=f"user{number}@example.com" if person else None,
+            role=role,
+            always_on=role == "site",
+            networks=tuple(n.network for n in home),
+            countries=tuple(sorted({n.country for n in home})),
+            tags=tags,
+            silent_after=site_limit,
+        )
+    return Registry(peers, parse_windows(CHANGE_WINDOWS, "fleet: change_windows"))
+
+
+# The registry's role for each kind of peer (by the name's first part); evening users and
+# the contractor work on laptops.
+_ROLES = {"laptop": "laptop", "evening": "laptop", "contractor": "laptop", "phone": "phone", "server": "server", "site": "site"}
+_TEAMS = ("sales", "engineering", "finance", "support")
 
 
 # -- the run: shipper → pipeline → rules ------------------------------------------------
@@ -661,6 +830,7 @@ class FleetRun:
     problems: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # per stage: render, shipper, pipeline, keep, rules
     kept_events: list[dict[str, Any]] = field(default_factory=list)
+    failed_polls: int = 0  # polls where wg failed (a story's wg_fails): no documents, counted in health events
 
 
 class _Keeper:
@@ -668,9 +838,17 @@ class _Keeper:
     read (and a few that identify it): the rules decide on nothing else, and a month of a
     thousand peers' handshakes would not fit in memory whole."""
 
-    def __init__(self, rules: Sequence[Any], compile: Any) -> None:
+    def __init__(self, rules: Sequence[Any], compile: Any, tuning: Any = None) -> None:
+        from ..rules.exceptions import entry_fields
+
         self.tests: dict[str | None, list[Any]] = {}
-        read: set[str] = set()  # every field a rule reads: its query's, group-by, new terms
+        # Every field a rule reads: its query's, group-by, new terms, and its exception
+        # lists' entries' (wireguard.peer.tags for the backup sites).
+        read: set[str] = set()
+        for lst in tuning.lists if tuning else ():
+            for item in lst.items:
+                for entry in item.entries:
+                    read.update(entry_fields(entry))
         for rule in rules:
             query = compile(rule.query, None)
             read.update(query.fields)
@@ -710,44 +888,51 @@ def run_fleet(
     *,
     warmup_days: int,
     rules: Sequence[Any] | None = None,
+    tuning: Any = None,
     keep_all: bool = False,
     progress: Any = None,
 ) -> FleetRun:
     """The fleet through the shipper's code path (in memory), the logs-wireguard ingest
     pipeline and every rule, the rules executing from `warmup_days` after the start (the
     days before are history for new terms and baselines). `keep_all` runs the rules on
-    the whole events instead of the reduced ones (small fleets only)."""
+    the whole events instead of the reduced ones (small fleets only). `tuning` (default:
+    the repository's exception lists) tunes the rules as it would in Kibana."""
+    from ..content import DETECTION_RULES
     from ..detection import run_rules
+    from ..rules.exceptions import load_tuning
     from ..rules.model import load_rules
 
     seconds: dict[str, float] = {}
     clock = time.process_time()
     rules = list(rules if rules is not None else load_rules())
+    tuning = tuning if tuning is not None else load_tuning(DETECTION_RULES)
     rendered = render(story, "fleet")
     seconds["render"] = time.process_time() - clock
     n_polls, n_lines = len(rendered.polls), len(rendered.log_lines)
-    flow = _Flow(story, rendered, geo_dir, rules, keep_all)
+    flow = _Flow(story, rendered, geo_dir, rules, tuning, keep_all)
     flow.run(progress)
     seconds.update(flow.spent)
     clock = time.process_time()
     t0 = datetime.fromisoformat(story["start"].replace("Z", "+00:00"))
     start = t0 + timedelta(days=warmup_days)
     end = t0 + timedelta(seconds=_duration(story))
-    result = run_rules(rules, flow.kept, start=start, end=end)
+    result = run_rules(rules, flow.kept, start=start, end=end, tuning=tuning)
     problems = flow.problems
     for stats in result.stats.values():
         if stats.error:
             problems.append(f"rule {stats.name}: not run: {stats.error}")
         problems.extend(f"rule {stats.name}: {w}" for w in stats.warnings)
     seconds["rules"] = time.process_time() - clock
-    return FleetRun(n_polls, flow.documents, flow.events, len(flow.kept), n_lines, result.alerts, start, end, problems, seconds, flow.kept)
+    return FleetRun(
+        n_polls, flow.documents, flow.events, len(flow.kept), n_lines, result.alerts, start, end, problems, seconds, flow.kept, flow.failed_polls
+    )
 
 
 class _Flow:
     """A rendered fleet through the shipper and the ingest pipeline, keeping what the rules
     need; `spent` holds each stage's seconds."""
 
-    def __init__(self, story: dict[str, Any], rendered: Any, geo_dir: Path | None, rules: Sequence[Any], keep_all: bool) -> None:
+    def __init__(self, story: dict[str, Any], rendered: Any, geo_dir: Path | None, rules: Sequence[Any], tuning: Any, keep_all: bool) -> None:
         from ..content import INGEST_PIPELINES
         from ..detection.matching import kql_compiler
         from ..pipelines.files import load_pipelines
@@ -760,8 +945,13 @@ class _Flow:
         self.rendered = rendered
         self.shipper = replay_shipper(story["host_name"], rendered.names, geo_dir, settings, registry=fleet_registry(story, rendered.names))
         self.pipeline = load_pipelines(INGEST_PIPELINES, [geo_dir] if geo_dir else None)[PIPELINE]
-        self.keeper = None if keep_all else _Keeper(rules, kql_compiler())
+        self.keeper = None if keep_all else _Keeper(rules, kql_compiler(), tuning)
         self.problems: list[str] = []
+        self.failed_polls = 0
+        # Where the story leaves the shipper stopped (a poll segment slower than the polls):
+        # the poll ending it is the shipper's first after the restart.
+        t0 = int(datetime.fromisoformat(story["start"].replace("Z", "+00:00")).timestamp())
+        self.restarts = {t0 + _secs(seg["until"]) for seg in story["polls"] if "until" in seg and _secs(seg["every"]) > every}
         self.kept: list[dict[str, Any]] = []
         self.documents = self.events = 0
         # Stage times by wall clock (perf_counter is cheap enough per document): one
@@ -769,24 +959,26 @@ class _Flow:
         self.spent = {"shipper": 0.0, "pipeline": 0.0, "keep": 0.0}
 
     def run(self, progress: Any) -> None:
-        from .capture import capture_documents, date_lines
+        from .capture import date_lines, with_health
 
         rendered = self.rendered
         polls = rendered.polls
         lines = sorted(date_lines(rendered.log_lines, None, polls[0][0], polls[0][0]), key=lambda item: item[1])
         rendered.log_lines.clear()
         clock = time.perf_counter
-        with self.shipper.context.geoip:
-            batches = capture_documents(self.shipper, _raw_polls(polls, progress), lines, self._on_poll)
+        geoip = self.shipper.context.geoip
+        assert geoip is not None  # replay_shipper gives one, empty without a GeoIP folder
+        # The shipper as `ship` runs it: its health events among the documents, its tally
+        # starting again after the outage (it was stopped: nothing written meanwhile).
+        with geoip:
+            docs = with_health(self.shipper, _raw_polls(polls, rendered.exits, progress), lines, HEALTH_EVERY, self._on_poll, self.restarts)
             while True:
                 a = clock()
-                lazy = next(batches, None)
-                batch = list(lazy) if lazy is not None else None  # built here, so timed as the shipper's
+                doc = next(docs, None)  # built here, so timed as the shipper's
                 self.spent["shipper"] += clock() - a
-                if batch is None:
+                if doc is None:
                     return
-                for doc in batch:
-                    self._ingest(doc)
+                self._ingest(doc)
 
     def _ingest(self, doc: dict[str, Any]) -> None:
         from .run import ingest
@@ -808,11 +1000,18 @@ class _Flow:
     def _on_poll(self, outcome: Any) -> None:
         self.problems.extend(str(p) for p in outcome.problems)
         if outcome.failure:
-            self.problems.append(outcome.failure)
+            if outcome.time in self.rendered.exits:
+                self.failed_polls += 1  # the story made wg fail: what the health events report
+            else:
+                self.problems.append(outcome.failure)
 
 
-def _raw_polls(polls: list[tuple[int, str]], progress: Any) -> Iterator[RawPoll]:
-    """Consumed front to back and let go of: a month of dumps is gigabytes of text."""
+def _raw_polls(polls: list[tuple[int, str]], exits: dict[int, tuple[int, str]], progress: Any) -> Iterator[RawPoll]:
+    """Consumed front to back and let go of: a month of dumps is gigabytes of text. A poll
+    the story made fail carries wg's exit status and stderr, judged as a live poll's."""
+    from ..adapters.capture import COMMAND
+    from ..wgdump.raw import exit_failure
+
     n_polls = len(polls)
     polls.reverse()
     done = 0
@@ -821,7 +1020,11 @@ def _raw_polls(polls: list[tuple[int, str]], progress: Any) -> Iterator[RawPoll]
         done += 1
         if progress and done % 1000 == 0:
             progress(done, n_polls)
-        yield RawPoll(time=t, stdout=text)
+        if t in exits:
+            status, stderr = exits[t]
+            yield RawPoll(time=t, stdout=text, stderr=stderr, exit_status=status, failure=exit_failure(COMMAND, status, text, stderr))
+        else:
+            yield RawPoll(time=t, stdout=text)
 
 
 def _duration(story: dict[str, Any]) -> float:
@@ -845,15 +1048,17 @@ def alert_source(alert: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def attributed(planted: Planted, alert: dict[str, Any], within: float = 3600) -> bool:
+def attributed(planted: Planted, alert: dict[str, Any]) -> bool:
     """The alert is one of the plant's rules, about its peer (key) or source address,
-    within `within` seconds after the plant (a poll interval of slack before it)."""
+    within the plant's `within` seconds after it (a poll interval of slack before it)."""
     if alert.get("kibana.alert.rule.name") not in planted.rules:
         return False
     t = alert_time(alert).timestamp()
-    if not planted.time - 600 <= t <= planted.time + within:
+    if not planted.time - 600 <= t <= planted.time + planted.within:
         return False
     key, source = alert_key(alert), alert_source(alert)
+    if planted.public_key is None and planted.source is None:
+        return True  # about the host itself (its shipper): the rule and the time say which
     if planted.public_key is not None and key is not None:
         return key == planted.public_key
     return planted.source is not None and source == planted.source
