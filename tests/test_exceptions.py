@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.support.es import bulk_create, in_namespace, unique_namespace
+from tests.support.kibana_stub import IMPORT_PATH
 from wgsiem.cli import app
 from wgsiem.content import DETECTION_RULES, FIXTURES
 from wgsiem.detection import load_events, run_rules
@@ -225,6 +226,30 @@ def test_an_exception_removes_exactly_that_peers_alerts_of_that_rule(rule_name):
     assert _by_rule(run_rules(RULES, events, tuning=_tuning_for(rule_name, "bob")).alerts) == plain
 
 
+def _expiring_for(rule_name: str, peer: str, expires: str) -> Tuning:
+    from datetime import datetime
+
+    ms = int(datetime.fromisoformat(expires.replace("Z", "+00:00")).timestamp() * 1000)
+    lst = _list(_item(Entry("wireguard.peer.name", "match", "included", peer), expire_ms=ms), rule_ids=(BY_NAME[rule_name].rule_id,))
+    return Tuning((lst,), {})
+
+
+def test_an_item_that_expires_mid_run_stops_applying_from_the_next_execution():
+    """Impossible travel executes at 10:00, 10:05 and 10:10 with a 6-minute look-back. An item
+    expiring at 10:03 still holds at 10:00 and no longer at 10:05, whose look-back then finds
+    the 10:00 event the first execution left out: the same alerts, one of them later."""
+    events = load_events(STOLEN / "events.ndjson").events
+    rule = BY_NAME[IMPOSSIBLE_TRAVEL]
+    plain = run_rules([rule], events).alerts
+    tuned = run_rules([rule], events, tuning=_expiring_for(IMPOSSIBLE_TRAVEL, "alice", "2026-10-08T10:03:00Z")).alerts
+    assert [a["kibana.alert.original_time"] for a in tuned] == [a["kibana.alert.original_time"] for a in plain]
+    assert [a["kibana.alert.start"] for a in plain][0] == "2026-10-08T10:00:00.000Z"
+    assert [a["kibana.alert.start"] for a in tuned][0] == "2026-10-08T10:05:00.000Z"
+    # Expired before the first execution: no effect; expiring after the last: all gone.
+    assert run_rules([rule], events, tuning=_expiring_for(IMPOSSIBLE_TRAVEL, "alice", "2026-10-08T09:00:00Z")).alerts == plain
+    assert run_rules([rule], events, tuning=_expiring_for(IMPOSSIBLE_TRAVEL, "alice", "2026-10-09T00:00:00Z")).alerts == []
+
+
 @pytest.mark.es
 def test_on_the_cluster_the_exception_removes_the_same_alerts(es_templates):
     from elasticsearch import Elasticsearch
@@ -249,22 +274,28 @@ def test_on_the_cluster_the_exception_removes_the_same_alerts(es_templates):
     tuning = Tuning((_list(item, rule_ids=tuple(r.rule_id for r in RULES)),), lists)
     try:
         answers = {}
-        for label, tun in (("none", None), ("alice off impossible travel", _tuning_for(IMPOSSIBLE_TRAVEL, "alice")), ("every operator", tuning)):
+        tunings = (
+            ("none", None),
+            ("alice off impossible travel", _tuning_for(IMPOSSIBLE_TRAVEL, "alice")),
+            ("every operator", tuning),
+            ("expiring mid-run", _expiring_for(IMPOSSIBLE_TRAVEL, "alice", "2026-10-08T10:03:00Z")),
+        )
+        for label, tun in tunings:
             offline = run_rules(RULES, docs, indices=indices, tuning=tun)
             cluster = run_rules_on_cluster(RULES, es_send(client), indices=indices, tuning=tun)
             assert cluster.alerts == offline.alerts, label
-            answers[label] = _by_rule(cluster.alerts)
+            answers[label] = cluster.alerts
         # One peer off one rule on the cluster: exactly that rule's alerts go.
-        plain, one = answers["none"], answers["alice off impossible travel"]
+        plain, one = _by_rule(answers["none"]), _by_rule(answers["alice off impossible travel"])
         assert plain[IMPOSSIBLE_TRAVEL] and IMPOSSIBLE_TRAVEL not in one
         assert {k: v for k, v in plain.items() if k != IMPOSSIBLE_TRAVEL} == one
-        plain = run_rules(RULES, docs, indices=indices).alerts
+        plain_alerts, every = answers["none"], answers["every operator"]
         china = lambda a: (a.get("source") or {}).get("geo", {}).get("country_iso_code") == "CN"  # noqa: E731
         # The query rules lose exactly their alerts on alice's events from China; nothing else moves.
         query_rules = {r.name for r in RULES if r.type == "query"}
-        assert any(china(a) for a in plain)
-        assert [a["kibana.alert.uuid"] for a in offline.alerts if a["kibana.alert.rule.name"] in query_rules] == [
-            a["kibana.alert.uuid"] for a in plain if a["kibana.alert.rule.name"] in query_rules and not china(a)
+        assert any(china(a) for a in plain_alerts)
+        assert [a["kibana.alert.uuid"] for a in every if a["kibana.alert.rule.name"] in query_rules] == [
+            a["kibana.alert.uuid"] for a in plain_alerts if a["kibana.alert.rule.name"] in query_rules and not china(a)
         ]
     finally:
         client.close()
@@ -435,9 +466,43 @@ def test_install_creates_value_lists_exception_lists_and_rules_through_kibanas_a
         # Again without --overwrite: everything is there and stays; again with it, replaced.
         second = RUNNER.invoke(app, args)
         assert "value list conference-networks (ip_range, 2 values): kept" in second.stdout
-        assert "409" in second.output and second.exit_code == 1  # the rules exist (as before this change)
+        assert "409" in second.output and second.exit_code == 1  # lists and rules exist: reported, kept
         third = RUNNER.invoke(app, [*args, "--overwrite"])
         assert third.exit_code == 0, third.output
         assert "values imported into the existing list" in third.stdout
+        # Value lists before the exceptions that name them, exceptions before the rules.
         paths = [r.path.split("?")[0] for r in kibana.requests]
-        assert paths[:5] == ["/api/spaces/space/default", "/api/lists/index", "/api/lists", "/api/lists/items/_import", "/api/exception_lists/_import"][: len(paths[:5])] or paths
+        assert paths[:5] == ["/api/lists/index", "/api/lists", "/api/lists/items/_import", "/api/exception_lists/_import", IMPORT_PATH]
+        # A space that does not exist: refused before anything is written into it.
+        before = len(kibana.requests)
+        nowhere = RUNNER.invoke(app, [*args, "--space", "nosuch"])
+        assert nowhere.exit_code == 2 and "nosuch" in nowhere.output
+        assert [r.path for r in kibana.requests[before:]] == ["/api/spaces/space/nosuch"]
+        assert "nosuch" not in kibana.value_lists and "nosuch" not in kibana.exception_lists
+
+
+def test_an_ip_range_list_kibana_would_not_search_is_refused(tmp_path):
+    """buildListClause leaves out an ip_range list of more than 200 `first-last` values, and
+    a single address is one (Kibana reads it back as `a-a`)."""
+    _, value_list = _files(tmp_path)
+    addresses = ", ".join(f'"192.0.2.{i % 250}"' if i < 250 else f'"198.51.100.{i - 250}"' for i in range(201))
+    value_list.write_text(value_list.read_text().replace('values = ["175.16.0.0/16", "198.51.100.100-198.51.100.120"]', f"values = [{addresses}]"))
+    with pytest.raises(ExceptionFileError, match="201 'first-last' ranges"):
+        load_tuning(tmp_path / "none", [], [value_list])
+
+
+def test_a_file_that_is_not_utf8_is_an_error_not_a_traceback(tmp_path):
+    exceptions, value_list = _files(tmp_path)
+    exceptions.write_bytes(exceptions.read_bytes().replace(b"Alice is", b"Alice \xe9tait"))
+    result = RUNNER.invoke(app, ["rules", "run", str(STOLEN / "events.ndjson"), "--exceptions", str(exceptions), "--value-list", str(value_list)])
+    assert result.exit_code == 2 and "not UTF-8" in result.output and "Traceback" not in result.output
+
+
+def test_a_value_list_on_a_field_of_another_kind_names_the_file_and_item(tmp_path):
+    exceptions, value_list = _files(tmp_path)
+    value_list.write_text(value_list.read_text().replace('type = "ip_range"', 'type = "keyword"').replace("175.16.0.0/16", "alice"))
+    exceptions.write_text(exceptions.read_text().replace('type = "ip_range"}', 'type = "keyword"}'))
+    for command in (["rules", "export"], ["rules", "run", str(STOLEN / "events.ndjson")]):
+        result = RUNNER.invoke(app, [*command, "--exceptions", str(exceptions), "--value-list", str(value_list)])
+        assert result.exit_code == 2, result.output
+        assert f"{exceptions}: item alice-in-china: a keyword list on source.ip, whose type is ip" in result.output

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from ..rules.exceptions import value_list_text
 from .kibana import encode_multipart
 from .kibana_http import KibanaError, KibanaSettings, request, space_prefix
 
@@ -81,7 +82,7 @@ def install_value_list(settings: KibanaSettings, value_list: ValueList, *, overw
         return "kept"
     if created.status != 409:
         created.json()  # raises for anything but 2xx
-    data = "".join(v + "\n" for v in value_list.values).encode("utf-8")
+    data = value_list_text(value_list).encode("utf-8")
     boundary, body = encode_multipart("file", f"{value_list.id}.txt", data, content_type="text/plain")
     path = f"{prefix}{LIST_ITEMS_IMPORT_PATH}?{urlencode({'list_id': value_list.id, 'refresh': 'wait_for'})}"
     request(settings, "POST", path, headers={**_XSRF, "content-type": f"multipart/form-data; boundary={boundary}"}, body=body).json()

@@ -42,16 +42,9 @@ def typed_from_events(
     dynamic mapping types them (wgsiem.kql.dynamic), and those fields: the ones the queries
     and `fields` name, or every one when a query has a name pattern or free text. The
     events are not read when nothing is missing."""
-    from ..kql.dynamic import dynamic_fields, fields_beyond
+    from ..kql.dynamic import dynamic_fields
 
-    wanted = {f for f in fields if f not in types}
-    every = False
-    for query in queries:
-        beyond = fields_beyond(query, types)
-        if beyond is None:
-            every = True
-            break
-        wanted |= beyond
+    wanted, every = _missing(types, queries, fields)
     if not every and not wanted:
         return types, {}
     found = dynamic_fields(events, types, None if every else wanted)
@@ -64,14 +57,9 @@ def typed_from_cluster(
     """With --es: `types` plus the fields they lack as the cluster maps them
     (`get_mappings(names)` answers `GET <indices>/_mapping/field/<names>`), those fields, and
     the names mapped with different types in different indices."""
-    from ..kql.dynamic import fields_beyond, fields_from_mappings
+    from ..kql.dynamic import fields_from_mappings
 
-    wanted = {f for f in fields if f not in types}
-    every = False
-    for query in queries:
-        beyond = fields_beyond(query, types)
-        every = every or beyond is None
-        wanted |= beyond or set()
+    wanted, every = _missing(types, queries, fields)
     if not wanted and not every:
         return types, {}, []
     # A name pattern is expanded over every field the indices map, as over a data view's.
@@ -84,6 +72,20 @@ def typed_from_cluster(
     }  # fmt: skip
     conflicts = [n for n in conflicts if n in found]
     return (types.with_fields(found) if found else types), found, conflicts
+
+
+def _missing(types: FieldTypes, queries: Iterable[Node], fields: Iterable[str]) -> tuple[set[str], bool]:
+    """The fields the queries and `fields` read that `types` lacks, and whether a query may
+    read any field (a name pattern or free text)."""
+    from ..kql.dynamic import fields_beyond
+
+    wanted = {f for f in fields if f not in types}
+    for query in queries:
+        beyond = fields_beyond(query, types)
+        if beyond is None:
+            return wanted, True
+        wanted |= beyond
+    return wanted, False
 
 
 def warn_cluster(url: str, found: Mapping[str, FieldInfo], conflicts: Iterable[str]) -> None:

@@ -109,7 +109,7 @@ def test(rules_dir: RulesDir = DETECTION_RULES, rule: Only = None) -> None:
     from ..detection.testing import run_cases
 
     rules = _rules(rules_dir, rule)
-    results = run_cases(rules, rules_dir / "_dev" / "test", _tuning(rules_dir, rules, None, None))
+    results = run_cases(rules, rules_dir / "_dev" / "test", _tuning(rules_dir, None, None))
     failed = 0
     for r in results:
         typer.echo(f"{'ok  ' if r.ok else 'FAIL'} {r.rule.name} / {r.case.name}: {r.summary}")
@@ -141,12 +141,13 @@ def export(
     attached to them (detection_rules/exceptions/ and --exceptions) come first, list then items,
     and each rule names its lists in `exceptions_list`; import with "overwrite exceptions" to
     replace lists already there."""
-    from ..rules.export import exception_objects, ndjson
+    from ..rules.exceptions import value_list_text
+    from ..rules.export import exception_import_objects, ndjson
 
     rules = _rules(rules_dir, rule)
-    tuning = _tuning(rules_dir, rules, exceptions, value_list)
+    tuning = _tuning(rules_dir, exceptions, value_list, defined=True)
     lists = _lists_of(rules, tuning)
-    sys.stdout.write(ndjson([o for lst in lists for o in exception_objects(lst)] + _kibana_objects(rules, enabled=enabled, tuning=tuning)))
+    sys.stdout.write(ndjson(exception_import_objects(lists) + _kibana_objects(rules, enabled=enabled, tuning=tuning)))
     used = _value_lists_of(lists, tuning)
     if used and value_lists_dir is None:
         typer.echo(f"the exceptions use value lists ({', '.join(v.id for v in used)}): upload them in Kibana before the rules "
@@ -154,7 +155,7 @@ def export(
     if value_lists_dir is not None:
         value_lists_dir.mkdir(parents=True, exist_ok=True)
         for vl in used:
-            (value_lists_dir / f"{vl.id}.txt").write_text("".join(v + "\n" for v in vl.values))
+            (value_lists_dir / f"{vl.id}.txt").write_text(value_list_text(vl))
             typer.echo(f"{value_lists_dir / f'{vl.id}.txt'}: value list {vl.id} of type {vl.type}", err=True)
 
 
@@ -175,27 +176,29 @@ def install(
     """Install the rules with their exception lists through Kibana's APIs: the value lists the
     exceptions use (lists API), the exception lists and items (exception list import), then the
     rules (rules/_import), each naming its lists. Without --overwrite, what is already installed
-    is reported and left as it is."""
-    from ..adapters.kibana import import_rules
+    is reported and left as it is, and the exit status is 1, as for anything Kibana refused."""
+    from ..adapters.kibana import check_space, import_rules
     from ..adapters.kibana_lists import ensure_list_index, import_exceptions, install_value_list
-    from ..rules.export import exception_objects, ndjson
+    from ..rules.export import exception_import_objects, ndjson
 
     rules = _rules(rules_dir, rule)
-    tuning = _tuning(rules_dir, rules, exceptions, value_list)
+    tuning = _tuning(rules_dir, exceptions, value_list, defined=True)
     lists = _lists_of(rules, tuning)
     used = _value_lists_of(lists, tuning)
+    # Kibana takes /s/<space>/ on the lists' routes without checking the space exists.
+    check_space(kibana)
     if used:
         ensure_list_index(kibana)
         for vl in used:
             typer.echo(f"value list {vl.id} ({vl.type}, {len(vl.values)} values): {install_value_list(kibana, vl, overwrite=overwrite)}")
     failed = False
     if lists:
-        answer = import_exceptions(kibana, ndjson([o for lst in lists for o in exception_objects(lst)]), overwrite=overwrite)
+        answer = import_exceptions(kibana, ndjson(exception_import_objects(lists)), overwrite=overwrite)
         for refused in answer.errors:
             typer.echo(f"exception list object {refused.id}: {refused.status_code} {refused.message}", err=True)
         typer.echo(f"imported {answer.lists} exception lists and {answer.items} items")
-        failed = not answer.success and not (all(e.status_code == 409 for e in answer.errors) and not overwrite)
-    result = import_rules(kibana, ndjson(_kibana_objects(rules, enabled=enabled, tuning=tuning)), overwrite=overwrite)
+        failed = not answer.success
+    result = import_rules(kibana, ndjson(_kibana_objects(rules, enabled=enabled, tuning=tuning)), overwrite=overwrite, verify_space=False)
     for error in result.errors:
         typer.echo(f"rule {error.rule_id}: {error.status_code} {error.message}", err=True)
     typer.echo(f"imported {result.success_count} of {len(rules)} rules" + (f" into space {kibana.space}" if kibana.space else ""))
@@ -263,7 +266,7 @@ def run(  # noqa: PLR0913 - a command's options are its arguments
 
     source.require("to run the rules on a cluster")
     rules = _rules(rules_dir, rule)
-    tuning = _tuning(rules_dir, rules, exceptions, value_list)
+    tuning = _tuning(rules_dir, exceptions, value_list, field_types(schema))
     first, last = _time(start, "--start"), _time(end, "--end")
     if source.es is not None:
         from ..adapters.elasticsearch import field_mappings
@@ -346,12 +349,7 @@ def _parsed(rules: list[Rule]) -> list[Node]:
 def _tuning_fields(rules: list[Rule], tuning: Tuning) -> list[str]:
     """The fields the rules read beyond their queries: group-by, new terms, and those their
     exception lists name."""
-    from ..rules.exceptions import entry_fields
-
-    fields = [f for r in rules for f in r.fields]
-    for r in rules:
-        fields += [f for lst in tuning.for_rule(r.rule_id) for item in lst.items for e in item.entries for f in entry_fields(e)]
-    return list(dict.fromkeys(fields))
+    return list(dict.fromkeys([f for r in rules for f in r.fields] + tuning.fields(r.rule_id for r in rules)))
 
 
 def _fields_read(rules: list[Rule], types: FieldTypes) -> set[str]:
@@ -368,20 +366,25 @@ def _fields_read(rules: list[Rule], types: FieldTypes) -> set[str]:
     return fields
 
 
-def _tuning(rules_dir: Path, rules: list[Rule], exception_files: list[Path] | None, value_list_files: list[Path] | None) -> Tuning:
-    """The exception and value lists of the folder and the files given; a list naming a rule
-    the folder does not have is an error (it would tune nothing)."""
+def _tuning(
+    rules_dir: Path, exception_files: list[Path] | None, value_list_files: list[Path] | None, types: FieldTypes | None = None, *, defined: bool = False
+) -> Tuning:
+    """The exception and value lists of the folder and the files given, checked as `rules
+    validate` checks the folder's: the rules they name exist there, value lists sit on fields
+    of their kind, and with `defined` (what goes into Kibana) every field is in ecs_mappings/."""
+    from ..kql import FieldTypes
     from ..rules.exceptions import ExceptionFileError, load_tuning
     from ..rules.model import load_rules
+    from ..rules.validate import tuning_problems
 
     try:
         tuning = load_tuning(rules_dir, exception_files or (), value_list_files or ())
     except ExceptionFileError as err:
         raise fail(str(err)) from None
-    known = {r.rule_id for r in load_rules(rules_dir)}
-    unknown = [f"{lst.path}: metadata.rule_ids: no rule {rid} in {rules_dir}" for lst in tuning.lists for rid in lst.rule_ids if rid not in known]
-    if unknown:
-        raise fail("\n".join(unknown))
+    rule_ids = [r.rule_id for r in load_rules(rules_dir)]
+    problems = tuning_problems(tuning, rule_ids, types if types is not None else FieldTypes.default(), rules_dir, defined=defined)
+    if problems:
+        raise fail("\n".join(problems))
     return tuning
 
 

@@ -47,6 +47,10 @@ class RuleExceptions:
         self.expiring = expiring(self.lists)
         self._fixed = None if self.expiring else exception_filter(self.lists, value_lists, 0)
         self._matchers: dict[tuple[int, ...], Callable[[Mapping[str, Any]], bool] | None] = {}
+        self._clauses: dict[tuple[int, ...], dict[str, Any] | None] = {}
+
+    def _live(self, started_at: int) -> tuple[int, ...]:
+        return tuple(id(item) for lst in self.lists for item in lst.items if not _expired(item, started_at))
 
     @classmethod
     def of(cls, tuning: Tuning | None, rule_id: str, types: FieldTypes) -> RuleExceptions | None:
@@ -54,12 +58,17 @@ class RuleExceptions:
         return cls(lists, tuning.value_lists, types) if lists and tuning else None
 
     def clause(self, started_at: int) -> dict[str, Any] | None:
-        return exception_filter(self.lists, self.value_lists, started_at) if self.expiring else self._fixed
+        """Built once per set of items in force: an execution only changes it when an item expires."""
+        if not self.expiring:
+            return self._fixed
+        live = self._live(started_at)
+        if live not in self._clauses:
+            self._clauses[live] = exception_filter(self.lists, self.value_lists, started_at)
+        return self._clauses[live]
 
     def matcher(self, started_at: int) -> Callable[[Mapping[str, Any]], bool] | None:
-        """The offline engine's test of the clause: whether a document is excepted. Compiled
-        once per set of items in force (an execution only changes it when an item expires)."""
-        live = tuple(id(item) for lst in self.lists for item in lst.items if not _expired(item, started_at))
+        """The offline engine's test of the clause: whether a document is excepted."""
+        live = self._live(started_at)
         if live not in self._matchers:
             from wgsiem.kql.search import Searcher
 

@@ -120,8 +120,11 @@ class RuleEvents:
         self.text = rule.query
         self.compile = compile
         self.exceptions = exceptions
-        # Items that expire make the exceptions, like `now`, a matter of the execution time.
-        self.relative = uses_now(rule.query) or (exceptions is not None and exceptions.expiring)
+        self.relative = uses_now(rule.query)  # the query reads the clock
+        # Items that expire make the exceptions, like `now`, a matter of the execution time:
+        # the query's matches are found once, the exceptions applied per execution.
+        self.expiring = exceptions is not None and exceptions.expiring
+        self.per_execution = self.relative or self.expiring
         # Compiling up front also surfaces a bad query before any execution runs.
         query = compile(rule.query, None if not self.relative else ms_datetime(events.ts[-1] if len(events) else 0))
         self.candidates = self._candidates(rule, query)
@@ -131,7 +134,7 @@ class RuleEvents:
         else:
             docs = events.docs
             test = query.matches
-            excepted = self._excepted(0)
+            excepted = None if self.expiring else self._excepted(0)
             self.matched = [p for p in self.candidates if test(docs[p]) and not (excepted and excepted(docs[p]))]
         self.matched_ts = [events.ts[p] for p in self.matched]
         self._relative_query: tuple[int, Query, Callable[[Mapping[str, Any]], bool] | None] | None = None
@@ -159,7 +162,14 @@ class RuleEvents:
         build_events_query.ts's range filter: gte `from`, lte `to`), in time order; `at`
         is the execution time a `now`-relative query is evaluated at."""
         if not self.relative:
-            return self.matched[bisect_left(self.matched_ts, lo) : bisect_right(self.matched_ts, hi)]
+            span = self.matched[bisect_left(self.matched_ts, lo) : bisect_right(self.matched_ts, hi)]
+            if not self.expiring:
+                return span
+            excepted = self._excepted(at)
+            docs = self.events.docs
+            kept = [p for p in span if not (excepted and excepted(docs[p]))]
+            self.relative_matched.update(kept)
+            return kept
         if self._relative_query is None or self._relative_query[0] != at:
             self._relative_query = (at, self.compile(self.text, ms_datetime(at)), self._excepted(at))
         _, query, excepted = self._relative_query
@@ -176,7 +186,7 @@ class RuleEvents:
 
     @property
     def matched_count(self) -> int:
-        return len(self.relative_matched) if self.relative else len(self.matched)
+        return len(self.relative_matched) if self.per_execution else len(self.matched)
 
 
 def _distinct(positions: Iterable[int]) -> Iterable[int]:

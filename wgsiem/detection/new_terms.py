@@ -65,7 +65,7 @@ class NewTermsExecutor:
         self.alerts = NewAlerts(max_signals)
         self.readers = [TermReader.of(f, rule_events.types) for f in rule.new_terms_fields]
         self._terms: dict[int, list[Term]] = {}
-        self._occurrences = None if rule_events.relative else self._index(rule_events.matched)
+        self._occurrences = None if rule_events.per_execution else self._index(rule_events.matched)
 
     def terms(self, pos: int) -> list[Term]:
         known = self._terms.get(pos)

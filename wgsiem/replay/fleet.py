@@ -839,16 +839,10 @@ class _Keeper:
     thousand peers' handshakes would not fit in memory whole."""
 
     def __init__(self, rules: Sequence[Any], compile: Any, tuning: Any = None) -> None:
-        from ..rules.exceptions import entry_fields
-
         self.tests: dict[str | None, list[Any]] = {}
         # Every field a rule reads: its query's, group-by, new terms, and its exception
         # lists' entries' (wireguard.peer.tags for the backup sites).
-        read: set[str] = set()
-        for lst in tuning.lists if tuning else ():
-            for item in lst.items:
-                for entry in item.entries:
-                    read.update(entry_fields(entry))
+        read: set[str] = set(tuning.fields() if tuning else ())
         for rule in rules:
             query = compile(rule.query, None)
             read.update(query.fields)

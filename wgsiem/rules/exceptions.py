@@ -106,6 +106,15 @@ class Tuning:
     def for_rule(self, rule_id: str) -> tuple[ExceptionList, ...]:
         return tuple(lst for lst in self.lists if rule_id in lst.rule_ids)
 
+    def fields(self, rule_ids: Iterable[str] | None = None) -> list[str]:
+        """The document fields the entries of the lists read (of the lists on `rule_ids`, or all)."""
+        wanted = None if rule_ids is None else set(rule_ids)
+        found = [
+            name for lst in self.lists if wanted is None or wanted & set(lst.rule_ids)
+            for item in lst.items for entry in item.entries for name in entry_fields(entry)
+        ]  # fmt: skip
+        return list(dict.fromkeys(found))
+
     def __bool__(self) -> bool:
         return bool(self.lists or self.value_lists)
 
@@ -122,6 +131,8 @@ def _read(path: Path, schema: Path) -> tuple[str, dict[str, Any]]:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ExceptionFileError(f"{path}: cannot read: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise ExceptionFileError(f"{path}: not UTF-8 text (byte {err.start})") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -141,12 +152,18 @@ def load_value_list(path: Path) -> ValueList:
         problems.append(f"{path}:{_line_with(text, 'id')}: list.id: {body['id']!r} is not the file's name ({path.stem}.toml)")
     if len(values) > MAX_VALUES:
         problems.append(f"{path}: list.values: {len(values)} values; Kibana puts at most {MAX_VALUES} into a rule's search")
-    dashes = sum("-" in v for v in values) if body["type"] == "ip_range" else 0
+    # Kibana reads a single address of an ip_range list back as `a-a`: a range too.
+    dashes = sum("/" not in v for v in values) if body["type"] == "ip_range" else 0
     if dashes > MAX_DASH_RANGES:
         problems.append(f"{path}: list.values: {dashes} 'first-last' ranges; Kibana searches with at most {MAX_DASH_RANGES} (use CIDR blocks)")
     if problems:
         raise ExceptionFileError("\n".join(problems))
     return ValueList(path, body["id"], body["name"], body["description"], body["type"], values)
+
+
+def value_list_text(value_list: ValueList) -> str:
+    """The values as Kibana's value list upload takes them: one per line."""
+    return "".join(v + "\n" for v in value_list.values)
 
 
 def value_problem(list_type: str, value: str) -> str | None:

@@ -69,6 +69,11 @@ def list_object_id(lst: ExceptionList) -> str:
     return str(uuid.uuid5(_LIST_NAMESPACE, f"{lst.namespace_type}:{lst.list_id}"))
 
 
+def exception_import_objects(lists: Iterable[ExceptionList]) -> list[dict[str, Any]]:
+    """Every list with its items, in order: the exception import's lines."""
+    return [o for lst in lists for o in exception_objects(lst)]
+
+
 def exception_objects(lst: ExceptionList) -> list[dict[str, Any]]:
     """The list and its items as lines of Kibana's exception import NDJSON
     (importExceptionsListSchema / importExceptionListItemSchema: exact, so only their keys)."""
@@ -97,18 +102,6 @@ def exception_objects(lst: ExceptionList) -> list[dict[str, Any]]:
             body["expire_time"] = item.expire_time
         items.append(body)
     return [container, *items]
-
-
-def export_details(lists: Sequence[ExceptionList]) -> dict[str, Any]:
-    """The summary line Kibana's exception export ends with (its import skips it)."""
-    return {
-        "exported_exception_list_count": len(lists),
-        "exported_exception_list_item_count": sum(len(lst.items) for lst in lists),
-        "missing_exception_list_item_count": 0,
-        "missing_exception_list_items": [],
-        "missing_exception_lists": [],
-        "missing_exception_lists_count": 0,
-    }
 
 
 def _entry_object(entry: Entry) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from wgsiem.content import DETECTION_RULES, FIXTURES
 
 from .attack import threat_problems
 from .cases import CASES, CaseFileError, load_cases
-from .exceptions import ExceptionFileError, entry_fields, load_tuning
+from .exceptions import ExceptionFileError, Tuning, entry_fields, load_tuning
 from .model import Rule, RuleFileError, load_rules
 
 SCENARIOS = FIXTURES / "scenarios"
@@ -77,33 +77,34 @@ def validate(
             if name not in types:
                 problems.append(f"{where}: field {name!r} is not defined in ecs_mappings/")
     problems += _case_problems(report.rules, cases_dir or directory / "_dev" / "test")
-    problems += tuning_problems(directory, report.rules, types)
+    try:
+        problems += tuning_problems(load_tuning(directory), (r.rule_id for r in report.rules), types, directory)
+    except ExceptionFileError as err:
+        problems += str(err).splitlines()
     if scenarios_dir is not None:
         problems += _coverage(report.rules, scenarios_dir)
     return report
 
 
-def tuning_problems(directory: Path, rules: list[Rule], types: Any, exception_files: Iterable[Path] = ()) -> list[str]:
-    """The folder's exception and value lists: their own checks, then rule ids that exist,
-    fields defined in ecs_mappings/, and value lists on fields of their kind (ip and
-    ip_range lists on ip fields, keyword lists on keyword fields)."""
-    try:
-        tuning = load_tuning(directory, tuple(exception_files))
-    except ExceptionFileError as err:
-        return str(err).splitlines()
+def tuning_problems(tuning: Tuning, rule_ids: Iterable[str], types: Any, where: Path, *, defined: bool = True) -> list[str]:
+    """What the lists need beyond their own files: rules (of `where`) that exist, and value
+    lists on fields of their kind (ip and ip_range lists on ip fields, keyword lists on
+    keyword fields). With `defined`, every field must be in ecs_mappings/ (what goes into
+    Kibana); without, a field no mapping knows is the data's to type (`rules run`)."""
     problems = []
-    known = {r.rule_id for r in rules}
+    known = set(rule_ids)
     for lst in tuning.lists:
-        problems += [f"{lst.path}: metadata.rule_ids: no rule {rid} in {directory}" for rid in lst.rule_ids if rid not in known]
+        problems += [f"{lst.path}: metadata.rule_ids: no rule {rid} in {where}" for rid in lst.rule_ids if rid not in known]
         for item in lst.items:
             for entry in item.entries:
                 for name in entry_fields(entry):
                     es_type = types.get(name)
                     if es_type is None:
-                        problems.append(f"{lst.path}: item {item.item_id}: field {name!r} is not defined in ecs_mappings/")
+                        if defined:
+                            problems.append(f"{lst.path}: item {item.item_id}: field {name!r} is not defined in ecs_mappings/")
                     elif entry.type == "list" and es_type != _LIST_FIELD_TYPES[entry.list_type or ""]:
-                        problems.append(f"{lst.path}: item {item.item_id}: a {entry.list_type} list on {name}, a {es_type} field")
-                if entry.type == "nested" and types.get(entry.field) != "nested":
+                        problems.append(f"{lst.path}: item {item.item_id}: a {entry.list_type} list on {name}, whose type is {es_type}")
+                if entry.type == "nested" and types.get(entry.field) not in (None, "nested"):
                     problems.append(f"{lst.path}: item {item.item_id}: {entry.field} is not a nested field")
     return problems
 
