@@ -149,8 +149,8 @@ class _ClusterRules:
         filters = _RuleFilter(rule, self.compile, self.types, RuleExceptions.of(self.tuning, rule.rule_id, self.types))
         schedule = list(executions(rule, self.first, self.last))
         activity = None
-        if not self.every_search and not filters.relative and _quiet_means_nothing(rule):
-            activity = _Activity(self.send, ctx.indices, filters.at(self.last), schedule)
+        if not self.every_search and not filters.query_relative and _quiet_means_nothing(rule):
+            activity = _Activity(self.send, ctx.indices, filters.unexcepted, schedule)
         executor_type = {"query": _QuerySearches, "threshold": _ThresholdSearches, "new_terms": _NewTermsSearches}[rule.type]
         executor = executor_type(ctx, self.send, filters, max_signals, activity)
 
@@ -217,9 +217,13 @@ class _RuleFilter:
         self.compile = compile
         self.types = types
         self.exceptions = exceptions
-        self.relative = uses_now(rule.query) or (exceptions is not None and exceptions.expiring)
+        self.query_relative = uses_now(rule.query)
+        self.relative = self.query_relative or (exceptions is not None and exceptions.expiring)
         # Compiling up front also surfaces a bad query before any execution runs.
-        self._fixed = self._excluding(compile(rule.query, None).to_query_filter(), 0)
+        # Without the exceptions: an execution whose range holds none of these has nothing to
+        # find whatever the exceptions (they only take documents out), which _Activity asks.
+        self.unexcepted = compile(rule.query, None).to_query_filter()
+        self._fixed = self._excluding(self.unexcepted, 0)
 
     def at(self, at: int) -> dict[str, Any]:
         if not self.relative:
