@@ -4,7 +4,9 @@
 #     for the test certificate of the Kibana import client's TLS test, maven to fetch
 #     the test Elasticsearch, chromium for the `browser` tests (the HTML report opened
 #     headless, offline), prometheus for the `prometheus` tests (a real Prometheus
-#     scraping `ship --metrics-listen`, and promtool on deploy/prometheus/).
+#     scraping `ship --metrics-listen`, and promtool on deploy/prometheus/), conntrack
+#     and nftables for the lab's connection tracking (real `conntrack -E` events in a
+#     namespace, NAT with nft; wgsiem/lab/conntrack.py).
 #   - A virtualenv in .venv with wgsiem and its test dependencies (pip, from PyPI).
 #   - For the tests: Elasticsearch's integ-test-zip distribution from Maven Central,
 #     unpacked by `python -m wgsiem.lab es-install` (wgsiem/lab/esnode.py); it runs on
@@ -27,9 +29,11 @@ install_system_packages() {
     command -v mvn >/dev/null || missing+=(maven)
     command -v chromium >/dev/null || missing+=(chromium)
     command -v promtool >/dev/null || missing+=(prometheus)
+    command -v conntrack >/dev/null || missing+=(conntrack)
+    command -v nft >/dev/null || missing+=(nftables)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
-        say "not root: cannot install ${missing[*]} (the tunnel lab, browser and prometheus tests need them)"
+        say "not root: cannot install ${missing[*]} (the tunnel lab, conntrack, browser and prometheus tests need them)"
         return 0
     fi
     say "installing ${missing[*]} (apt-get)"

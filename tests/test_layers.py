@@ -188,4 +188,4 @@ def test_siblings_an_unplaced_room_and_a_cycle_are_found(tmp_path):
 def test_the_table_is_read_from_the_architecture_doc():
     layers = layer_table(ARCHITECTURE.read_text())
     assert layers[-1] == ["errors", "content", "settings", "wgsiem"]
-    assert ["cli"] in layers and ["wgdump", "mappings", "ingest", "geoworld"] in layers
+    assert ["cli"] in layers and ["wgdump", "conntrack", "mappings", "ingest", "geoworld"] in layers

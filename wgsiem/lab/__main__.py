@@ -6,6 +6,8 @@
   record-scenario NAME DIR    record a story of wgsiem/lab/stories.py into a scenario
                               folder: captures/ and scenario.yaml (root)
   geoip-world OUT_DIR         build the test GeoIP world's .mmdb files
+  conntrack-sample OUT_DIR    record real `conntrack -E` text from network namespaces into
+                              OUT_DIR (fixtures/conntrack/, its README.md says how) (root)
   es-install                  download and unpack the test Elasticsearch (Maven Central)
   es-node [--port N]          run a test Elasticsearch node until Ctrl-C (docs/elasticsearch.md)
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from .. import geoworld
-from . import esnode, stories, story
+from . import conntrack, esnode, stories, story
 from .runner import LiveRecorder, LiveShipper, write_names
 from .tunnels import Lab, free_prefix, lab_available
 
@@ -227,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="seconds between the baseline and the scripted part (default %(default)s)")
     s.add_argument("--idle-interval", type=float, default=30.0,
                    help="seconds between polls while the story idles (default: the shipper's 30)")
+    c = sub.add_parser("conntrack-sample", help="record real conntrack -E text into fixtures (root)")
+    c.add_argument("out", type=Path, help="e.g. fixtures/conntrack")
     g = sub.add_parser("geoip-world", help="build the test GeoIP world")
     g.add_argument("out", type=Path)
     sub.add_parser("es-install", help=f"download and unpack Elasticsearch {esnode.VERSION} (integ-test-zip) with Maven")
@@ -241,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         return demo(args.workdir)
     if args.command == "record-story":
         return record_story(args.out, args.workdir)
+    if args.command == "conntrack-sample":
+        return conntrack.sample(args.out)
     if args.command == "record-scenario":
         return record_scenario(args.name, args.out, args.workdir, args.history, args.idle_interval)
     return geoworld.main([str(args.out)])

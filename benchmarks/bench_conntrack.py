@@ -1,0 +1,148 @@
+"""conntrack event lines per second through the parser, and its memory. Prints figures.
+
+A measurement, not a test: it always exits 0 and prints PASS or OVER beside the targets.
+
+The input is a large file of `conntrack -E -o timestamp,extended,id` text made from the
+real lines of fixtures/conntrack/ (recorded from the kernel): the recorded mix of
+protocols and events (NEW, UPDATE, DESTROY with counters, NAT, icmp, gre, ...), each line
+given a fresh time and conntrack id, a client address out of `--clients` peers' inner
+addresses (10.64.0.0/10, fd64::/64) and fresh ports, as a gateway with that many peers
+would print it. The file is read the way `convert` and `ship` would: streamed, one line
+at a time, the records dropped as they come.
+
+Figures (best of --repeat, one core):
+* lines/s streaming the file through `ConntrackParser.feed`;
+* peak memory (tracemalloc) of that stream: the parser keeps nothing per line, only its
+  cache of checked addresses (bounded), so this stays flat whatever the file's length;
+* the memory of 100,000 records held at once, as the flow attribution will hold open flows.
+
+Targets: >= 150,000 lines/s per core: issue 15 asks 100,000 lines/s (10 us a line) for
+parsing and attributing together, and the parser takes at most two thirds of that,
+leaving the attribution (a dictionary lookup for a /32, a walk of the prefixes else)
+3.3 us; streaming peak <= 20 MB; 100,000 records held <= 150 MB.
+
+    PYTHONPATH=. python benchmarks/bench_conntrack.py [--lines 1000000] [--clients 10000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import re
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from wgsiem.conntrack import ConntrackParser, ConntrackProblem  # noqa: E402
+
+FIXTURES = REPO / "fixtures" / "conntrack"
+TARGET_RATE = 150_000
+TARGET_STREAM_MB = 20
+TARGET_HELD_MB = 150
+HELD = 100_000
+
+_CLIENT = re.compile(r"\b(?:10\.98\.0\.2|fd98::2)\b")
+_ID = re.compile(r"\bid=(\d+)$|\bid=(\d+)(?= \[USERSPACE\])")
+_TIME = re.compile(r"^\[\d+\.\d+\]")
+
+
+def real_lines() -> list[str]:
+    return [line for path in sorted(FIXTURES.glob("*.log")) for line in path.read_text().splitlines() if line.strip()]
+
+
+def synthetic(path: Path, n: int, clients: int, seed: int = 1) -> int:
+    """Write n lines made from the real ones; returns the file's size in bytes."""
+    rng = random.Random(seed)
+    lines = real_lines()
+    v4 = [f"10.{64 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}" for i in range(1, clients + 1)]
+    v6 = [f"fd64::{i:x}" for i in range(1, clients + 1)]
+    t = 1_790_000_000.0
+    with path.open("w") as out:
+        for i in range(n):
+            line = lines[i % len(lines)]
+            k = rng.randrange(clients)
+            line = _CLIENT.sub(lambda m, k=k: v6[k] if ":" in m.group(0) else v4[k], line)
+            # One client port per line, kept in both tuples: the client side's port is its
+            # sport in the original tuple and its dport in the reply (40000-60999 in the recording).
+            port = str(rng.randrange(32768, 61000))
+            line = re.sub(r"(sport|dport)=([3-6]\d{4})\b", lambda m, port=port: f"{m.group(1)}={port}", line)
+            line = _ID.sub(lambda m, i=i: f"id={i + 1}", line)
+            t += rng.random() * 0.001
+            out.write(_TIME.sub(f"[{t:.6f}]", line) + "\n")
+    return path.stat().st_size
+
+
+def stream(path: Path) -> tuple[float, int, int]:
+    """CPU seconds to parse the file line by line; records and problems."""
+    parser = ConntrackParser(path.name)
+    gc.collect()
+    start = time.process_time()
+    with path.open() as f:
+        for _ in parser.feed(f):
+            pass
+    return time.process_time() - start, parser.records, parser.problems
+
+
+def stream_peak(path: Path) -> tuple[float, int]:
+    """Peak traced memory of one streamed pass, and the parser's cached addresses."""
+    parser = ConntrackParser(path.name)
+    gc.collect()
+    tracemalloc.start()
+    with path.open() as f:
+        for _ in parser.feed(f):
+            pass
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 1e6, len(parser._v4) + len(parser._v6)
+
+
+def held(path: Path, n: int) -> float:
+    """Traced memory of n records kept at once (their line text included)."""
+    gc.collect()
+    tracemalloc.start()
+    with path.open() as f:
+        kept = [r for _, r in zip(range(n), ConntrackParser().feed(f), strict=False) if not isinstance(r, ConntrackProblem)]
+        size = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(kept) == n
+    return size / 1e6
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "OVER"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--clients", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "conntrack.log"
+        size = synthetic(path, args.lines, args.clients)
+        print(f"{args.lines:,} lines ({size / 1e6:.0f} MB) made from {len(real_lines())} real lines of {FIXTURES.relative_to(REPO)}, "
+              f"{args.clients:,} clients; best of {args.repeat}, one core")  # fmt: skip
+        runs = [stream(path) for _ in range(args.repeat)]
+        cpu, records, problems = min(runs)
+        rate = records / cpu
+        print(f"  streamed through ConntrackParser.feed: {rate:>9,.0f} lines/s ({cpu / records * 1e6:.2f} us a line, "
+              f"{size / cpu / 1e6:.0f} MB/s), {problems} problems  [{verdict(rate >= TARGET_RATE)}]")  # fmt: skip
+        peak, cached = stream_peak(path)
+        print(f"  peak memory of the stream (tracemalloc): {peak:.1f} MB, {cached:,} addresses cached  [{verdict(peak <= TARGET_STREAM_MB)}]")
+        n = min(HELD, args.lines)
+        kept = held(path, n)
+        print(f"  {n:,} records held at once: {kept:.0f} MB ({kept * 1e6 / n:.0f} bytes a record, its line included)  "
+              f"[{verdict(kept * HELD / n <= TARGET_HELD_MB)}]")  # fmt: skip
+    print(f"targets: >= {TARGET_RATE:,} lines/s per core; streaming peak <= {TARGET_STREAM_MB} MB; {HELD:,} records held <= {TARGET_HELD_MB} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
