@@ -1,0 +1,121 @@
+"""Conntrack records → a peer's flow events: `flow-started` at NEW, `flow-ended` at DESTROY.
+
+A connection is followed by its conntrack id from NEW to DESTROY. The events are the
+peer's side of it: for a flow the peer opened (`inbound`), the original direction is the
+peer's (`source.*` = the peer's inner address, `source.bytes` what the peer sent); for a
+flow opened towards the peer (`outbound`), the reply direction is. A DESTROY carries the
+totals each way when accounting is on; its duration is conntrack's `delta-time` when
+timestamps are on (the kernel may reap a connection well after it ended), else DESTROY's
+time less NEW's, else unknown (a connection that began before the stream did).
+
+Pure: the records and the routes come in, events come out. Records that are no peer's
+(the tunnel's outer UDP, connections of no peer) and UPDATEs are counted, not events.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+from .attribute import Attribution, Routes
+from .community_id import community_id
+from .model import ConntrackRecord, ConntrackTuple
+
+FLOW_STARTED = "flow-started"
+FLOW_ENDED = "flow-ended"
+# Open connections remembered at most: a NEW whose DESTROY never comes (the stream was cut)
+# must not grow the tracker without end; the oldest are forgotten first.
+MAX_OPEN = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class FlowEvent:
+    action: str  # flow-started or flow-ended
+    time: float  # the record's time (unix seconds)
+    conntrack_id: int | None
+    attribution: Attribution
+    transport: str  # tcp, udp, icmp, ... as conntrack names it
+    protocol_number: int
+    source: ConntrackTuple  # the peer's side: who opened it for inbound, the reply for outbound
+    community_id: str
+    start: float | None = None  # flow-ended: when it began, if known
+    duration: float | None = None  # flow-ended: seconds, if known
+    source_bytes: int | None = None  # flow-ended with accounting: what the source side sent
+    source_packets: int | None = None
+    destination_bytes: int | None = None
+    destination_packets: int | None = None
+    state: str | None = None  # tcp state at the end
+
+
+class FlowTracker:
+    """Follows connections from NEW to DESTROY; `counts` says what was not a peer's flow."""
+
+    def __init__(self) -> None:
+        self.open: dict[int, tuple[float, Attribution]] = {}
+        self.counts: Counter[str] = Counter()
+
+    def events(self, records: Iterable[ConntrackRecord], routes: Routes) -> Iterator[FlowEvent]:
+        for record in records:
+            event = self.event(record, routes)
+            if event is not None:
+                yield event
+
+    def event(self, record: ConntrackRecord, routes: Routes) -> FlowEvent | None:
+        if record.event not in ("NEW", "DESTROY"):
+            self.counts["update" if record.event == "UPDATE" else "listing"] += 1
+            return None
+        key = record.id
+        opened = self.open.pop(key, None) if record.event == "DESTROY" and key is not None else None
+        # A flow keeps the peer it was attributed to at NEW, as the connection keeps its tuples.
+        found = opened[1] if opened is not None else routes.attribute(record)
+        if isinstance(found, str):
+            self.counts[found] += 1
+            return None
+        time = record.time if record.time is not None else 0.0
+        inbound = found.direction == "inbound"
+        started = FlowEvent(
+            FLOW_STARTED,
+            time,
+            key,
+            found,
+            record.protocol,
+            record.protocol_number,
+            record.original if inbound else record.reply,
+            _community_id(record),
+        )
+        if record.event == "NEW":
+            if key is not None:
+                if len(self.open) >= MAX_OPEN:
+                    del self.open[next(iter(self.open))]
+                    self.counts["forgotten"] += 1
+                self.open[key] = (time, found)
+            return started
+        start = opened[0] if opened is not None else None
+        duration: float | None = None
+        if record.delta_time is not None:
+            duration = float(record.delta_time)
+            start = start if start is not None else time - duration
+        elif start is not None:
+            duration = time - start
+        # Each way's totals, the source side's first: the peer's for inbound, the reply's else.
+        ways = [(record.original_bytes, record.original_packets), (record.reply_bytes, record.reply_packets)]
+        sent, got = ways if inbound else ways[::-1]
+        return replace(
+            started,
+            action=FLOW_ENDED,
+            start=start,
+            duration=duration,
+            source_bytes=sent[0],
+            source_packets=sent[1],
+            destination_bytes=got[0],
+            destination_packets=got[1],
+            state=record.state,
+        )
+
+
+def _community_id(record: ConntrackRecord) -> str:
+    o = record.original
+    if o.icmp_type is not None:
+        return community_id(o.src, o.dst, record.protocol_number, o.icmp_type, o.icmp_code)
+    return community_id(o.src, o.dst, record.protocol_number, o.sport, o.dport)
