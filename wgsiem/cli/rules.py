@@ -176,7 +176,8 @@ def install(
     """Install the rules with their exception lists through Kibana's APIs: the value lists the
     exceptions use (lists API), the exception lists and items (exception list import), then the
     rules (rules/_import), each naming its lists. Without --overwrite, what is already installed
-    is reported and left as it is, and the exit status is 1, as for anything Kibana refused."""
+    is reported and left as it is; an exception list or rule Kibana refused, one that exists
+    included, makes the exit status 1 (an existing value list does not)."""
     from ..adapters.kibana import check_space, import_rules
     from ..adapters.kibana_lists import ensure_list_index, import_exceptions, install_value_list
     from ..rules.export import exception_import_objects, ndjson
