@@ -17,7 +17,7 @@ from wgsiem.errors import Location, WgsiemError
 PACKAGE = Path(__file__).resolve().parents[1] / "wgsiem"
 
 # Exceptions that are signals between two functions, never shown to anyone.
-SIGNALS = {"DropDocument", "NoMatch", "_NoMatch", "_Unsupported", "_PortTaken", "Damaged", "DissectMismatch", "JavaNumberFormat"}
+SIGNALS = {"DropDocument", "NoMatch", "_NoMatch", "_Unsupported", "_PortTaken", "Damaged", "DissectMismatch", "JavaNumberFormat", "_BadField"}
 
 
 def exception_classes() -> list[tuple[str, str, int]]:

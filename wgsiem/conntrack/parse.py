@@ -153,7 +153,7 @@ _KNOWN_ADDRESSES = 1 << 16  # forgotten all at once past this many, so memory st
 _new = tuple.__new__  # a named tuple from a tuple of its fields, without its Python-level __new__
 
 
-class _FieldError(Exception):
+class _BadField(Exception):  # noqa: N818 - a signal: the line becomes a problem naming the field
     """A value of a matched line that is not what conntrack prints, in `field`."""
 
     def __init__(self, field: str, reason: str) -> None:
@@ -169,7 +169,7 @@ def _shown(text: str) -> str:
 def _bounded(value: str, limit: int, field: str) -> int:
     n = int(value)
     if n > limit:
-        raise _FieldError(field, f"{value} is out of range (at most {limit})")
+        raise _BadField(field, f"{value} is out of range (at most {limit})")
     return n
 
 
@@ -181,7 +181,7 @@ def _address(text: str, af: int, family: str, field: str) -> str:
     try:
         packed = socket.inet_pton(af, text)
     except (OSError, ValueError):
-        raise _FieldError(field, f"{_shown(text)} is not an {family} address") from None
+        raise _BadField(field, f"{_shown(text)} is not an {family} address") from None
     # conntrack prints inet_ntop's form; keep exactly that form so addresses compare as strings.
     return text if af == socket.AF_INET else socket.inet_ntop(af, packed)
 
@@ -190,12 +190,12 @@ def _ctime(text: str, tz: _dt.tzinfo, field: str) -> float:
     """`-o ktimestamp` prints ctime(3) in the local time of the conntrack process."""
     m = _CTIME_TEXT.match(text)
     if m is None:
-        raise _FieldError(field, f"{_shown(text)} is not a ctime() date like 'Thu Dec  5 10:33:20 2024'")
+        raise _BadField(field, f"{_shown(text)} is not a ctime() date like 'Thu Dec  5 10:33:20 2024'")
     mon, day, hh, mi, ss, year = m.groups()
     try:
         return _dt.datetime(int(year), _MONTHS[mon], int(day), int(hh), int(mi), int(ss), tzinfo=tz).timestamp()
     except (ValueError, OverflowError):
-        raise _FieldError(field, f"{_shown(text)} is not a date") from None
+        raise _BadField(field, f"{_shown(text)} is not a date") from None
 
 
 class ConntrackParser:
@@ -233,7 +233,7 @@ class ConntrackParser:
             return None
         try:
             record = self._read(text)
-        except _FieldError as bad:
+        except _BadField as bad:
             self.problems += 1
             return ConntrackProblem(self.source, self.line, bad.field, bad.reason)
         except Exception as err:  # noqa: BLE001 - a line must never stop the stream; say what broke
@@ -314,7 +314,7 @@ class ConntrackParser:
         ))  # fmt: skip
 
     def _checked(self, text: str, g: tuple[Any, ...]) -> ConntrackRecord:
-        """The record of a matched line, every value checked; raises `_FieldError` naming the field."""
+        """The record of a matched line, every value checked; raises `_BadField` naming the field."""
         (ts, event, l3, l3num, proto, pnum, timeout, state) = g[:8]
         # g[8:18] original tuple, g[18:20] its counters, g[20] [UNREPLIED],
         # g[21:31] reply tuple, g[31:33] its counters, g[33] the status word.
@@ -322,23 +322,23 @@ class ConntrackParser:
         number = _bounded(pnum, 255, "protocol")
         name = PROTOCOLS.get(number, "unknown")
         if proto != name:
-            raise _FieldError("protocol", f"{proto} {pnum}: conntrack prints protocol {number} as {name!r}")
+            raise _BadField("protocol", f"{proto} {pnum}: conntrack prints protocol {number} as {name!r}")
         if l3 is not None:
             family = FAMILIES.get(int(l3num), "unknown")
             if family != l3:
-                raise _FieldError("family", f"{l3} {l3num}: conntrack prints family {l3num} as {family!r}")
+                raise _BadField("family", f"{l3} {l3num}: conntrack prints family {l3num} as {family!r}")
         else:
             family = "ipv6" if ":" in g[8] else "ipv4"
         if family == "unknown":
-            raise _FieldError("family", f"{l3} {l3num}: not ipv4 or ipv6, whose addresses conntrack cannot print")
+            raise _BadField("family", f"{l3} {l3num}: not ipv4 or ipv6, whose addresses conntrack cannot print")
         named: Family = "ipv6" if family == "ipv6" else "ipv4"
         if state is not None and state not in STATES.get(number, ()):
-            raise _FieldError("state", f"{_shown(state)} is not a state conntrack prints for {name}")
+            raise _BadField("state", f"{_shown(state)} is not a state conntrack prints for {name}")
         when = None
         if ts is not None:
             when = float(ts)
             if when > LAST_SECOND:
-                raise _FieldError("timestamp", f"{ts} is past the year 9999")
+                raise _BadField("timestamp", f"{ts} is past the year 9999")
         original = self._tuple(g, 8, family, number, "orig")
         reply = self._tuple(g, 21, family, number, "reply")
         return ConntrackRecord(
@@ -370,30 +370,30 @@ class ConntrackParser:
         zone = _opt(zone, U16, f"zone-{which}")
         if number in PORT_PROTOCOLS:
             if sport is None:
-                raise _FieldError(f"{which} sport", f"protocol {number} has ports, but the {which} tuple has no sport=/dport=")
+                raise _BadField(f"{which} sport", f"protocol {number} has ports, but the {which} tuple has no sport=/dport=")
             return ConntrackTuple(src, dst, _bounded(sport, U16, f"{which} sport"), _bounded(dport, U16, f"{which} dport"), None, None, None, None, None, zone)
         if sport is not None:
-            raise _FieldError(f"{which} sport", f"protocol {number} has no ports, but the {which} tuple has sport=/dport=")
+            raise _BadField(f"{which} sport", f"protocol {number} has no ports, but the {which} tuple has sport=/dport=")
         if number in ICMP_PROTOCOLS:
             if itype is None:
-                raise _FieldError(f"{which} type", f"an icmp tuple without type=/code=/id= in the {which} direction")
+                raise _BadField(f"{which} type", f"an icmp tuple without type=/code=/id= in the {which} direction")
             return ConntrackTuple(src, dst, None, None, _bounded(itype, 255, f"{which} type"), _bounded(icode, 255, f"{which} code"),
                               _bounded(iid, U16, f"{which} id"), None, None, zone)  # fmt: skip
         if itype is not None:
-            raise _FieldError(f"{which} type", f"protocol {number} is not icmp, but the {which} tuple has type=/code=/id=")
+            raise _BadField(f"{which} type", f"protocol {number} is not icmp, but the {which} tuple has type=/code=/id=")
         if number == GRE:
             if skey is None:
-                raise _FieldError(f"{which} srckey", f"a gre tuple without srckey=/dstkey= in the {which} direction")
+                raise _BadField(f"{which} srckey", f"a gre tuple without srckey=/dstkey= in the {which} direction")
             src_key, dst_key = int(skey, 16), int(dkey, 16)
             if src_key > U16 or dst_key > U16:
-                raise _FieldError(f"{which} srckey", f"0x{skey}/0x{dkey}: a key of more than 16 bits")
+                raise _BadField(f"{which} srckey", f"0x{skey}/0x{dkey}: a key of more than 16 bits")
             return ConntrackTuple(src, dst, None, None, None, None, None, src_key, dst_key, zone)
         if skey is not None:
-            raise _FieldError(f"{which} srckey", f"protocol {number} is not gre, but the {which} tuple has srckey=/dstkey=")
+            raise _BadField(f"{which} srckey", f"protocol {number} is not gre, but the {which} tuple has srckey=/dstkey=")
         return ConntrackTuple(src, dst, None, None, None, None, None, None, None, zone)
 
     @staticmethod
-    def _diagnose(text: str) -> _FieldError:
+    def _diagnose(text: str) -> _BadField:
         """Which item of the format the line breaks: the first mandatory item that cannot
         follow what matched so far, or the text left over after the last item."""
         line = text + " "
@@ -402,14 +402,14 @@ class ConntrackParser:
             m = _prefix(i + 1).match(line)
             if m is None:
                 rest = line[reached:].split(" ", 1)[0] or line[reached:].strip()
-                return _FieldError(field, f"expected {expected} at column {reached + 1}, found {_shown(rest)}")
+                return _BadField(field, f"expected {expected} at column {reached + 1}, found {_shown(rest)}")
             reached = m.end()
         rest = line[reached:].strip()
         word = rest.split(" ", 1)[0]
         named = _KEY.match(word)
         key = named.group(1) if named else "line"
         after = _shown(line[:reached].split()[-1]) if line[:reached].strip() else "the start of the line"
-        return _FieldError(key, f"unexpected {_shown(rest)} at column {reached + 1}, after {after}")
+        return _BadField(key, f"unexpected {_shown(rest)} at column {reached + 1}, after {after}")
 
 
 _PREFIXES: dict[int, re.Pattern[str]] = {}
