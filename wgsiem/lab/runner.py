@@ -7,6 +7,7 @@ a poll that started after `after` has been written, which is what a story's tick
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -20,7 +21,12 @@ from .tunnels import Client
 
 
 def write_names(path: Path, clients: dict[str, Client]) -> None:
-    path.write_text(yaml.safe_dump({c.public_key: c.name for c in clients.values()}, sort_keys=True))
+    """Replaced whole (a temporary file renamed over it), as an operator's tooling should:
+    a shipper polling while the file is truncated and rewritten in place could load it
+    empty and name the new peer's first events after nobody."""
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.write_text(yaml.safe_dump({c.public_key: c.name for c in clients.values()}, sort_keys=True))
+    os.replace(partial, path)
 
 
 class _Command:
