@@ -151,14 +151,15 @@ class KibanaStub(StubServer[RecordedRequest]):
             return {"id": wanted, "name": wanted, "disabledFeatures": []}
         raise _boom(404, "Not Found", "Not Found")
 
-    # --- the lists plugin (lists/server/routes): exception import, value lists ------------
-
     def _xsrf_and_version(self, record: RecordedRequest, path: str) -> None:
+        """Kibana's checks of every versioned write route, in its order."""
         if "kbn-xsrf" not in record.headers and "kbn-version" not in record.headers:
             raise _boom(400, "Bad Request", "Request must contain a kbn-xsrf header.")
         version = record.headers.get("elastic-api-version", API_VERSION)
         if version != API_VERSION:
             raise _boom(400, "Bad Request", f'No version "{version}" available for [post] [{path}]. Available versions are: [{API_VERSION}]')
+
+    # --- the lists plugin (lists/server/routes): exception import, value lists ------------
 
     def _file(self, record: RecordedRequest, extensions: tuple[str, ...], status: int) -> _Part:
         parts = _multipart(record.headers.get("content-type", ""), record.body)
@@ -260,16 +261,7 @@ class KibanaStub(StubServer[RecordedRequest]):
                 "Request Entity Too Large",
                 f"Payload content length greater than maximum allowed: {self.max_bytes}",
             )
-        if "kbn-xsrf" not in record.headers and "kbn-version" not in record.headers:
-            raise _boom(400, "Bad Request", "Request must contain a kbn-xsrf header.")
-        version = record.headers.get("elastic-api-version", API_VERSION)
-        if version != API_VERSION:
-            raise _boom(
-                400,
-                "Bad Request",
-                f'No version "{version}" available for [post] [{IMPORT_PATH}]. '
-                f"Available versions are: [{API_VERSION}]",
-            )
+        self._xsrf_and_version(record, IMPORT_PATH)
         flags = {}
         for name in _QUERY_FLAGS:
             values = record.query.get(name, ["false"])

@@ -84,11 +84,10 @@ def validate(
     report = check(rules_dir, scenarios_dir=None if no_scenarios else (scenarios or SCENARIOS))
     problems = list(report.problems)
     if not problems:
-        from ..rules.exceptions import load_tuning
         from ..rules.export import exception_objects
         from ..rules.kibana_schema import exception_object_problems, rule_problems
 
-        tuning = load_tuning(rules_dir)
+        tuning = report.tuning
         for rule, obj in zip(report.rules, _kibana_objects(report.rules, tuning=tuning), strict=True):
             problems += [f"{rule.path}: Kibana import schema: {p}" for p in rule_problems(obj)]
         for lst in tuning.lists:
@@ -108,8 +107,8 @@ def test(rules_dir: RulesDir = DETECTION_RULES, rule: Only = None) -> None:
     quiet. Exit 1 on a failure."""
     from ..detection.testing import run_cases
 
-    rules = _rules(rules_dir, rule)
-    results = run_cases(rules, rules_dir / "_dev" / "test", _tuning(rules_dir, None, None))
+    rules, tuning = _rules_and_tuning(rules_dir, rule, None, None)
+    results = run_cases(rules, rules_dir / "_dev" / "test", tuning)
     failed = 0
     for r in results:
         typer.echo(f"{'ok  ' if r.ok else 'FAIL'} {r.rule.name} / {r.case.name}: {r.summary}")
@@ -144,8 +143,7 @@ def export(
     from ..rules.exceptions import value_list_text
     from ..rules.export import exception_import_objects, ndjson
 
-    rules = _rules(rules_dir, rule)
-    tuning = _tuning(rules_dir, exceptions, value_list, defined=True)
+    rules, tuning = _rules_and_tuning(rules_dir, rule, exceptions, value_list, defined=True)
     lists = _lists_of(rules, tuning)
     sys.stdout.write(ndjson(exception_import_objects(lists) + _kibana_objects(rules, enabled=enabled, tuning=tuning)))
     used = _value_lists_of(lists, tuning)
@@ -182,8 +180,7 @@ def install(
     from ..adapters.kibana_lists import ensure_list_index, import_exceptions, install_value_list
     from ..rules.export import exception_import_objects, ndjson
 
-    rules = _rules(rules_dir, rule)
-    tuning = _tuning(rules_dir, exceptions, value_list, defined=True)
+    rules, tuning = _rules_and_tuning(rules_dir, rule, exceptions, value_list, defined=True)
     lists = _lists_of(rules, tuning)
     used = _value_lists_of(lists, tuning)
     # Kibana takes /s/<space>/ on the lists' routes without checking the space exists.
@@ -266,8 +263,7 @@ def run(  # noqa: PLR0913 - a command's options are its arguments
     from ..rules.export import ndjson
 
     source.require("to run the rules on a cluster")
-    rules = _rules(rules_dir, rule)
-    tuning = _tuning(rules_dir, exceptions, value_list, field_types(schema))
+    rules, tuning = _rules_and_tuning(rules_dir, rule, exceptions, value_list, field_types(schema))
     first, last = _time(start, "--start"), _time(end, "--end")
     if source.es is not None:
         from ..adapters.elasticsearch import field_mappings
@@ -321,10 +317,8 @@ def _summarize(result: RunResult, where: str, *, on_cluster: bool) -> bool:
     return ran
 
 
-def _rules(rules_dir: Path, only: list[str] | None) -> list[Rule]:
-    from ..rules.model import load_rules
-
-    rules = load_rules(rules_dir)
+def _named(rules: list[Rule], only: list[str] | None, rules_dir: Path) -> list[Rule]:
+    """The rules `only` names (all without it); a name no rule has is an error."""
     if only:
         wanted = set(only)
         rules = [r for r in rules if {r.name, r.rule_id, r.path.stem} & wanted]
@@ -367,26 +361,34 @@ def _fields_read(rules: list[Rule], types: FieldTypes) -> set[str]:
     return fields
 
 
-def _tuning(
-    rules_dir: Path, exception_files: list[Path] | None, value_list_files: list[Path] | None, types: FieldTypes | None = None, *, defined: bool = False
-) -> Tuning:
-    """The exception and value lists of the folder and the files given, checked as `rules
-    validate` checks the folder's: the rules they name exist there, value lists sit on fields
-    of their kind, and with `defined` (what goes into Kibana) every field is in ecs_mappings/."""
+def _rules_and_tuning(
+    rules_dir: Path,
+    only: list[str] | None,
+    exception_files: list[Path] | None,
+    value_list_files: list[Path] | None,
+    types: FieldTypes | None = None,
+    *,
+    defined: bool = False,
+) -> tuple[list[Rule], Tuning]:
+    """The rules (`only` those named), and the exception and value lists of the folder and
+    the files given, checked as `rules validate` checks the folder's: the rules they name
+    exist there (any of them, named or not), value lists sit on fields of their kind, and
+    with `defined` (what goes into Kibana) every field is in ecs_mappings/."""
     from ..kql import FieldTypes
     from ..rules.exceptions import ExceptionFileError, load_tuning
     from ..rules.model import load_rules
     from ..rules.validate import tuning_problems
 
+    every = load_rules(rules_dir)
+    rules = _named(every, only, rules_dir)
     try:
         tuning = load_tuning(rules_dir, exception_files or (), value_list_files or ())
     except ExceptionFileError as err:
         raise fail(str(err)) from None
-    rule_ids = [r.rule_id for r in load_rules(rules_dir)]
-    problems = tuning_problems(tuning, rule_ids, types if types is not None else FieldTypes.default(), rules_dir, defined=defined)
+    problems = tuning_problems(tuning, (r.rule_id for r in every), types if types is not None else FieldTypes.default(), rules_dir, defined=defined)
     if problems:
         raise fail("\n".join(problems))
-    return tuning
+    return rules, tuning
 
 
 def _lists_of(rules: list[Rule], tuning: Tuning) -> list[ExceptionList]:

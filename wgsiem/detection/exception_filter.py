@@ -45,7 +45,6 @@ class RuleExceptions:
         self.value_lists = value_lists
         self.types = types
         self.expiring = expiring(self.lists)
-        self._fixed = None if self.expiring else exception_filter(self.lists, value_lists, 0)
         self._matchers: dict[tuple[int, ...], Callable[[Mapping[str, Any]], bool] | None] = {}
         self._clauses: dict[tuple[int, ...], dict[str, Any] | None] = {}
 
@@ -59,8 +58,6 @@ class RuleExceptions:
 
     def clause(self, started_at: int) -> dict[str, Any] | None:
         """Built once per set of items in force: an execution only changes it when an item expires."""
-        if not self.expiring:
-            return self._fixed
         live = self._live(started_at)
         if live not in self._clauses:
             self._clauses[live] = exception_filter(self.lists, self.value_lists, started_at)

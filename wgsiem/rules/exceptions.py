@@ -17,21 +17,17 @@ becomes part of a rule's search is detection/exception_filter.py's.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from ..content import DETECTION_RULES
 from ..errors import WgsiemError
-from .model import schema_problem
+from .model import schema_problem, schema_validator
 
 EXCEPTION_SCHEMA = DETECTION_RULES / "schemas" / "exception-list-toml.schema.json"
 VALUE_LIST_SCHEMA = DETECTION_RULES / "schemas" / "value-list-toml.schema.json"
@@ -119,13 +115,6 @@ class Tuning:
         return bool(self.lists or self.value_lists)
 
 
-@cache
-def _validator(schema_path: Path) -> jsonschema.protocols.Validator:
-    schema = json.loads(schema_path.read_text())
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-
-
 def _read(path: Path, schema: Path) -> tuple[str, dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -137,7 +126,7 @@ def _read(path: Path, schema: Path) -> tuple[str, dict[str, Any]]:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ExceptionFileError(f"{path}: not valid TOML: {err}") from None
-    errors = sorted(_validator(schema).iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(schema_validator(schema, formats=True).iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise ExceptionFileError("\n".join(schema_problem(path, text, e) for e in errors))
     return text, raw

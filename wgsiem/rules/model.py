@@ -87,10 +87,13 @@ def lookback(text: str) -> timedelta:
 
 
 @cache
-def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(SCHEMA.read_text())
+def schema_validator(path: Path, *, formats: bool = False) -> jsonschema.protocols.Validator:
+    """A content schema's validator, the schema itself checked first; `formats` also checks
+    `format` (date-time, ...), which the rule schema leaves to the code after it."""
+    schema = json.loads(path.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER if formats else None
+    return jsonschema.Draft202012Validator(schema, format_checker=checker)
 
 
 def load_rule(path: Path) -> Rule:
@@ -99,7 +102,7 @@ def load_rule(path: Path) -> Rule:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise RuleFileError(f"{path}: not valid TOML: {err}") from None
-    problems = [schema_problem(path, text, err) for err in sorted(_validator().iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))]
+    problems = [schema_problem(path, text, err) for err in sorted(schema_validator(SCHEMA).iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))]
     if problems:
         raise RuleFileError("\n".join(problems))
     body = raw["rule"]

@@ -35,6 +35,7 @@ AGGREGATABLE = frozenset({
 class Report:
     rules: list[Rule] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    tuning: Tuning = field(default_factory=Tuning)  # the folder's exception and value lists, as loaded
 
 
 def validate(
@@ -78,7 +79,8 @@ def validate(
                 problems.append(f"{where}: field {name!r} is not defined in ecs_mappings/")
     problems += _case_problems(report.rules, cases_dir or directory / "_dev" / "test")
     try:
-        problems += tuning_problems(load_tuning(directory), (r.rule_id for r in report.rules), types, directory)
+        report.tuning = load_tuning(directory)
+        problems += tuning_problems(report.tuning, (r.rule_id for r in report.rules), types, directory)
     except ExceptionFileError as err:
         problems += str(err).splitlines()
     if scenarios_dir is not None:
