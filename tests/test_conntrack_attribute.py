@@ -44,7 +44,7 @@ def test_a_flow_from_a_peers_inner_address_is_that_peers_inbound_flow():
     found = ROUTES.attribute(destroy("tcp", "10.8.0.2", "10.0.5.20", 41000, 5432))
     assert not isinstance(found, str)
     assert (found.peer.public_key, found.direction, found.inner_address, found.peer.prefix) == (ALICE, "inbound", "10.8.0.2", "10.8.0.2/32")
-    assert found.other_peer is None
+    assert found.destination_peer is None
 
 
 def test_ipv6_and_the_site_lan_behind_a_peer():
@@ -64,11 +64,11 @@ def test_an_internal_host_opening_a_connection_to_a_peer_is_outbound():
     assert not isinstance(found, str) and (found.peer.public_key, found.direction, found.inner_address) == (ALICE, "outbound", "10.8.0.2")
 
 
-def test_a_peer_reaching_another_peer_is_the_first_peers_flow_naming_the_other():
+def test_a_peer_reaching_andestination_peer_is_the_first_peers_flow_naming_the_other():
     found = ROUTES.attribute(destroy("tcp", "10.8.0.2", "10.8.0.4", 41000, 22))
     assert not isinstance(found, str)
     assert (found.peer.public_key, found.direction) == (ALICE, "inbound")
-    assert found.other_peer is not None and found.other_peer.public_key == BOB
+    assert found.destination_peer is not None and found.destination_peer.public_key == BOB
 
 
 def test_a_port_forward_to_a_peer_is_attributed_by_where_it_really_went():

@@ -30,7 +30,7 @@ def test_each_connection_of_the_peer_starts_and_ends_once_with_its_totals():
     # The TCP connection that sent 100,000 bytes and got 50,000 back (acct-on.log line 38):
     # the peer opened it, so the original direction is the source's.
     big = ended[794240106]
-    assert (big.source.src, big.source.dport, big.transport) == ("10.98.0.2", 5432, "tcp")
+    assert (big.source.ip, big.destination.port, big.transport) == ("10.98.0.2", 5432, "tcp")
     assert (big.source_bytes, big.source_packets, big.destination_bytes, big.destination_packets) == (100744, 14, 50632, 12)
     assert big.duration == 2 and big.start is not None and big.state == "TIME_WAIT"
     assert big.attribution.peer.public_key == PEER and big.attribution.direction == "inbound"

@@ -74,6 +74,17 @@ class ShipConfig:
         help="Kernel and wg-quick lines to follow: 'journal' (journalctl -f), a log file's path (kern.log), or 'off'",
     )
     journalctl: str = setting("journalctl", help="The journalctl program")
+    conntrack: str = setting(
+        "off",
+        help="Inner flows (wireguard.flow) to follow: 'live' (conntrack -E in this network namespace), the path of a file"
+        " `conntrack -E -o timestamp,extended,id` writes, or 'off'",
+    )
+    conntrack_program: str = setting("conntrack", help="The conntrack program (conntrack-tools)")
+    flow_events: str = setting(
+        "all",
+        help="Which flow events to write: 'all' (flow-started and flow-ended) or 'ended' (flow-ended only: half the"
+        " documents, each flow's totals, but a connection is seen only once it ends)",
+    )
     wg_config_dirs: tuple[Path, ...] = setting(
         (Path("/etc/wireguard"),),
         help="Directory of wg-quick *.conf files: watched (--wg-config-watch) and read for '# friendly_name = alice' under [Peer] (repeatable)",
@@ -173,6 +184,8 @@ class ShipConfig:
         problems = []
         if self.interval <= 0:
             problems.append("interval must be more than 0 seconds")
+        if self.flow_events not in FLOW_EVENTS:
+            problems.append(f"flow_events must be 'all' or 'ended', not {self.flow_events!r}")
         if self.health_interval < 0:
             problems.append("health_interval must be 0 (no health events) or more seconds")
         if not _NAMESPACE.fullmatch(self.namespace):
@@ -235,6 +248,7 @@ class ShipConfig:
 
 
 OUTPUTS = ("file", "stdout", "elasticsearch")
+FLOW_EVENTS = ("all", "ended")
 MIN_SPOOL_BYTES = 64 * 1024
 
 

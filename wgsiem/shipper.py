@@ -18,7 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .conntrack import ACCOUNTING_OFF, ConntrackRecord
+from .conntrack.attribute import PeerLine, Routes
+from .conntrack.flows import FLOW_STARTED, FlowTracker
 from .ecs import config as config_docs
+from .ecs import flow as flow_docs
 from .ecs import log as log_docs
 from .ecs import status as status_docs
 from .ecs.document import Context
@@ -75,6 +79,7 @@ class Shipper:
         settings: DiffSettings | None = None,
         interfaces: Collection[str] = (),
         drift_after: int = DRIFT_AFTER,
+        flow_events: str = "all",
     ) -> None:
         self.parser = DumpParser(hasher)
         self.hasher = hasher
@@ -102,6 +107,11 @@ class Shipper:
         self.log_counts = {"lines": 0, "wireguard": 0, "unrecognized": 0, "debug": 0}
         self._seen_lines: dict[tuple[float, str], int] = {}
         self._seen_time = 0.0
+        # Inner flows: connections followed from NEW to DESTROY, attributed with the routes
+        # (allowed-ips) of the latest poll, rebuilt only after a poll that changed them.
+        self.flows = FlowTracker()
+        self.flow_started = flow_events == "all"
+        self._routes: Routes | None = None
 
     @property
     def state(self) -> State:
@@ -174,6 +184,8 @@ class Shipper:
         if raw.exit_status or raw.stderr.strip():
             self.wg_errors += 1
         self.handshakes += sum(1 for e in result.events if e.action == "handshake")
+        if self._routes is not None and any(e.action in _ROUTING for e in result.events):
+            self._routes = None
         self.problem_count += len(poll.problems)
         return PollEvents(raw.time, result.events, notices + result.notices, poll.problems, poll.failure, config_events, drift_events)
 
@@ -209,12 +221,15 @@ class Shipper:
         events, config.files = watch.compare(time, config.files, records, read.unknown, running)
         return events
 
-    def process_interval(self, items: Sequence[tuple[LogRecord, float]], raw: RawPoll) -> tuple[list[dict[str, Any]], PollOutcome]:
-        """The log lines read since the last poll, and the poll that follows them: the poll's
-        outcome, and the lines' documents tied to peers with the poll before them or, where
-        that poll had no peer at a line's endpoint, with this one. So the first handshake
-        of a peer added between two polls carries its key and name. `ship` and `convert`
-        both go through here."""
+    def process_interval(
+        self, items: Sequence[tuple[LogRecord, float]], raw: RawPoll, flows: Sequence[ConntrackRecord] = ()
+    ) -> tuple[list[dict[str, Any]], PollOutcome]:
+        """The log lines and conntrack records read since the last poll, and the poll that
+        follows them: the poll's outcome, and the lines' and flows' documents (in time
+        order) tied to peers with the poll before them or, where that poll had no peer for
+        them, with this one. So the first handshake of a peer added between two polls
+        carries its key and name, and its first connection is its own. `ship` and
+        `convert` both go through here."""
         with _gc_paused():
             read = self._read_log(items)
         # The endpoints of the poll before the lines, of the interfaces whose lines may need
@@ -230,9 +245,49 @@ class Shipper:
         }  # fmt: skip
         interfaces = self.state.interfaces
         earlier = self.peer_ids.endpoints({n: (interfaces[n].peers, interfaces[n].last_poll) for n in wanted if n in interfaces})
+        routes = self.routes() if flows else None
         outcome = self.process(raw)
         with _gc_paused():
-            return self._log_documents(read, earlier), outcome
+            docs = self._log_documents(read, earlier)
+            if routes is not None:
+                flow_documents = self._flow_documents(flows, routes, self.routes(), outcome.notices)
+                docs = sorted(docs + flow_documents, key=_at) if docs else flow_documents
+            return docs, outcome
+
+    def process_flows(self, flows: Iterable[ConntrackRecord], notices: list[str]) -> list[dict[str, Any]]:
+        """Conntrack records → flow documents, attributed with the latest poll's routes
+        (records after the last poll of a capture: no later poll to look ahead to)."""
+        with _gc_paused():
+            return self._flow_documents(flows, self.routes(), None, notices)
+
+    def routes(self) -> Routes:
+        """Every peer's allowed-ips and endpoint, and the listen ports, as the latest poll has them."""
+        if self._routes is None:
+            interfaces = {name: ist for name, ist in self.state.interfaces.items() if ist.up}
+            self._routes = Routes(
+                (
+                    PeerLine(name, key, ps.last.allowed_ips, (ps.last.endpoint.ip, ps.last.endpoint.port) if ps.last.endpoint else None)
+                    for name, ist in interfaces.items()
+                    for key, ps in ist.peers.items()
+                ),
+                {name: ist.last.listen_port for name, ist in interfaces.items() if ist.last.listen_port},
+            )
+        return self._routes
+
+    def _flow_documents(
+        self, flows: Iterable[ConntrackRecord], routes: Routes, later: Routes | None, notices: list[str]
+    ) -> list[dict[str, Any]]:
+        tracker = self.flows
+        unaccounted = tracker.unaccounted
+        ctx = self.context
+        docs = [
+            flow_docs.build(event, ctx)
+            for event in tracker.events(flows, routes, later)
+            if self.flow_started or event.action != FLOW_STARTED
+        ]
+        if tracker.unaccounted and not unaccounted:  # said once: the first DESTROY without counters
+            notices.append(ACCOUNTING_OFF)
+        return docs
 
     def process_log(self, items: Iterable[tuple[LogRecord, float]]) -> list[dict[str, Any]]:
         """Kernel / wg-quick lines (framed and timed) → documents, tied to peers with the
@@ -300,6 +355,10 @@ def _time(event: StatusEvent) -> int:
     return event.time
 
 
+def _at(doc: dict[str, Any]) -> str:
+    return doc["@timestamp"]  # type: ignore[no-any-return]
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     """The state is 100,000s of long-lived objects that hold no reference cycles; left to
@@ -322,6 +381,10 @@ _RUNNING_CONFIGURATION = frozenset({
     "interface-discovered", "interface-up", "interface-down", "interface-changed",
     "peer-discovered", "peer-added", "peer-removed", "peer-changed",
 })  # fmt: skip
+
+# What changes the routes flows are attributed with: the peers, their allowed-ips and
+# endpoints, and the interfaces' listen ports.
+_ROUTING = _RUNNING_CONFIGURATION | {"endpoint-changed"}
 
 # What makes the peer ids forget: after it, an id known before the interval may be another peer's.
 _FORGETTING = frozenset({"peer-destroyed", "interface-destroyed", "module-loaded"})

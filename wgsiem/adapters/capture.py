@@ -1,5 +1,6 @@
 """Capture directories: one `<unix-seconds>.dump` file per poll, as `wg show all dump` printed
-it, and `wg-config/<unix-seconds>.json`, the wg-quick files as read from that time on.
+it, `wg-config/<unix-seconds>.json`, the wg-quick files as read from that time on, and
+`conntrack.log`, the host's connection tracker events over the same time (inner flows).
 
 A poll where wg exited non-zero or said something on stderr has `<unix-seconds>.exit.json`
 beside its dump, `{"exit_status": 1, "stderr": "Unable to access interface wg0: ..."}`: without
@@ -22,6 +23,8 @@ from .files import write_atomic
 
 SUFFIX = ".dump"
 CONFIG_DIR = "wg-config"
+# What `conntrack -E -o timestamp,extended,id` printed on the host while it was recorded.
+CONNTRACK_LOG = "conntrack.log"
 EXIT_SUFFIX = ".exit.json"
 # What the failure of a recorded poll names: the binary's path is the recording host's.
 COMMAND = "wg show all dump"

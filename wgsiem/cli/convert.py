@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import secrets
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from ..adapters.capture import capture_files, read_capture
+from ..adapters.capture import CONNTRACK_LOG, capture_files, read_capture
 from ..adapters.output import StreamOutput
 from ..config import ShipConfig
-from ..replay.capture import capture_documents, read_logs
+from ..replay.capture import capture_documents, flow_summary, read_flows, read_logs
 from ..status.state import State
 from . import options as o
 from .groups import ShipOptions, with_groups
@@ -23,7 +24,7 @@ from .setup import fail, log, make_names, make_shipper, report, setup_logging
 CAPTURE_SETTINGS = ShipOptions(
     keys=("host_name", "namespace", "interfaces", "peers", "wg_config_dirs", "geoip_city", "geoip_asn",
           "session_timeout", "spike_factor", "spike_min_bytes", "spike_min_history", "spike_window_days",
-          "wg_config_drift_after"),
+          "wg_config_drift_after", "flow_events"),
     fixed=(("wg_config_dirs", (), "none: a capture comes from another host"),),
 )  # fmt: skip
 
@@ -41,6 +42,16 @@ def convert(
             dir_okay=False,
         ),
     ] = None,
+    conntrack_log: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--conntrack-log",
+            help="Inner flows: what `conntrack -E -o timestamp,extended,id` printed on the same host and time"
+            " (default: the capture's own conntrack.log, if it has one).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     boot_time: Annotated[
         Optional[float],
         typer.Option("--boot-time", help="Unix time the host booted, to date dmesg lines printed without -T (seconds since boot)."),
@@ -54,6 +65,8 @@ def convert(
     Kernel and wg-quick lines (--kernel-log) interleave with the polls in time, and are
     tied to peers using the poll state of their time. A capture's wg-config/ snapshots
     (`wgsiem record`) give the wg-quick files' events and drift, as `ship` gives them.
+    Conntrack events (--conntrack-log, or the capture's conntrack.log) become wireguard.flow
+    events, attributed with the allowed-ips of the poll before them or, failing it, after.
     """
     setup_logging(verbose)
     # Preshared-key hashes only need to be comparable within this run.
@@ -68,7 +81,11 @@ def convert(
         lines = read_logs(kernel_log or (), boot_time, first, first)
     except OSError as err:
         raise fail(f"{err.filename}: cannot read: {err.strerror}") from None
-    for batch in capture_documents(shipper, read_capture(capture_dir), lines, on_poll=report):
+    if conntrack_log is None and (capture_dir / CONNTRACK_LOG).is_file():
+        conntrack_log = capture_dir / CONNTRACK_LOG
+    flow_counts: Counter[str] = Counter()
+    flows = read_flows(conntrack_log, flow_counts, lambda p: log.warning("malformed conntrack line skipped: %s", p)) if conntrack_log else ()
+    for batch in capture_documents(shipper, read_capture(capture_dir), lines, on_poll=report, flows=flows):
         documents += out.write_batch(batch)
     counts = shipper.log_counts
     log.info(
@@ -80,5 +97,7 @@ def convert(
         if kernel_log
         else "",
     )
+    if conntrack_log is not None:
+        log.info("%s: %s", conntrack_log, flow_summary(flow_counts, shipper.flows.counts))
     if shipper.messages.suppressed:
         log.warning("the kernel suppressed %d log callbacks (net_ratelimit): some lines are missing", shipper.messages.suppressed)

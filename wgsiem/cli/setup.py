@@ -68,6 +68,7 @@ def make_shipper(
         cfg.diff_settings(),
         interfaces=cfg.interfaces,
         drift_after=cfg.wg_config_drift_after,
+        flow_events=cfg.flow_events,
     )
 
 

@@ -6,7 +6,7 @@ destination, the longest prefix winning (allowedips.c). So a connection whose or
 source is inside a peer's allowed-ips was opened by that peer (`inbound`: from the VPN
 into the host's networks), and one whose destination is inside them was opened towards it
 (`outbound`). A peer reaching another peer's address is both: the flow is the source
-peer's, and the other peer is named as the destination's. For a connection the host
+peer's, and the other peer is named as its destination_peer. For a connection the host
 rewrote (DNAT to a peer's address), the reply tuple's source is where it really went.
 
 What is no peer's flow: the tunnel's own outer UDP packets (from a peer's endpoint to an
@@ -43,7 +43,7 @@ class Attribution:
     peer: RoutedPeer  # whose flow it is
     direction: Direction  # inbound: the peer opened it; outbound: it was opened towards the peer
     inner_address: str  # the peer's inner address in the flow
-    other_peer: RoutedPeer | None = None  # inbound to another peer's address: that peer
+    destination_peer: RoutedPeer | None = None  # inbound to another peer's address: that peer
 
 
 @dataclass(frozen=True, slots=True)

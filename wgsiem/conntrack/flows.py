@@ -17,16 +17,22 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
-from .attribute import Attribution, Routes
+from .attribute import NO_PEER, Attribution, Routes
 from .community_id import community_id
-from .model import ConntrackRecord, ConntrackTuple
+from .model import ConntrackRecord
 
 FLOW_STARTED = "flow-started"
 FLOW_ENDED = "flow-ended"
 # Open connections remembered at most: a NEW whose DESTROY never comes (the stream was cut)
 # must not grow the tracker without end; the oldest are forgotten first.
 MAX_OPEN = 1_000_000
+
+
+class Endpoint(NamedTuple):
+    ip: str
+    port: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +43,13 @@ class FlowEvent:
     attribution: Attribution
     transport: str  # tcp, udp, icmp, ... as conntrack names it
     protocol_number: int
-    source: ConntrackTuple  # the peer's side: who opened it for inbound, the reply for outbound
-    community_id: str
+    # The peer's end of the connection, and the far end as it really is (after any NAT):
+    # for inbound, the original source and the reply's source; for outbound, the reply's
+    # source and the original source. Ports are None for protocols without them.
+    source: Endpoint
+    destination: Endpoint
+    community_id: str  # of the original tuple, as the packets carried it
+    icmp: tuple[int, int] | None = None  # (type, code) of an icmp or icmpv6 flow, as first sent
     start: float | None = None  # flow-ended: when it began, if known
     duration: float | None = None  # flow-ended: seconds, if known
     source_bytes: int | None = None  # flow-ended with accounting: what the source side sent
@@ -46,6 +57,8 @@ class FlowEvent:
     destination_bytes: int | None = None
     destination_packets: int | None = None
     state: str | None = None  # tcp state at the end
+    unreplied: bool = False  # flow-ended: the far side never answered
+    nat: bool = False  # the host translated an address or port of the connection
 
 
 class FlowTracker:
@@ -54,14 +67,17 @@ class FlowTracker:
     def __init__(self) -> None:
         self.open: dict[int, tuple[float, Attribution]] = {}
         self.counts: Counter[str] = Counter()
+        self.unaccounted = 0  # DESTROY events of a peer's flow that came without counters
 
-    def events(self, records: Iterable[ConntrackRecord], routes: Routes) -> Iterator[FlowEvent]:
+    def events(self, records: Iterable[ConntrackRecord], routes: Routes, later: Routes | None = None) -> Iterator[FlowEvent]:
         for record in records:
-            event = self.event(record, routes)
+            event = self.event(record, routes, later)
             if event is not None:
                 yield event
 
-    def event(self, record: ConntrackRecord, routes: Routes) -> FlowEvent | None:
+    def event(self, record: ConntrackRecord, routes: Routes, later: Routes | None = None) -> FlowEvent | None:
+        """The record's event, attributed with `routes` (the poll before it) or, where those
+        have no peer for it, with `later` (the poll after it: a peer added in between)."""
         if record.event not in ("NEW", "DESTROY"):
             self.counts["update" if record.event == "UPDATE" else "listing"] += 1
             return None
@@ -69,11 +85,15 @@ class FlowTracker:
         opened = self.open.pop(key, None) if record.event == "DESTROY" and key is not None else None
         # A flow keeps the peer it was attributed to at NEW, as the connection keeps its tuples.
         found = opened[1] if opened is not None else routes.attribute(record)
+        if found == NO_PEER and later is not None:
+            found = later.attribute(record)
         if isinstance(found, str):
             self.counts[found] += 1
             return None
         time = record.time if record.time is not None else 0.0
         inbound = found.direction == "inbound"
+        o, r = record.original, record.reply
+        opener, answerer = Endpoint(o.src, o.sport), Endpoint(r.src, r.sport)
         started = FlowEvent(
             FLOW_STARTED,
             time,
@@ -81,8 +101,11 @@ class FlowTracker:
             found,
             record.protocol,
             record.protocol_number,
-            record.original if inbound else record.reply,
+            opener if inbound else answerer,
+            answerer if inbound else opener,
             _community_id(record),
+            (o.icmp_type, o.icmp_code or 0) if o.icmp_type is not None else None,
+            nat=record.nat,
         )
         if record.event == "NEW":
             if key is not None:
@@ -91,6 +114,8 @@ class FlowTracker:
                     self.counts["forgotten"] += 1
                 self.open[key] = (time, found)
             return started
+        if not record.accounting:
+            self.unaccounted += 1
         start = opened[0] if opened is not None else None
         duration: float | None = None
         if record.delta_time is not None:
@@ -111,6 +136,7 @@ class FlowTracker:
             destination_bytes=got[0],
             destination_packets=got[1],
             state=record.state,
+            unreplied=record.unreplied,
         )
 
 

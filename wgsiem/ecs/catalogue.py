@@ -88,3 +88,10 @@ def log_actions() -> dict[str, Action]:
     """wireguard.log: the kernel and wg-quick lines' actions."""
     text = resources.files("wgsiem.ecs").joinpath("log_actions.yaml").read_text()
     return load(text, "wgsiem/ecs/log_actions.yaml")
+
+
+@cache
+def flow_actions() -> dict[str, Action]:
+    """wireguard.flow: the inner connections' actions."""
+    text = resources.files("wgsiem.ecs").joinpath("flow_actions.yaml").read_text()
+    return load(text, "wgsiem/ecs/flow_actions.yaml")

@@ -4,15 +4,17 @@ the loop `wgsiem convert` and `wgsiem replay` share, so both give what `ship` wo
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..conntrack import ConntrackParser, ConntrackProblem, ConntrackRecord
 from ..ecs.health import Health, HealthEvents, tally
 from ..kernlog.framing import LogRecord, frame
 from ..kernlog.timing import timed
-from ..shipper import Shipper
+from ..shipper import PollOutcome, Shipper
 from ..wgdump.raw import RawPoll
 
 
@@ -24,6 +26,35 @@ def read_logs(paths: Sequence[Path], boot_time: float | None, start: float, year
             items.extend(date_lines(f, boot_time, start, year_of))
     items.sort(key=lambda item: item[1])
     return items
+
+
+def read_flows(path: Path, counts: Counter[str], on_problem: Callable[[ConntrackProblem], None]) -> Iterator[ConntrackRecord]:
+    """The records of a `conntrack -E -o timestamp,extended,id` text, read as they are
+    asked for; a line that cannot be read goes to `on_problem` (file, line, field), a
+    record without its time (conntrack run without `-o timestamp`) is counted as undated:
+    it cannot be placed among the polls."""
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for item in ConntrackParser(str(path)).feed(f):
+            if isinstance(item, ConntrackProblem):
+                counts["malformed"] += 1
+                on_problem(item)
+            elif item.time is None:
+                counts["undated"] += 1
+            else:
+                counts["records"] += 1
+                yield item
+
+
+def flow_summary(read: Counter[str], tracker: Counter[str]) -> str:
+    """What became of a conntrack text: records read, and those that were no peer's flow."""
+    parts = [f"{read['records']} conntrack records"]
+    for key, what in (("malformed", "malformed lines skipped"), ("undated", "without a time (-o timestamp) skipped")):
+        if read[key]:
+            parts.append(f"{read[key]} {what}")
+    for key, what in (("tunnel", "the tunnel's own packets"), ("no-peer", "of no peer"), ("update", "updates")):
+        if tracker[key]:
+            parts.append(f"{tracker[key]} {what} dropped")
+    return ", ".join(parts)
 
 
 def date_lines(lines: Iterable[str], boot_time: float | None, start: float, year_of: float) -> list[tuple[LogRecord, float]]:
@@ -38,6 +69,7 @@ def capture_documents(
     polls: Iterable[RawPoll],
     lines: Sequence[tuple[LogRecord, float]],
     on_poll: Any = lambda outcome: None,
+    flows: Iterable[ConntrackRecord] = (),
 ) -> Iterator[Iterator[dict[str, Any]]]:
     """The documents of each poll interval in @timestamp order, one interval at a time,
     each document built as it is consumed: memory holds one poll, not the capture (consume
@@ -46,17 +78,45 @@ def capture_documents(
     (`Shipper.process_interval`). A poll's documents come in time order (its handshakes
     fall before it, maybe before lines read since the last poll), so an interval is the
     merge of two time-ordered streams; on equal times the log lines' come first.
-    `on_poll(outcome)` sees each poll's problems."""
+    Conntrack records (`flows`, dated, in time order: read as they are needed) go with
+    the interval they fall in, as the log lines do. `on_poll(outcome)` sees each poll's
+    problems and notices."""
     i = 0
+    pending = _Dated(flows)
     for raw in polls:
         start = i
         while i < len(lines) and lines[i][1] < raw.time:
             i += 1
-        log_docs, outcome = shipper.process_interval(lines[start:i], raw)
+        log_docs, outcome = shipper.process_interval(lines[start:i], raw, pending.before(raw.time))
         del raw  # its text (15 MB at 100,000 peers) is parsed: the documents do without it
         on_poll(outcome)
         yield heapq.merge(log_docs, outcome.documents, key=_at)
-    yield iter(shipper.process_log(lines[i:]))
+    notices: list[str] = []
+    tail = sorted(shipper.process_log(lines[i:]) + shipper.process_flows(pending.rest(), notices), key=_at)
+    if notices:
+        on_poll(PollOutcome(time=0, notices=notices))
+    yield iter(tail)
+
+
+class _Dated:
+    """A time-ordered stream of conntrack records, taken an interval at a time."""
+
+    def __init__(self, records: Iterable[ConntrackRecord]) -> None:
+        self._records = iter(records)
+        self._next: ConntrackRecord | None = next(self._records, None)
+
+    def before(self, time: float) -> list[ConntrackRecord]:
+        out = []
+        while self._next is not None and (self._next.time or 0.0) < time:
+            out.append(self._next)
+            self._next = next(self._records, None)
+        return out
+
+    def rest(self) -> Iterator[ConntrackRecord]:
+        if self._next is not None:
+            yield self._next
+            yield from self._records
+            self._next = None
 
 
 def with_health(
