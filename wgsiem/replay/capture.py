@@ -126,6 +126,7 @@ def with_health(
     every: float,
     on_poll: Any = lambda outcome: None,
     restarts: Collection[int] = (),
+    flows: Iterable[ConntrackRecord] = (),
 ) -> Iterator[dict[str, Any]]:
     """`capture_documents` with the shipper-health events `ship --health-interval every`
     would have written among them, in the order it writes: those due before a poll, at
@@ -155,7 +156,7 @@ def with_health(
         return doc
 
     done = 0
-    for batch in capture_documents(shipper, timed_polls(), lines, seen):
+    for batch in capture_documents(shipper, timed_polls(), lines, seen, flows):
         if len(times) == done:
             yield from batch  # lines after the last poll, as `convert` writes them
             return

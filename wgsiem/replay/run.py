@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..adapters.capture import read_capture
+from ..adapters.capture import CONNTRACK_LOG, read_capture
 from ..enrich.registry import Registry
 from ..ingest.document import IngestDocument
 from ..ingest.errors import DropDocument, IngestError
@@ -21,7 +21,7 @@ from ..rules.exceptions import Tuning
 from ..rules.model import Rule
 from ..shipper import DRIFT_AFTER, Shipper
 from ..status.state import State
-from .capture import capture_documents, read_logs, with_health
+from .capture import capture_documents, read_flows, read_logs, with_health
 from .expect import Coverage, check, describe
 from .scenario import SCENARIO_FILE, Scenario
 
@@ -119,11 +119,14 @@ def shipper_documents(scenario: Scenario, geoip_dir: Path | None, problems: list
         if outcome.failure:
             failures.append(f"{scenario.captures}: poll at {outcome.time}: {outcome.failure}")
 
+    conntrack = scenario.captures / CONNTRACK_LOG
+    counts: Counter[str] = Counter()
+    flows = read_flows(conntrack, counts, lambda p: problems.append(str(p))) if conntrack.is_file() else ()
     with shipper.context.geoip:
         if scenario.health_interval is None:
-            docs = [doc for batch in capture_documents(shipper, polls, lines, on_poll) for doc in batch]
+            docs = [doc for batch in capture_documents(shipper, polls, lines, on_poll, flows) for doc in batch]
         else:
-            docs = list(with_health(shipper, polls, lines, scenario.health_interval, on_poll))
+            docs = list(with_health(shipper, polls, lines, scenario.health_interval, on_poll, flows=flows))
     # A failed poll is a problem unless the scenario is about them: then their number is.
     if len(failures) != scenario.poll_failures:
         if scenario.poll_failures:
