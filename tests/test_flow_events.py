@@ -47,7 +47,7 @@ def shipper(**kwargs: Any) -> Shipper:
 
 def run(ship: Shipper, first: str, second: str, flows: list[ConntrackRecord]) -> tuple[list[dict[str, Any]], list[str]]:
     """A poll before the records and one after them, as `ship` processes them."""
-    ship.process_interval([], RawPoll(time=BEFORE, stdout=first))[1].documents
+    list(ship.process_interval([], RawPoll(time=BEFORE, stdout=first))[1].documents)
     docs, outcome = ship.process_interval([], RawPoll(time=AFTER, stdout=second), flows)
     list(outcome.documents)
     return docs, outcome.notices
