@@ -17,12 +17,17 @@ Figures (best of --repeat, one core):
 * the memory of 100,000 records held at once, as the flow attribution will hold open flows;
 * records/s through `Routes.attribute` (wgsiem/conntrack/attribute.py) with every client
   a peer (a /32 and a /128 each) plus a site's /24 per 100 clients, and parse and
-  attribution together: the issue's 100,000 lines/s.
+  attribution together: the issue's 100,000 lines/s;
+* the whole flow path (parse, attribute, follow NEW to DESTROY, build each ECS document
+  and encode it) with `--flow-events all` and `ended`: lines/s, documents and NDJSON bytes,
+  the figures behind the default (docs/operate.md);
+* the memory of 100,000 open flows held by the tracker (a NEW waiting for its DESTROY).
 
 Targets: >= 150,000 lines/s per core: issue 15 asks 100,000 lines/s (10 us a line) for
 parsing and attributing together, and the parser takes at most two thirds of that,
 leaving the attribution (a dictionary lookup for a /32, a walk of the prefixes else)
-3.3 us; streaming peak <= 20 MB; 100,000 records held <= 150 MB.
+3.3 us; streaming peak <= 20 MB; 100,000 records held <= 150 MB; 100,000 open flows
+<= 60 MB (the tracker keeps at most 1,000,000: 600 MB at worst).
 
     PYTHONPATH=. python benchmarks/bench_conntrack.py [--lines 1000000] [--clients 10000] [--repeat 3]
 """
@@ -38,6 +43,7 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -50,6 +56,8 @@ TARGET_BOTH = 100_000
 TARGET_STREAM_MB = 20
 TARGET_HELD_MB = 150
 HELD = 100_000
+OPEN = 100_000
+TARGET_OPEN_MB = 60
 
 _CLIENT = re.compile(r"\b(?:10\.98\.0\.2|fd98::2)\b")
 _ID = re.compile(r"\bid=(\d+)$|\bid=(\d+)(?= \[USERSPACE\])")
@@ -121,13 +129,7 @@ def held(path: Path, n: int) -> float:
 def attribution(path: Path, clients: int) -> tuple[float, float, int]:
     """CPU seconds of attribution alone and of parsing plus attribution, and the records
     attributed to a peer."""
-    from wgsiem.conntrack.attribute import PeerLine, Routes
-
-    peers = [
-        PeerLine("wg0", f"key{i}", (f"10.{64 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}/32", f"fd64::{i:x}/128"), (f"198.51.{i >> 8 & 255}.{i & 255}", 40000))
-        for i in range(1, clients + 1)
-    ] + [PeerLine("wg0", f"site{j}", (f"192.168.{j & 255}.0/24",), None) for j in range(clients // 100)]
-    routes = Routes(peers, {"wg0": 51820})
+    routes = routes_of(clients)
     with path.open() as f:
         records = [r for r in ConntrackParser().feed(f) if not isinstance(r, ConntrackProblem)]
     gc.collect()
@@ -143,6 +145,63 @@ def attribution(path: Path, clients: int) -> tuple[float, float, int]:
             if not isinstance(r, ConntrackProblem):
                 routes.attribute(r)
     return alone, time.process_time() - start, found
+
+
+def routes_of(clients: int) -> Any:
+    from wgsiem.conntrack.attribute import PeerLine, Routes
+
+    peers = [
+        PeerLine("wg0", f"key{i}", (f"10.{64 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}/32", f"fd64::{i:x}/128"), (f"198.51.{i >> 8 & 255}.{i & 255}", 40000))
+        for i in range(1, clients + 1)
+    ] + [PeerLine("wg0", f"site{j}", (f"192.168.{j & 255}.0/24",), None) for j in range(clients // 100)]
+    return Routes(peers, {"wg0": 51820})
+
+
+def documents(path: Path, clients: int, ended_only: bool) -> tuple[float, int, int]:
+    """CPU seconds from text to the NDJSON of the flow documents (parse, attribute, follow
+    NEW to DESTROY, build the ECS document, encode it), the documents and their bytes."""
+    import json
+
+    from wgsiem.conntrack.flows import FLOW_STARTED, FlowTracker
+    from wgsiem.ecs import flow
+    from wgsiem.ecs.document import Context
+
+    routes = routes_of(clients)
+    ctx = Context(host_name="gw1", names={f"key{i}": f"peer-{i}" for i in range(1, clients + 1)})
+    tracker = FlowTracker()
+    encode = json.JSONEncoder(separators=(",", ":")).encode
+    count = size = 0
+    gc.collect()
+    start = time.process_time()
+    with path.open() as f:
+        records = (r for r in ConntrackParser().feed(f) if not isinstance(r, ConntrackProblem))
+        for event in tracker.events(records, routes):
+            if ended_only and event.action == FLOW_STARTED:
+                continue
+            size += len(encode(flow.build(event, ctx))) + 1
+            count += 1
+    return time.process_time() - start, count, size
+
+
+def open_flows(path: Path, clients: int, n: int) -> tuple[float, int]:
+    """Traced memory of the tracker holding n open connections (NEWs whose DESTROY has not
+    come), and how many it holds."""
+    from wgsiem.conntrack.flows import FlowTracker
+
+    routes = routes_of(clients)
+    tracker = FlowTracker()
+    with path.open() as f:
+        news = [r for r in ConntrackParser().feed(f) if not isinstance(r, ConntrackProblem) and r.event == "NEW"]
+    news = [r for r in news if not isinstance(routes.attribute(r), str)]
+    while len(news) < n:  # fresh ids, so each is another connection
+        news += [r._replace(id=(r.id or 0) + len(news) * 7919) for r in news[: n - len(news)]]
+    gc.collect()
+    tracemalloc.start()
+    for record in news[:n]:
+        tracker.event(record, routes)
+    size = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return size / 1e6, len(tracker.open)
 
 
 def verdict(ok: bool) -> str:
@@ -174,8 +233,16 @@ def main() -> int:
         alone, both, found = attribution(path, args.clients)
         print(f"  attributed by Routes.attribute: {records / alone:>9,.0f} records/s ({alone / records * 1e6:.2f} us a record, {found:,} a peer's)")
         print(f"  parsed and attributed: {records / both:>9,.0f} lines/s  [{verdict(records / both >= TARGET_BOTH)}]")
+        for ended_only in (False, True):
+            cpu, docs, size = documents(path, args.clients, ended_only)
+            print(f"  to flow documents (--flow-events {'ended' if ended_only else 'all'}): {records / cpu:>9,.0f} lines/s, "
+                  f"{docs:,} documents, {size / 1e6:.0f} MB of NDJSON ({size / docs:.0f} bytes each)")  # fmt: skip
+        mb, held_open = open_flows(path, args.clients, OPEN)
+        print(f"  {held_open:,} open flows held by the tracker: {mb:.0f} MB ({mb * 1e6 / held_open:.0f} bytes a flow)  "
+              f"[{verdict(mb <= TARGET_OPEN_MB)}]")  # fmt: skip
     print(f"targets: >= {TARGET_BOTH:,} lines/s parsed and attributed; >= {TARGET_RATE:,} lines/s per core parsed; "
-          f"streaming peak <= {TARGET_STREAM_MB} MB; {HELD:,} records held <= {TARGET_HELD_MB} MB")  # fmt: skip
+          f"streaming peak <= {TARGET_STREAM_MB} MB; {HELD:,} records held <= {TARGET_HELD_MB} MB; "
+          f"{OPEN:,} open flows <= {TARGET_OPEN_MB} MB")  # fmt: skip
     return 0
 
 
