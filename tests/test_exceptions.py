@@ -415,7 +415,7 @@ def test_validate_names_an_exception_on_an_unknown_field(tmp_path):
 
     rules = tmp_path / "rules"
     shutil.copytree(DETECTION_RULES, rules)
-    path = next((rules / "exceptions").glob("*.toml"))
+    path = rules / "exceptions" / "wireguard_large_transfer_volume_backups.toml"
     path.write_text(path.read_text().replace('field = "wireguard.peer.tags"', 'field = "wireguard.peer.tagz"'))
     result = RUNNER.invoke(app, ["rules", "validate", "--rules-dir", str(rules), "--no-scenarios"])
     assert result.exit_code == 1
@@ -436,12 +436,15 @@ def test_export_writes_the_lists_then_rules_that_name_them(tmp_path):
     lists = [o for o in lines if "list_id" in o and "item_id" not in o and "rule_id" not in o]
     items = [o for o in lines if "item_id" in o]
     rules = [o for o in lines if "rule_id" in o]
-    assert {lst["list_id"] for lst in lists} == {"alice-travels", "wgsiem-large-transfer-volume-exceptions"}
-    assert {i["item_id"] for i in items} == {"alice-in-china", "wgsiem-large-transfer-volume-backup-peers"}
+    shipped = load_tuning(DETECTION_RULES)
+    assert {lst["list_id"] for lst in lists} == {"alice-travels", *(lst.list_id for lst in shipped.lists)}
+    assert {i["item_id"] for i in items} == {"alice-in-china", *(i.item_id for lst in shipped.lists for i in lst.items)}
+    assert "wgsiem-large-transfer-volume-exceptions" in {lst["list_id"] for lst in lists}
     travel = next(r for r in rules if r["name"] == IMPOSSIBLE_TRAVEL)
     assert [ref["list_id"] for ref in travel["exceptions_list"]] == ["alice-travels"]
     assert [ref["type"] for ref in travel["exceptions_list"]] == ["detection"]
-    assert sum("exceptions_list" in r for r in rules) == 2
+    with_lists = {rid for lst in shipped.lists for rid in lst.rule_ids} | {BY_NAME[IMPOSSIBLE_TRAVEL].rule_id}
+    assert {r["rule_id"] for r in rules if "exceptions_list" in r} == with_lists
     assert (out / "conference-networks.txt").read_text() == "175.16.0.0/16\n198.51.100.100-198.51.100.120\n"
     from wgsiem.rules.kibana_schema import exception_object_problems
 
@@ -459,9 +462,12 @@ def test_install_creates_value_lists_exception_lists_and_rules_through_kibanas_a
         first = RUNNER.invoke(app, args)
         assert first.exit_code == 0, first.output
         assert "value list conference-networks (ip_range, 2 values): created" in first.stdout
-        assert "imported 2 exception lists and 2 items" in first.stdout
+        shipped = load_tuning(DETECTION_RULES)
+        n_lists, n_items = len(shipped.lists) + 1, sum(len(lst.items) for lst in shipped.lists) + 1
+        assert f"imported {n_lists} exception lists and {n_items} items" in first.stdout
         assert kibana.value_lists["default"]["conference-networks"] == {"type": "ip_range", "values": ["175.16.0.0/16", "198.51.100.100-198.51.100.120"]}
-        assert set(kibana.exception_lists["default"]) == {"alice-travels", "wgsiem-large-transfer-volume-exceptions"}
+        assert set(kibana.exception_lists["default"]) == {"alice-travels", *(lst.list_id for lst in shipped.lists)}
+        assert kibana.value_lists["default"]["wgsiem-sensitive-networks"]["values"] == ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
         travel = kibana.installed["default"][BY_NAME[IMPOSSIBLE_TRAVEL].rule_id]
         assert [ref["list_id"] for ref in travel["exceptions_list"]] == ["alice-travels"]
         # Again without --overwrite: everything is there and stays; again with it, replaced.
@@ -473,7 +479,8 @@ def test_install_creates_value_lists_exception_lists_and_rules_through_kibanas_a
         assert "values imported into the existing list" in third.stdout
         # Value lists before the exceptions that name them, exceptions before the rules.
         paths = [r.path.split("?")[0] for r in kibana.requests]
-        assert paths[:5] == ["/api/lists/index", "/api/lists", "/api/lists/items/_import", "/api/exception_lists/_import", IMPORT_PATH]
+        value_lists = ["/api/lists", "/api/lists/items/_import"] * (len(shipped.value_lists) + 1)
+        assert paths[: len(value_lists) + 3] == ["/api/lists/index", *value_lists, "/api/exception_lists/_import", IMPORT_PATH]
         # A space that does not exist: refused before anything is written into it.
         before = len(kibana.requests)
         nowhere = RUNNER.invoke(app, [*args, "--space", "nosuch"])

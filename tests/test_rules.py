@@ -63,8 +63,34 @@ def test_the_issue_s_detections_are_all_there():
             assert any(needle in t for t in texts), (rule_type, needle)
     flood = next(r for r in RULES if "handshake-invalid" in r.query)
     assert flood.threshold.value == 100 and flood.lookback.total_seconds() == 60
-    flapping = next(r for r in RULES if r.threshold and r.threshold.cardinality)
+    flapping = next(r for r in RULES if "endpoint-changed" in r.query and r.threshold)
     assert flapping.threshold.cardinality.field == "source.ip"
+
+
+def test_issue_15_flow_detections_judge_what_peers_reach_inside():
+    flow = {r.path.stem: r for r in RULES if "wireguard.flow" in r.query}
+    assert set(flow) >= {
+        "wireguard_flow_new_internal_destination", "wireguard_flow_internal_host_sweep", "wireguard_flow_internal_port_scan",
+        "wireguard_flow_large_pull_from_internal_host", "wireguard_flow_peer_to_peer",
+    }  # fmt: skip
+    assert flow["wireguard_flow_new_internal_destination"].new_terms_fields == ("wireguard.peer.public_key", "destination.ip")
+    assert flow["wireguard_flow_peer_to_peer"].new_terms_fields == ("wireguard.peer.public_key", "wireguard.flow.destination_peer.public_key")
+    assert flow["wireguard_flow_internal_host_sweep"].threshold.cardinality.field == "destination.ip"
+    assert flow["wireguard_flow_internal_port_scan"].threshold.cardinality.field == "destination.port"
+    assert "destination.bytes >= 1073741824" in flow["wireguard_flow_large_pull_from_internal_host"].query
+    # Each rule but the peer-to-peer one judges only destinations of a value list of private
+    # ranges, through an "is not in list" exception entry on destination.ip.
+    tuning = load_tuning(DETECTION_RULES)
+    for stem, list_id in [
+        ("wireguard_flow_new_internal_destination", "wgsiem-sensitive-networks"),
+        ("wireguard_flow_internal_host_sweep", "wgsiem-internal-networks"),
+        ("wireguard_flow_internal_port_scan", "wgsiem-internal-networks"),
+        ("wireguard_flow_large_pull_from_internal_host", "wgsiem-internal-networks"),
+    ]:
+        entries = [e for lst in tuning.for_rule(flow[stem].rule_id) for item in lst.items for e in item.entries]
+        assert [(e.field, e.type, e.operator, e.list_id) for e in entries] == [("destination.ip", "list", "excluded", list_id)], stem
+        assert tuning.value_lists[list_id].values == ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+    assert tuning.for_rule(flow["wireguard_flow_peer_to_peer"].rule_id) == ()
 
 
 def test_the_repository_rules_validate_with_scenario_coverage():

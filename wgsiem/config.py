@@ -83,7 +83,8 @@ class ShipConfig:
     flow_events: str = setting(
         "all",
         help="Which flow events to write: 'all' (flow-started and flow-ended) or 'ended' (flow-ended only: half the"
-        " documents, each flow's totals, but a connection is seen only once it ends)",
+        " documents, each flow's totals, but a connection is seen only once it ends, and the flow rules that judge"
+        " connections as they start stay silent)",
     )
     wg_config_dirs: tuple[Path, ...] = setting(
         (Path("/etc/wireguard"),),
