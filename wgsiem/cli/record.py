@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from ..adapters.capture import write_config_snapshot, write_poll
+from ..adapters.capture import CONNTRACK_LOG, write_config_snapshot, write_poll
 from ..adapters.config_files import ConfigDirReader
+from ..adapters.conntrack import ConntrackRecorder
 from ..adapters.secret import load_or_create_secret
 from ..adapters.wg import run_wg
 from ..config import ShipConfig
@@ -22,7 +24,9 @@ from .groups import ShipOptions, with_groups
 from .setup import fail, log, setup_logging, stop_on_signals
 
 # The poll settings, as `ship` takes them (and with its defaults).
-POLL_SETTINGS = ShipOptions(keys=("interval", "interfaces", "wg", "state_dir", "wg_config_dirs", "wg_config_watch"), config_file=False)
+POLL_SETTINGS = ShipOptions(
+    keys=("interval", "interfaces", "wg", "state_dir", "wg_config_dirs", "wg_config_watch", "conntrack_program"), config_file=False
+)
 
 
 @with_groups
@@ -30,6 +34,13 @@ def record(
     directory: Annotated[Path, typer.Argument(help="Capture directory to write <unix-seconds>.dump files into.", file_okay=False)],
     poll: Annotated[ShipConfig, POLL_SETTINGS],
     count: Annotated[Optional[int], typer.Option("--count", "-n", help="Stop after this many polls [default: until stopped]")] = None,
+    conntrack: Annotated[
+        bool,
+        typer.Option(
+            "--conntrack",
+            help=f"Also run `conntrack -E -o timestamp,extended,id` (CAP_NET_ADMIN) and append its events to DIR/{CONNTRACK_LOG}.",
+        ),
+    ] = False,
 ) -> None:
     """Poll `wg show all dump` and keep each poll as DIR/<unix-seconds>.dump.
 
@@ -37,6 +48,9 @@ def record(
     shape derived by keyed hash, so set / removed / rotated still show in `wgsiem convert`.
     The wg-quick files of --wg-config-dir are kept too, redacted the same way, as
     DIR/wg-config/<unix-seconds>.json whenever one was added, changed or removed.
+    With --conntrack the connection tracker's events of this network namespace go to
+    DIR/conntrack.log as conntrack prints them, for `wgsiem convert` to make the peers'
+    flows of; conntrack failing stops the recording with its words.
     SIGTERM or SIGINT stops it after the current poll.
     """
     setup_logging()
@@ -46,10 +60,45 @@ def record(
     hasher = PresharedKeyHasher(load_or_create_secret(poll.secret_file))
     stop = stop_on_signals()
     reader = ConfigDirReader(poll.wg_config_dirs) if poll.wg_config_watch == "on" else None
+    recorder = _start_conntrack(directory, poll) if conntrack else None
+    try:
+        written = _record(directory, poll, count, hasher, stop, reader, recorder)
+    finally:
+        if recorder is not None:
+            recorder.stop()
+    log.info("%d polls recorded in %s", written, directory)
+    if recorder is not None:
+        log.info("conntrack events appended to %s", recorder.path)
+
+
+def _start_conntrack(directory: Path, poll: ShipConfig) -> ConntrackRecorder:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise fail(f"{directory}: cannot create: {err.strerror}") from None
+    recorder = ConntrackRecorder(directory / CONNTRACK_LOG, poll.conntrack_program)
+    recorder.start()
+    if recorder.failure is not None:
+        raise fail(f"conntrack: {recorder.failure}")
+    return recorder
+
+
+def _record(  # noqa: PLR0913 - the command's parts, handed down
+    directory: Path,
+    poll: ShipConfig,
+    count: int | None,
+    hasher: PresharedKeyHasher,
+    stop: threading.Event,
+    reader: ConfigDirReader | None,
+    recorder: ConntrackRecorder | None,
+) -> int:
+    """Poll until stopped or `count` polls are kept; the number kept."""
     kept: ConfigRead | None = None
     written = 0
     last = 0
     while not stop.is_set():
+        if recorder is not None and recorder.check() is not None:
+            raise fail(f"conntrack: {recorder.failure}", 1)
         started = time.time()
         now = int(started)
         if now <= last:  # one file per second at most: the name is the second
@@ -78,4 +127,6 @@ def record(
         if count is not None and written >= count:
             break
         stop.wait(max(0.0, poll.interval - (time.time() - started)))
-    log.info("%d polls recorded in %s", written, directory)
+    if recorder is not None and recorder.check() is not None:
+        raise fail(f"conntrack: {recorder.failure}", 1)
+    return written

@@ -37,6 +37,7 @@ from ..metrics.listen import MetricsListenError, parse_listen
 from ..shipper import Shipper
 from ..wgdump.raw import RawPoll
 from . import options as o
+from .flows import FlowWatch, open_conntrack
 
 if TYPE_CHECKING:
     from ..adapters.metrics_http import MetricsServer
@@ -51,12 +52,19 @@ def ship(
     verbose: o.Verbose = False,
 ) -> None:
     """Poll `wg show all dump` every --interval seconds and ship wireguard.status events,
-    and follow the kernel log and wg-quick units for wireguard.log events.
+    follow the kernel log and wg-quick units for wireguard.log events, and with
+    --conntrack the connection tracker's events for wireguard.flow events.
 
     The first poll of a new state directory is the baseline (interface-discovered,
     peer-discovered). After that every change is an event. The state, with where the
     log was read up to, is saved after every poll, so a restart neither repeats nor
     misses anything. SIGTERM or SIGINT stops it cleanly after the current poll.
+
+    --conntrack live runs `conntrack -E -o timestamp,extended,id` (CAP_NET_ADMIN) and
+    reads its events as they come: those printed while ship is stopped are lost, and the
+    gap is logged at the next start. --conntrack FILE follows a file that command
+    appends to, from where it was read up to, so a restart loses none. A peer's
+    connections (by its allowed-ips) become flow-started and flow-ended events.
 
     With --output elasticsearch every batch is fsynced to a bounded spool in the state
     directory first, and delivered from there (bulk create, _id = event.id) by a
@@ -85,10 +93,15 @@ def ship(
     follower = open_follower(cfg)
     if follower is not None:
         follower.start(shipper.state.log_positions.get(follower.name))
+    flows = FlowWatch(open_conntrack(cfg))
+    flows.start(shipper)
     try:
         metrics = open_metrics(cfg)
     except MetricsListenError as err:
         out.close()
+        flows.stop()
+        if follower is not None:
+            follower.stop()
         raise fail(err.message) from None
     stop = stop_on_signals()
     log.info(
@@ -102,11 +115,12 @@ def ship(
     if metrics is not None:
         log.info("serving Prometheus metrics at http://%s/metrics", _url_host(metrics.address))
     try:
-        ok = run_loop(cfg, shipper, out, _poller(cfg), time.time, stop, once, names, follower, metrics)
+        ok = run_loop(cfg, shipper, out, _poller(cfg), time.time, stop, once, names, follower, metrics, flows)
     finally:
         out.close()
         if follower is not None:
             follower.stop()
+        flows.stop()
         if metrics is not None:
             metrics.close()
     raise typer.Exit(0 if ok else 1)
@@ -249,25 +263,30 @@ def run_loop(  # noqa: PLR0913 - every part is injected, so tests drive the loop
     names: NamesWatcher | None = None,
     follower: Follower | None = None,
     metrics: MetricsServer | None = None,
+    flows: FlowWatch | None = None,
 ) -> bool:
     """Poll until stopped. Documents are written (and fsynced) before the state is saved:
     a crash in between repeats a poll's documents, with the same event.id, rather than
-    losing them. Log lines read since the last poll go first, tied to peers with that
-    poll or, failing it, the poll that follows them (`Shipper.process_interval`); where
-    they were read up to is saved with the state. `metrics`, when served, get the peers and
-    the loop's health after each poll. A shipper-health event is written after the first
-    poll and every --health-interval seconds after that, between polls if need be (not with
-    `once`). Returns whether the last poll succeeded."""
+    losing them. Log lines and conntrack records read since the last poll go first, tied
+    to peers with that poll or, failing it, the poll that follows them
+    (`Shipper.process_interval`); where they were read up to is saved with the state.
+    `metrics`, when served, get the peers and the loop's health after each poll. A
+    shipper-health event is written after the first poll and every --health-interval
+    seconds after that, between polls if need be (not with `once`). Returns whether the
+    last poll succeeded."""
     written = 0
     ok = True
     logs = _LogWatch(follower, boot_time())
+    flows = flows if flows is not None else FlowWatch(None)
     health = metrics.health if metrics is not None else Health()
     beat = None if once or cfg.health_interval <= 0 else HealthEvents(health, cfg.health_interval, clock())
     while True:
         started = clock()
         if names is not None:
             _refresh_names(names, shipper)
-        log_docs, outcome = shipper.process_interval(logs.read(started), poll(int(started)))
+        items, records = logs.read(started), flows.read(shipper)
+        log_docs, outcome = shipper.process_interval(items, poll(int(started)), flows=records)
+        del items, records  # documents now: the lines' memory goes back before the next read
         logs.check_suppressed(shipper)
         report(outcome)
         ok = outcome.failure is None
@@ -275,6 +294,7 @@ def run_loop(  # noqa: PLR0913 - every part is injected, so tests drive the loop
         if ok or log_docs:
             n = out.write_batch(chain(log_docs, outcome.documents if ok else ()))
             logs.saved(shipper)
+            flows.saved(shipper)
             save_state(cfg.state_file, shipper.state)
             release_free_memory()
             written += n
@@ -295,7 +315,8 @@ def run_loop(  # noqa: PLR0913 - every part is injected, so tests drive the loop
         shipper.polls,
         written,
         shipper.problem_count,
-        f"; {counts['wireguard']} WireGuard log lines ({counts['unrecognized']} unrecognized)" if follower else "",
+        (f"; {counts['wireguard']} WireGuard log lines ({counts['unrecognized']} unrecognized)" if follower else "")
+        + (flows.summary(shipper) if flows.follower is not None else ""),
     )
     return ok
 

@@ -43,7 +43,7 @@ class Health:
     polls: int = 0
     poll_failures: int = 0  # polls where wg could not be run or read nothing
     wg_errors: int = 0  # polls where wg ran and complained: something on stderr, or a non-zero exit
-    malformed_lines: int = 0  # dump lines skipped, with file, line and field in the log
+    malformed_lines: int = 0  # dump and conntrack lines skipped, with file, line and field in the log
     documents_written: int = 0  # handed to the output (the file, stdout, or the spool)
     log_lines: int = 0  # kernel and wg-quick lines about WireGuard
     last_success: float = 0.0  # unix time of the last poll that read wg (0: none yet)
