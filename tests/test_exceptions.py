@@ -12,6 +12,7 @@ and get_filter.ts / @kbn/es-query buildQueryFromFilters for where the clause goe
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from wgsiem.detection.cluster import run_rules_on_cluster
 from wgsiem.detection.exception_filter import exception_filter, excluding, item_clause
 from wgsiem.kql import FieldTypes
 from wgsiem.kql.search import Searcher
+from wgsiem.rules.cases import CASES, Case, load_cases
 from wgsiem.rules.exceptions import Entry, ExceptionFileError, ExceptionItem, ExceptionList, Tuning, ValueList, load_tuning
 from wgsiem.rules.model import load_rules
 
@@ -514,3 +516,91 @@ def test_a_value_list_on_a_field_of_another_kind_names_the_file_and_item(tmp_pat
         result = RUNNER.invoke(app, [*command, "--exceptions", str(exceptions), "--value-list", str(value_list)])
         assert result.exit_code == 2, result.output
         assert f"{exceptions}: item alice-in-china: a keyword list on source.ip, whose type is ip" in result.output
+
+
+# --- the networks the flow rules judge ------------------------------------------------------------
+
+NEW_HOST = "WireGuard Peer Reaching a New Internal Host"
+SENSITIVE = "wgsiem-sensitive-networks"
+# The rules whose queries keep to the private ranges, so that installed from the integration
+# package (no exception lists) they still leave a full-tunnel peer's internet alone.
+INTERNAL_FLOW_RULES = (
+    "wireguard_flow_internal_host_sweep", "wireguard_flow_internal_port_scan", "wireguard_flow_large_pull_from_internal_host",
+    "wireguard_flow_new_internal_destination",
+)  # fmt: skip
+
+
+def _sensitive_networks(*values: str) -> Tuning:
+    """The shipped lists, with wgsiem-sensitive-networks holding `values` instead."""
+    shipped = load_tuning(DETECTION_RULES)
+    return Tuning(shipped.lists, {**shipped.value_lists, SENSITIVE: _value_list(SENSITIVE, "ip_range", *values)})
+
+
+def _new_host_case(name: str = "fires") -> Case:
+    return next(c for c in load_cases(CASES / "wireguard_flow_new_internal_destination.yaml") if c.name == name)
+
+
+def test_narrowing_the_sensitive_networks_narrows_the_new_host_rule_and_no_other() -> None:
+    """docs/tuning.md: the value list chooses which first visits alert; the other flow rules
+    have no exception list, so a narrowed list leaves their alerts as they were."""
+    rule, case = BY_NAME[NEW_HOST], _new_host_case()
+
+    def alerts(tuning: Tuning) -> list[Any]:
+        return [a["kibana.alert.new_terms"] for a in run_rules([rule], case.events, start=case.start, end=case.end, tuning=tuning).alerts]
+
+    database = ["K9gGyX8OAK8aH8Myj6djqSaXI8jbj6xPk69x2xhtbpA=", "10.30.5.20"]
+    assert alerts(load_tuning(DETECTION_RULES)) == alerts(_sensitive_networks("10.30.0.0/16", "fd10:30::/48")) == [database]
+    assert alerts(_sensitive_networks("10.9.0.0/24", "10.9.1.10-10.9.1.40")) == []
+    narrowed = _sensitive_networks("10.9.0.0/24")
+    for stem in INTERNAL_FLOW_RULES[:3]:
+        other = next(r for r in RULES if r.path.stem == stem)
+        for c in load_cases(CASES / f"{stem}.yaml"):
+            assert len(run_rules([other], c.events, start=c.start, end=c.end, tuning=narrowed).alerts) == c.alerts, (stem, c.name)
+
+
+def test_an_internal_range_that_is_not_private_needs_the_query_as_well_as_the_value_list() -> None:
+    """docs/tuning.md: the value list only narrows what the query judges. 100.64.0.0/10 in the
+    list alone alerts on nothing; added to a copy of the rule's query, it alerts."""
+    rule, case = BY_NAME[NEW_HOST], _new_host_case()
+    events = json.loads(json.dumps(case.events).replace('"10.30.5.20"', '"100.64.5.20"'))
+    tuning = _sensitive_networks("10.0.0.0/8", "100.64.0.0/10")
+    assert run_rules([rule], events, start=case.start, end=case.end, tuning=tuning).alerts == []
+    widened = dataclasses.replace(rule, query=rule.query.replace('"fc00::/7")', '"fc00::/7" or "100.64.0.0/10")'))
+    assert widened.query != rule.query
+    found = run_rules([widened], events, start=case.start, end=case.end, tuning=tuning).alerts
+    assert [a["kibana.alert.new_terms"] for a in found] == [["K9gGyX8OAK8aH8Myj6djqSaXI8jbj6xPk69x2xhtbpA=", "100.64.5.20"]]
+
+
+@pytest.mark.es
+def test_on_the_node_the_flow_rules_keep_to_internal_destinations_without_exception_lists(es_templates: str) -> None:
+    """The integration package's install path: no exception lists. Each case of the rules that
+    judge internal destinations gives the expected alerts on the real node, as offline (their
+    queries' CIDR values on destination.ip are match_phrase queries Elasticsearch answers by
+    address range); and a narrowed sensitive-networks list on the node as offline."""
+    from elasticsearch import Elasticsearch
+
+    from wgsiem.adapters.rule_searches import es_send
+
+    client = Elasticsearch(es_templates, request_timeout=60)
+    runs = []
+    for stem in INTERNAL_FLOW_RULES:
+        rule = next(r for r in RULES if r.path.stem == stem)
+        for case in load_cases(CASES / f"{stem}.yaml"):
+            namespace = unique_namespace()
+            runs.append((rule, case, in_namespace(case.events, namespace), [f"logs-wireguard.*-{namespace}"]))
+    try:
+        failed = [r for r in bulk_create(client, [d for _, _, docs, _ in runs for d in docs], refresh="true") if r.get("status") != 201]
+        assert not failed, failed[:3]
+        for rule, case, docs, indices in runs:
+            offline = run_rules([rule], docs, start=case.start, end=case.end, indices=indices, tuning=Tuning())
+            cluster = run_rules_on_cluster([rule], es_send(client), start=case.start, end=case.end, indices=indices, tuning=Tuning())
+            assert cluster.alerts == offline.alerts, f"{rule.name} / {case.name}"
+            assert len(cluster.alerts) == case.alerts, f"{rule.name} / {case.name}"
+        rule, case, docs, indices = next(r for r in runs if r[0].name == NEW_HOST and r[1].name == "fires")
+        for values, expected in ((("10.30.0.0/16",), 1), (("10.9.0.0/24",), 0)):
+            tuning = _sensitive_networks(*values)
+            offline = run_rules([rule], docs, start=case.start, end=case.end, indices=indices, tuning=tuning)
+            cluster = run_rules_on_cluster([rule], es_send(client), start=case.start, end=case.end, indices=indices, tuning=tuning)
+            assert cluster.alerts == offline.alerts and len(cluster.alerts) == expected, values
+    finally:
+        client.close()

@@ -3,6 +3,8 @@ cases, and the `wgsiem rules` / `wgsiem query` commands a user runs."""
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import json
 import shutil
 from pathlib import Path
@@ -14,10 +16,11 @@ from tests.support.kibana_stub import KibanaStub
 from wgsiem.adapters.kibana import API_KEY_ENV
 from wgsiem.cli import app
 from wgsiem.content import DETECTION_RULES
+from wgsiem.detection import run_rules
 from wgsiem.detection.testing import run_cases
 from wgsiem.rules.attack import threat_problems
 from wgsiem.rules.cases import CASES, load_cases
-from wgsiem.rules.exceptions import load_tuning
+from wgsiem.rules.exceptions import Tuning, load_tuning
 from wgsiem.rules.kibana_schema import ndjson_problems, rule_problems
 from wgsiem.rules.model import RuleFileError, load_rule, load_rules
 from wgsiem.rules.validate import validate
@@ -25,6 +28,13 @@ from wgsiem.rules.validate import validate
 RULES = load_rules()
 RUNNER = CliRunner()
 API_KEY = "V2dzaWVtOnJ1bGVzLXRlc3Qta2V5"
+# The flow rules that judge only internal destinations, and the clause of their queries that
+# says so.
+INTERNAL_FLOW_RULES = (
+    "wireguard_flow_internal_host_sweep", "wireguard_flow_internal_port_scan", "wireguard_flow_large_pull_from_internal_host",
+    "wireguard_flow_new_internal_destination",
+)  # fmt: skip
+PRIVATE_RANGES = 'destination.ip:("10.0.0.0/8" or "172.16.0.0/12" or "192.168.0.0/16" or "fc00::/7")'
 
 
 def cli(*args: str, input: str | None = None):  # noqa: A002
@@ -78,19 +88,41 @@ def test_issue_15_flow_detections_judge_what_peers_reach_inside():
     assert flow["wireguard_flow_internal_host_sweep"].threshold.cardinality.field == "destination.ip"
     assert flow["wireguard_flow_internal_port_scan"].threshold.cardinality.field == "destination.port"
     assert "destination.bytes >= 1073741824" in flow["wireguard_flow_large_pull_from_internal_host"].query
-    # Each rule but the peer-to-peer one judges only destinations of a value list of private
-    # ranges, through an "is not in list" exception entry on destination.ip.
+    # Each rule but the peer-to-peer one keeps to the private ranges in its query, which every
+    # install path keeps; only the new-host rule has an exception list, narrowing them to a
+    # value list that ships as the same ranges.
     tuning = load_tuning(DETECTION_RULES)
-    for stem, list_id in [
-        ("wireguard_flow_new_internal_destination", "wgsiem-sensitive-networks"),
-        ("wireguard_flow_internal_host_sweep", "wgsiem-internal-networks"),
-        ("wireguard_flow_internal_port_scan", "wgsiem-internal-networks"),
-        ("wireguard_flow_large_pull_from_internal_host", "wgsiem-internal-networks"),
-    ]:
-        entries = [e for lst in tuning.for_rule(flow[stem].rule_id) for item in lst.items for e in item.entries]
-        assert [(e.field, e.type, e.operator, e.list_id) for e in entries] == [("destination.ip", "list", "excluded", list_id)], stem
-        assert tuning.value_lists[list_id].values == ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
-    assert tuning.for_rule(flow["wireguard_flow_peer_to_peer"].rule_id) == ()
+    for stem in INTERNAL_FLOW_RULES:
+        assert PRIVATE_RANGES in flow[stem].query, stem
+    assert PRIVATE_RANGES not in flow["wireguard_flow_peer_to_peer"].query
+    for stem in ("wireguard_flow_internal_host_sweep", "wireguard_flow_internal_port_scan", "wireguard_flow_large_pull_from_internal_host",
+                 "wireguard_flow_peer_to_peer"):  # fmt: skip
+        assert tuning.for_rule(flow[stem].rule_id) == (), stem
+    scope = tuning.for_rule(flow["wireguard_flow_new_internal_destination"].rule_id)
+    entries = [e for lst in scope for item in lst.items for e in item.entries]
+    assert [(e.field, e.type, e.operator, e.list_id) for e in entries] == [("destination.ip", "list", "excluded", "wgsiem-sensitive-networks")]
+    assert tuning.value_lists["wgsiem-sensitive-networks"].values == ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+
+
+def _outside_private_ranges(address: str) -> bool:
+    return not any(ipaddress.ip_address(address) in ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
+
+
+@pytest.mark.parametrize("stem", INTERNAL_FLOW_RULES)
+def test_flow_rules_leave_the_internet_alone_without_exception_lists(stem: str) -> None:
+    """The integration package installs the rules with no exception lists: each case gives the
+    alerts it expects with none, and the near misses on internet destinations are quiet
+    because of the query (the same rule without its private ranges alerts on them)."""
+    rule = next(r for r in RULES if r.path.stem == stem)
+    for r in run_cases([rule], CASES, Tuning()):
+        assert r.ok, f"{r.case.name}: {r.summary}"
+    internet = [c for c in load_cases(CASES / f"{stem}.yaml") if c.alerts == 0
+                and any(_outside_private_ranges(e["destination"]["ip"]) for e in c.events)]  # fmt: skip
+    assert internet, "a near miss with internet destinations"
+    unscoped = dataclasses.replace(rule, query=rule.query.replace(f" and\n{PRIVATE_RANGES}", ""))
+    assert PRIVATE_RANGES not in unscoped.query
+    for case in internet:
+        assert run_rules([unscoped], case.events, start=case.start, end=case.end).alerts, case.name
 
 
 def test_the_repository_rules_validate_with_scenario_coverage():
