@@ -4,7 +4,8 @@
                               `wgsiem ship` while the story plays, print the events (root)
   record-story OUT_DIR        record the story with `wgsiem record` into a capture (root)
   record-scenario NAME DIR    record a story of wgsiem/lab/stories.py into a scenario
-                              folder: captures/ and scenario.yaml (root)
+                              folder: captures/ and scenario.yaml; a story on the LAN
+                              behind the hub also captures/conntrack.log (root)
   geoip-world OUT_DIR         build the test GeoIP world's .mmdb files
   conntrack-sample OUT_DIR    record real `conntrack -E` text from network namespaces into
                               OUT_DIR (fixtures/conntrack/, its README.md says how) (root)
@@ -20,13 +21,16 @@ import subprocess
 import sys
 import textwrap
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 
 from .. import geoworld
+from ..adapters.capture import CONNTRACK_LOG
 from . import conntrack, esnode, stories, story
+from .lan import Lan
 from .runner import LiveRecorder, LiveShipper, write_names
 from .tunnels import Lab, free_prefix, lab_available
 
@@ -144,14 +148,18 @@ def record_scenario(name: str, out: Path, workdir: Path, history: float, idle_in
         return 2
     capture.mkdir(parents=True, exist_ok=True)
     print(f"wgsiem lab: recording the {name} story into {capture}")
-    with Lab(workdir / "lab", prefix=free_prefix("wgrec", 0)) as lab:
+    with Lab(workdir / "lab", prefix=free_prefix("wgrec", 0)) as lab, ExitStack() as on_lan:
+        # The LAN's conntrack events go beside the polls, from before the first of them.
+        lan = {"lan": on_lan.enter_context(Lan(lab, capture / CONNTRACK_LOG))} if chosen.lan else {}
         rec = _ScenarioRecorder(capture, workdir, lab.hub_interface, idle_interval, stories.wg_config_dir(lab))
         try:
-            clients = chosen.play(lab, rec.tick, idle=rec.idle, history_seconds=history)
+            clients = chosen.play(lab, rec.tick, idle=rec.idle, history_seconds=history, **lan)
         finally:
             status = rec.stop()
     if status != 0:
         return status
+    if chosen.lan:
+        print(f"wgsiem lab: {len((capture / CONNTRACK_LOG).read_text().splitlines())} conntrack events in {capture / CONNTRACK_LOG}")
     baseline, idled = min(int(p.stem) for p in capture.glob("*.dump")), rec.idle_end
     assert idled is not None, "the story never idled"
     if idled - baseline <= 360:
@@ -169,7 +177,7 @@ def write_scenario_yaml(out: Path, name: str, peers: dict[str, str], baseline: i
     when = datetime.fromtimestamp(rules_start, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     (out / "scenario.yaml").write_text(
         f"name: lab-{name}\n"
-        "description: >-\n" + textwrap.indent(textwrap.fill(stories.STORIES[name].description, 88), "  ") + "\n"
+        "description: >-\n" + textwrap.indent(textwrap.fill(stories.STORIES[name].description, 88, break_on_hyphens=False), "  ") + "\n"
         f"kind: {stories.STORIES[name].kind}\n"
         "host_name: vpn1\n"
         "peers:\n" + textwrap.indent(yaml.safe_dump(peers, sort_keys=True), "  ") +

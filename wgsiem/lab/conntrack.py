@@ -77,7 +77,10 @@ def serve(conn):
             if not chunk:
                 return
             upload -= len(chunk)
-        conn.sendall(bytes(download))
+        block = memoryview(bytes(min(download, 1 << 20)))  # a database dump is sent, not held
+        while download > 0:
+            conn.sendall(block[:download])
+            download -= min(download, len(block))
         while conn.recv(65536):
             pass
 def tcp(s):

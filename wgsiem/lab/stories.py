@@ -26,12 +26,20 @@ after its baseline poll. Recorded, the idle time is polled at the production int
 - `change-in-window`: the same hub; an administrator adds a registered peer to the file
   and restarts the interface, inside the host's change window.
 
+- On the LAN behind the hub (lan.py; `play(..., lan=Lan)`, the hub's conntrack events are
+  the inner flows), three laptops do their daily work at the baseline and after the
+  history: `internal-daily-use`, where laptop-heidi is the database's administrator and
+  nobody goes anywhere new; `lateral-movement`, where laptop-heidi reaches the database
+  for the first time and dumps it; `internal-scan`, where laptop-ivan sweeps the LAN and
+  tries the ports of one host. laptop-grace only ever uses the intranet web server.
+
 `tick(label)` is called after each step and returns only once a poll has seen it;
 `on_peer(client)` is called as each peer is configured (to name it).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import time
 from collections.abc import Callable
@@ -40,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .lan import LAN_NET, Exchange, Lan
 from .tunnels import Client, Lab, LabError
 
 # Past the 6-minute look-back of the new-terms rules, with a margin.
@@ -261,6 +270,106 @@ def change_in_window(
     return {**{c.name: c for c in clients}, "phone-dave": Registered("phone-dave", dave)}
 
 
+# ------------------------------------------------------------- the office LAN (lan.py)
+
+# Three colleagues, each with a laptop, and what each does on the LAN every day: the
+# intranet for all, the file server for laptop-ivan. laptop-grace does nothing else, ever.
+OFFICE = {"laptop-grace": "nl-amsterdam", "laptop-heidi": "se", "laptop-ivan": "es-madrid"}
+OFFICE_DAILY: dict[str, tuple[Exchange, ...]] = {
+    "laptop-grace": (Exchange("web", 80, 600, 30_000), Exchange("web", 8080, 400, 12_000)),
+    "laptop-heidi": (Exchange("web", 80, 500, 25_000),),
+    "laptop-ivan": (Exchange("web", 80, 700, 40_000), Exchange("files", 445, 2_000, 150_000)),
+}
+# internal-daily-use: laptop-heidi is the database's administrator and queries it daily.
+DBA_QUERY = Exchange("db", 5432, 1_500, 120_000)
+# lateral-movement: laptop-heidi, who never used the database, queries it, then dumps it.
+DB_FIRST_QUERY = Exchange("db", 5432, 300, 8_000)
+DB_DUMP = Exchange("db", 5432, 200, 1_200_000_000)
+# internal-scan: laptop-ivan sweeps the first 40 addresses of the LAN, then tries the
+# usual ports of the host that answered on most.
+SWEEP = tuple(str(ipaddress.ip_network(LAN_NET)[i]) for i in range(1, 41))
+PROBED_HOST = "db"
+PROBED_PORTS = (21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 389, 443, 445, 465, 587, 631, 993, 995, 1433,
+                1521, 2049, 3306, 3389, 5432, 5900, 5985, 6379, 8000, 8080, 8443, 9200, 11211, 27017)  # fmt: skip
+
+
+def _daily(lan: Lan, clients: dict[str, Client], daily: dict[str, tuple[Exchange, ...]]) -> None:
+    for name, exchanges in daily.items():
+        for exchange in exchanges:
+            lan.exchange(clients[name], exchange)
+    lan.settle()
+
+
+def _office(
+    lab: Lab, lan: Lan, tick: Tick, on_peer: OnPeer, idle: Idle, history_seconds: float, daily: dict[str, tuple[Exchange, ...]]
+) -> dict[str, Client]:
+    """The three laptops connected and a day's work done at the baseline, so that where each
+    goes on the LAN is history; then the history the rules need before the story's part."""
+    clients = {}
+    for name, underlay in OFFICE.items():
+        clients[name] = lab.add_client(name, underlay, keepalive=KEEPALIVE)
+        on_peer(clients[name])
+    for client in clients.values():
+        lab.connect(client)
+    _daily(lan, clients, daily)
+    tick("baseline: laptop-grace (Amsterdam), laptop-heidi (Linköping) and laptop-ivan (Madrid) connected, "
+         "each has done its daily work on the LAN")  # fmt: skip
+    idle(history_seconds, f"{history_seconds:.0f} s of history: keepalives only")
+    return clients
+
+
+def _rounds(lan: Lan, clients: dict[str, Client], daily: dict[str, tuple[Exchange, ...]], tick: Tick, when: str, rounds: int) -> None:
+    for i in range(rounds):
+        _daily(lan, clients, daily)
+        tick(f"daily work on the LAN {when}, poll {i + 1} of {rounds}")
+
+
+def internal_daily_use(
+    lab: Lab, tick: Tick, on_peer: OnPeer = lambda client: None, *, lan: Lan, idle: Idle | None = None,
+    history_seconds: float = HISTORY_SECONDS, rounds: int = 3,
+) -> dict[str, Client]:  # fmt: skip
+    daily = {**OFFICE_DAILY, "laptop-heidi": (*OFFICE_DAILY["laptop-heidi"], DBA_QUERY)}
+    clients = _office(lab, lan, tick, on_peer, idle or _sleep_then(tick), history_seconds, daily)
+    _rounds(lan, clients, daily, tick, "as every day", rounds)
+    return clients
+
+
+def lateral_movement(
+    lab: Lab, tick: Tick, on_peer: OnPeer = lambda client: None, *, lan: Lan, idle: Idle | None = None,
+    history_seconds: float = HISTORY_SECONDS, dump: Exchange = DB_DUMP,
+) -> dict[str, Client]:  # fmt: skip
+    clients = _office(lab, lan, tick, on_peer, idle or _sleep_then(tick), history_seconds, OFFICE_DAILY)
+    _rounds(lan, clients, OFFICE_DAILY, tick, "before", 1)
+    heidi, db = clients["laptop-heidi"], lan.host("db")
+    lan.exchange(heidi, DB_FIRST_QUERY)
+    lan.settle()
+    tick(f"laptop-heidi connected to the database {db.address}:{DB_FIRST_QUERY.port} for the first time "
+         f"({DB_FIRST_QUERY.upload} bytes up, {DB_FIRST_QUERY.download} down)")  # fmt: skip
+    lan.exchange(heidi, dump)
+    lan.settle()
+    tick(f"laptop-heidi pulled {dump.download / 1e9:.1f} GB from the database in one connection")
+    _rounds(lan, clients, OFFICE_DAILY, tick, "after", 1)
+    return clients
+
+
+def internal_scan(
+    lab: Lab, tick: Tick, on_peer: OnPeer = lambda client: None, *, lan: Lan, idle: Idle | None = None,
+    history_seconds: float = HISTORY_SECONDS,
+) -> dict[str, Client]:  # fmt: skip
+    clients = _office(lab, lan, tick, on_peer, idle or _sleep_then(tick), history_seconds, OFFICE_DAILY)
+    _rounds(lan, clients, OFFICE_DAILY, tick, "before", 1)
+    ivan = clients["laptop-ivan"]
+    found = lan.ping_sweep(ivan, SWEEP)
+    lan.settle()
+    tick(f"laptop-ivan pinged {SWEEP[0]}-{SWEEP[-1]} at once: {len(found)} answered ({', '.join(found)})")
+    host = lan.host(PROBED_HOST)
+    open_ports = lan.probe_ports(ivan, PROBED_HOST, PROBED_PORTS)
+    lan.settle()
+    tick(f"laptop-ivan tried {len(PROBED_PORTS)} ports of {host.address}: open {', '.join(map(str, open_ports))}")
+    _rounds(lan, clients, OFFICE_DAILY, tick, "after", 1)
+    return clients
+
+
 # ------------------------------------------------------------------------ the index
 
 
@@ -270,6 +379,7 @@ class Story:
     description: str
     play: Callable[..., dict[str, Any]]  # name -> Client, or Registered for a peer no client plays
     kind: str = "normal"
+    lan: bool = False  # plays on the LAN behind the hub (lan.py): `play(..., lan=Lan)`
 
 
 STORIES = {
@@ -303,6 +413,31 @@ STORIES = {
             "adds phone-dave's [Peer] to the file and restarts the interface: a registered "
             "peer, a short drift, nothing to alert on.",
             change_in_window,
+        ),
+        Story(
+            "internal-daily-use",
+            "Three laptops do their daily work on the LAN behind the hub: the intranet web server "
+            "for all, the file server for laptop-ivan, and the database for laptop-heidi, its "
+            "administrator. Everyone goes where they went yesterday: nothing to alert on.",
+            internal_daily_use,
+            lan=True,
+        ),
+        Story(
+            "lateral-movement",
+            "laptop-heidi, who only ever used the intranet, connects to the database host for the "
+            "first time and pulls 1.2 GB from it in one connection, while laptop-grace and "
+            "laptop-ivan do their usual work on the LAN.",
+            lateral_movement,
+            kind="attack",
+            lan=True,
+        ),
+        Story(
+            "internal-scan",
+            "laptop-ivan pings 40 addresses of the LAN behind the hub at once, then tries 34 ports "
+            "of the database host, while laptop-grace and laptop-heidi use the intranet as every day.",
+            internal_scan,
+            kind="attack",
+            lan=True,
         ),
     )
 }

@@ -595,8 +595,9 @@ class Lab:
         return index
 
     def _check_name(self, name: str) -> None:
-        if not _NAME.match(name) or name == "hub":
-            raise LabError(f"client name must be lowercase letters, digits, '_', '.', '-' (not 'hub'), got {name!r}")
+        # <prefix>-hub and <prefix>-lan (lan.py) are the hub's namespace and the LAN's.
+        if not _NAME.match(name) or name in ("hub", "lan"):
+            raise LabError(f"client name must be lowercase letters, digits, '_', '.', '-' (not 'hub' or 'lan'), got {name!r}")
         if name in self.clients:
             raise LabError(f"client {name!r} already exists")
 
