@@ -42,7 +42,7 @@ def _file(tmp_path: Path, text: str) -> Path:
 
 def test_the_shipped_dashboards_load() -> None:
     dashboards = {d.id: d for d in load_dashboards()}
-    assert set(dashboards) == {"overview", "peer", "attacks"}
+    assert set(dashboards) == {"overview", "peer", "attacks", "flows"}
     assert dashboards["peer"].controls == ("wireguard.peer.name", "user.name")
     assert {p.chart for d in dashboards.values() for p in d.panels} >= {"metric", "bar", "area", "bar_horizontal", "donut", "table", "map"}
 
@@ -148,12 +148,12 @@ def test_the_request_asks_for_what_the_offline_aggregation_computes(tmp_path: Pa
 def test_the_cli_validates_and_exports(tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(app, ["dashboards", "validate"])
-    assert ok.exit_code == 0 and "3 dashboards valid (26 panels)" in ok.stdout
+    assert ok.exit_code == 0 and "4 dashboards valid (39 panels)" in ok.stdout
     (tmp_path / "bad.yml").write_text(GOOD.replace("network.bytes", "network.bytez"))
     bad = runner.invoke(app, ["dashboards", "validate", "--dashboards-dir", str(tmp_path)])
     assert bad.exit_code == 2 and f"{tmp_path / 'bad.yml'}:10: panels.0.metric.field" in bad.output
     exported = runner.invoke(app, ["dashboards", "export"])
     objects = [json.loads(line) for line in exported.stdout.splitlines()]
-    assert [o["type"] for o in objects] == ["index-pattern", "dashboard", "dashboard", "dashboard"]
+    assert [o["type"] for o in objects] == ["index-pattern", "dashboard", "dashboard", "dashboard", "dashboard"]
     view = objects[0]["id"]
     assert all(r["id"] == view for o in objects[1:] for r in o["references"] if r["type"] == "index-pattern")

@@ -11,6 +11,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from tests.support.es import bulk_create, in_namespace, unique_namespace
+from tests.support.flows import gateway_flow_events
 from wgsiem.content import FIXTURES
 from wgsiem.dashboards.data import PanelData, TimeRange
 from wgsiem.dashboards.evaluate import evaluate
@@ -20,11 +21,19 @@ from wgsiem.detection.timestamps import parse_ms
 
 pytestmark = pytest.mark.es
 
-SCENARIOS = ("stolen-key-abroad", "exfiltration-at-night", "scanner-handshake-flood", "spoofed-inner-source", "lab-story", "config-tampering")
+# The inner flows of fixtures/captures/gateway-flows, converted: flows from one peer to
+# another, which no recorded scenario has.
+FLOWS = "gateway-flows"
+SCENARIOS = (
+    "stolen-key-abroad", "exfiltration-at-night", "scanner-handshake-flood", "spoofed-inner-source", "lab-story", "config-tampering",
+    "lab-lateral-movement", "lab-internal-scan", FLOWS,
+)  # fmt: skip
 DASHBOARDS = {d.id: d for d in load_dashboards()}
 
 
 def _events(scenario: str) -> list[dict[str, Any]]:
+    if scenario == FLOWS:
+        return gateway_flow_events()
     return [json.loads(line) for line in (FIXTURES / "scenarios" / scenario / "events.ndjson").read_text().splitlines() if line]
 
 
@@ -137,6 +146,38 @@ def test_the_spoofed_source_table_names_peer_and_address(indexed) -> None:
     assert sum(r.value for r in rows) == 3
 
 
+def test_the_flow_panels_count_each_connection_once_and_name_peers_hosts_and_services(indexed) -> None:
+    _, _, docs = indexed[FLOWS]
+    ended = [d for d in docs if d["event"]["action"] == "flow-ended"]
+    assert len(ended) == 18 == _answers(indexed, FLOWS, "flows", "flows").value  # started and ended: one flow
+    assert _answers(indexed, FLOWS, "flows", "flow-bytes").value == sum(d["network"]["bytes"] for d in ended)
+    received = _answers(indexed, FLOWS, "flows", "top-receivers").rows
+    assert [(r.keys, r.value) for r in received] == [(("alice-laptop",), sum(d["destination"]["bytes"] for d in ended))]
+    # The port 81 (refused) and 9999 (no listener), a GRE packet and an unknown protocol.
+    assert [(r.keys, r.value) for r in _answers(indexed, FLOWS, "flows", "unreplied-by-peer").rows] == [(("alice-laptop", "10.98.0.1"), 4)]
+    # nat.log's forwarded connections reach the LAN that branch-lan's allowed IPs hold.
+    assert [(r.keys, r.value) for r in _answers(indexed, FLOWS, "flows", "peer-to-peer").rows] == [(("alice-laptop", "branch-lan"), 6)]
+    services = {r.keys: r.value for r in _answers(indexed, FLOWS, "flows", "top-services").rows}
+    assert services[("tcp", 5432)] == 3 and services[("udp", 9999)] == 1
+    reached = {r.keys: r.value for r in _answers(indexed, FLOWS, "peer", "flow-services").rows}
+    assert reached[("alice-laptop", "10.98.0.1", 5432)] == 3 and reached[("alice-laptop", "10.98.1.2", 80)] == 3
+    hosts = [r.keys[1] for r in _answers(indexed, FLOWS, "flows", "recent-flows").rows]
+    assert hosts[0] == "10.98.1.2" and set(hosts) == {"10.98.0.1", "10.98.1.2", "fd98::1", "fd98:1::2"}
+
+
+def test_the_lateral_movement_puts_the_database_dump_first(indexed) -> None:
+    receivers = _answers(indexed, "lab-lateral-movement", "flows", "top-receivers").rows
+    assert receivers[0].keys == ("laptop-heidi",) and receivers[0].value > 10**9 > receivers[1].value
+    reached = {r.keys for r in _answers(indexed, "lab-lateral-movement", "peer", "flow-services").rows}
+    assert ("laptop-heidi", "10.77.100.20", 5432) in reached
+
+
+def test_the_internal_scan_shows_as_unreplied_flows_to_the_database_host(indexed) -> None:
+    rows = _answers(indexed, "lab-internal-scan", "flows", "unreplied-by-peer").rows
+    assert rows[0].keys == ("laptop-ivan", "10.77.100.20") and rows[0].value >= 30 > rows[1].value
+    assert {r.keys[0] for r in rows} == {"laptop-ivan"}
+
+
 def _kibana_alerts_index(client: Elasticsearch, alias: str, alerts: list[dict[str, Any]]) -> None:
     """Elastic Security's alerts of a space as Kibana's alerting framework keeps them: a
     hidden concrete index behind a hidden write alias, the fields the report reads mapped as
@@ -182,6 +223,29 @@ def test_the_report_from_the_node_is_the_report_from_the_file(indexed, tmp_path)
     assert "alice</b> was used from a new place" in node_page
     assert "Investigating WireGuard Peer Connecting from a New Country" in node_page
     assert node_page == file_page
+
+
+def test_the_flows_report_from_the_node_is_the_report_from_the_file(indexed, tmp_path) -> None:
+    """The peers' inner flows come from the period's documents in time order, as from the
+    file: each flow counted once, by host and service."""
+    from typer.testing import CliRunner
+
+    from wgsiem.cli import app
+
+    client, namespace, docs = indexed[FLOWS]
+    url = client.transport.node_pool.get().base_url
+    events = tmp_path / "events.ndjson"
+    events.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    (tmp_path / "alerts.ndjson").write_text("")
+    period = ["--from", "2026-12-05T05:31:00Z", "--to", "2026-12-05T05:32:00Z", "--alerts", str(tmp_path / "alerts.ndjson")]
+    runner = CliRunner()
+    from_file = runner.invoke(app, ["report", str(events), "-o", str(tmp_path / "file.html"), *period])
+    from_node = runner.invoke(app, ["report", "--es", url, "--index", f"logs-wireguard.*-{namespace}", "-o", str(tmp_path / "node.html"), *period])
+    assert from_file.exit_code == 0, from_file.output
+    assert from_node.exit_code == 0, from_node.output
+    node_page = (tmp_path / "node.html").read_text().replace(url, "SOURCE")
+    assert "Inner flows (18; 112.9 KiB sent, 133.4 KiB received)" in node_page
+    assert node_page == (tmp_path / "file.html").read_text().replace(str(events), "SOURCE")
 
 
 def test_a_missing_alerts_index_is_said_on_the_page(indexed, tmp_path) -> None:

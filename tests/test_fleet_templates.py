@@ -574,7 +574,7 @@ def fleet_node(es_url: str) -> tuple[str, str, Any]:
     modules = node_modules(client)
     available = [t["name"] for t in request(client, "GET", "/_component_template").get("component_templates", [])]
     tag = "fm" + secrets.token_hex(4)
-    templates = {**fleets_templates("wireguard.status"), **fleets_templates("wireguard.log")}
+    templates = {name: body for dataset in DATA_STREAMS.values() for name, body in fleets_templates(dataset).items()}
     fitted = fit_fleet_templates(templates, modules, available, prefix=f"{tag}-")
     renamed = {name: f"{tag}-{name}" for name in fitted.component_templates if not name.startswith(tag)}
     for name, body in fitted.component_templates.items():

@@ -22,7 +22,7 @@ import yaml
 from tests.support.config_story import config_story
 from tests.support.dumps import FakeInterface, dump, fake_key
 from wgsiem.ecs import health as health_docs
-from wgsiem.ecs.catalogue import log_actions, status_actions
+from wgsiem.ecs.catalogue import flow_actions, log_actions, status_actions
 from wgsiem.ecs.document import Context
 from wgsiem.ecs.health import Health
 from wgsiem.enrich.geoip import GeoIP
@@ -53,6 +53,7 @@ from wgsiem.wgdump.raw import RawPoll
 
 REPO = Path(__file__).resolve().parents[1]
 CAPTURE = REPO / "fixtures" / "captures" / "lab-story"
+FLOWS = REPO / "fixtures" / "captures" / "gateway-flows"  # real conntrack records, a peer reaching another
 FRAMINGS = sorted((REPO / "fixtures" / "kernel" / "framings").iterdir())
 LINES = yaml.safe_load((REPO / "fixtures" / "kernel" / "lines.yaml").read_text())
 T0 = 1_790_000_000
@@ -193,8 +194,8 @@ def test_templates_render_and_map_every_field():
     components = component_templates()
     indexes = index_templates()
     spec = load_spec()
-    assert set(indexes) == {"logs-wireguard.status", "logs-wireguard.log"}
-    assert set(components) == {"logs-wireguard@mappings", "logs-wireguard.status@package", "logs-wireguard.log@package"}
+    assert set(indexes) == {"logs-wireguard.status", "logs-wireguard.log", "logs-wireguard.flow"}
+    assert set(components) == {"logs-wireguard@mappings", *(f"logs-wireguard.{d}@package" for d in ("status", "log", "flow"))}
     json.dumps(components), json.dumps(indexes)  # plain JSON
     types = field_types()
     per_template = template_fields()
@@ -320,9 +321,9 @@ def log_line_docs(geoip: GeoIP) -> list[tuple[str, dict]]:
     return out
 
 
-def convert(geoip_world, *args: str) -> list[dict]:
+def convert(geoip_world, *args: str, capture: Path = CAPTURE) -> list[dict]:
     proc = subprocess.run(
-        [sys.executable, "-m", "wgsiem", "convert", str(CAPTURE), "--peers", str(CAPTURE / "peers.yaml"),
+        [sys.executable, "-m", "wgsiem", "convert", str(capture), "--peers", str(capture / "peers.yaml"),
          "--geoip-city", str(geoip_world.city), "--geoip-asn", str(geoip_world.asn), *args],
         capture_output=True, text=True, cwd=REPO, check=True,
     )  # fmt: skip
@@ -337,7 +338,9 @@ def corpus(geoip_world) -> list[tuple[str, dict]]:
         **{f"lab-story + framings/{p.name}": ("--kernel-log", str(p), "--host-name", "vpn1") for p in FRAMINGS},
     }
     with ThreadPoolExecutor(max_workers=4) as pool:
+        flows = pool.submit(convert, geoip_world, "--host-name", "gw1", capture=FLOWS)
         results = dict(zip(runs, pool.map(lambda args: convert(geoip_world, *args), runs.values()), strict=True))
+        results["gateway-flows"] = flows.result()
     out = [(name, doc) for name, docs in results.items() for doc in docs]
     with GeoIP(city=geoip_world.city, asn=geoip_world.asn) as geoip:
         out += [("status story", d) for d in status_story(geoip)]
@@ -352,7 +355,7 @@ def corpus(geoip_world) -> list[tuple[str, dict]]:
 
 def test_the_corpus_has_every_action(corpus):
     seen = {doc["event"]["action"] for _, doc in corpus}
-    assert set(status_actions()) <= seen and set(log_actions()) <= seen
+    assert set(status_actions()) <= seen and set(log_actions()) <= seen and set(flow_actions()) <= seen
     assert {"lab-story + kernel.log: transfer-spike", "status story: interface-changed"} <= {w for w, _ in corpus}
 
 

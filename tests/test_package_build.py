@@ -67,7 +67,7 @@ def test_each_data_streams_pipeline_tests_pass_through_the_installed_pipelines(p
     failed = [f"{r.test.name}: {r.problems}" for r in results if not r.passed]
     assert not failed, failed
     events = sum(len(t.events) for t in tests)
-    assert events >= (14 if folder == "status" else 30)
+    assert events >= {"status": 14, "log": 30, "flow": 10}[folder]
 
 
 def test_every_rule_is_a_security_rule_asset(package):
@@ -280,6 +280,39 @@ def test_a_wgsiem_log_document_as_the_agent_delivers_it_goes_on_to_the_log_data_
         stays = delivered(event)
         pipelines[pipeline_name("wireguard.status", package.version)].execute(stays)
         assert stays.ctx["_index"] == "logs-wireguard.status-default" and "ingested" in stays.ctx["event"]
+
+
+def test_a_wgsiem_flow_document_as_the_agent_delivers_it_goes_on_to_the_flow_data_stream(package, geoip_world):
+    """The flow data stream has no input: its documents come from the shipper's file, through
+    the status data stream's reroute (on wireguard.flow, which only flows have), and the flow
+    data stream's default pipeline finishes them again without changing them."""
+    import copy
+
+    from wgsiem.ingest.document import IngestDocument
+
+    pipelines = PipelineSet()
+    builder = Builder(pipelines, [geoip_world.city.parent])
+    for folder in DATA_STREAMS:
+        for name, body in installed_pipelines(package.files, folder, package.version).items():
+            pipelines.add(builder.pipeline(name, body))
+    assert "streams" not in yaml.safe_load(package.files["data_stream/flow/manifest.yml"])
+    flows = json.loads((Path(__file__).resolve().parents[1] / "ingest_pipelines/_dev/test/pipeline/logs-wireguard/test-gateway-flows.json").read_text())["events"]
+    assert {e["event"]["action"] for e in flows} == {"flow-started", "flow-ended"}
+    for event in flows:
+        doc = copy.deepcopy(event)
+        doc["data_stream"] = {"type": "logs", "dataset": "wireguard.status", "namespace": "default"}
+        doc["event"]["dataset"] = "wireguard.status"
+        delivered = IngestDocument.from_source(doc, index="logs-wireguard.status-default")
+        pipelines[pipeline_name("wireguard.status", package.version)].execute(delivered)
+        assert delivered.ctx["_index"] == "logs-wireguard.flow-default" and delivered.rerouted
+        assert delivered.ctx["data_stream"]["dataset"] == delivered.ctx["event"]["dataset"] == "wireguard.flow"
+        finished = {k: v for k, v in delivered.ctx.items() if not k.startswith("_")}
+        assert "geo" not in finished["source"] and "as" not in finished["source"]  # an inner address: no place
+        second = IngestDocument.from_source(copy.deepcopy(finished), index="logs-wireguard.flow-default")
+        pipelines[pipeline_name("wireguard.flow", package.version)].execute(second)
+        again = {k: v for k, v in second.ctx.items() if not k.startswith("_")}
+        assert again["event"].pop("ingested") >= finished["event"].pop("ingested")
+        assert again == finished
 
 
 def test_a_document_with_a_key_field_loses_it_in_the_log_data_stream_whatever_it_says(package, geoip_world):

@@ -394,8 +394,8 @@ CASES = {
         f"{LOG}/manifest.yml", "streams[0].input", "input type winlog is not declared by a policy template offering data stream log",
     ),
     "a policy template naming a data stream that is not there": (
-        _edit("manifest.yml", lambda m: m["policy_templates"][0]["data_streams"].append("flow")),
-        "manifest.yml", "policy_templates[0].data_streams[2]", "no data stream flow in data_stream/",
+        _edit("manifest.yml", lambda m: m["policy_templates"][0]["data_streams"].append("peers")),
+        "manifest.yml", "policy_templates[0].data_streams[2]", "no data stream peers in data_stream/",
     ),
     "a duplicate field": (
         _edit(f"{STATUS}/fields/fields.yml", lambda f: f.append({"name": "wireguard.interface.name", "type": "keyword", "description": "Again."})),

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.support import pixels
+from tests.support.flows import gateway_flow_events
 from wgsiem.cli import app
 from wgsiem.content import DETECTION_RULES, FIXTURES
 from wgsiem.replay.scenario import load_scenario
@@ -78,6 +79,81 @@ def test_the_report_lists_each_alert_with_its_rules_guide(stolen) -> None:
         steps = re.search(r"### Possible investigation steps\s+- ([^\n]+)", RULES[name].body["note"])
         assert steps and re.sub(r"[`\s]", "", steps[1])[:40] in re.sub(r"\s", "", text)
     assert f"{len(alerts)} Alerts" in text  # the summary card
+
+
+@pytest.fixture(scope="module")
+def flows(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The report of the gateway-flows capture: a peer's inner flows, one of them to another peer."""
+    folder = tmp_path_factory.mktemp("flows")
+    events = folder / "events.ndjson"
+    events.write_text("".join(json.dumps(doc) + "\n" for doc in gateway_flow_events()))
+    out = folder / "flows.html"
+    result = RUNNER.invoke(app, ["report", str(events), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, out.read_text()
+
+
+def test_a_peers_inner_flows_by_host_and_service_with_times_and_bytes_each_way(flows) -> None:
+    text = _text(flows[1])
+    assert "18 Inner flows" in text  # the summary card: started and ended, each flow once
+    assert "alice-laptop key 2jWJiAhH1s9INxwrv9NEXtoeZIan0eAPfbPSDyHjAUY= · wg0 on gw1 · 0 sessions · 234.4 KiB moved · 18 inner flows" in text
+    assert "Inner flows (18; 112.9 KiB sent, 133.4 KiB received)" in text
+    # 100,000 bytes up and 50,000 down, plus the short connection and the one held open.
+    assert "peer → host 10.98.0.1 tcp/5432 2026-12-05 05:31:25 UTC 2026-12-05 05:31:29 UTC 3 0 99.8 KiB 50.7 KiB" in text
+    assert "peer → host 10.98.1.2 (peer branch-lan) tcp/80 2026-12-05 05:31:37 UTC 2026-12-05 05:31:39 UTC 3 0 5.9 KiB 40.8 KiB" in text
+    assert "peer → host 10.98.0.1 udp/9999 2026-12-05 05:31:25 UTC 2026-12-05 05:31:27 UTC 1 1 78 B 0 B" in text
+    assert "peer → host 10.98.0.1 protocol 253" in text  # conntrack's "unknown": the protocol number
+    assert "4 flows were not answered, to 1 host, the most to 10.98.0.1 (4)." in text
+    # The flows dashboard, and the peers table's column: only where there are flows.
+    assert 'id="flows-peer-to-peer"' in flows[1] and "Unreplied flows by peer and host" in text
+    assert "Inner flows" in re.search(r"<thead><tr><th>Peer</th>.*?</thead>", flows[1])[0]
+
+
+def test_a_scanning_peers_flows_lead_with_what_it_used_and_sum_up_the_unanswered(tmp_path: Path) -> None:
+    """laptop-ivan sweeps the LAN and tries the database host's ports: his table starts with
+    the file and web servers he uses every day, and the scan is one sentence."""
+    text = _text(_report(tmp_path, "lab-internal-scan", alerts=False)[1])
+    ivan = text[text.index("laptop-ivan key") :]
+    assert re.search(r"Inner flows \(\d+; [^)]+\) (\d+) flows were not answered, to (\d+) hosts, the most to 10\.77\.100\.20 \((\d+)\)\.", ivan)
+    first = re.search(r"Received peer → host (\S+) (\S+) ", ivan)
+    assert first and first.groups() in {("10.77.100.30", "tcp/445"), ("10.77.100.10", "tcp/80")}
+    assert re.search(r"The first 20 of \d+ hosts and services\.", ivan)
+
+
+def test_a_report_without_flows_says_nothing_of_them(stolen) -> None:
+    assert "Inner flows" not in stolen[1] and 'id="flows"' not in stolen[1]
+
+
+def test_a_flow_is_counted_once_whichever_of_its_events_the_period_holds() -> None:
+    from wgsiem.report.activity import Activity
+
+    docs = [d for d in gateway_flow_events() if d["event"]["dataset"] == "wireguard.flow"]
+    started = [d for d in docs if d["event"]["action"] == "flow-started"]
+    ended = [d for d in docs if d["event"]["action"] == "flow-ended"]
+    for events in (docs, started, ended, started[:5] + ended[3:]):  # both; started only; ended only (`--flow-events ended`); a mix
+        activity = Activity()
+        for doc in events:
+            activity.add(doc)
+        expected = len({(d["wireguard"]["flow"]["conntrack_id"], d["network"]["community_id"]) for d in events})
+        assert activity.totals.flows == expected
+        (peer,) = [p for p in activity.peers.values() if p.flow_count]
+        assert peer.flow_count == expected == sum(t.flows for t in peer.flow_targets.values())
+
+
+def test_a_peer_scanning_a_network_costs_a_bounded_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wgsiem.report import activity as module
+
+    monkeypatch.setattr(module, "FLOW_TARGETS_KEPT", 10)
+    (template,) = [d for d in gateway_flow_events() if d["event"]["action"] == "flow-ended" and d["destination"].get("port") == 9999]
+    activity = module.Activity()
+    for port in range(1, 31):
+        doc = json.loads(json.dumps(template))
+        doc["destination"]["port"] = port
+        doc["network"]["community_id"] = f"1:{port}"
+        activity.add(doc)
+    (peer,) = activity.peers.values()
+    assert len(peer.flow_targets) == 10 and peer.flows_not_itemized == 20 and peer.flow_count == activity.totals.flows == 30
+    assert peer.flow_sent == 30 * template["source"]["bytes"]  # bytes are counted, itemized or not
 
 
 def test_the_exfiltration_night_names_the_laptop(exfiltration) -> None:
@@ -160,7 +236,7 @@ def test_the_demo_ends_with_the_alerts_and_the_report() -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("which", ["stolen", "exfiltration"])
+@pytest.mark.parametrize("which", ["stolen", "exfiltration", "flows"])
 def test_the_report_in_headless_chromium(request: pytest.FixtureRequest, which: str) -> None:
     from wgsiem.adapters.browser import render
 
@@ -173,12 +249,17 @@ def test_the_report_in_headless_chromium(request: pytest.FixtureRequest, which: 
         assert "Last handshake: 2026-10-08 10:59:45 UTC from 175.16.199.20:40404" in text
         assert "Investigating WireGuard Peer Connecting from a New Country" in text
         assert "Changchun" in text and "Amsterdam" in text  # the map's labels and table
-    else:
+    elif which == "exfiltration":
         assert "Most data moved in the period: dev-laptop, 3.0 GiB" in text
+    else:
+        assert "Inner flows (18; 112.9 KiB sent, 133.4 KiB received)" in text and "10.98.1.2 (peer branch-lan)" in text
     img = pixels.image(page.png)
     pixels.assert_drawn(img, what="the report")
     # The charts: bars in the first and second series colours, drawn in quantity.
     assert pixels.fraction_near(img, PALETTE[0]) > 0.002
+    if which == "flows":  # inner addresses only: no endpoint has a place, the map has no marker
+        assert pixels.bounding_box(img, MAP_MARKER) is None
+        return
     # The map: its markers, on a picture of the world (many colours around them).
     marker = pixels.bounding_box(img, MAP_MARKER)
     assert marker is not None, "no map marker drawn"

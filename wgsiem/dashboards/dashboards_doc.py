@@ -33,7 +33,8 @@ the latest document of each value of a field placed at a `geo_point`. From that 
   over scenario data and checks the buckets the scenario implies.
 - **The same aggregation over a file of events** (`evaluate.py`), with Elasticsearch's bucket
   semantics, streaming: what `wgsiem report` draws. On the node, both give the same buckets for
-  every panel of every dashboard on six scenarios.
+  every panel of every dashboard on six scenarios and on the inner flows of
+  `fixtures/captures/gateway-flows`.
 
 Checks (`wgsiem dashboards validate`, and `wgsiem package validate` on the built package):
 the schema; each KQL parses and names mapped fields; every field a panel groups, measures or

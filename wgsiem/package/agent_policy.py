@@ -103,7 +103,7 @@ def standalone_policy(files: Mapping[str, bytes], folders: Sequence[str], *, nam
     inputs: dict[str, dict[str, Any]] = {}
     for folder in folders:
         manifest = yaml.safe_load(files[f"data_stream/{folder}/manifest.yml"])
-        for stream in manifest["streams"]:
+        for stream in manifest.get("streams", ()):  # none in a data stream fed by a reroute
             defaults = {v["name"]: v.get("default") for v in stream.get("vars", [])}
             template = files[f"data_stream/{folder}/agent/stream/{stream['template_path']}"].decode()
             body = yaml.safe_load(render(template, defaults)) or {}

@@ -4,9 +4,8 @@ Nothing in the package is written twice. The hand-written parts (manifests, stre
 templates, the icon) are `integration/`; the rest comes from the folders the other
 commands read: fields from `ecs_mappings/`, pipelines and their tests from
 `ingest_pipelines/`, rules from `detection_rules/`, dashboards (and the data view they read)
-from `dashboards/`, a sample event per data stream from
-the lab story's recorded events, the version from wgsiem's own (integration/README.md
-has the table). `assemble()` is a pure function of those files; `write_zip()` makes the
+from `dashboards/`, a sample event per data stream from recorded events (SAMPLES), the
+version from wgsiem's own (integration/README.md has the table). `assemble()` is a pure function of those files; `write_zip()` makes the
 same bytes from the same source (sorted entries, fixed times and modes), so a build can
 be checked by building again.
 """
@@ -39,13 +38,22 @@ from .readme import render_readme
 from .rules import security_rule
 
 NAME = "wireguard"
-# The package's data streams: folder name -> dataset.
-DATA_STREAMS = {"status": "wireguard.status", "log": "wireguard.log"}
-# The lab story's recorded events: each data stream's sample event is one of them.
-SAMPLE_EVENTS = FIXTURES / "scenarios" / "lab-story" / "events.ndjson"
-# Which event of the lab story each data stream shows: a roam (with its GeoIP and the
-# previous endpoint) and a kernel line tied to its peer.
-SAMPLE_ACTIONS = {"status": "endpoint-changed", "log": "handshake-initiation-received"}
+# The package's data streams: folder name -> dataset. The flow data stream has no input
+# of its own: the status data stream reroutes the shipper's flows to it.
+DATA_STREAMS = {"status": "wireguard.status", "log": "wireguard.log", "flow": "wireguard.flow"}
+# Each data stream's sample event: the first event of an action that names its peer (and
+# carries the fields given), in recorded events (NDJSON, or a pipeline test's
+# {"events": [...]}): a roam of the lab story (with its GeoIP and the previous endpoint), a
+# kernel line tied to its peer, and a flow of the gateway-flows capture (real conntrack
+# records: the lab scenarios have none yet) from one peer to another, with its byte
+# counts, duration and state.
+LAB_STORY_EVENTS = FIXTURES / "scenarios" / "lab-story" / "events.ndjson"
+FLOW_EVENTS = INGEST_PIPELINES / "_dev" / "test" / "pipeline" / "logs-wireguard" / "test-gateway-flows.json"
+SAMPLES: dict[str, tuple[Path, str, tuple[str, ...]]] = {
+    "status": (LAB_STORY_EVENTS, "endpoint-changed", ()),
+    "log": (LAB_STORY_EVENTS, "handshake-initiation-received", ()),
+    "flow": (FLOW_EVENTS, "flow-ended", ("wireguard.flow.destination_peer.name", "network.bytes")),
+}
 # The ECS version ecs_mappings/ecs.yml follows: what a source tree's `external: ecs` fields
 # are resolved from (_dev/build/build.yml).
 ECS_REFERENCE = "git@v9.0.0"
@@ -78,7 +86,7 @@ class Package:
         return f"{self.name}-{self.version}"
 
 
-def assemble(*, version: str = __version__, samples: Path = SAMPLE_EVENTS, source: bool = False) -> Package:
+def assemble(*, version: str = __version__, source: bool = False) -> Package:
     """The package as Fleet installs it; with `source`, as a source tree of the
     elastic/integrations repository holds it instead: ECS fields as `external: ecs` (with
     _dev/build/build.yml naming the ECS version), which elastic-package resolves when it
@@ -95,7 +103,7 @@ def assemble(*, version: str = __version__, samples: Path = SAMPLE_EVENTS, sourc
         files["_dev/build/build.yml"] = _yaml({"dependencies": {"ecs": {"reference": ECS_REFERENCE}}})
     spec = load_spec()
     fields = load_fields()
-    events = _sample_events(samples)
+    events = {folder: _sample_event(path, action, carrying) for folder, (path, action, carrying) in SAMPLES.items()}
     whole: dict[str, list[dict[str, Any]]] = {}
     for folder, dataset in DATA_STREAMS.items():
         base = f"data_stream/{folder}"
@@ -239,26 +247,36 @@ def _called(text: str) -> Iterator[str]:
             yield (found.group(1) or found.group(2)) if found else name
 
 
-def _sample_events(path: Path) -> dict[str, dict[str, Any]]:
-    """Each data stream's sample: the first lab event of its action (with a peer's name)."""
-    out: dict[str, dict[str, Any]] = {}
-    wanted = {action: folder for folder, action in SAMPLE_ACTIONS.items()}
+def _sample_event(path: Path, action: str, carrying: tuple[str, ...]) -> dict[str, Any]:
+    """The first event of `action` in the file that names its peer and has the fields `carrying`."""
+    for doc in _recorded(path):
+        if doc["event"]["action"] == action and all(_has(doc, name) for name in ("wireguard.peer.name", *carrying)):
+            return doc
+    with_fields = f" with {', '.join(carrying)}" if carrying else ""
+    raise ValueError(f"{path}: no named {action} event{with_fields} for a sample")
+
+
+def _has(doc: Mapping[str, Any], name: str) -> bool:
+    value: Any = doc
+    for key in name.split("."):
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value is not None and value != ""
+
+
+def _recorded(path: Path) -> Iterator[dict[str, Any]]:
+    if path.suffix == ".json":  # a pipeline test
+        yield from json.loads(path.read_text())["events"]
+        return
     with path.open() as lines:
         for line in lines:
-            doc = json.loads(line)
-            folder = wanted.get(doc["event"]["action"])
-            if folder is not None and folder not in out and doc.get("wireguard", {}).get("peer", {}).get("name"):
-                out[folder] = doc
-    missing = sorted(set(SAMPLE_ACTIONS) - set(out))
-    if missing:
-        raise ValueError(f"{path}: no named {', '.join(SAMPLE_ACTIONS[m] for m in missing)} event for a sample")
-    return out
+            yield json.loads(line)
 
 
 def _pipeline_tests(folder: str, dataset: str, version: str) -> Iterator[tuple[str, bytes]]:
     """ingest_pipelines/'s tests of the pipeline this data stream runs first, each test's
     events restricted to those that stay in this data stream (a status test's wireguard.log
-    events belong to the log data stream, where routing_rules.yml sends them), and the
+    and wireguard.flow events belong to the log and flow data streams, where
+    routing_rules.yml sends them), and the
     pipelines an expected error names called as Fleet installs them."""
     for name, data in _pipeline_test_files(folder, dataset):
         if name.endswith("-expected.json"):
@@ -266,8 +284,18 @@ def _pipeline_tests(folder: str, dataset: str, version: str) -> Iterator[tuple[s
         yield name, data
 
 
+# The pipeline tests of ingest_pipelines/ each data stream's own come from: the shipper's
+# documents (logs-wireguard) or the raw lines (logs-wireguard-raw).
+_WGSIEM_TESTS = INGEST_PIPELINES / "_dev" / "test" / "pipeline" / "logs-wireguard"
+_RAW_TESTS = INGEST_PIPELINES / "_dev" / "test" / "pipeline" / "logs-wireguard-raw"
+
+
 def _pipeline_test_files(folder: str, dataset: str) -> Iterator[tuple[str, bytes]]:
-    source = INGEST_PIPELINES / "_dev" / "test" / "pipeline" / ("logs-wireguard" if folder == "status" else "logs-wireguard-raw")
+    if folder == "flow":  # only the shipper's documents, rerouted from the status data stream
+        yield from _common_config(_WGSIEM_TESTS)
+        yield from _rerouted_events_of_status_tests(dataset, "test-")
+        return
+    source = _WGSIEM_TESTS if folder == "status" else _RAW_TESTS
     for path in sorted(source.iterdir()):
         if path.name.endswith("-expected.json") or not path.is_file():
             continue
@@ -278,20 +306,27 @@ def _pipeline_test_files(folder: str, dataset: str) -> Iterator[tuple[str, bytes
                 yield expected.name, expected.read_bytes()
             continue
         events, outputs = _restricted(path, lambda d: d in (dataset, None))
-        yield path.name, _json({"events": events})
-        yield f"{path.name}-expected.json", _json({"expected": outputs})
+        if events:
+            yield path.name, _json({"events": events})
+            yield f"{path.name}-expected.json", _json({"expected": outputs})
     if folder == "log":  # the status tests' wireguard.log events, as the log data stream gets them
-        yield from _log_events_of_status_tests(dataset)
+        yield from _rerouted_events_of_status_tests(dataset, "test-wgsiem-")
 
 
-def _log_events_of_status_tests(dataset: str) -> Iterator[tuple[str, bytes]]:
-    source = INGEST_PIPELINES / "_dev" / "test" / "pipeline" / "logs-wireguard"
-    for path in sorted(source.glob("test-*.json")):
+def _common_config(source: Path) -> Iterator[tuple[str, bytes]]:
+    config = source / "test-common-config.yml"
+    yield config.name, config.read_bytes()
+
+
+def _rerouted_events_of_status_tests(dataset: str, prefix: str) -> Iterator[tuple[str, bytes]]:
+    """The events of the shipper's pipeline tests that the status data stream reroutes to
+    `dataset`'s, as tests of their own named `prefix`<the test's name>."""
+    for path in sorted(_WGSIEM_TESTS.glob("test-*.json")):
         if path.name.endswith("-expected.json"):
             continue
         events, outputs = _restricted(path, lambda d: d == dataset)
         if events:
-            name = path.name.replace("test-", "test-wgsiem-", 1)
+            name = path.name.replace("test-", prefix, 1)
             yield name, _json({"events": events})
             yield f"{name}-expected.json", _json({"expected": outputs})
 

@@ -27,6 +27,9 @@ agent policy: the Elastic Agent reads that file (each document keeps its `event.
 `_id`, so nothing is indexed twice), and, where wgsiem does not run, WireGuard's raw kernel
 and wg-quick lines from journald or kern.log, which the integration's pipeline parses (those
 two inputs are off by default: on a host running wgsiem each line would be indexed twice).
+The shipper writes its kernel-line and inner-flow documents (`ship` with conntrack on: each
+peer's connections through the gateway) into the same file; the status data stream sends
+them on to the log and flow data streams, so the flow data stream needs no input of its own.
 
 Private and preshared keys never leave wgsiem's parser: no document carries one, and the
 ingest pipeline removes any field that could.

@@ -2,8 +2,10 @@
 
 Per peer (by public key): its sessions (start, end, duration, bytes, endpoint, country,
 network), its last handshake and endpoint, the countries and networks it came from with
-the first time each was seen, and the data it moved. Documents stream through
-`Activity.add`; a peer keeps its latest `SESSIONS_KEPT` sessions and one entry per place,
+the first time each was seen, the data it moved, and its inner flows (wireguard.flow) by
+host and service. Documents stream through `Activity.add`; a peer keeps its latest
+`SESSIONS_KEPT` sessions, one entry per place and at most `FLOW_TARGETS_KEPT` hosts and
+services, and the connections open at one time are remembered (at most `OPEN_FLOWS_KEPT`),
 so a month of a thousand peers costs the memory of its peers, not of its events.
 """
 
@@ -20,6 +22,17 @@ from .alerts import Alert
 
 # The sessions of a peer the report lists, newest first; older ones are counted only.
 SESSIONS_KEPT = 50
+# The hosts and services (direction, far end, transport, port) of a peer's inner flows that
+# are itemized; the flows of any more (a peer scanning a network) are counted only.
+FLOW_TARGETS_KEPT = 500
+# A flow is counted once: at its flow-started, or at its flow-ended when its start is not
+# among the events (it began before the period, or the host writes flow-ended only). The
+# flows started and not yet ended are remembered for that, this many at most (a host's
+# conntrack table holds about as many); past it they are forgotten, and the end of a
+# forgotten one counts it again.
+OPEN_FLOWS_KEPT = 100_000
+FLOW_STARTED = "flow-started"
+FLOW_ENDED = "flow-ended"
 
 
 @dataclass(slots=True)
@@ -64,6 +77,24 @@ class Place:
 
 
 @dataclass(slots=True)
+class FlowTarget:
+    """A host and service a peer's inner flows went to (inbound: the peer opened them) or
+    came from (outbound: opened towards the peer)."""
+
+    direction: str | None
+    address: str | None  # destination.ip: the far end, whichever side opened the flow
+    port: int | None
+    transport: str | None  # network.transport, or the IP protocol number
+    peer: str | None  # the far end's own peer (wireguard.flow.destination_peer), by name or key
+    first_ms: int
+    last_ms: int
+    flows: int = 0
+    unreplied: int = 0
+    sent: int = 0  # source.bytes of the ended flows: what the peer sent
+    received: int = 0  # destination.bytes: what it got
+
+
+@dataclass(slots=True)
 class PeerActivity:
     public_key: str
     name: str | None = None
@@ -82,6 +113,12 @@ class PeerActivity:
     # Bytes moved per time slot (the dashboards' auto interval): the peer's timeline, the
     # peer dashboard's "Data moved over time" with the peer chosen.
     timeline: dict[int, int] = field(default_factory=dict)
+    flow_count: int = 0
+    flow_sent: int = 0
+    flow_received: int = 0
+    flow_unreplied: int = 0  # ended without an answer: closed ports, absent hosts, scans
+    flow_targets: dict[tuple[Any, ...], FlowTarget] = field(default_factory=dict)
+    flows_not_itemized: int = 0  # flows to hosts and services past FLOW_TARGETS_KEPT
 
     @property
     def label(self) -> str:
@@ -99,6 +136,7 @@ class Totals:
     sessions: int = 0
     bytes: int = 0
     alerts: int = 0
+    flows: int = 0
     first_ms: int | None = None
     last_ms: int | None = None
 
@@ -111,6 +149,7 @@ class Activity:
         self.start_ms, self.end_ms, self.interval_ms = start_ms, end_ms, interval_ms
         self.peers: dict[str, PeerActivity] = {}
         self.totals = Totals()
+        self._open_flows: set[tuple[Any, ...]] = set()
 
     def add(self, doc: Mapping[str, Any]) -> None:
         when = parse_ms_or_none(doc.get("@timestamp"))
@@ -143,6 +182,8 @@ class Activity:
             peer.timeline[slot] = peer.timeline.get(slot, 0) + moved
         elif action == "handshake":
             peer.last_handshake_ms = when
+        elif action in (FLOW_STARTED, FLOW_ENDED) and isinstance(wg.get("flow"), Mapping):
+            self._flow(peer, doc, wg["flow"], action, host, when)
         if (doc.get("source") or {}).get("geo") and (doc.get("event") or {}).get("dataset") == "wireguard.status":
             self._place(peer, doc, when)
 
@@ -184,6 +225,46 @@ class Activity:
         open_session.sent = (doc.get("destination") or {}).get("bytes")
         open_session.endpoint = Endpoint.of(doc)
 
+    def _flow(self, peer: PeerActivity, doc: Mapping[str, Any], flow: Mapping[str, Any], action: str, host: str | None, when: int) -> None:
+        network = doc.get("network") or {}
+        connection = (host, flow.get("conntrack_id"), network.get("community_id"))
+        if action == FLOW_STARTED:
+            if len(self._open_flows) >= OPEN_FLOWS_KEPT:
+                self._open_flows.clear()
+            self._open_flows.add(connection)
+            new = True
+        else:
+            new = connection not in self._open_flows
+            self._open_flows.discard(connection)
+        destination = doc.get("destination") or {}
+        transport = network.get("transport") or (f"protocol {network['iana_number']}" if network.get("iana_number") else None)
+        key = (network.get("direction"), destination.get("ip"), destination.get("port"), transport)
+        target = peer.flow_targets.get(key)
+        if target is None and len(peer.flow_targets) < FLOW_TARGETS_KEPT:
+            far = flow.get("destination_peer") or {}
+            target = peer.flow_targets[key] = FlowTarget(*key, far.get("name") or far.get("public_key"), when, when)
+        if new:
+            self.totals.flows += 1
+            peer.flow_count += 1
+            if target is None:
+                peer.flows_not_itemized += 1
+        if action == FLOW_ENDED:
+            sent = _count(doc.get("source"))
+            received = _count(destination)
+            peer.flow_sent += sent
+            peer.flow_received += received
+            peer.flow_unreplied += flow.get("unreplied") is True
+        if target is None:
+            return
+        target.first_ms = min(target.first_ms, when)
+        target.last_ms = max(target.last_ms, when)
+        if new:
+            target.flows += 1
+        if action == FLOW_ENDED:
+            target.sent += sent
+            target.received += received
+            target.unreplied += flow.get("unreplied") is True
+
     def _place(self, peer: PeerActivity, doc: Mapping[str, Any], when: int) -> None:
         endpoint = Endpoint.of(doc)
         key = (endpoint.country, endpoint.network)
@@ -193,3 +274,9 @@ class Activity:
         place.last_ms = max(place.last_ms, when)
         place.first_ms = min(place.first_ms, when)
         place.events += 1
+
+
+def _count(end: Any) -> int:  # noqa: ANN401 - a document's source or destination
+    """The bytes a flow's end sent (0 without accounting)."""
+    value = end.get("bytes") if isinstance(end, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -4,7 +4,8 @@ Nothing on the page refers outside it (no script, font, stylesheet or image by U
 reads the same offline, attached to a ticket, years later. Every text from the events is
 escaped. The sections answer an admin's questions in order: the summary; who moved the
 most data; each peer's last session, places (a place first used after the peer's first
-one is marked new) and activity log; the attacks; the alerts with their guides.
+one is marked new), inner flows and activity log; the inner flows of all peers (when the
+events have any); the attacks; the alerts with their guides.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from wgsiem.dashboards.data import PanelData, Row
 from wgsiem.dashboards.model import Dashboard, Panel
 
 from . import charts
-from .activity import PeerActivity, Place, Session
+from .activity import FlowTarget, PeerActivity, Place, Session
 from .build import ReportData
 from .guide import guide_html
 from .units import human_bytes, human_duration, time_text
 
 # Peers shown in full (timeline, places, activity log); the others are a row of the table.
 PEERS_IN_FULL = 20
+# A peer's hosts and services listed, the most data first (then the most flows): what it
+# used comes before what a scan touched once; the others are counted.
+FLOW_ROWS = 20
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;color:#1d2433;background:#f5f6f8}
 header{background:#1d2433;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}header p{margin:4px 0 0;color:#c8cdd6}
@@ -59,6 +63,8 @@ def render(report: ReportData) -> str:
     if "overview" in by_id:
         body.append(_dashboard(by_id["overview"], report, skip_metrics=True))
     body.append(_peers(report))
+    if "flows" in by_id and report.activity.totals.flows:  # only where the gateway follows flows
+        body.append(_dashboard(by_id["flows"], report, skip_metrics=False))
     if "attacks" in by_id:
         body.append(_dashboard(by_id["attacks"], report, skip_metrics=False))
     body.append(_alerts(report))
@@ -87,6 +93,8 @@ def _summary(report: ReportData) -> str:
     invalid = report.panels.get("overview", {}).get("invalid-handshakes")
     if invalid is not None:
         cards.append((invalid.panel.title, _number(invalid.value, invalid.panel)))
+    if t.flows:
+        cards.append(("Inner flows", f"{t.flows:,}"))
     return f"<section id=\"summary\"><h2>Summary</h2>{_cards(cards)}</section>"
 
 
@@ -226,13 +234,16 @@ def _peers(report: ReportData) -> str:
     if not peers:
         parts.append("<p class=\"muted\">No peer in the period.</p>")
     full = peers[:PEERS_IN_FULL]
+    flows = report.activity.totals.flows > 0  # a column only where the gateway follows flows
     if len(peers) > 1:
         rows = []
         for i, p in enumerate(peers):
             name = f"<a href=\"#peer-{_e(p.label)}\">{_e(p.label)}</a>" if i < len(full) else _e(p.label)
             countries = ", ".join(sorted({str(place.country) for place in p.places.values()}))
-            rows.append([name, _e(p.user), f"{p.session_count:,}", _e(human_bytes(p.bytes)), _e(time_text(p.last_ms)), _e(countries), f"{p.alerts:,}"])
-        parts.append(_html_table(("Peer", "User", "Sessions", "Data moved", "Last seen", "Countries", "Alerts"), rows))
+            row = [name, _e(p.user), f"{p.session_count:,}", _e(human_bytes(p.bytes)), _e(time_text(p.last_ms)), _e(countries)]
+            rows.append([*row, *([f"{p.flow_count:,}"] if flows else []), f"{p.alerts:,}"])
+        heads = ("Peer", "User", "Sessions", "Data moved", "Last seen", "Countries", *(("Inner flows",) if flows else ()), "Alerts")
+        parts.append(_html_table(heads, rows))
         if len(peers) > len(full):
             parts.append(f"<p class=\"muted\">The first {len(full)} of {len(peers):,} peers in full below; --peer NAME reports on any one.</p>")
     for peer in full:
@@ -247,7 +258,9 @@ def _peer(peer: PeerActivity, report: ReportData) -> str:
     lines = [
         f"<div class=\"peer\" id=\"peer-{_e(peer.label)}\"><h3>{_e(who)}</h3>",
         f"<p class=\"muted\">key <code>{_e(peer.public_key)}</code> · {_e(peer.interface)} on {_e(peer.host)} · "
-        f"{peer.session_count:,} sessions · {_e(human_bytes(peer.bytes))} moved · {peer.alerts:,} alerts</p>",
+        f"{peer.session_count:,} sessions · {_e(human_bytes(peer.bytes))} moved · "
+        + (f"{peer.flow_count:,} inner flows · " if peer.flow_count else "")
+        + f"{peer.alerts:,} alerts</p>",
     ]
     if last is not None:
         where = last.endpoint
@@ -266,6 +279,8 @@ def _peer(peer: PeerActivity, report: ReportData) -> str:
         place_rows.append([_e(place.country) + mark, _e(place.network), _e(place.first_address), _e(time_text(place.first_ms)), _e(time_text(place.last_ms))])
     if place_rows:
         lines.append("<h4>Countries and networks</h4>" + _html_table(("Country", "Network", "First endpoint", "First seen", "Last seen"), place_rows))
+    if peer.flow_targets:
+        lines.append(_flows(peer))
     if peer.sessions:
         lines.append(f"<h4>Activity log (latest {len(peer.sessions)} of {peer.session_count:,} sessions)</h4>" + _sessions(peer.sessions))
     lines.append("</div>")
@@ -280,6 +295,44 @@ def _timeline(peer: PeerActivity, report: ReportData) -> str:
     tr = report.time_range
     rows = tuple(Row((peer.label, slot), float(peer.timeline.get(slot, 0))) for slot in tr.slots())
     return charts.time_chart(PanelData(panel, tr, rows=rows), "bytes", size=(7.5, 1.9))
+
+
+def _flows(peer: PeerActivity) -> str:
+    """The hosts and services of the peer's inner flows, the most data first, and the
+    unanswered ones summed up by host (where a scan shows)."""
+    targets = sorted(peer.flow_targets.values(), key=_flow_order)
+    heads = ["Direction", "Host", "Service", "First", "Last", "Flows", "Unreplied", "Sent", "Received"]
+    rows = []
+    for t in targets[:FLOW_ROWS]:
+        host = _e_plain(t.address) + (f" (peer {t.peer})" if t.peer else "")
+        direction = "peer → host" if t.direction == "inbound" else "host → peer" if t.direction == "outbound" else "–"
+        service = _e_plain(t.transport) + (f"/{t.port}" if t.port is not None else "")
+        rows.append([direction, host, service, time_text(t.first_ms), time_text(t.last_ms), f"{t.flows:,}", f"{t.unreplied:,}",
+                     human_bytes(t.sent), human_bytes(t.received)])  # fmt: skip
+    head = (
+        f"<h4>Inner flows ({peer.flow_count:,}; {_e(human_bytes(peer.flow_sent))} sent, "
+        f"{_e(human_bytes(peer.flow_received))} received)</h4>"
+    )
+    if peer.flow_unreplied:
+        by_host: dict[str, int] = {}
+        for t in targets:
+            if t.unreplied:
+                by_host[_e_plain(t.address)] = by_host.get(_e_plain(t.address), 0) + t.unreplied
+        most = max(by_host.items(), key=lambda item: (item[1], item[0]), default=None)
+        at = f", the most to {_e(most[0])} ({most[1]:,})" if most else ""
+        hosts = f"{len(by_host):,} host" + ("s" if len(by_host) != 1 else "")
+        head += f"<p class=\"answer\">{peer.flow_unreplied:,} flows were not answered, to {hosts}{at}.</p>"
+    note = []
+    if len(targets) > FLOW_ROWS:
+        note.append(f"the first {FLOW_ROWS} of {len(targets):,} hosts and services")
+    if peer.flows_not_itemized:
+        note.append(f"{peer.flows_not_itemized:,} flows to further hosts and services counted only")
+    more = f"<p class=\"muted\">{_e('; '.join(note).capitalize())}.</p>" if note else ""
+    return head + _table(heads, rows) + more
+
+
+def _flow_order(t: FlowTarget) -> tuple[Any, ...]:
+    return (-(t.sent + t.received), -t.flows, str(t.direction), str(t.address), t.port or 0, str(t.transport))
 
 
 def _sessions(sessions: Iterable[Session]) -> str:
