@@ -22,6 +22,8 @@ import pytest
 
 import wgsiem
 from wgsiem.package.build import assemble, zip_bytes
+from wgsiem.content import DETECTION_RULES
+from wgsiem.rules.exceptions import load_tuning
 from wgsiem.rules.model import load_rules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -118,7 +120,11 @@ def test_rules_validate_and_export(installed: Installed):
     rules = [o for o in exported if "rule_id" in o]
     assert len(rules) == count and all(r["rule_id"] for r in rules)
     # The shipped exception lists travel with the wheel and come first, as Kibana's import takes them.
-    assert [o["list_id"] for o in exported if "item_id" not in o and "rule_id" not in o] == ["wgsiem-large-transfer-volume-exceptions"]
+    shipped = sorted(lst.list_id for lst in load_tuning(DETECTION_RULES).lists)
+    assert len(shipped) >= 2
+    assert sorted(o["list_id"] for o in exported if "item_id" not in o and "rule_id" not in o) == shipped
+    first_rule = next(i for i, o in enumerate(exported) if "rule_id" in o)
+    assert all("rule_id" not in o for o in exported[:first_rule]) and all("list_id" not in o or "rule_id" in o for o in exported[first_rule:])
     assert installed.run("rules", "test").stdout.strip().endswith("0 failed")
 
 
