@@ -1,12 +1,13 @@
 """Inner flows from the lab's LAN (wgsiem/lab/lan.py): the hub's real conntrack events,
 attributed to peers by cryptokey routing, live (root) and in the scenarios recorded from
-the LAN stories (fixtures/scenarios/lab-internal-*, lab-lateral-movement)."""
+the LAN stories (fixtures/scenarios/lab-internal-*, lab-lateral-movement, lab-peer-to-peer)."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
 import os
+import re
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_lab_stories import convert, play_recorded
+from tests.test_lab_stories import alerts_of, convert, describe, play_recorded
 from wgsiem.adapters.capture import CONNTRACK_LOG
 from wgsiem.lab import stories
 from wgsiem.lab.conntrack import conntrack_lab_available
@@ -50,7 +51,8 @@ def peer(doc: dict) -> str:
 
 def check_attribution(flows: list[dict], addresses: dict[str, str]) -> None:
     """Every flow is a peer's opening of a connection from its own inner address (the
-    address its allowed-ips hold); `addresses`: peer name → its inner address."""
+    address its allowed-ips hold); `addresses`: peer name → its inner address. One to
+    another peer's address names that peer, and is the source's flow only."""
     assert flows, "no flow events"
     for d in flows:
         name, source = peer(d), d["source"]["ip"]
@@ -58,15 +60,19 @@ def check_attribution(flows: list[dict], addresses: dict[str, str]) -> None:
         assert source == addresses[name], f"{name}'s flow from {source}: {d['message']}"
         assert ipaddress.ip_address(source) in ipaddress.ip_network(d["wireguard"]["flow"]["allowed_ip"])
         assert d["network"]["direction"] == "inbound"
-        # The LAN, or the hub's own tunnel address: Lab.connect pings it until a handshake.
-        destination = d["destination"]["ip"]
-        assert ipaddress.ip_address(destination) in ipaddress.ip_network(LAN_NET) or destination == HUB_TUNNEL_V4, d["message"]
+        destination, other = d["destination"]["ip"], d["wireguard"]["flow"].get("destination_peer")
+        if other is not None:
+            assert other["name"] != name and destination == addresses[other["name"]], d["message"]
+        else:  # the LAN, or the hub's own tunnel address: Lab.connect pings it until a handshake
+            assert ipaddress.ip_address(destination) in ipaddress.ip_network(LAN_NET) or destination == HUB_TUNNEL_V4, d["message"]
+            assert destination not in addresses.values(), f"a flow to a peer's address names no peer: {d['message']}"
         assert d["destination"].get("port") != 51820, "the tunnel's own UDP became a flow"
 
 
-def exchange_of(d: dict, daily: dict[str, tuple[Exchange, ...]]) -> Exchange | None:
+def exchange_of(d: dict, daily: dict[str, tuple[Exchange, ...]], served: dict[str, str]) -> Exchange | None:
     for x in daily.get(peer(d), ()):
-        if (HOSTS[x.host].address, x.port) == (d["destination"]["ip"], d["destination"].get("port")):
+        address = HOSTS[x.host].address if x.host in HOSTS else served[x.host]
+        if (address, x.port) == (d["destination"]["ip"], d["destination"].get("port")):
             return x
     return None
 
@@ -79,11 +85,12 @@ def check_overhead(d: dict, upload: int, download: int) -> None:
         assert low * packets <= extra <= high * packets, f"{side}: {d[side]} for {payload} bytes: {d['message']}"
 
 
-def check_exchanges(flows: list[dict], daily: dict[str, tuple[Exchange, ...]]) -> int:
-    """Each ended flow of a daily exchange counted its bytes within the headers; how many."""
+def check_exchanges(flows: list[dict], daily: dict[str, tuple[Exchange, ...]], served: dict[str, str] | None = None) -> int:
+    """Each ended flow of a daily exchange counted its bytes within the headers; how many.
+    `served`: the address of each peer that serves (Lan.serve), by name."""
     checked = 0
     for d in flows:
-        x = exchange_of(d, daily)
+        x = exchange_of(d, daily, served or {})
         if d["event"]["action"] == "flow-ended" and x is not None:
             check_overhead(d, x.upload + EXCHANGE_HEADER, x.download)
             checked += 1
@@ -187,6 +194,48 @@ def test_the_first_database_access_is_heidis_with_its_bytes(wg_lab, tmp_path: Pa
     no_secrets(wg_lab.secrets(), capture, docs)
 
 
+def to_peer(flows: list[dict], name: str) -> list[dict]:
+    """The flows that reached peer `name`'s own address (through the hub)."""
+    return [d for d in flows if d["wireguard"]["flow"].get("destination_peer", {}).get("name") == name]
+
+
+@pytest.mark.lab
+def test_a_peer_reaching_another_is_the_sources_flow_naming_the_other(wg_lab, tmp_path: Path, geoip_world):
+    copy = Exchange(stories.HOME_DESKTOP, 22, 1_000, 400_000)  # the recorded story copies 4 MB
+    capture, names, clients = play_on_lan(wg_lab, tmp_path, stories.peer_to_peer, copy=copy)
+    desktop = clients[stories.HOME_DESKTOP]
+    # The hub forwarded the connections from its WireGuard interface back into it: its
+    # connection tracker saw them, from the source's address to the desktop's.
+    log = (capture / CONNTRACK_LOG).read_text()
+    for name in ("laptop-heidi", "laptop-ivan"):
+        assert f"src={clients[name].tunnel_ip} dst={desktop.tunnel_ip} sport=" in log, name
+    docs = convert(capture, names, geoip_world)
+    flows = flows_of(docs)
+    check_attribution(flows, {name: c.tunnel_ip for name, c in clients.items()})
+    reaching = to_peer(flows, stories.HOME_DESKTOP)
+    assert {peer(d) for d in reaching} == {"laptop-heidi", "laptop-ivan"}
+    for d in reaching:
+        assert d["wireguard"]["flow"]["destination_peer"] == {"public_key": desktop.public_key, "name": stories.HOME_DESKTOP}
+        assert (d["destination"]["ip"], d["destination"]["port"]) == (desktop.tunnel_ip, 22)
+        assert d["wireguard"]["flow"]["allowed_ip"] == clients[peer(d)].allowed_ips[0]
+    # The desktop opened nothing but its pings of the hub: being reached is not its flow.
+    assert not on_lan([d for d in flows if peer(d) == stories.HOME_DESKTOP])
+    login, copied = sorted((d for d in ended(reaching, "laptop-ivan")), key=lambda d: d["event"]["start"])
+    check_overhead(login, stories.P2P_LOGIN.upload + EXCHANGE_HEADER, stories.P2P_LOGIN.download)
+    # As for the database's dump (below), wireguard-go drops segments at this rate and the
+    # desktop sends them again; here the hub's wireguard-go carries each one twice.
+    assert copy.download < copied["destination"]["bytes"] <= copy.download * 1.3
+    served = {stories.HOME_DESKTOP: desktop.tunnel_ip}
+    assert check_exchanges(flows, stories.P2P_DAILY, served) == 3 * sum(map(len, stories.P2P_DAILY.values()))
+
+    # laptop-heidi's daily login is history; laptop-ivan's two connections are one new pair.
+    alerts = alerts_of(docs, tmp_path, min(int(p.stem) for p in capture.glob("*.dump")))
+    assert [(a["kibana.alert.rule.name"], peer(a), a["destination"]["ip"]) for a in alerts] == [
+        ("WireGuard Peer Reaching Another Peer", "laptop-ivan", desktop.tunnel_ip)
+    ], describe(alerts)
+    no_secrets(wg_lab.secrets(), capture, docs)
+
+
 # ------------------------------------------------- the recorded scenarios
 
 
@@ -272,3 +321,48 @@ def test_recorded_scan_is_ivans_sweep_and_port_probe():
     assert answered == LAN_ADDRESSES
     for name in ("laptop-grace", "laptop-heidi"):
         assert reached(after, name) == reached(before, name), name
+
+
+def test_recorded_peer_to_peer_is_ivans_flow_naming_heidis_desktop():
+    flows, config, start = scenario("lab-peer-to-peer")
+    folder = SCENARIOS / "lab-peer-to-peer"
+    assert config["kind"] == "attack" and set(config["peers"].values()) == set(stories.P2P_CAST.peers)
+    keys = {name: key for key, name in config["peers"].items()}
+    # Each peer's address is its allowed-ips at the hub (the desktop opens no flow of its own).
+    docs = [json.loads(line) for line in (folder / "events.ndjson").read_text().splitlines()]
+    allowed = {d["wireguard"]["peer"]["name"]: d["wireguard"]["peer"]["allowed_ips"] for d in docs if d["event"]["action"] == "peer-discovered"}
+    assert set(allowed) == set(keys) and all(len(ips) == 1 and ips[0].endswith("/32") for ips in allowed.values())
+    addresses = {name: ips[0].removesuffix("/32") for name, ips in allowed.items()}
+    check_attribution(flows, addresses)
+    desktop = addresses[stories.HOME_DESKTOP]
+
+    # The hub's connection tracker saw both laptops' connections to the desktop's address:
+    # forwarded from its WireGuard interface back into it.
+    log = (folder / "captures" / CONNTRACK_LOG).read_text()
+    for name in ("laptop-heidi", "laptop-ivan"):
+        assert re.search(rf"\[NEW\] .* src={re.escape(addresses[name])} dst={re.escape(desktop)} sport=\d+ dport=22 ", log), name
+
+    # Every flow to another peer is the source's, names the desktop, and reached its SSH.
+    reaching = to_peer(flows, stories.HOME_DESKTOP)
+    assert reaching == [d for d in flows if "destination_peer" in d["wireguard"]["flow"]]
+    for d in reaching:
+        assert d["wireguard"]["flow"]["destination_peer"] == {"public_key": keys[stories.HOME_DESKTOP], "name": stories.HOME_DESKTOP}
+        assert d["wireguard"]["peer"]["public_key"] == keys[peer(d)] and d["source"]["ip"] == addresses[peer(d)]
+        assert (d["destination"]["ip"], d["destination"]["port"]) == (desktop, 22)
+    assert not on_lan([d for d in flows if peer(d) == stories.HOME_DESKTOP])
+
+    # laptop-heidi's daily login is history; laptop-ivan's two connections come after it.
+    before, after = split(reaching, start)
+    assert {peer(d) for d in before} == {"laptop-heidi"}
+    assert {peer(d) for d in after} == {"laptop-heidi", "laptop-ivan"}
+    login, copied = sorted(ended(after, "laptop-ivan"), key=lambda d: d["event"]["start"])
+    check_overhead(login, stories.P2P_LOGIN.upload + EXCHANGE_HEADER, stories.P2P_LOGIN.download)
+    assert stories.P2P_COPY.download < copied["destination"]["bytes"] <= stories.P2P_COPY.download * 1.3
+    served = {stories.HOME_DESKTOP: desktop}
+    assert check_exchanges(flows, stories.P2P_DAILY, served) == 3 * sum(map(len, stories.P2P_DAILY.values()))
+
+    # Nobody reaches anything new on the LAN: the desktop is laptop-ivan's only new place.
+    before, after = split(flows, start)
+    for name in stories.OFFICE:
+        new = reached(after, name) - reached(before, name)
+        assert new == ({(desktop, 22)} if name == "laptop-ivan" else set()), name

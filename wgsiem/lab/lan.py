@@ -13,6 +13,10 @@ The LAN lies inside the tunnel net 10.77.0.0/16, which every client already rout
 tunnel (the hub's allowed-ips on the client's side), so the clients reach it as they are.
 At the hub the LAN's /24 is a longer prefix than the /16 on the WireGuard interface, and
 each peer's allowed-ips there (its /32) keep the peers' addresses apart from the LAN's.
+The same route takes a client to another client's tunnel address: the hub forwards the
+packet from its WireGuard interface back into it, to the peer whose /32 holds the address.
+`serve(client, ports)` starts services on a client's own tunnel address, which the peers
+then reach by the client's name as they reach a host of the LAN.
 
 In the hub's namespace, as conntrack.py sets up its gateway: the nftables `ct state` rule
 that switches the connection tracker on, `nf_conntrack_acct=1` (packets and bytes each way
@@ -65,7 +69,7 @@ class Exchange:
     """One TCP connection to a host's service: `upload` bytes (after the services' 8-byte
     header) from the client, `download` bytes back, then closed."""
 
-    host: str  # a name of HOSTS
+    host: str  # a name of HOSTS, or of a peer that serves (Lan.serve)
     port: int
     upload: int
     download: int
@@ -215,6 +219,19 @@ class Lan:
 
     def _ip(self, namespace: str, lines: list[str]) -> None:
         run(["ip", "-n", namespace, "-batch", "-"], input="".join(line + "\n" for line in lines))
+
+    def serve(self, client: Client, tcp_ports: Sequence[int]) -> Host:
+        """The services on `client`'s tunnel address, in its namespace, as a host named after
+        it: another peer's exchange with it goes through the hub, a peer-to-peer flow."""
+        if client.namespace is None:
+            raise LabError(f"{client.name!r} is a silent peer: it has no namespace to serve from")
+        if client.name in self.hosts:
+            raise LabError(f"{client.name!r} already serves on the lab's LAN")
+        host = Host(client.name, client.tunnel_ip, tuple(tcp_ports))
+        specs = [f"tcp,{host.address},{port}" for port in host.tcp_ports]
+        _await(self._spawn(client.namespace, [sys.executable, "-c", _SERVER, *specs]), "ready", f"the services of {client.name} did not start")
+        self.hosts[host.name] = host
+        return host
 
     # ------------------------------------------------------------------ traffic
 

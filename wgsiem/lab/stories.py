@@ -31,7 +31,10 @@ after its baseline poll. Recorded, the idle time is polled at the production int
   history: `internal-daily-use`, where laptop-heidi is the database's administrator and
   nobody goes anywhere new; `lateral-movement`, where laptop-heidi reaches the database
   for the first time and dumps it; `internal-scan`, where laptop-ivan sweeps the LAN and
-  tries the ports of one host. laptop-grace only ever uses the intranet web server.
+  tries the ports of one host; `peer-to-peer`, where desktop-heidi, laptop-heidi's own
+  desktop at home and a peer of the VPN, serves SSH on its tunnel address, laptop-heidi
+  logs in to it every day through the hub, and laptop-ivan logs in to it for the first
+  time. laptop-grace only ever uses the intranet web server.
 
 `tick(label)` is called after each step and returns only once a poll has seen it;
 `on_peer(client)` is called as each peer is configured (to name it).
@@ -291,6 +294,14 @@ SWEEP = tuple(str(ipaddress.ip_network(LAN_NET)[i]) for i in range(1, 41))
 PROBED_HOST = "db"
 PROBED_PORTS = (21, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 389, 443, 445, 465, 587, 631, 993, 995, 1433,
                 1521, 2049, 3306, 3389, 5432, 5900, 5985, 6379, 8000, 8080, 8443, 9200, 11211, 27017)  # fmt: skip
+# peer-to-peer: desktop-heidi, at home in Sweden, serves SSH on its tunnel address, and
+# laptop-heidi works on it every day; laptop-ivan logs in to it, then copies files off it.
+HOME_DESKTOP = "desktop-heidi"
+HOME_DESKTOP_PORTS = (22,)
+HOME_SSH = Exchange(HOME_DESKTOP, 22, 3_000, 40_000)
+P2P_DAILY = {**OFFICE_DAILY, "laptop-heidi": (*OFFICE_DAILY["laptop-heidi"], HOME_SSH)}
+P2P_LOGIN = Exchange(HOME_DESKTOP, 22, 2_000, 20_000)
+P2P_COPY = Exchange(HOME_DESKTOP, 22, 1_000, 4_000_000)
 
 
 def _daily(lan: Lan, clients: dict[str, Client], daily: dict[str, tuple[Exchange, ...]]) -> None:
@@ -300,20 +311,40 @@ def _daily(lan: Lan, clients: dict[str, Client], daily: dict[str, tuple[Exchange
     lan.settle()
 
 
+@dataclass(frozen=True)
+class Cast:
+    """Who plays a LAN story: each peer and its underlay, the TCP ports some serve on their
+    tunnel address (Lan.serve), and how the baseline's step names them."""
+
+    peers: dict[str, str]
+    services: dict[str, tuple[int, ...]]
+    baseline: str
+
+
+OFFICE_CAST = Cast(OFFICE, {}, "laptop-grace (Amsterdam), laptop-heidi (Linköping) and laptop-ivan (Madrid) connected")
+P2P_CAST = Cast(
+    {**OFFICE, HOME_DESKTOP: "se"}, {HOME_DESKTOP: HOME_DESKTOP_PORTS},
+    f"{OFFICE_CAST.baseline}, and {HOME_DESKTOP} (at home in Sweden, SSH on its tunnel address)",
+)  # fmt: skip
+
+
 def _office(
-    lab: Lab, lan: Lan, tick: Tick, on_peer: OnPeer, idle: Idle, history_seconds: float, daily: dict[str, tuple[Exchange, ...]]
+    lab: Lab, lan: Lan, tick: Tick, on_peer: OnPeer, idle: Idle, history_seconds: float, daily: dict[str, tuple[Exchange, ...]],
+    cast: Cast = OFFICE_CAST,
 ) -> dict[str, Client]:
-    """The three laptops connected and a day's work done at the baseline, so that where each
-    goes on the LAN is history; then the history the rules need before the story's part."""
+    """The cast (the three laptops) connected, its services started, and a day's work done
+    at the baseline, so that where each goes on the LAN, and which peer reaches which, is
+    history; then the history the rules need before the story's part."""
     clients = {}
-    for name, underlay in OFFICE.items():
+    for name, underlay in cast.peers.items():
         clients[name] = lab.add_client(name, underlay, keepalive=KEEPALIVE)
         on_peer(clients[name])
+    for name, ports in cast.services.items():
+        lan.serve(clients[name], ports)
     for client in clients.values():
         lab.connect(client)
     _daily(lan, clients, daily)
-    tick("baseline: laptop-grace (Amsterdam), laptop-heidi (Linköping) and laptop-ivan (Madrid) connected, "
-         "each has done its daily work on the LAN")  # fmt: skip
+    tick(f"baseline: {cast.baseline}, each has done its daily work on the LAN")
     idle(history_seconds, f"{history_seconds:.0f} s of history: keepalives only")
     return clients
 
@@ -367,6 +398,24 @@ def internal_scan(
     lan.settle()
     tick(f"laptop-ivan tried {len(PROBED_PORTS)} ports of {host.address}: open {', '.join(map(str, open_ports))}")
     _rounds(lan, clients, OFFICE_DAILY, tick, "after", 1)
+    return clients
+
+
+def peer_to_peer(
+    lab: Lab, tick: Tick, on_peer: OnPeer = lambda client: None, *, lan: Lan, idle: Idle | None = None,
+    history_seconds: float = HISTORY_SECONDS, copy: Exchange = P2P_COPY,
+) -> dict[str, Client]:  # fmt: skip
+    clients = _office(lab, lan, tick, on_peer, idle or _sleep_then(tick), history_seconds, P2P_DAILY, P2P_CAST)
+    _rounds(lan, clients, P2P_DAILY, tick, "before", 1)
+    ivan, desktop = clients["laptop-ivan"], lan.host(HOME_DESKTOP)
+    lan.exchange(ivan, P2P_LOGIN)
+    lan.settle()
+    tick(f"laptop-ivan logged in to {HOME_DESKTOP} ({desktop.address}:{P2P_LOGIN.port}) through the hub for the first time "
+         f"({P2P_LOGIN.upload} bytes up, {P2P_LOGIN.download} down)")  # fmt: skip
+    lan.exchange(ivan, copy)
+    lan.settle()
+    tick(f"laptop-ivan copied {copy.download / 1e6:.0f} MB off {HOME_DESKTOP} in a second connection")
+    _rounds(lan, clients, P2P_DAILY, tick, "after", 1)
     return clients
 
 
@@ -436,6 +485,15 @@ STORIES = {
             "laptop-ivan pings 40 addresses of the LAN behind the hub at once, then tries 34 ports "
             "of the database host, while laptop-grace and laptop-heidi use the intranet as every day.",
             internal_scan,
+            kind="attack",
+            lan=True,
+        ),
+        Story(
+            "peer-to-peer",
+            "laptop-heidi logs in to her own desktop, a peer of the VPN, over SSH on its tunnel "
+            "address every day; laptop-ivan logs in to the same desktop through the hub for the "
+            "first time and copies files off it, while the laptops do their usual work on the LAN.",
+            peer_to_peer,
             kind="attack",
             lan=True,
         ),
