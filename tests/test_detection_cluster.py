@@ -30,6 +30,7 @@ from wgsiem.detection.schedule import Execution
 from wgsiem.detection.searches import (
     Request,
     anchor_now,
+    missing_fields_filter,
     new_terms_batch_filter,
     new_terms_composite_docs,
     new_terms_composite_history,
@@ -38,6 +39,8 @@ from wgsiem.detection.searches import (
     new_terms_recent,
     open_point_in_time,
     query_rule_page,
+    suppression_groups,
+    suppression_history_filter,
     threshold_buckets,
     threshold_history_filter,
     with_filters,
@@ -157,6 +160,69 @@ def test_new_terms_phases_are_the_aggregation_approach() -> None:
     phase3 = new_terms_composite_docs(["i"], batch, EXECUTION, datetime_ms(at(-60)), ["host.name", "source.ip"], keys[0]).body
     assert phase3["aggregations"]["new_terms"]["composite"]["after"] == keys[0]
     assert phase3["query"]["bool"]["filter"][1] == _range(stamp(at(-60)), stamp(at(5)))  # still the history range
+
+
+def test_a_suppressing_query_rule_searches_kibanas_group_aggregation() -> None:
+    # group_and_bulk_create.ts with build_group_by_field_aggregation.ts: one composite page of
+    # max_signals + 1 groups (missing_bucket, last, for `suppress`), and
+    # buildBucketHistoryFilter after the range.
+    history = suppression_history_filter([((("host.name", "gw1"), ("source.ip", None)), datetime_ms(at(3)))], datetime_ms(at(-1)))
+    request = suppression_groups(["i"], KQL_FILTER, EXECUTION, ["host.name", "source.ip"], 100, missing_bucket=True, history=history)
+    assert request == Request(
+        "search",
+        ("i",),
+        {
+            "size": 0,
+            "query": {
+                "bool": {
+                    "filter": [
+                        KQL_FILTER,
+                        _range(stamp(at(-1)), stamp(at(5))),
+                        {
+                            "bool": {
+                                "must_not": [
+                                    {
+                                        "bool": {
+                                            "must_not": [{"exists": {"field": "source.ip"}}],
+                                            "filter": [{"term": {"host.name": "gw1"}}, _range(stamp(at(-1)), stamp(at(3)))],
+                                        }
+                                    }
+                                ]
+                            }
+                        },
+                    ]
+                }
+            },
+            "fields": FIELDS,
+            "aggregations": {
+                "eventGroups": {
+                    "composite": {
+                        "sources": [
+                            {"host.name": {"terms": {"field": "host.name", "missing_bucket": True, "missing_order": "last"}}},
+                            {"source.ip": {"terms": {"field": "source.ip", "missing_bucket": True, "missing_order": "last"}}},
+                        ],
+                        "size": 101,
+                    },
+                    "aggs": {
+                        "topHits": {"top_hits": {"size": 1, "sort": [{"@timestamp": {"order": "asc", "unmapped_type": "date"}}]}},
+                        "max_timestamp": {"max": {"field": "@timestamp"}},
+                        "min_timestamp": {"min": {"field": "@timestamp"}},
+                    },
+                }
+            },
+            "sort": [{"@timestamp": {"order": "asc", "unmapped_type": "date"}}],
+        },
+        {"allow_no_indices": "true", "ignore_unavailable": "true"},
+    )
+    assert suppression_history_filter([], 0) == []
+    plain = suppression_groups(["i"], KQL_FILTER, EXECUTION, ["host.name"], 3, missing_bucket=False)
+    assert plain.body["aggregations"]["eventGroups"]["composite"]["sources"] == [{"host.name": {"terms": {"field": "host.name"}}}]
+    assert len(plain.body["query"]["bool"]["filter"]) == 2
+    # bulk_create_unsuppressed_alerts.ts: the query rule's pages, for documents lacking a field.
+    missing = missing_fields_filter(["host.name", "source.ip"])
+    assert missing == {"bool": {"should": [{"bool": {"must_not": [{"exists": {"field": f}}]}} for f in ("host.name", "source.ip")]}}
+    page = query_rule_page("PIT", KQL_FILTER, EXECUTION, 100, None, [missing])
+    assert page.body["query"]["bool"]["filter"][2] == missing
 
 
 def test_now_in_a_date_range_is_pinned_to_the_execution_time() -> None:
@@ -342,7 +408,7 @@ def _index(node: Node, docs: Iterable[dict[str, Any]], namespace: str) -> list[d
 
 
 def _stats(result: RunResult) -> dict[str, tuple[Any, ...]]:
-    return {k: (s.executions, s.matched_events, s.alerts, s.max_signals_executions, s.warnings, s.error) for k, s in result.stats.items()}
+    return {k: (s.executions, s.matched_events, s.alerts, s.max_signals_executions, s.suppressed, s.warnings, s.error) for k, s in result.stats.items()}
 
 
 RULES = load_rules()
@@ -447,6 +513,16 @@ def _edge_case_events() -> list[dict[str, Any]]:
         # a query reading the clock
         event(at(1), "recent", dataset=status),
         event(at(4), "recent", dataset=status),
+        # alert suppression: groups by host.name (arrays, a missing one), across overlapping runs
+        event(at(1), "sup-q", dataset=status, host__name="a", source__ip="10.3.0.1"),
+        event(at(4, 30), "sup-q", dataset=status, host__name=["b", "a"]),
+        event(at(2), "sup-q", dataset=status, host={"name": None}),
+        event(at(8), "sup-q", dataset=status, host__name="a"),
+        event(at(9), "sup-q", dataset=status, host={"name": None}),
+        event(at(-30), "sup-nt", dataset=status, source__ip="10.4.0.1", host__name="h1"),
+        *[event(at(m), "sup-nt", dataset=status, source__ip=f"10.4.0.{i}", host__name=h) for i, (m, h) in enumerate(
+            [(1, "h1"), (2, "h1"), (4.5, ["h2", "h1", "h2"]), (4.6, "h1"), (6, None), (9, "h2"), (9, "h1")], start=2)],
+        *[event(at(m), "sup-th", dataset=status, source__ip="10.5.0.1") for m in (1, 2, 6, 7, 11, 12)],
     ]
 
 
@@ -464,7 +540,20 @@ def _edge_case_rules() -> list[Any]:
         rule(6, 'event.action:"nt-one"', type="new_terms", new_terms=("source.ip",), history="1h"),
         rule(7, 'event.action:"nt-two"', type="new_terms", new_terms=("host.name", "source.ip"), history="1h"),
         rule(8, 'event.action:"recent" and @timestamp >= now-2m'),
+        rule(9, 'event.action:"sup-q"', alert_suppression=_suppressing()),
+        rule(10, 'event.action:"sup-q"', alert_suppression=_suppressing(duration=True, missing="doNotSuppress")),
+        rule(11, 'event.action:"sup-nt"', type="new_terms", new_terms=("source.ip",), history="1h", alert_suppression=_suppressing()),
+        rule(12, 'event.action:"sup-nt"', type="new_terms", new_terms=("host.name", "source.ip"), history="1h",
+             alert_suppression=_suppressing(duration=True, missing="doNotSuppress")),
+        rule(13, 'event.action:"sup-th"', type="threshold", threshold=(("source.ip",), 2, None), alert_suppression={"duration": {"value": 1, "unit": "h"}}),
     ]
+
+
+def _suppressing(*, duration: bool = False, missing: str = "suppress") -> dict[str, Any]:
+    spec: dict[str, Any] = {"group_by": ["host.name"], "missing_fields_strategy": missing}
+    if duration:
+        spec["duration"] = {"value": 1, "unit": "h"}
+    return spec
 
 
 @pytest.mark.es
@@ -493,6 +582,42 @@ def test_edge_cases_give_the_offline_alerts(es, every_search: bool) -> None:
     assert [a["kibana.alert.new_terms"] for a in by_rule["edge 6"]] == [["10.1.0.3"], ["10.1.0.4"]]
     assert [a["kibana.alert.new_terms"] for a in by_rule["edge 7"]] == [["h1", "10.2.0.2"], ["h2", "10.2.0.1"], ["h2", "10.2.0.2"]]
     assert [a["kibana.alert.original_time"] for a in by_rule["edge 8"]] == [stamp(at(4))]
+
+    def suppressed(name: str) -> list[tuple[Any, ...]]:
+        return [(a["@timestamp"], str(a.get("kibana.alert.suppression.terms")), a.get("kibana.alert.suppression.docs_count")) for a in by_rule[name]]
+
+    # Per execution: 10:05 groups a (2: the array counts in a and b), null, b; at 10:10 the
+    # history keeps 10:04:30 out, a and null again; at 10:15 it keeps 10:09 out.
+    assert suppressed("edge 9") == [
+        (stamp(at(5)), "[{'field': 'host.name', 'value': 'a'}]", 1),
+        (stamp(at(5)), "[{'field': 'host.name', 'value': None}]", 0),
+        (stamp(at(5)), "[{'field': 'host.name', 'value': 'b'}]", 0),
+        (stamp(at(10)), "[{'field': 'host.name', 'value': 'a'}]", 0),
+        (stamp(at(10)), "[{'field': 'host.name', 'value': None}]", 0),
+    ]
+    # For an hour, missing host.name not suppressed: a's alert takes 10:08 in; two plain alerts.
+    assert sorted(suppressed("edge 10"), key=str) == sorted([
+        (stamp(at(5)), "None", None),
+        (stamp(at(5)), "[{'field': 'host.name', 'value': 'a'}]", 2),
+        (stamp(at(5)), "[{'field': 'host.name', 'value': 'b'}]", 0),
+        (stamp(at(10)), "None", None),
+    ], key=str)  # fmt: skip
+    # New terms: per execution, an overlap event counted once; for an hour with two fields, the
+    # two new terms of one event are one group (its host.name values, sorted, repeats kept).
+    assert suppressed("edge 11") == [
+        (stamp(at(5)), "[{'field': 'host.name', 'value': ['h1']}]", 2),
+        (stamp(at(5)), "[{'field': 'host.name', 'value': ['h1', 'h2', 'h2']}]", 0),
+        (stamp(at(10)), "[{'field': 'host.name', 'value': None}]", 0),
+        (stamp(at(10)), "[{'field': 'host.name', 'value': ['h2']}]", 0),
+        (stamp(at(10)), "[{'field': 'host.name', 'value': ['h1']}]", 0),
+    ]
+    assert suppressed("edge 12") == [
+        (stamp(at(5)), "[{'field': 'host.name', 'value': ['h1']}]", 3),
+        (stamp(at(5)), "[{'field': 'host.name', 'value': ['h1', 'h2', 'h2']}]", 1),
+        (stamp(at(10)), "[{'field': 'host.name', 'value': ['h2']}]", 0),
+    ]
+    # Threshold for an hour: the bucket of 10:10 and of 10:15 update the alert of 10:05.
+    assert [(a["kibana.alert.suppression.docs_count"], a["kibana.alert.suppression.end"]) for a in by_rule["edge 13"]] == [(2, stamp(at(12)))]
 
 
 @pytest.mark.es

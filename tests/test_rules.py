@@ -7,6 +7,7 @@ import dataclasses
 import ipaddress
 import json
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from wgsiem.rules.attack import threat_problems
 from wgsiem.rules.cases import CASES, load_cases
 from wgsiem.rules.exceptions import Tuning, load_tuning
 from wgsiem.rules.kibana_schema import ndjson_problems, rule_problems
-from wgsiem.rules.model import RuleFileError, load_rule, load_rules
+from wgsiem.rules.model import AlertSuppression, RuleFileError, load_rule, load_rules
 from wgsiem.rules.validate import validate
 
 RULES = load_rules()
@@ -166,6 +167,40 @@ def test_a_toml_syntax_error_names_the_file_and_line(tmp_path):
         load_rule(path)
 
 
+_SUPPRESSION = '[rule.alert_suppression]\ngroup_by = ["source.ip"]\n'
+_FOR_30M = '\n[rule.alert_suppression.duration]\nunit = "m"\nvalue = 30\n'
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        ("wireguard_handshake_flood.toml", "value = 100\n", f"value = 100\n\n{_SUPPRESSION}{_FOR_30M}",
+         ":67: rule.alert_suppression.group_by: not allowed here: a threshold rule's alert_suppression takes only duration"),
+        ("wireguard_handshake_flood.toml", "value = 100\n", "value = 100\n\n[rule.alert_suppression]\n", ":66: [rule.alert_suppression] lacks 'duration'"),
+        ("wireguard_flow_new_internal_destination.toml", 'missing_fields_strategy = "doNotSuppress"\n', "",
+         ":118: [rule.alert_suppression] lacks 'missing_fields_strategy'"),
+        ("wireguard_flow_new_internal_destination.toml", 'unit = "h"', 'unit = "d"', ":123: rule.alert_suppression.duration.unit: 'd' is not one of"),
+        ("wireguard_flow_new_internal_destination.toml", 'group_by = ["wireguard.peer.public_key", "source.ip"]', "group_by = []",
+         ":119: rule.alert_suppression.group_by: [] should be non-empty"),
+    ],
+)  # fmt: skip
+def test_alert_suppression_is_kibanas_shape_for_the_rule_type(tmp_path, file, old, new, message):
+    source = DETECTION_RULES / file
+    path = tmp_path / file
+    assert old in source.read_text()
+    path.write_text(source.read_text().replace(old, new, 1))
+    with pytest.raises(RuleFileError) as err:
+        load_rule(path)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_alert_suppression_is_read_and_its_fields_are_the_rules():
+    (rule,) = [r for r in RULES if r.path.stem == "wireguard_flow_new_internal_destination"]
+    assert rule.alert_suppression == AlertSuppression(("wireguard.peer.public_key", "source.ip"), timedelta(hours=1), "doNotSuppress")
+    assert not rule.alert_suppression.suppress_missing
+    assert "source.ip" in rule.fields  # validate checks it is defined and aggregatable; export lists it
+
+
 def test_a_threshold_rule_without_threshold_is_refused(tmp_path):
     path = _broken(tmp_path, "[rule.threshold]\nfield = [\"source.ip\"]\nvalue = 100\n", "")
     with pytest.raises(RuleFileError, match="threshold"):
@@ -215,6 +250,13 @@ def test_export_is_kibana_import_ndjson_that_passes_kibana_s_schema():
             assert o["new_terms_fields"] == list(r.new_terms_fields) and o["history_window_start"].startswith("now-")
         if r.type == "threshold":
             assert o["threshold"]["value"] == r.threshold.value and o["threshold"]["field"] == list(r.threshold.fields)
+        assert o.get("alert_suppression") == r.body.get("alert_suppression")
+    # Kibana's AlertSuppression, as its API takes it (the strict check above closes it).
+    assert exported["55154d80-fd5e-45dc-a23a-2b1a7852ebdc"]["alert_suppression"] == {
+        "group_by": ["wireguard.peer.public_key", "source.ip"],
+        "missing_fields_strategy": "doNotSuppress",
+        "duration": {"unit": "h", "value": 1},
+    }
     types = {f["name"]: f["type"] for o in exported.values() for f in o["required_fields"]}
     assert types["source.ip"] == "ip" and types["event.action"] == "keyword" and types["destination.bytes"] == "long"
 
@@ -225,6 +267,32 @@ def test_the_schema_catches_an_export_kibana_would_refuse():
     del rule["description"]
     problems = rule_problems(rule)
     assert any("severity" in p for p in problems) and any("description" in p for p in problems)
+
+
+def test_kibanas_schema_takes_alert_suppression_in_its_shape_per_rule_type():
+    lines = {json.loads(line)["rule_id"]: json.loads(line) for line in cli("rules", "export").stdout.splitlines() if "rule_id" in line}
+    new_terms = lines["55154d80-fd5e-45dc-a23a-2b1a7852ebdc"]
+    threshold = next(o for o in lines.values() if o["type"] == "threshold")
+    assert rule_problems({**threshold, "alert_suppression": {"duration": {"value": 30, "unit": "m"}}}, strict=True) == []
+    # ThresholdAlertSuppression: duration only, and required.
+    assert rule_problems({**threshold, "alert_suppression": {"group_by": ["source.ip"]}}) == ["alert_suppression.duration: missing (required)"]
+    dropped = rule_problems({**threshold, "alert_suppression": {"group_by": ["source.ip"], "duration": {"value": 1, "unit": "h"}}}, strict=True)
+    assert dropped[0] == "alert_suppression.group_by: not a key Kibana knows; it drops it without a word"
+    wrong = {**new_terms, "alert_suppression": {**new_terms["alert_suppression"], "duration": {"value": 1, "unit": "d"}}}
+    assert any(p.startswith("alert_suppression.duration.unit: 'd'") for p in rule_problems(wrong))
+    assert rule_problems({**new_terms, "alert_suppression": {"missing_fields_strategy": "suppress"}}) == ["alert_suppression.group_by: missing (required)"]
+
+
+def test_the_package_asset_carries_alert_suppression():
+    from wgsiem.kql import FieldTypes
+    from wgsiem.mappings.fields import load_fields
+    from wgsiem.package.rules import security_rule
+
+    (rule,) = [r for r in RULES if r.alert_suppression is not None]
+    asset = security_rule(rule, "1.2.3", load_fields(), FieldTypes.default())
+    assert asset["attributes"]["alert_suppression"] == rule.body["alert_suppression"]
+    # The asset is the package's form (required_fields carry `ecs`), not the import's.
+    assert not [p for p in rule_problems({**asset["attributes"], "rule_id": rule.rule_id}, strict=True) if "alert_suppression" in p]
 
 
 def test_export_enabled_and_a_single_rule():
@@ -241,6 +309,8 @@ def test_install_imports_through_kibana_s_api(monkeypatch, tmp_path):
         assert first.exit_code == 0, first.output
         assert f"imported {len(RULES)} of {len(RULES)} rules into space soc" in first.stdout
         assert set(kibana.installed["soc"]) == {r.rule_id for r in RULES}
+        suppressing = [r for r in RULES if r.alert_suppression is not None]
+        assert suppressing and all(kibana.installed["soc"][r.rule_id]["alert_suppression"] == r.body["alert_suppression"] for r in suppressing)
         again = cli("rules", "install", "--kibana", kibana.url, "--space", "soc")
         assert again.exit_code == 1 and "409" in again.output  # installed rules are kept without --overwrite
         forced = cli("rules", "install", "--kibana", kibana.url, "--space", "soc", "--overwrite", "--enabled")
@@ -305,6 +375,10 @@ def test_validate_command_passes_on_the_repository():
         ("wireguard_handshake_flood.toml", 'id = "T1110"', 'id = "T1111"', "T1111 is not a known ATT&CK technique"),
         ("wireguard_impossible_travel.toml", "name = \"WireGuard Peer Impossible Travel\"", "name = \"WireGuard Interface Key Changed\"",
          "name 'WireGuard Interface Key Changed' is used by"),
+        ("wireguard_flow_new_internal_destination.toml", '"source.ip"]\nmissing', '"source.nope"]\nmissing',
+         "field 'source.nope' (alert_suppression.group_by) is not defined in ecs_mappings/"),
+        ("wireguard_flow_new_internal_destination.toml", '"source.ip"]\nmissing', '"message"]\nmissing',
+         "field 'message' (alert_suppression.group_by) is match_only_text, which new_terms rules cannot aggregate"),
     ],
 )  # fmt: skip
 def test_validate_names_what_is_wrong(tmp_path, file, old, new, problem):

@@ -4,8 +4,9 @@ would if the events were in Elasticsearch and each rule ran on its schedule, or 
 Kibana's searches sent to a real cluster (`run_rules_on_cluster`), with the same alerts.
 docs/detection-engine.md maps it to Kibana's executors."""
 
+from .alerts import MAX_SIGNALS_WARNING
 from .cluster import run_rules_on_cluster
-from .engine import MAX_SIGNALS_WARNING, RuleStats, RunResult, run_rules
+from .engine import RuleStats, RunResult, run_rules
 from .events import EventSet, LoadedEvents, load_events
 
 __all__ = ["MAX_SIGNALS_WARNING", "EventSet", "LoadedEvents", "RuleStats", "RunResult", "load_events", "run_rules", "run_rules_on_cluster"]

@@ -45,6 +45,10 @@ _COPIED = {"event": "kibana.alert.original_event", "data_stream": "kibana.alert.
 _NOT_PARAMETERS = frozenset({"name", "tags", "interval", "enabled", "actions", "throttle", "new_terms", "threshold"})
 
 
+# getMaxSignalsWarning (rule_types/utils/utils.ts).
+MAX_SIGNALS_WARNING = "This rule reached the maximum alert limit for the rule execution. Some alerts were not created."
+
+
 class NewAlerts:
     """Kibana's bulk create behind the persistence wrapper's duplicate filter: an alert
     whose id an earlier execution wrote is left out, and one execution writes at most
@@ -88,15 +92,22 @@ def threshold_hit_id(rule: Rule, started_at: int, key: Sequence[Any]) -> str:
 
 def new_terms_alert_id(index: str, doc_id: str, rule_id: str, terms: Sequence[Any]) -> str:
     """wrap_new_terms_alerts.ts hashes [index, _id, String(_version), space:rule, terms] with
-    object-hash (sha1 over a typed serialisation); this is a sha1 over the same
-    ingredients, typed the same way, so one event gives one id per new term."""
-    parts = [index, doc_id, "undefined", f"{SPACE_ID}:{rule_id}", list(terms)]
-    return hashlib.sha1(_typed(parts).encode()).hexdigest()  # noqa: S324 - Kibana's id scheme, not a security measure
+    object-hash, so one event gives one id per new term."""
+    return object_hash([index, doc_id, "undefined", f"{SPACE_ID}:{rule_id}", list(terms)])
+
+
+def object_hash(value: Any) -> str:
+    """Kibana's `objectHash(value)` (the object-hash package: sha1 over a typed
+    serialisation, object keys sorted) stood in for by a sha1 over the same ingredients,
+    typed the same way: equal inputs give equal ids, different ones different ids."""
+    return hashlib.sha1(_typed(value).encode()).hexdigest()  # noqa: S324 - Kibana's id scheme, not a security measure
 
 
 def _typed(value: Any) -> str:
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return f"array:{len(value)}:" + "".join(_typed(v) for v in value)
+    if isinstance(value, Mapping):
+        return f"object:{len(value)}:" + "".join(f"{_typed(str(k))}:{_typed(value[k])}," for k in sorted(value, key=str))
     if isinstance(value, str):
         return f"string:{len(value)}:{value}"
     if isinstance(value, bool):

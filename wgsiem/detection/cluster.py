@@ -29,14 +29,14 @@ from typing import TYPE_CHECKING, Any
 from wgsiem.rules.model import Rule
 
 from ..mappings.datastreams import data_stream_of
-from .alerts import NewAlerts, RuleContext, new_terms_alert_id, query_alert_id
+from .alerts import MAX_SIGNALS_WARNING, NewAlerts, RuleContext, new_terms_alert_id, query_alert_id
 from .engine import ExecutionError, Prepared, RunResult, rule_indices, run_schedule
 from .events import without_gc
 from .exception_filter import RuleExceptions, excluding
 from .matching import Compile, default_field_types, kql_compiler, uses_now
-from .new_terms import Term, history_window, new_terms_alert
-from .query import query_alert
-from .schedule import Execution, executions
+from .new_terms import Term, history_window, new_terms_alert, new_terms_candidate
+from .query import Group, QueryGroups, query_alert
+from .schedule import Execution, Outcome, executions
 from .searches import (
     NEW_TERMS_BATCH_SIZE,
     Request,
@@ -46,6 +46,7 @@ from .searches import (
     execution_activity,
     first_seen_is_new,
     matches_in_ranges,
+    missing_fields_filter,
     new_terms_batch_filter,
     new_terms_composite_docs,
     new_terms_composite_history,
@@ -55,13 +56,16 @@ from .searches import (
     open_point_in_time,
     query_page,
     query_rule_page,
+    suppression_groups,
+    suppression_history_filter,
     threshold_buckets,
     threshold_history_filter,
     threshold_single_bucket,
     time_bounds,
     with_filters,
 )
-from .threshold import TOTAL_HITS_TRACKED, qualifies, rule_threshold, threshold_alert
+from .suppression import SUPPRESSION_MAX_SIGNALS_WARNING, AlertsIndex, InMemorySuppression, Tally
+from .threshold import TOTAL_HITS_TRACKED, Bucket, qualifies, rule_threshold, write_buckets
 from .timestamps import datetime_ms, ms_datetime, parse_ms
 
 if TYPE_CHECKING:
@@ -279,24 +283,37 @@ class _Searches:
 
 class _QuerySearches(_Searches):
     """query/query.ts → search_after_bulk_create_factory.ts: pages of the range in a point
-    in time; new alerts (ids the alerts index lacks) up to max_signals, then the warning."""
+    in time; new alerts (ids the alerts index lacks) up to max_signals, then the warning.
+    With alert suppression, group_and_bulk_create.ts: one composite page of the groups
+    (query.QueryGroups writes them), and for `doNotSuppress` the events lacking a
+    group-by field through the pages above."""
 
-    def run(self, execution: Execution) -> tuple[list[dict[str, Any]], bool]:
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.groups = QueryGroups(self.ctx, self.alerts, self.max_signals) if self.ctx.rule.alert_suppression is not None else None
+
+    def run(self, execution: Execution) -> Outcome:
         created: list[dict[str, Any]] = []
+        if self.groups is not None:
+            return self._grouped(execution, self.groups)
         if self.quiet(execution):
-            return created, False
-        query_filter = self.filters.at(execution.started_at)
+            return Outcome(created)
+        capped = self._pages(execution, self.filters.at(execution.started_at), created)
+        return Outcome(created, MAX_SIGNALS_WARNING if capped else None)
+
+    def _pages(self, execution: Execution, query_filter: dict[str, Any], created: list[dict[str, Any]], *extra: dict[str, Any]) -> bool:
+        """searchAfterAndBulkCreate into `created`; True when max_signals cut it short."""
         pit_id = self.search(open_point_in_time(self.index))["id"]
         try:
             after: Sequence[Any] | None = None
             while len(created) <= self.max_signals:
-                response = self.search(query_rule_page(pit_id, query_filter, execution, self.max_signals, after))
+                response = self.search(query_rule_page(pit_id, query_filter, execution, self.max_signals, after, extra))
                 pit_id = response.get("pit_id", pit_id)
                 hits = response["hits"]["hits"]
                 if not hits or not response["hits"]["total"]["value"]:
                     break
                 if self.alerts.add(created, self._candidates(hits, execution)):
-                    return created, True
+                    return True
                 last = hits[-1].get("sort") or []
                 # Kibana stops at a negative sort value (a missing date sorted desc).
                 if not last or any(isinstance(v, (int, float)) and v < 0 for v in last):
@@ -304,7 +321,37 @@ class _QuerySearches(_Searches):
                 after = last
         finally:
             self.send(close_point_in_time(pit_id))
-        return created, False
+        return False
+
+    def _grouped(self, execution: Execution, groups: QueryGroups) -> Outcome:
+        history = groups.live_history(execution)
+        created: list[dict[str, Any]] = []
+        if self.quiet(execution):
+            return Outcome(created)
+        suppression = groups.suppression
+        fields = suppression.group_by
+        query_filter = self.filters.at(execution.started_at)
+        entries = [(tuple(zip(fields, key, strict=True)), end) for key, end in history.items()]
+        request = suppression_groups(
+            self.index,
+            query_filter,
+            execution,
+            fields,
+            self.max_signals,
+            missing_bucket=suppression.suppress_missing,
+            history=suppression_history_filter(entries, execution.start),
+        )
+        buckets = _aggregation(self.search(request), "eventGroups", "alert suppression")["buckets"]
+        found = []
+        for bucket in buckets:
+            source, index, doc_id, _ = _hit(bucket["topHits"]["hits"]["hits"][0])
+            first, last = _bucket_times(bucket)
+            found.append(Group(tuple(bucket["key"][f] for f in fields), bucket["doc_count"], first, last, source, index, doc_id))
+        # bulk_create_unsuppressed_alerts.ts, while fewer groups than max_signals came back.
+        unsuppressed = not suppression.suppress_missing and self.max_signals - len(found) > 0
+        capped = unsuppressed and self._pages(execution, query_filter, created, missing_fields_filter(fields))
+        warning = MAX_SIGNALS_WARNING if capped or len(found) > self.max_signals else None
+        return Outcome(created, warning, groups.write(execution, found, created))
 
     def _candidates(self, hits: list[dict[str, Any]], execution: Execution) -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
         for hit in hits:
@@ -321,27 +368,28 @@ class _ThresholdSearches(_Searches):
         super().__init__(*args)
         self.threshold = rule_threshold(self.ctx.rule)
         self.history: dict[tuple[Any, ...], int] = {}  # bucket key → last alert's original time
+        self.suppressing = AlertsIndex(self.alerts) if self.ctx.rule.alert_suppression is not None else None
 
-    def run(self, execution: Execution) -> tuple[list[dict[str, Any]], bool]:
+    def run(self, execution: Execution) -> Outcome:
         # getSignalHistory: entries live while their time is after the range's start.
         history = {key: last for key, last in self.history.items() if last > execution.start}
         self.history = history
         if self.quiet(execution):
-            return [], False
+            return Outcome([])
         fields = self.threshold.fields
         entries = [(tuple(zip(fields, key, strict=False)), last) for key, last in history.items()]
         query_filter = with_filters(self.filters.at(execution.started_at), threshold_history_filter(entries))
         buckets = self._buckets(query_filter, execution) if fields else self._single_bucket(query_filter, execution)
         capped = len(buckets) > self.max_signals
-        created = []
-        for key, bucket_count, first, last, cardinality in buckets[: self.max_signals]:
-            created.append(threshold_alert(self.ctx, execution, key, bucket_count, first, last, cardinality))
+        kept = buckets[: self.max_signals]
+        created, suppressed = write_buckets(self.ctx, self.suppressing, execution, kept)
+        for key, _, _, last, _ in kept:
             history[key] = last
-        return created, capped
+        return Outcome(created, MAX_SIGNALS_WARNING if capped else None, suppressed)
 
-    def _buckets(self, query_filter: dict[str, Any], execution: Execution) -> list[tuple[Any, ...]]:
+    def _buckets(self, query_filter: dict[str, Any], execution: Execution) -> list[Bucket]:
         fields = self.threshold.fields
-        found: list[tuple[Any, ...]] = []
+        found: list[Bucket] = []
         after = None
         while True:
             response = self.search(threshold_buckets(self.index, query_filter, execution, self.threshold, after))
@@ -356,7 +404,7 @@ class _ThresholdSearches(_Searches):
             if not after or len(found) > self.max_signals:
                 return found
 
-    def _single_bucket(self, query_filter: dict[str, Any], execution: Execution) -> list[tuple[Any, ...]]:
+    def _single_bucket(self, query_filter: dict[str, Any], execution: Execution) -> list[Bucket]:
         response = self.search(threshold_single_bucket(self.index, query_filter, execution, self.threshold))
         aggregations = _aggregation(response, None, "threshold rule")
         total = response["hits"]["total"]
@@ -381,11 +429,15 @@ class _NewTermsSearches(_Searches):
         super().__init__(*args)
         self.history = history_window(self.ctx.rule)
         self.fields = self.ctx.rule.new_terms_fields
+        suppression = self.ctx.rule.alert_suppression
+        self.suppressing = InMemorySuppression(AlertsIndex(self.alerts), suppression, self.max_signals) if suppression is not None else None
+        self.warning = SUPPRESSION_MAX_SIGNALS_WARNING if suppression is not None else MAX_SIGNALS_WARNING
 
-    def run(self, execution: Execution) -> tuple[list[dict[str, Any]], bool]:
-        created: list[dict[str, Any]] = []
+    def run(self, execution: Execution) -> Outcome:
+        tally = Tally(execution)
+        created = tally.created
         if self.quiet(execution):
-            return created, False
+            return Outcome(created)
         query_filter = self.filters.at(execution.started_at)
         history_start = execution.end - self.history
         after = None
@@ -397,17 +449,15 @@ class _NewTermsSearches(_Searches):
                 break
             buckets = recent["buckets"]
             if len(self.fields) > 1:
-                capped = self._combinations(buckets, after, query_filter, execution, history_start, created)
+                capped = self._combinations(buckets, after, query_filter, execution, history_start, tally)
             else:
-                capped = self._terms(buckets, query_filter, execution, history_start, created)
+                capped = self._terms(buckets, query_filter, execution, history_start, tally)
             if capped:
-                return created, True
+                return Outcome(created, self.warning, tally.suppressed)
             after = recent["after_key"]
-        return created, False
+        return Outcome(created, None, tally.suppressed)
 
-    def _terms(
-        self, buckets: list[dict[str, Any]], query_filter: dict[str, Any], execution: Execution, history_start: int, created: list[dict[str, Any]]
-    ) -> bool:
+    def _terms(self, buckets: list[dict[str, Any]], query_filter: dict[str, Any], execution: Execution, history_start: int, tally: Tally) -> bool:
         name = self.fields[0]
         include = [b["key"][name] for b in buckets if b["key"].get(name) is not None]
         response = self.search(new_terms_history(self.index, query_filter, execution, history_start, name, include))
@@ -416,7 +466,7 @@ class _NewTermsSearches(_Searches):
             return False
         response = self.search(new_terms_docs(self.index, query_filter, execution, name, new))
         found = [(b["docs"]["hits"]["hits"][0], (b["key"],)) for b in _aggregation(response, "new_terms", "document fetch")["buckets"]]
-        return self.alerts.add(created, self._candidates(found, execution))
+        return self._write(found, execution, tally)
 
     def _combinations(
         self,
@@ -425,7 +475,7 @@ class _NewTermsSearches(_Searches):
         query_filter: dict[str, Any],
         execution: Execution,
         history_start: int,
-        created: list[dict[str, Any]],
+        tally: Tally,
     ) -> bool:
         batch_after = after
         for i in range(0, len(buckets), NEW_TERMS_BATCH_SIZE):
@@ -439,10 +489,22 @@ class _NewTermsSearches(_Searches):
                     for b in _aggregation(response, "new_terms", "document fetch")["buckets"]
                     if first_seen_is_new(b, execution.start)
                 ]
-                if self.alerts.add(created, self._candidates(found, execution)):
+                if self._write(found, execution, tally):
                     return True
             batch_after = batch[-1]["key"]
         return False
+
+    def _write(self, found: list[tuple[dict[str, Any], Term]], execution: Execution, tally: Tally) -> bool:
+        """createAlertsHook: the alerts of one phase-3 answer; True when the execution stops."""
+        if self.suppressing is None:
+            return self.alerts.add(tally.created, self._candidates(found, execution))
+        group_by = self.suppressing.suppression.group_by
+        candidates = []
+        for hit, term in found:
+            source, index, doc_id, ts = _hit(hit)
+            fields = hit.get("fields") or {}
+            candidates.append(new_terms_candidate(self.ctx, source, index, doc_id, ts, term, execution, [fields.get(f) or [] for f in group_by]))
+        return self.suppressing.hook(tally, candidates)
 
     def _candidates(self, found: list[tuple[dict[str, Any], Term]], execution: Execution) -> Iterator[tuple[str, Callable[[], dict[str, Any]]]]:
         for hit, term in found:

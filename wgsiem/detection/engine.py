@@ -21,7 +21,7 @@ from .exception_filter import RuleExceptions
 from .matching import Compile, RuleEvents, default_field_types, index_patterns, kql_compiler
 from .new_terms import NewTermsExecutor
 from .query import QueryExecutor
-from .schedule import Execution, executions
+from .schedule import Execution, Outcome, executions
 from .threshold import ThresholdExecutor
 from .timestamps import datetime_ms, iso
 
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 # Kibana's xpack.alerting.rules.run.alerts.max: a rule's max_signals above it is lowered
 # to it (getRuleRangeTuples in rule_types/utils/utils.ts).
 ALERTING_MAX_ALERTS = 1000
-MAX_SIGNALS_WARNING = "This rule reached the maximum alert limit for the rule execution. Some alerts were not created."
 SUPPORTED_TYPES = ("query", "threshold", "new_terms")
 
 _EXECUTORS = {"query": QueryExecutor, "threshold": ThresholdExecutor, "new_terms": NewTermsExecutor}
@@ -47,6 +46,7 @@ class RuleStats:
     matched_events: int = 0  # distinct events the query matched in the indices searched
     alerts: int = 0
     max_signals_executions: int = 0  # executions that hit max_signals (Kibana warns)
+    suppressed: int = 0  # alerts suppressed into others (alert_suppression; Kibana's suppressedAlertsCount)
     warnings: list[str] = field(default_factory=list)  # "<execution time>: message", first few
     error: str | None = None  # the rule could not run (e.g. its query does not compile)
 
@@ -68,10 +68,11 @@ class ExecutionError(WgsiemError):
 
 
 class Prepared(NamedTuple):
-    """One rule ready to run: `run(execution)` gives (new alerts, max_signals was hit);
-    `matched_events()` is asked once all executions are done."""
+    """One rule ready to run: `run(execution)` gives its Outcome (the new alerts, the
+    max-signals warning if any, how many were suppressed); `matched_events()` is asked
+    once all executions are done."""
 
-    run: Callable[[Execution], tuple[list[dict[str, Any]], bool]]
+    run: Callable[[Execution], Outcome]
     matched_events: Callable[[], int]
 
 
@@ -162,15 +163,17 @@ def run_schedule(result: RunResult, rules: Iterable[Rule], first: int, last: int
         for execution in executions(rule, first, last):
             stats.executions += 1
             try:
-                created, capped = prepared.run(execution)
+                created, warning, suppressed = prepared.run(execution)
             except ExecutionError as err:
                 stats.error = f"execution at {iso(execution.started_at)}: {err}"
                 break
-            if capped:
+            stats.suppressed += suppressed
+            if warning:
                 stats.max_signals_executions += 1
                 if len(stats.warnings) < 10:
-                    stats.warnings.append(f"{iso(execution.started_at)}: {MAX_SIGNALS_WARNING}")
-            # original_time strings all have iso()'s fixed width, so they sort as times do.
+                    stats.warnings.append(f"{iso(execution.started_at)}: {warning}")
+            # original_time strings all have iso()'s fixed width, so they sort as times do. An
+            # alert a later execution suppresses into is updated in place, where it stands.
             keyed.extend((execution.started_at, rule.name, a["kibana.alert.original_time"], len(keyed) + i, a) for i, a in enumerate(created))
             stats.alerts += len(created)
         if stats.error is None:

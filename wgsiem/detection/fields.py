@@ -7,6 +7,8 @@ there once however often the array repeats it, keyword values are strings, IP ad
 are in their canonical form, and a field without a value is absent. Terms aggregations
 and composite sources order keyword keys by their bytes and IP keys by their 16-byte
 binary form, which `sort_key` reproduces (it decides which buckets survive max_signals).
+A search's `fields` option (what Kibana reads alert suppression terms from) is the same
+but keeps every value, repeats included (`TermReader.values`).
 """
 
 from __future__ import annotations
@@ -52,16 +54,25 @@ class TermReader:
     def terms(self, doc: Mapping[str, Any]) -> list[Any]:
         """The document's distinct terms for the field, in first-seen order."""
         out: list[Any] = []
-        limit = self.ignore_above
-        for raw in raw_values(doc, self.source):
-            term = normalize(self.type, raw)
-            if term is None or (
-                # a string of n characters has n to 2n UTF-16 units, Java's length
-                limit is not None and isinstance(term, str) and len(term) > limit // 2 and len(term.encode("utf-16-le")) // 2 > limit
-            ):
-                continue
+        for term in self.values(doc):
             if term not in out:
                 out.append(term)
+        return out
+
+    def values(self, doc: Mapping[str, Any]) -> list[Any]:
+        """The field's values as a search's `fields` option returns them (what Kibana reads
+        a new-terms alert's suppression terms from): in `_source` order, a repeated value
+        repeated, normalised for the mapping, a keyword over `ignore_above` left out."""
+        out: list[Any] = []
+        limit = self.ignore_above
+        for raw in raw_values(doc, self.source):
+            value = normalize(self.type, raw)
+            if value is None or (
+                # a string of n characters has n to 2n UTF-16 units, Java's length
+                limit is not None and isinstance(value, str) and len(value) > limit // 2 and len(value.encode("utf-16-le")) // 2 > limit
+            ):
+                continue
+            out.append(value)
         return out
 
 

@@ -20,22 +20,31 @@ new in the next, overlapping execution gives the same id and is not created agai
 Instead of re-aggregating the history window every execution, each term keeps the sorted
 times (and positions) of its events; `first_seen` in [h, to] is then one bisect, exactly
 the aggregation's answer because the term occurs in [from, to] ⊆ [h, to].
+
+With `alert_suppression` the new terms' alerts are suppressed in memory
+(new_terms/wrap_suppressed_new_terms_alerts.ts, bulk_create_suppressed_alerts_in_memory.ts,
+suppression.InMemorySuppression): each candidate is grouped by the group-by fields'
+values as the event's `fields` hold them, and Kibana hands them over one createAlertsHook
+call at a time (a phase-1 page for one field, a batch of 500 phase-1 terms for several).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
+from itertools import chain
 from typing import Any
 
 from wgsiem.rules.model import Rule
 
-from .alerts import NewAlerts, RuleContext, build_alert, new_terms_alert_id
+from .alerts import MAX_SIGNALS_WARNING, NewAlerts, RuleContext, build_alert, new_terms_alert_id
 from .events import EventSet
 from .fields import TermReader, sort_key
 from .matching import RuleEvents
-from .schedule import Execution
+from .schedule import Execution, Outcome
+from .searches import NEW_TERMS_BATCH_SIZE
+from .suppression import SUPPRESSION_MAX_SIGNALS_WARNING, AlertsIndex, Candidate, InMemorySuppression, Tally, field_terms, instance_id
 from .timestamps import timedelta_ms
 
 # Phase 1's composite page size (build_new_terms_aggregation.ts PAGE_SIZE).
@@ -64,6 +73,9 @@ class NewTermsExecutor:
         self.rule_events = rule_events
         self.alerts = NewAlerts(max_signals)
         self.readers = [TermReader.of(f, rule_events.types) for f in rule.new_terms_fields]
+        suppression = rule.alert_suppression
+        self.suppressing = InMemorySuppression(AlertsIndex(self.alerts), suppression, max_signals) if suppression is not None else None
+        self.group_readers = [TermReader.of(f, rule_events.types) for f in suppression.group_by] if suppression is not None else []
         self._terms: dict[int, list[Term]] = {}
         self._occurrences = None if rule_events.per_execution else self._index(rule_events.matched)
 
@@ -91,7 +103,7 @@ class NewTermsExecutor:
                 entry[1].append(pos)
         return occurrences
 
-    def run(self, execution: Execution) -> tuple[list[dict[str, Any]], bool]:
+    def run(self, execution: Execution) -> Outcome:
         start, at = execution.start, execution.started_at
         history_start = at - self.history
         occurrences = self._occurrences
@@ -107,33 +119,66 @@ class NewTermsExecutor:
             first = bisect_left(times, history_start)
             if times[first] > start:
                 new[term] = positions[first]
+        calls = self._calls(in_range, new)
+        if self.suppressing is not None:
+            tally = Tally(execution)
+            for call in calls:
+                if self.suppressing.hook(tally, [self._candidate(new[t], t, execution) for t in call]):
+                    return Outcome(tally.created, SUPPRESSION_MAX_SIGNALS_WARNING, tally.suppressed)
+            return Outcome(tally.created, None, tally.suppressed)
         created: list[dict[str, Any]] = []
-        ordered = self._order(in_range, new)
+        ordered = chain.from_iterable(calls)
         capped = self.alerts.add(created, (((new[t], t), partial(self._alert, new[t], t, execution)) for t in ordered))
-        return created, capped
+        return Outcome(created, MAX_SIGNALS_WARNING if capped else None)
 
-    def _order(self, in_range: dict[Term, int], new: dict[Term, int]) -> list[Term]:
-        """The order Kibana writes alerts in, which decides the survivors of max_signals:
-        phase-1 pages in composite-key order; within a page, for one field, phase 3's
-        terms aggregation order (document count descending, then key ascending), for
-        several fields the composite order again."""
+    def _calls(self, in_range: dict[Term, int], new: dict[Term, int]) -> list[list[Term]]:
+        """The new terms in the order Kibana writes their alerts, which decides the survivors
+        of max_signals, cut where it calls createAlertsHook: phase-1 pages in composite-key
+        order; for one field a call per page, in phase 3's terms aggregation order
+        (document count descending, then key ascending); for several fields a call per
+        batch of NEW_TERMS_BATCH_SIZE phase-1 terms, in composite order."""
         types = [r.type for r in self.readers]
 
         def key_order(term: Term) -> tuple[Any, ...]:
             return tuple(sort_key(t, v) for t, v in zip(types, term, strict=False))
 
-        if len(self.readers) > 1:
-            return sorted(new, key=key_order)
         pages = sorted(in_range, key=key_order)
-        ordered: list[Term] = []
+        calls: list[list[Term]] = []
         for i in range(0, len(pages), PAGE_SIZE):
-            page = [t for t in pages[i : i + PAGE_SIZE] if t in new]
-            ordered += sorted(page, key=lambda t: (-in_range[t], key_order(t)))
-        return ordered
+            page = pages[i : i + PAGE_SIZE]
+            if len(self.readers) > 1:
+                calls += [[t for t in page[j : j + NEW_TERMS_BATCH_SIZE] if t in new] for j in range(0, len(page), NEW_TERMS_BATCH_SIZE)]
+            else:
+                calls.append(sorted((t for t in page if t in new), key=lambda t: (-in_range[t], key_order(t))))
+        return [c for c in calls if c]
 
     def _alert(self, pos: int, term: Term, execution: Execution) -> dict[str, Any]:
         events = self.events
         return new_terms_alert(self.ctx, events.docs[pos], events.index(pos), events.doc_id(pos), events.ts[pos], term, execution)
+
+    def _candidate(self, pos: int, term: Term, execution: Execution) -> Candidate:
+        events = self.events
+        doc = events.docs[pos]
+        values = [r.values(doc) for r in self.group_readers]
+        return new_terms_candidate(self.ctx, doc, events.index(pos), events.doc_id(pos), events.ts[pos], term, execution, values)
+
+
+def new_terms_candidate(
+    ctx: RuleContext, source: dict[str, Any], index: str, doc_id: str, ts: int, term: Term, execution: Execution, values: Sequence[Sequence[Any]]
+) -> Candidate:
+    """The alert of one new term on its way through suppression, `values` the event's
+    group-by fields as its `fields` hold them. wrap_suppressed_new_terms_alerts.ts: the id
+    is the unsuppressed alert's, the group the hash of the terms, start and end the
+    event's time; with `doNotSuppress` an event lacking a group-by field is a plain alert
+    (partitionMissingFieldsEvents, then wrapNewTermsAlerts)."""
+    suppression = ctx.rule.alert_suppression
+    assert suppression is not None
+    alert_id = new_terms_alert_id(index, doc_id, ctx.uuid, term)
+    build = partial(new_terms_alert, ctx, source, index, doc_id, ts, term, execution)
+    if not suppression.suppress_missing and not all(values):
+        return Candidate(alert_id, build)
+    terms = field_terms(suppression.group_by, values)
+    return Candidate(alert_id, build, instance_id(terms, ctx.uuid), terms, ts, ts, 0)
 
 
 def new_terms_alert(

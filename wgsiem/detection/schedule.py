@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from wgsiem.rules.model import Rule
 
@@ -37,3 +38,13 @@ def executions(rule: Rule, start: int, end: int) -> Iterator[Execution]:
         if at >= end:
             return
         at += interval
+
+
+class Outcome(NamedTuple):
+    """What one execution of a rule gave: the alerts it created (an alert it suppressed
+    into an earlier one updates that one in place), the max-signals warning it reported
+    if any, and how many alerts it suppressed (Kibana's suppressedAlertsCount)."""
+
+    created: list[dict[str, Any]]
+    warning: str | None = None
+    suppressed: int = 0

@@ -73,14 +73,16 @@ def events_search(  # noqa: PLR0913 - Kibana's request, keyword-only past the ra
     sort_order: str = "asc",
     search_after: Sequence[Any] | None = None,
     pit_id: str | None = None,
+    additional_filters: Sequence[Mapping[str, Any]] = (),
 ) -> Request:
     """buildEventsSearchQuery (or buildEventsSearchQueryWithPit when `pit_id` is given):
-    the rule's filter and the time range, `fields` for every field, sorted by
-    `@timestamp`. Keys Kibana leaves undefined (track_total_hits, runtime_mappings) are
-    not sent, as the JavaScript client drops them too."""
+    the rule's filter, the time range and `additional_filters`, `fields` for every field,
+    sorted by `@timestamp`. Keys Kibana leaves undefined (track_total_hits,
+    runtime_mappings) are not sent, as the JavaScript client drops them too."""
+    filters = [copy.deepcopy(dict(query_filter)), time_range(start, end), *(copy.deepcopy(dict(f)) for f in additional_filters)]
     body: dict[str, Any] = {
         "size": size,
-        "query": {"bool": {"filter": [copy.deepcopy(dict(query_filter)), time_range(start, end)]}},
+        "query": {"bool": {"filter": filters}},
         "fields": [{"field": "*", "include_unmapped": True}, {"field": TIMESTAMP, "format": "strict_date_optional_time"}],
     }
     if aggregations is not None:
@@ -143,11 +145,69 @@ def close_point_in_time(pit_id: str) -> Request:
     return Request("close_point_in_time", (), {"id": pit_id})
 
 
-def query_rule_page(pit_id: str, query_filter: Mapping[str, Any], execution: Execution, max_signals: int, search_after: Sequence[Any] | None) -> Request:
+def query_rule_page(
+    pit_id: str,
+    query_filter: Mapping[str, Any],
+    execution: Execution,
+    max_signals: int,
+    search_after: Sequence[Any] | None,
+    additional_filters: Sequence[Mapping[str, Any]] = (),
+) -> Request:
     """One page of a query rule's events: `size: ceil(min(maxSignals, pageSize))`,
     `@timestamp` ascending, after the previous page's last sort values."""
     size = math.ceil(min(max_signals, SEARCH_AFTER_PAGE_SIZE))
-    return events_search((), query_filter, execution.start, execution.end, size=size, search_after=search_after, pit_id=pit_id)
+    return events_search(
+        (), query_filter, execution.start, execution.end, size=size, search_after=search_after, pit_id=pit_id, additional_filters=additional_filters
+    )
+
+
+# --- query rules with alert suppression: query/alert_suppression/ ------------------------
+
+
+def suppression_groups(
+    index: Sequence[str],
+    query_filter: Mapping[str, Any],
+    execution: Execution,
+    group_by: Sequence[str],
+    max_signals: int,
+    *,
+    missing_bucket: bool,
+    history: Sequence[Mapping[str, Any]] = (),
+) -> Request:
+    """group_and_bulk_create.ts with buildGroupByFieldAggregation: one page of a composite
+    over the group-by fields (`missing_bucket`, missing last, with the `suppress`
+    strategy), max_signals + 1 buckets, each with its oldest document and its min and max
+    `@timestamp`; `history` (suppression_history_filter) after the time range."""
+    missing = {"missing_bucket": True, "missing_order": "last"} if missing_bucket else {}
+    aggs = {
+        "eventGroups": {
+            "composite": {"sources": [{name: {"terms": {"field": name, **missing}}} for name in group_by], "size": max_signals + 1},
+            "aggs": {
+                "topHits": {"top_hits": {"size": 1, "sort": [{TIMESTAMP: {"order": "asc", "unmapped_type": "date"}}]}},
+                "max_timestamp": {"max": {"field": TIMESTAMP}},
+                "min_timestamp": {"min": {"field": TIMESTAMP}},
+            },
+        }
+    }
+    return events_search(index, query_filter, execution.start, execution.end, size=0, aggregations=aggs, additional_filters=history)
+
+
+def suppression_history_filter(history: Iterable[tuple[Sequence[tuple[str, Any]], int]], start: int) -> list[dict[str, Any]]:
+    """buildBucketHistoryFilter: leave out each earlier group's documents from the range's
+    `from` to the group's last `@timestamp` (a null key value: the field missing).
+    `history` is (key as (field, value), end); no history, no filter."""
+    clauses = []
+    for key, end in history:
+        inner: dict[str, Any] = {"must_not": [{"exists": {"field": name}} for name, value in key if value is None]}
+        inner["filter"] = [{"term": {name: value}} for name, value in key if value is not None] + [time_range(start, end)]
+        clauses.append({"bool": inner})
+    return [{"bool": {"must_not": clauses}}] if clauses else []
+
+
+def missing_fields_filter(group_by: Sequence[str]) -> dict[str, Any]:
+    """bulk_create_unsuppressed_alerts.ts buildMissingFieldsFilter: documents lacking at
+    least one group-by field."""
+    return {"bool": {"should": [{"bool": {"must_not": [{"exists": {"field": name}}]}} for name in group_by]}}
 
 
 # --- threshold rules ---------------------------------------------------------------------

@@ -19,20 +19,29 @@ Per execution, over the rule range:
 * build_signal_history.ts: the time stored is the alert's `kibana.alert.original_time`,
   which is the bucket's `max_timestamp` (bulk_create_threshold_signals.ts makes it the
   synthetic hit's `@timestamp`).
+
+With `alert_suppression` (a duration only: the groups are the buckets), threshold.ts hands
+the buckets to bulk_create_suppressed_threshold_alerts.ts and
+wrap_suppressed_threshold_alerts.ts (`write_buckets`): each bucket a suppressible alert of
+its own id, grouped by its values, through alertWithSuppression within `now - duration`;
+the signal history is still built from every bucket.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from wgsiem.rules.model import Rule, Threshold
 
-from .alerts import RuleContext, build_alert, query_alert_id, threshold_hit_id
+from .alerts import MAX_SIGNALS_WARNING, SPACE_ID, NewAlerts, RuleContext, build_alert, object_hash, query_alert_id, threshold_hit_id
 from .events import EventSet
 from .fields import TermReader, sort_key
 from .matching import RuleEvents
-from .schedule import Execution
-from .timestamps import iso
+from .schedule import Execution, Outcome
+from .suppression import AlertsIndex, Candidate, instance_id, sorted_values
+from .timestamps import iso, timedelta_ms
 
 # Elasticsearch's default track_total_hits: the exact count stops there.
 TOTAL_HITS_TRACKED = 10_000
@@ -59,6 +68,7 @@ class ThresholdExecutor:
         self.readers = [TermReader.of(f, rule_events.types) for f in threshold.fields]
         self.card_reader = TermReader.of(threshold.cardinality.field, rule_events.types) if threshold.cardinality else None
         self.history: dict[tuple[Any, ...], int] = {}  # bucket key → last alert's original time
+        self.index = AlertsIndex(NewAlerts(max_signals)) if ctx.rule.alert_suppression is not None else None
         self._terms: dict[int, tuple[list[tuple[Any, ...]], list[Any]]] = {}
 
     def _combos(self, pos: int) -> tuple[list[tuple[Any, ...]], list[Any]]:
@@ -73,7 +83,7 @@ class ThresholdExecutor:
             known = self._terms[pos] = (combos, cards)
         return known
 
-    def run(self, execution: Execution) -> tuple[list[dict[str, Any]], bool]:
+    def run(self, execution: Execution) -> Outcome:
         history = {key: last for key, last in self.history.items() if last > execution.start}
         buckets: dict[tuple[Any, ...], _Bucket] = {}
         ts_of = self.events.ts
@@ -95,11 +105,12 @@ class ThresholdExecutor:
         types = [r.type for r in self.readers]
         qualifying.sort(key=lambda kb: tuple(sort_key(t, v) for t, v in zip(types, kb[0], strict=False)))
         capped = len(qualifying) > self.max_signals
-        created = [self._alert(key, bucket, execution) for key, bucket in qualifying[: self.max_signals]]
+        chosen = [(key, self._count(b), b.first, b.last, len(b.distinct)) for key, b in qualifying[: self.max_signals]]
+        created, suppressed = write_buckets(self.ctx, self.index, execution, chosen)
         self.history = history
         for key, bucket in qualifying[: self.max_signals]:
             self.history[key] = bucket.last
-        return created, capped
+        return Outcome(created, MAX_SIGNALS_WARNING if capped else None, suppressed)
 
     def _count(self, bucket: _Bucket) -> int:
         return bucket.count if self.readers else min(bucket.count, TOTAL_HITS_TRACKED)
@@ -107,8 +118,39 @@ class ThresholdExecutor:
     def _qualifies(self, bucket: _Bucket) -> bool:
         return qualifies(self.threshold, self._count(bucket), len(bucket.distinct))
 
-    def _alert(self, key: tuple[Any, ...], bucket: _Bucket, execution: Execution) -> dict[str, Any]:
-        return threshold_alert(self.ctx, execution, key, self._count(bucket), bucket.first, bucket.last, len(bucket.distinct))
+
+Bucket = tuple[tuple[Any, ...], int, int, int, int | None]  # key, count, min and max @timestamp, cardinality
+
+
+def write_buckets(ctx: RuleContext, index: AlertsIndex | None, execution: Execution, buckets: Sequence[Bucket]) -> tuple[list[dict[str, Any]], int]:
+    """The alerts of the buckets kept (at most max_signals): one each
+    (bulk_create_threshold_signals.ts), or with suppression (`index`) through
+    alertWithSuppression, no cap, groups updated within `now - duration`; (created,
+    suppressed)."""
+    if index is None:
+        return [threshold_alert(ctx, execution, *bucket) for bucket in buckets], 0
+    suppression = ctx.rule.alert_suppression
+    assert suppression is not None and suppression.duration is not None
+    created: list[dict[str, Any]] = []
+    window_start = execution.started_at - timedelta_ms(suppression.duration)
+    into = index.suppress(
+        created, [_candidate(ctx, execution, *b) for b in buckets], execution, window_start=window_start, per_execution=False, max_alerts=None
+    )
+    return created, len(into)
+
+
+def _candidate(ctx: RuleContext, execution: Execution, key: tuple[Any, ...], count: int, first: int, last: int, cardinality: int | None) -> Candidate:
+    """wrap_suppressed_threshold_alerts.ts: the id objectHash([hit _index, hit _id,
+    space:rule]), the group objectHash([sorted values, rule, space]), terms the bucket's
+    key, start and end its min and max `@timestamp` (the execution time when 0)."""
+    threshold = ctx.rule.threshold
+    assert threshold is not None
+    hit_id = threshold_hit_id(ctx.rule, execution.started_at, key)
+    alert_id = object_hash([",".join(ctx.indices), hit_id, f"{SPACE_ID}:{ctx.uuid}"])
+    build = partial(threshold_alert, ctx, execution, key, count, first, last, cardinality, alert_id)
+    terms = [{"field": f, "value": v} for f, v in zip(threshold.fields, key, strict=False)]
+    at = execution.started_at
+    return Candidate(alert_id, build, instance_id(sorted_values(list(key)), ctx.uuid), terms, first or at, last or at, 0)
 
 
 def rule_threshold(rule: Rule) -> Threshold:
@@ -127,10 +169,18 @@ def qualifies(threshold: Threshold, count: int, cardinality: int | None) -> bool
 
 
 def threshold_alert(
-    ctx: RuleContext, execution: Execution, key: tuple[Any, ...], count: int, first: int, last: int, cardinality: int | None
+    ctx: RuleContext,
+    execution: Execution,
+    key: tuple[Any, ...],
+    count: int,
+    first: int,
+    last: int,
+    cardinality: int | None,
+    alert_id: str | None = None,
 ) -> dict[str, Any]:
     """The alert of one bucket: `key` its group-by values, `first`/`last` its min and max
-    `@timestamp`, `cardinality` its distinct count (used only when the rule has one)."""
+    `@timestamp`, `cardinality` its distinct count (used only when the rule has one); its
+    id is generateId's of the synthetic hit unless a suppressing wrapper gives its own."""
     threshold = ctx.rule.threshold
     assert threshold is not None
     fields = threshold.fields
@@ -149,7 +199,7 @@ def threshold_alert(
     alert = build_alert(
         ctx,
         source,
-        alert_id=query_alert_id(index, hit_id, ctx.uuid),
+        alert_id=alert_id or query_alert_id(index, hit_id, ctx.uuid),
         parent_id=hit_id,
         parent_index=index,
         started_at=execution.started_at,

@@ -2,7 +2,7 @@
 engine needs from it.
 
 The file layout is elastic/detection-rules': `[metadata]`, `[rule]`, `[[rule.threat]]`,
-and `[rule.threshold]` or `[rule.new_terms]`. A file is checked against
+`[rule.threshold]` or `[rule.new_terms]`, and `[rule.alert_suppression]`. A file is checked against
 detection_rules/schemas/rule-toml.schema.json first, so everything after that may trust
 the shape; problems name the file, the line where the key is written, and the key.
 """
@@ -50,6 +50,25 @@ class Threshold:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertSuppression:
+    """Kibana's `alert_suppression`: one alert per group of `group_by` values (a threshold
+    rule's groups are its threshold.field buckets, so it has none here), for the
+    execution or, with `duration`, for that long after the group's alert was created."""
+
+    group_by: tuple[str, ...]
+    duration: timedelta | None
+    # Kibana's default (DEFAULT_SUPPRESSION_MISSING_FIELDS_STRATEGY) when the key is absent.
+    missing_fields_strategy: str = "suppress"
+
+    @property
+    def suppress_missing(self) -> bool:
+        return self.missing_fields_strategy == "suppress"
+
+
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours"}
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     path: Path
     rule_id: str
@@ -69,13 +88,27 @@ class Rule:
     body: dict[str, Any]  # the [rule] table as written
 
     @property
+    def alert_suppression(self) -> AlertSuppression | None:
+        """`[rule.alert_suppression]`, read from the body (the schema checked its shape)."""
+        raw = self.body.get("alert_suppression")
+        if not raw:
+            return None
+        spec = raw.get("duration")
+        duration = timedelta(**{_DURATION_UNITS[spec["unit"]]: spec["value"]}) if spec else None
+        return AlertSuppression(tuple(raw.get("group_by") or ()), duration, raw.get("missing_fields_strategy") or "suppress")
+
+    @property
     def fields(self) -> tuple[str, ...]:
-        """Fields the rule reads beyond its query: group-by, cardinality, new terms."""
+        """Fields the rule reads beyond its query: group-by, cardinality, new terms,
+        alert suppression."""
         out = list(self.new_terms_fields)
         if self.threshold:
             out += self.threshold.fields
             if self.threshold.cardinality:
                 out.append(self.threshold.cardinality.field)
+        suppression = self.alert_suppression
+        if suppression is not None:
+            out += [f for f in suppression.group_by if f not in out]
         return tuple(out)
 
 
@@ -155,7 +188,9 @@ def schema_problem(path: Path, text: str, err: jsonschema.ValidationError) -> st
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         allowed = set(err.schema.get("properties", {}))
         extra = sorted(k for k in err.instance if k not in allowed)
-        return f"{path}:{_line_of(text, keys + extra[:1])}: {'.'.join(keys + extra[:1])}: unknown key"
+        # A schema closing an object for one rule type says why in its $comment.
+        why = f"not allowed here: {err.schema['$comment']}" if "$comment" in err.schema else "unknown key"
+        return f"{path}:{_line_of(text, keys + extra[:1])}: {'.'.join(keys + extra[:1])}: {why}"
     where = ".".join(keys) or "(top level)"
     return f"{path}:{_line_of(text, keys)}: {where}: {err.message}"
 

@@ -67,6 +67,17 @@ def _rule(r: Rule) -> list[str]:
             f"- new terms of {' + '.join(f'`{f}`' for f in r.new_terms_fields)}, history from "
             f"`{body['new_terms']['history_window_start'][0]['value']}`"
         )
+    suppression = r.alert_suppression
+    if suppression is not None:
+        # A threshold rule's groups are its threshold.field buckets.
+        fields = r.threshold.fields if r.threshold is not None else suppression.group_by
+        groups = " + ".join(f"`{f}`" for f in fields) or "rule run"
+        spec = body["alert_suppression"].get("duration")
+        span = f"for {spec['value']}{spec['unit']} after the alert" if spec else "within each run"
+        line = f"- alert suppression: one alert per {groups} {span}, the others counted in `kibana.alert.suppression.docs_count`"
+        if suppression.group_by:
+            line += f"; a missing field: {'one group of its own' if suppression.suppress_missing else 'an alert per event'}"
+        out.append(line)
     for threat in body["threat"]:
         tactic = threat["tactic"]
         techs = [f"{t['id']} {t['name']}" for t in threat.get("technique") or []]

@@ -123,13 +123,18 @@ def _duplicates(rules: list[Rule], key: str) -> list[str]:
 
 
 def _grouping(rule: Rule, types: Mapping[str, str]) -> Iterable[str]:
-    """Group-by, cardinality and new-terms fields must exist and be aggregatable."""
+    """Group-by, cardinality, new-terms and alert suppression fields must exist and be
+    aggregatable (Kibana groups a query rule's suppression with a composite aggregation)."""
+    suppression = rule.alert_suppression
+    own = set(rule.new_terms_fields) | set(rule.threshold.fields if rule.threshold else ())
     for name in rule.fields:
+        grouped = suppression is not None and name in suppression.group_by and name not in own
         es_type = types.get(name)
         if es_type is None:
-            yield f"{rule.path}: field {name!r} ({rule.type}) is not defined in ecs_mappings/"
+            yield f"{rule.path}: field {name!r} ({'alert_suppression.group_by' if grouped else rule.type}) is not defined in ecs_mappings/"
         elif es_type not in AGGREGATABLE:
-            yield f"{rule.path}: field {name!r} is {es_type}, which {rule.type} rules cannot aggregate"
+            where = " (alert_suppression.group_by)" if grouped else ""
+            yield f"{rule.path}: field {name!r}{where} is {es_type}, which {rule.type} rules cannot aggregate"
 
 
 def _case_problems(rules: list[Rule], cases_dir: Path) -> Iterable[str]:
