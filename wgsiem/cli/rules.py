@@ -300,6 +300,8 @@ def _summarize(result: RunResult, where: str, *, on_cluster: bool) -> bool:
     ran = True
     for s in result.stats.values():
         line = f"{s.name}: {s.executions} executions, {s.matched_events} events matched, {s.alerts} alerts"
+        if s.suppressed:
+            line += f" ({s.suppressed} more suppressed into them)"
         if s.max_signals_executions:
             line += f", max_signals reached in {s.max_signals_executions} executions"
         if s.error:
