@@ -105,3 +105,33 @@ def test_the_real_recording_finds_its_peer_when_the_namespace_is_one():
         found = routes.attribute(r)
         assert not isinstance(found, str) and found.peer.public_key == ALICE, r.text
         assert found.direction == ("inbound" if r.original.src == "10.98.0.2" else "outbound")
+
+
+def test_a_peer_with_a_default_route_names_no_destination_and_loses_to_a_specific_prefix():
+    # An exit-node peer with 0.0.0.0/0 (a `wg set` that adds no route): the host's own LAN
+    # stays on its LAN, so a flow into the LAN is no flow to that peer.
+    exit_node = "exitexitexitexitexitexitexitexitexitexitexi0="
+    routes = Routes(
+        [PeerLine("wg0", ALICE, ("10.8.0.2/32",), None), PeerLine("wg0", exit_node, ("10.8.0.9/32", "0.0.0.0/0"), None)],
+        {"wg0": 51820},
+    )
+    into_lan = routes.attribute(destroy("tcp", "10.8.0.2", "10.0.5.20", 41000, 5432))
+    assert not isinstance(into_lan, str)
+    assert (into_lan.peer.public_key, into_lan.direction, into_lan.destination_peer) == (ALICE, "inbound", None)
+    # A LAN host opening a connection to alice: the default route explains its source, but
+    # alice's /32 is the specific end, so it is alice's outbound flow.
+    to_alice = routes.attribute(destroy("tcp", "10.0.5.20", "10.8.0.2", 55000, 22))
+    assert not isinstance(to_alice, str)
+    assert (to_alice.peer.public_key, to_alice.direction) == (ALICE, "outbound")
+    # Its own tunnel address is still its own flow.
+    own = routes.attribute(destroy("tcp", "10.8.0.9", "10.0.5.20", 41000, 443))
+    assert not isinstance(own, str) and own.peer.public_key == exit_node and own.peer.prefix == "10.8.0.9/32"
+
+
+def test_endpoints_replaced_without_rebuilding_the_prefixes():
+    routes = Routes([PeerLine("wg0", ALICE, ("10.8.0.2/32",), ("198.51.100.10", 40001))], {"wg0": 51820})
+    outer = destroy("udp", "198.51.100.77", "192.0.2.1", 40001, 51820)
+    assert routes.attribute(outer) == NO_PEER
+    routes.set_endpoints([("198.51.100.77", 40001)])  # the peer roamed
+    assert routes.attribute(outer) == TUNNEL
+    assert routes.lookup("10.8.0.2") is not None and routes.lookup("10.8.0.2").public_key == ALICE  # type: ignore[union-attr]

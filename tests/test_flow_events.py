@@ -170,3 +170,18 @@ def test_convert_reads_the_captures_conntrack_log(tmp_path: Path, caplog: pytest
     assert not any('"wireguard.flow"' in line for line in plain.stdout.splitlines())
     named = CliRunner().invoke(app, ["convert", str(capture), "--host-name", "gw1", "--conntrack-log", str(FIXTURES / "acct-on.log")])
     assert [json.loads(x) for x in named.stdout.splitlines() if '"wireguard.flow"' in x] == flows
+
+
+def test_a_roaming_peers_new_endpoint_is_the_tunnel_not_a_flow():
+    ship = shipper()
+    run(ship, dump(PEER_LINE), dump(PEER_LINE), [])
+    ship.routes()
+    roamed = PEER_LINE.replace("198.51.100.2:48302", "203.0.113.50:40000")
+    list(ship.process_interval([], RawPoll(time=AFTER + 30, stdout=dump(roamed)))[1].documents)
+    (outer,), _ = parse_text(
+        "[1796448730.000000]\t    [NEW] ipv4     2 udp      17 30 src=203.0.113.50 dst=192.0.2.1 sport=40000 dport=51820"
+        " [UNREPLIED] src=192.0.2.1 dst=203.0.113.50 sport=51820 dport=40000 id=7\n"
+    )
+    docs, outcome = ship.process_interval([], RawPoll(time=AFTER + 60, stdout=dump(roamed)), [outer])
+    list(outcome.documents)
+    assert docs == [] and ship.flows.counts["tunnel"] == 1

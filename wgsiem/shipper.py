@@ -39,6 +39,7 @@ from .wgconfig.events import ConfigEvent
 from .wgconfig.parse import interface_of
 from .wgconfig.record import ConfigState, FileRecord, record_of
 from .wgdump import DumpParser, ParseProblem, Poll, PresharedKeyHasher, read_stderr
+from .wgdump.model import Endpoint
 from .wgdump.raw import ConfigRead, FileMeta, RawPoll
 
 # How long the running interface and its file may disagree before config-drift-persists.
@@ -112,6 +113,7 @@ class Shipper:
         self.flows = FlowTracker()
         self.flow_started = flow_events == "all"
         self._routes: Routes | None = None
+        self._endpoints_moved = False
 
     @property
     def state(self) -> State:
@@ -184,8 +186,11 @@ class Shipper:
         if raw.exit_status or raw.stderr.strip():
             self.wg_errors += 1
         self.handshakes += sum(1 for e in result.events if e.action == "handshake")
-        if self._routes is not None and any(e.action in _ROUTING for e in result.events):
-            self._routes = None
+        if self._routes is not None:
+            if any(e.action in _RUNNING_CONFIGURATION for e in result.events):
+                self._routes = None
+            elif any(e.action == "endpoint-changed" for e in result.events):
+                self._endpoints_moved = True
         self.problem_count += len(poll.problems)
         return PollEvents(raw.time, result.events, notices + result.notices, poll.problems, poll.failure, config_events, drift_events)
 
@@ -262,16 +267,19 @@ class Shipper:
 
     def routes(self) -> Routes:
         """Every peer's allowed-ips and endpoint, and the listen ports, as the latest poll has them."""
+        interfaces = {name: ist for name, ist in self.state.interfaces.items() if ist.up}
         if self._routes is None:
-            interfaces = {name: ist for name, ist in self.state.interfaces.items() if ist.up}
             self._routes = Routes(
                 (
-                    PeerLine(name, key, ps.last.allowed_ips, (ps.last.endpoint.ip, ps.last.endpoint.port) if ps.last.endpoint else None)
+                    PeerLine(name, key, ps.last.allowed_ips, _outer(ps.last.endpoint))
                     for name, ist in interfaces.items()
                     for key, ps in ist.peers.items()
                 ),
                 {name: ist.last.listen_port for name, ist in interfaces.items() if ist.last.listen_port},
             )
+        elif self._endpoints_moved:  # roaming phones: two polls in three at a large install
+            self._routes.set_endpoints(_outer(ps.last.endpoint) for ist in interfaces.values() for ps in ist.peers.values())
+        self._endpoints_moved = False
         return self._routes
 
     def _flow_documents(
@@ -355,6 +363,10 @@ def _time(event: StatusEvent) -> int:
     return event.time
 
 
+def _outer(endpoint: Endpoint | None) -> tuple[str, int] | None:
+    return (endpoint.ip, endpoint.port) if endpoint is not None else None
+
+
 def _at(doc: dict[str, Any]) -> str:
     return doc["@timestamp"]  # type: ignore[no-any-return]
 
@@ -376,15 +388,12 @@ def _gc_paused() -> Iterator[None]:
 
 
 # The status actions that change what drift compares: an interface's key, port, fwmark or
-# being up, its peers and their allowed IPs, keepalive and preshared key.
+# being up, its peers and their allowed IPs, keepalive and preshared key. After any of
+# them the routes flows are attributed with are built again.
 _RUNNING_CONFIGURATION = frozenset({
     "interface-discovered", "interface-up", "interface-down", "interface-changed",
     "peer-discovered", "peer-added", "peer-removed", "peer-changed",
 })  # fmt: skip
-
-# What changes the routes flows are attributed with: the peers, their allowed-ips and
-# endpoints, and the interfaces' listen ports.
-_ROUTING = _RUNNING_CONFIGURATION | {"endpoint-changed"}
 
 # What makes the peer ids forget: after it, an id known before the interval may be another peer's.
 _FORGETTING = frozenset({"peer-destroyed", "interface-destroyed", "module-loaded"})

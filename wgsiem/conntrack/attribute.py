@@ -64,6 +64,7 @@ class Routes:
         self._tables: dict[int, dict[int, dict[int, RoutedPeer]]] = {4: {}, 6: {}}
         self._outer: set[tuple[str, int]] = set()
         self._ports = frozenset(listen_ports.values())
+        peers = list(peers)
         for peer in peers:
             for prefix in peer.allowed_ips:
                 try:
@@ -73,10 +74,14 @@ class Routes:
                 table = self._tables[network.version].setdefault(network.prefixlen, {})
                 # Within an interface a prefix is one peer's; across interfaces the first wins.
                 table.setdefault(int(network.network_address), RoutedPeer(peer.interface, peer.public_key, prefix))
-            if peer.endpoint is not None:
-                self._outer.add((_canonical(peer.endpoint[0]), peer.endpoint[1]))
         self._lengths = {v: sorted(t, reverse=True) for v, t in self._tables.items()}
         self._cache: dict[str, RoutedPeer | None] = {}
+        self.set_endpoints(peer.endpoint for peer in peers)
+
+    def set_endpoints(self, endpoints: Iterable[tuple[str, int] | None]) -> None:
+        """The peers' outer addresses, which roaming changes poll after poll: replaced
+        without rebuilding the prefix tables, which only a change of allowed-ips needs."""
+        self._outer = {(_canonical(e[0]), e[1]) for e in endpoints if e is not None}
 
     def lookup(self, address: str) -> RoutedPeer | None:
         """The peer the host would route `address` to, or None. A gateway's flows come from
@@ -122,11 +127,22 @@ class Routes:
         # Where the connection really went: DNAT shows in the reply tuple's source.
         target_address = o.dst if record.reply.src == o.dst else record.reply.src
         target = self.lookup(target_address)
+        # A default route (0.0.0.0/0, ::/0) in a peer's allowed-ips says where the host would
+        # send what no route of its own claims, not that an address is behind that peer: the
+        # host's LAN stays on its LAN (`wg set` adds no route). So it names no destination
+        # peer, and loses to a specific prefix on the other end of the connection.
+        if source is not None and is_default(source) and target is not None and not is_default(target):
+            return Attribution(target, "outbound", target_address)
         if source is not None:
-            return Attribution(source, "inbound", o.src, target)
+            return Attribution(source, "inbound", o.src, None if target is None or is_default(target) else target)
         if target is not None:
             return Attribution(target, "outbound", target_address)
         return NO_PEER
+
+
+def is_default(peer: RoutedPeer) -> bool:
+    """The peer was matched through a default route (a prefix of length 0)."""
+    return peer.prefix.endswith("/0")
 
 
 def _canonical(address: str) -> str:
