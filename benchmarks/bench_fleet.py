@@ -10,13 +10,15 @@ A measurement, not a test: it always exits 0 and prints the targets beside the f
   peer or source came within its time (an hour; three for the site outage) of it (target:
   all found), which of its rules fired, and the alerts no attack explains (target: the
   same as without attacks);
-* runtime per stage (CPU seconds, one core) and peak memory.
+* runtime per stage (CPU seconds, one core; `flows` is making and parsing the inner flows'
+  conntrack lines) and peak memory. `--no-flows` runs the same fleet without its inner
+  flows (no conntrack), to see what they cost; its flow attacks then go unfound.
 
 The rules execute from --warmup-days after the start (default: 7 for a month, see
 fleet.default_warmup): the days before are history for the new-terms rules (30 days),
 the transfer baselines and the sessions. docs/fleet.md describes the fleet and the figures.
 
-    PYTHONPATH=. python benchmarks/bench_fleet.py [--peers 1000] [--days 30] [--seed 1] [--attacks]
+    PYTHONPATH=. python benchmarks/bench_fleet.py [--peers 1000] [--days 30] [--seed 1] [--attacks] [--no-flows]
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def main() -> int:
     parser.add_argument("--warmup-days", type=int, default=None, help="days of history before the rules run (default: 7 for a month)")
     parser.add_argument("--poll-every", type=int, default=300, help="seconds between polls (default 300)")
     parser.add_argument("--show", type=int, default=10, help="unexplained alerts to show (default 10)")
+    parser.add_argument("--no-flows", action="store_true", help="no inner flows (conntrack): the fleet as it was before them")
     args = parser.parse_args()
     warmup = default_warmup(args.days) if args.warmup_days is None else args.warmup_days
 
@@ -84,12 +87,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         geo = Path(tmp)
         build_world(DEFAULT_SOURCE, geo)
-        run = run_fleet(story, geo, warmup_days=warmup, rules=rules, progress=progress)
+        run = run_fleet(story, geo, warmup_days=warmup, rules=rules, progress=progress, flows=not args.no_flows)
     elapsed = time.perf_counter() - wall
 
     days = (run.rules_end - run.rules_start).total_seconds() / 86400
     print(f"events: {run.polls:,} polls and {run.log_lines:,} kernel lines -> {run.documents:,} shipper documents"
           f" -> {run.events:,} events; {run.kept:,} match some rule's query; {run.failed_polls} polls where wg failed")  # fmt: skip
+    print(f"  inner flows: {run.flow_lines:,} conntrack lines -> {run.flow_events:,} wireguard.flow events" if run.flow_lines else "  inner flows: none")
     for problem in run.problems[:10]:
         print(f"  ! {problem}")
 

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from wgsiem.conntrack import ConntrackParser, ConntrackRecord
+from wgsiem.content import FIXTURES
+from wgsiem.detection.testing import lookup
 from wgsiem.enrich.registry import Registry
 from wgsiem.replay import fleet
 from wgsiem.replay.fleet import (
@@ -26,6 +29,8 @@ from wgsiem.replay.fleet import (
     DOWN,
     EXFIL,
     LARGE,
+    LARGE_PULL,
+    NEW_HOST,
     START,
     FleetRun,
     Planted,
@@ -37,6 +42,7 @@ from wgsiem.replay.fleet import (
     match_plants,
     run_fleet,
 )
+from wgsiem.replay.fleet_flows import ATTACK_IDS, InnerFlows, load_inner_network
 from wgsiem.replay.story import derive_key, render
 from wgsiem.rules.exceptions import Tuning
 from wgsiem.rules.model import load_rules
@@ -89,17 +95,29 @@ def test_same_seed_same_story_and_captures() -> None:
     assert ra.polls == rb.polls
     assert ra.log_lines == rb.log_lines
     assert ra.names == rb.names
+    assert list(InnerFlows(a[0]).lines()) == list(InnerFlows(b[0]).lines())
 
 
 def test_attacks_only_add_to_ordinary_life() -> None:
     """The same seed gives the same ordinary life with or without attacks: the attacks
     add peers and timeline entries, they change none."""
     calm, _ = fleet_story(PEERS, DAYS, SEED, False)
-    story, _ = fleet_story(PEERS, DAYS, SEED, True)
+    story, planted = fleet_story(PEERS, DAYS, SEED, True)
     assert all(story["peers"][name] == spec for name, spec in calm["peers"].items())
     entries = Counter(repr(e) for e in story["timeline"])
     entries.subtract(repr(e) for e in calm["timeline"])
     assert min(entries.values()) >= 0 and sum(entries.values()) > 0
+    # the inner flows too: the attacks' connections have ids of their own, and ordinary
+    # life's lines are the same but where a planted outage silenced a site
+    assert calm["flows"] == [] and story["flows"]
+    outage = next(p for p in planted if p.kind == "site-outage")
+    lan = next(ip for ip in story["peers"][outage.peer]["allowed_ips"] if not ip.endswith("/32")).rsplit(".", 1)[0] + "."
+    ordinary = [line for line in InnerFlows(story).lines() if int(line.rsplit("id=", 1)[1]) < ATTACK_IDS]
+    attacks = sum(1 for line in InnerFlows(story).lines() if int(line.rsplit("id=", 1)[1]) >= ATTACK_IDS)
+    assert attacks > 400  # the sweep and the scan: a few lines for each of hundreds of probes
+    untouched = lambda lines: [line for line in lines if f"={lan}" not in line]  # noqa: E731
+    assert untouched(ordinary) == untouched(InnerFlows(calm).lines())
+    assert len(untouched(ordinary)) < len(ordinary)
 
 
 def test_ordinary_life_has_what_the_fleet_promises() -> None:
@@ -179,12 +197,147 @@ def test_the_forgotten_contractor_handshook_45_days_before_the_start() -> None:
     assert line[3] == story["peers"]["contractor"]["endpoint"]
 
 
+# -- the inner flows ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def calm_records() -> tuple[dict, list[ConntrackRecord]]:
+    story, _ = fleet_story(PEERS, DAYS, SEED, False)
+    flows = InnerFlows(story)
+    records = list(flows.records())
+    assert not flows.problems
+    return story, records
+
+
+def _real_tcp_states() -> list[tuple[str | None, str | None]]:
+    """The events and states of the first tcp connection of the kernel's recording."""
+    text = (FIXTURES / "conntrack" / "acct-on.log").read_text().splitlines()
+    records = [r for r in ConntrackParser("acct-on.log").feed(text) if isinstance(r, ConntrackRecord)]
+    first = records[0].id
+    return [(r.event, r.state) for r in records if r.id == first]
+
+
+def test_inner_flows_are_what_conntrack_prints(calm_records) -> None:  # noqa: ANN001
+    """The lines are conntrack's (the parser reads every one, nothing is a problem), in time
+    order; a tcp connection goes through the states the kernel's recording shows, and its
+    DESTROY carries each way's counters and delta-time; nothing is written while the shipper
+    is stopped; every kind of peer has its flows."""
+    story, records = calm_records
+    assert len(records) > 20_000
+    # streamed: the first line comes with the first day's connections drawn, not the month's
+    flows = InnerFlows(story)
+    next(flows.lines())
+    drawn = sum(n for what, n in flows.counts.items() if what.split()[0] in ("tcp", "udp", "icmp"))
+    assert 0 < drawn < sum(1 for r in records if r.event == "NEW") / 3  # a day of ten
+    times = [r.time or 0.0 for r in records]
+    assert times == sorted(times)
+    by_id: dict[int, list[ConntrackRecord]] = {}
+    for r in records:
+        by_id.setdefault(r.id or 0, []).append(r)
+    real = _real_tcp_states()
+    assert [s for _, s in real][:2] == ["SYN_SENT", "SYN_RECV"]
+    answered = [rs for rs in by_id.values() if rs[0].protocol == "tcp" and rs[0].event == "NEW" and len(rs) == len(real)]
+    assert len(answered) > 1000
+    for rs in answered:
+        assert [(r.event, r.state) for r in rs] == real
+        end = rs[-1]
+        assert end.accounting and end.delta_time == int((end.time or 0) - (rs[0].time or 0)) and end.assured
+    ended = [rs[-1] for rs in by_id.values() if rs[-1].event == "DESTROY"]
+    assert all(r.accounting and r.delta_time is not None for r in ended)
+    assert {r.protocol for r in records} == {"tcp", "udp", "icmp"}
+    # the shipper's outage: nobody listened
+    t0 = START.timestamp()
+    down, up = (t0 + _secs(seg["until"]) for seg in story["polls"][:2])
+    assert not [r for r in records if down < (r.time or 0) < up]
+    assert any(down - 3600 < (r.time or 0) <= down for r in records) and any(up <= (r.time or 0) < up + 3600 for r in records)
+    # every kind of peer: its inner address (a site's LAN) opens connections
+    sources = {ipaddress.ip_address(r.original.src) for r in records if r.event == "NEW"}
+    for kind in ("laptop", "phone", "evening", "server", "site"):
+        nets = [ipaddress.ip_network(ip) for p in story["peers"].values() if str(p.get("name", "")).startswith(f"{kind}-") for ip in p["allowed_ips"]]
+        assert any(s in net for s in sources for net in nets), kind
+
+
+def test_the_inner_network_file_is_checked(tmp_path: Path) -> None:
+    """A wrong value in fixtures/fleet/inner-network.yaml names the file and its key."""
+    from wgsiem.replay.story import StoryError
+
+    good = (FIXTURES / "fleet" / "inner-network.yaml").read_text()
+    for old, new, key in (
+        ("files: [0, 2]}", "filez: [0, 2]}", "uses.laptop.filez: no such service"),
+        ("databases: 10.20.2.0/24", "databases: 10.20.2.0/33", "networks.databases"),
+        ("rpc_ports: [2, 6]", "rpc_ports: [2, 9]", "habits.windows.rpc_ports"),
+        ("sent: [2KiB, 40KiB]", "sent: [40KiB, 2KiB]", "services.intranet.sent: 40KiB is more than 2KiB"),
+    ):
+        bad = tmp_path / "inner-network.yaml"
+        bad.write_text(good.replace(old, new, 1))
+        with pytest.raises(StoryError, match=f"^{bad}: {key}"):
+            load_inner_network(bad)
+
+
+def _sliding_max(events: list[tuple[float, str]], window: float = 600) -> int:
+    """The most distinct values among events within any `window` seconds."""
+    events.sort()
+    best = 0
+    for i, (t, _) in enumerate(events):
+        seen = {v for u, v in events[i:] if u < t + window}
+        best = max(best, len(seen))
+    return best
+
+
+def test_ordinary_flows_stay_under_the_flow_rules(calm_records) -> None:  # noqa: ANN001
+    """What the flow rules count, on ordinary life's connections (those the peers open: not
+    the monitoring host's): at most 19 internal hosts from one inner address within 10
+    minutes (an administrator's run over the servers comes near), at most 19 ports of one
+    host (a Windows client's RPC ports come near), no connection sending a peer 1 GiB but
+    the backup sites' nightly replica pulls, the database network reached by the
+    application servers only, every day, and one peer's address reached only by the site
+    next door's, every day from the first."""
+    story, records = calm_records
+    inner = load_inner_network()
+    monitor = inner.services["monitoring"].hosts[0]
+    news = [r for r in records if r.event == "NEW" and r.original.src != monitor]
+    hosts: dict[str, list[tuple[float, str]]] = {}
+    ports: dict[tuple[str, str], list[tuple[float, str]]] = {}
+    for r in news:
+        hosts.setdefault(r.original.src, []).append((r.time or 0.0, r.original.dst))
+        ports.setdefault((r.original.src, r.original.dst), []).append((r.time or 0.0, str(r.original.dport)))
+    most_hosts = max(_sliding_max(v) for v in hosts.values())
+    most_ports = max(_sliding_max(v) for v in ports.values() if len(v) >= 4)
+    assert 8 <= most_hosts < 20, most_hosts
+    assert 4 <= most_ports < 20, most_ports
+    # large copies: only replica pulls, by the sites the registry tags backup
+    big = {r.original.src for r in records if r.event == "DESTROY" and (r.reply_bytes or 0) >= 1 << 30}
+    pulling = {story["peers"][e["peer"]]["allowed_ips"][-1].rsplit(".", 1)[0] + ".5" for e in story["timeline"] if "tx" in e}
+    assert big == pulling and big
+    replica = inner.services["replica"].hosts[0]
+    assert all(r.original.dst == replica for r in records if r.event == "DESTROY" and (r.reply_bytes or 0) >= 1 << 30)
+    # the databases: the servers, each every day from the first
+    db = inner.networks["databases"]
+    servers = {p["allowed_ips"][0].split("/")[0] for p in story["peers"].values() if str(p.get("name", "")).startswith("server-")}
+    reaching = [r for r in news if ipaddress.ip_address(r.original.dst) in db]
+    assert {r.original.src for r in reaching} <= servers | {p["allowed_ips"][0].split("/")[0] for p in story["peers"].values() if not p.get("name")}
+    named_servers = {r.original.src for r in reaching if r.original.src in servers}
+    assert named_servers == servers
+    t0 = START.timestamp()
+    for server in servers:
+        assert {int(((r.time or 0) - t0) // DAY) for r in reaching if r.original.src == server} == set(range(DAYS))
+    # peer to peer: the site syncs only, a fixed pair each, every day
+    addresses = {p["allowed_ips"][0].split("/")[0] for p in story["peers"].values()}
+    lans = tuple(ip.rsplit(".", 1)[0] + "." for p in story["peers"].values() for ip in p["allowed_ips"] if not ip.endswith("/32"))
+    to_peers = [r for r in news if r.original.dst in addresses or r.original.dst.startswith(lans)]
+    assert to_peers and all(r.original.src.endswith(".7") and r.original.dst.endswith(".7") for r in to_peers)
+    pairs = {(r.original.src, r.original.dst) for r in to_peers}
+    assert len(pairs) == len(lans)
+    for pair in pairs:
+        assert {int(((r.time or 0) - t0) // DAY) for r in to_peers if (r.original.src, r.original.dst) == pair} == set(range(DAYS))
+
+
 def test_plants_name_rules_that_exist() -> None:
     _, planted = fleet_story(PEERS, DAYS, SEED, True)
     names = {r.name for r in load_rules()}
     assert {p.kind for p in planted} == {
         "dormant", "stolen-key", "exfiltration", "rogue-peer", "scanner", "spoofing", "impossible-travel", "site-outage", "off-hours-change",
-        "shipper-failing",
+        "shipper-failing", "internal-sweep", "lateral-movement", "internal-pull", "peer-to-peer",
     }  # fmt: skip
     for p in planted:
         assert set(p.rules) <= names, p
@@ -235,13 +388,53 @@ def test_every_planted_attack_is_found_by_all_its_rules(attacked) -> None:  # no
         assert fired == set(p.rules), (p.kind, sorted(fired))
 
 
+def _owner(story: dict) -> dict:
+    """Each address space of the story's peers (a /32, a site's /24) as it was configured,
+    and its peer's name (its key for an unnamed peer)."""
+    seed = int(story["seed"])
+    return {ipaddress.ip_network(ip): spec.get("name") or derive_key(seed, f"peer:{key}:0")
+            for key, spec in story["peers"].items() for ip in spec["allowed_ips"]}  # fmt: skip
+
+
+def _owner_of(owners: dict, address: str) -> str | None:
+    ip = ipaddress.ip_address(address)
+    found = [(net.prefixlen, who) for net, who in owners.items() if ip in net]
+    return max(found)[1] if found else None
+
+
+def test_flows_are_attributed_to_their_peers(attacked, whole) -> None:  # noqa: ANN001
+    """Every wireguard.flow event is the peer's whose inner address (or site LAN) is its
+    source: the one that opened it, or for the monitoring host's connections (outbound) the
+    one it reached; another peer is named as the destination for the sites' syncs and the
+    planted peer-to-peer connection only. All month long: also after the off-hours change
+    gave a server or site 0.0.0.0/0 (a default route says where the host would send what no
+    one else claims, not that the internal network is behind that peer)."""
+    story, planted, _ = attacked
+    owners = _owner(story)
+    monitor = load_inner_network().services["monitoring"].hosts[0]
+    flows = [e for e in whole.kept_events if e["event"]["dataset"] == "wireguard.flow"]
+    assert len(flows) == whole.flow_events > 5000
+    wrong = []
+    for e in flows:
+        peer = e["wireguard"]["peer"]
+        who = peer.get("name") or peer["public_key"]
+        expected_direction = "outbound" if e["destination"]["ip"] == monitor else "inbound"
+        other = (e["wireguard"]["flow"].get("destination_peer") or {}).get("name")
+        if (who, e["network"]["direction"], other) != (_owner_of(owners, e["source"]["ip"]), expected_direction, _owner_of(owners, e["destination"]["ip"])):
+            wrong.append(e["message"])
+    assert wrong == [], (len(wrong), wrong[:5])
+    assert {e["event"]["action"] for e in flows} == {"flow-started", "flow-ended"}
+    p2p = next(p for p in planted if p.kind == "peer-to-peer")
+    assert [e for e in flows if e["wireguard"]["flow"].get("destination_peer") and e["wireguard"]["peer"]["public_key"] == p2p.public_key]
+
+
 def test_ordinary_life_raises_no_alert(quiet) -> None:  # noqa: ANN001
     """Not even the peers onboarded after the warm-up: the registry expects each in its
     home network and country, so its first connection there is no new country or network
     (before the registry, these were the only alerts of ordinary life)."""
     story, run = quiet
     assert not run.problems and run.failed_polls == 0
-    assert run.events > 50_000
+    assert run.events > 50_000 and run.flow_events > 5000
     changes = life_changes(story)
     assert [k for k, why in changes.items() if why == "onboarding"], "the fleet onboards no peer: the test says nothing"
     assert [f"{a['kibana.alert.rule.name']}: {a.get('message')}" for a in run.alerts] == []
@@ -265,11 +458,15 @@ def test_without_the_registry_the_onboardings_alert(quiet, geo_dir: Path, monkey
 
 
 def test_the_near_misses_alert_without_what_tunes_them(quiet, geo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ordinary life's near misses are real: without the exception list the backup sites'
-    nightly pulls are large transfers (one per 5-minute interval of each pull), and with
-    the registry's default limit for always-on peers (10 minutes, `always_on: true`) the
-    sites' blips are outages, each one down and back. Nothing else alerts, and the pulls
-    are no exfiltration spike either way: the same every night, they are the baseline."""
+    """Ordinary life's near misses are real: without the exception lists the backup sites'
+    nightly pulls are large transfers (one per 5-minute interval of each pull) and, as
+    flows, large pulls from the replica store (one a night), every peer's first visit of an
+    internal host after the warm-up is a new internal host (the shipped sensitive networks
+    are every private range: an onboarding's, a rotated key's, a service used twice a week),
+    and with the registry's default limit for always-on peers (10 minutes, `always_on:
+    true`) the sites' blips are outages, each one down and back. Nothing else alerts, and
+    the pulls are no exfiltration spike either way: the same every night, they are the
+    baseline."""
     story, run = quiet
     monkeypatch.setattr(fleet, "SITE_SILENT_AFTER", "10m")
     bare = run_fleet(story, geo_dir, warmup_days=WARMUP, tuning=Tuning())
@@ -280,13 +477,19 @@ def test_the_near_misses_alert_without_what_tunes_them(quiet, geo_dir: Path, mon
     by_rule: dict[str, list[dict]] = {}
     for alert in bare.alerts:
         by_rule.setdefault(alert["kibana.alert.rule.name"], []).append(alert)
-    assert set(by_rule) == {LARGE, DOWN, BACK}, sorted(by_rule)
+    assert set(by_rule) == {LARGE, DOWN, BACK, LARGE_PULL, NEW_HOST}, sorted(by_rule)
     assert EXFIL not in by_rule
     # every judged night of every backup site, and nothing else
     large = Counter(alert_key(a) for a in by_rule[LARGE])
     assert set(large) == {k for k in backup if k in site_keys} and backup
     nights = DAYS - WARMUP
     assert all(n >= nights for n in large.values()), large
+    pulls = Counter(alert_key(a) for a in by_rule[LARGE_PULL])
+    assert set(pulls) == set(large) and all(n >= nights - 1 for n in pulls.values()), pulls
+    # first visits, none of the databases (the servers' are history from the first day)
+    databases = load_inner_network().networks["databases"]
+    visits = {(alert_key(a), lookup(a, "destination.ip", None)) for a in by_rule[NEW_HOST]}
+    assert len(visits) == len(by_rule[NEW_HOST]) and not [v for v in visits if ipaddress.ip_address(v[1]) in databases]
     # each judged blip down once and back once, on its site
     t0 = START.timestamp()
     judged = [(story["peers"][e["peer"]]["name"], _secs(e["at"])) for e in story["timeline"]

@@ -45,7 +45,24 @@ differ only by the attacks):
   not handshaken for 45 days when the shipper starts (the story's per-peer `handshake`)
   and stays silent;
 * kernel log noise: now and then a client with a stale configuration retrying every 5 s
-  for 20 minutes, and single scanner probes (`Invalid handshake initiation from ...`).
+  for 20 minutes, and single scanner probes (`Invalid handshake initiation from ...`);
+* inner flows (fleet_flows.py, fixtures/fleet/inner-network.yaml): behind the concentrator
+  an internal network (servers 10.20.1.0/24, databases 10.20.2.0/24, storage 10.20.3.0/24,
+  admin 10.20.9.0/24; a split tunnel: nothing else is routed through it), and the gateway's
+  conntrack events of the peers' connections into it, while they are up: a handful a day
+  per person to the intranet, wiki, mail and file server and their team's application
+  (engineering: git and a staging database; sales, finance, support: their own), phones
+  mail and the intranet; application servers a pool to their own production database
+  (the only users of the database network, every day), a log stream and lookups; each
+  site's workstations on weekdays, its NAS's nightly upload to the backup store and, for
+  the backup sites, its replica pull (the story's volumes: several GiB in one
+  connection), its ERP box's syncs with the next site (peer to peer, every day), and the
+  monitoring host's scrapes of the servers and pings of the sites' routers (connections
+  towards the peers: outbound). Near misses: an administrator's weekly run over the ten
+  hosts of the servers network within a few minutes (the sweep rule wants 20), a Windows
+  client's RPC ports on the file server (up to 8 ports; the port scan rule wants 20). The
+  lines are made and read back by the shipper's conntrack parser one day of connections at
+  a time, none while the shipper is stopped.
 
 Attacks (`attacks=True`), spread over the days after the warm-up, each returned as a
 `Planted` with the rules that should fire (within an hour; the site outage within its two
@@ -80,6 +97,30 @@ hours and one more):
   (`capture.with_health`, run here as in replay) count the failed polls: Shipper Reporting
   Failures.
 
+Inside the tunnel (the story's `flows`, office laptops on weekdays, drawn after the others
+so that those stay as they were):
+
+* internal-sweep: a laptop probes the 254 addresses of the servers network on port 445 in
+  100 s, then 200 ports of the file server in 45 s: Sweeping Internal Hosts, Scanning Ports
+  of an Internal Host;
+* lateral-movement: a laptop connects to a production database (the network only the
+  application servers use): Reaching a New Internal Host;
+* internal-pull: a laptop copies 2.5 GiB from the file server on one connection over 25
+  minutes (about 512 MiB per poll interval: half what the tunnel-level Large Transfer
+  wants; the story's timeline carries the same volume as a burst), a laptop that was never
+  sent more than 100 KiB/s: Pulling a Large Volume from an Internal Host, Exfiltration Spike;
+* peer-to-peer: a laptop opens a colleague's device's SMB share through the hub: Reaching
+  Another Peer.
+
+The rules run with the repository's exception and value lists and the fleet
+organisation's own (`fleet_tuning`, fixtures/fleet/tuning/): the sensitive networks
+narrowed to the database network, as WireGuard Peer Reaching a New Internal Host asks
+(with the shipped list, every private range, each onboarded peer's and rotated key's first
+visits and every service a person uses less than daily would be new hosts: the
+application servers are the only database users and have used their database from the
+first day, so they are history), and the backup sites left out of the large pull rule (an
+exception on their `backup` tag, as that rule's note says).
+
 Ordinary life has a successful health event every 5 minutes, none while the shipper is
 stopped, and a start-up one after its restart.
 
@@ -103,13 +144,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..content import FIXTURES
 from ..detection.testing import lookup
 from ..enrich.registry import RegisteredPeer, Registry
 from ..enrich.windows import parse_windows
 from ..settings import duration
 from ..wgdump.raw import RawPoll
+from .fleet_flows import InnerFlows, load_inner_network
 from .story import _secs as story_secs
-from .story import derive_key, render
+from .story import derive_key, render, size
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 DAY = 86400
@@ -134,6 +177,11 @@ BACK = "WireGuard Always-On Peer Back After an Outage"
 CHANGE = "WireGuard Configuration Change Outside a Change Window"
 ALLOWED = "WireGuard Peer Allowed IPs Changed"
 SHIPPER = "WireGuard Shipper Reporting Failures"
+SWEEP = "WireGuard Peer Sweeping Internal Hosts"
+PORT_SCAN = "WireGuard Peer Scanning Ports of an Internal Host"
+LARGE_PULL = "WireGuard Peer Pulling a Large Volume from an Internal Host"
+NEW_HOST = "WireGuard Peer Reaching a New Internal Host"
+PEER_TO_PEER = "WireGuard Peer Reaching Another Peer"
 # The shipper's --health-interval in the fleet (ship's default).
 HEALTH_EVERY = 300
 
@@ -271,6 +319,8 @@ def fleet_story(
         ],
         "peers": life.peers,
         "timeline": sorted(life.timeline, key=lambda e: (_secs(e["at"]), e.get("peer") or "", str(e.get("log") or ""))),
+        # The planted inner connections (fleet_flows.py); ordinary life's come from the rest.
+        "flows": sorted(life.flows, key=lambda e: _secs(e["at"])),
     }
     return story, planted
 
@@ -326,6 +376,7 @@ class _Life:
         self.unnamed: list[str] = []
         self.restarts: list[int] = []
         self.outage = (0, 0)  # the shipper's: (last poll before, first poll after)
+        self.flows: list[dict[str, Any]] = []  # planted inner connections (fleet_flows.py)
         self._spots: set[tuple[str, int]] = set()
         self._ports = iter(random.Random(f"fleet {seed} ports").sample(range(20000, 65000), 45000))
 
@@ -362,7 +413,7 @@ class _Life:
             spec.update(rx=_rate(rng, 10, 200), tx=_rate(rng, 10, 200), keepalive=25)
         else:  # site
             spec.update(rx=_rate(rng, 50, 1024), tx=_rate(rng, 50, 1024), keepalive=25)
-            spec["allowed_ips"].append(f"172.16.{i % 256}.0/24")
+            spec["allowed_ips"].append(f"172.{16 + i // 256}.{i % 256}.0/24")  # 172.16.0.0/12: one LAN each
             # Its tunnel was up before the shipper came: a handshake within the last two
             # minutes, not hours ago (the first poll would call the site down).
             spec["handshake"] = f"{30 + i % 90}s"
@@ -436,7 +487,7 @@ class _Life:
         rng, days = self.rng, self.days
         baseline = self.n - self.onboard_count
         for j in range(self.onboard_count):
-            at = weekday(rng.randrange(1, days - 3)) * DAY + rng.randrange(9 * 3600, 16 * 3600, 60)
+            at = weekday(rng.randrange(1, max(2, days - 3))) * DAY + rng.randrange(9 * 3600, 16 * 3600, 60)
             key = self.new_peer(baseline + j, rng.choice(("laptop", "phone")), True, at)
             self.onboarded.append(key)
             self.busy[key].append((0, at + DAY))
@@ -601,14 +652,15 @@ class _Attacks:
     def key(self, name: str) -> str:
         return derive_key(self.seed, f"peer:{name}:{len(self.life.rotations.get(name, []))}")
 
-    def pick(self, kinds: Sequence[str], lo: float, hi: float) -> str:
+    def pick(self, kinds: Sequence[str], lo: float, hi: float, where: Any = None) -> str:
         """A named peer of the kinds, present since the start, never rotated, busy with
-        nothing else around [lo, hi], and up all that time."""
+        nothing else around [lo, hi], up all that time, and `where(key)` if given."""
         life = self.life
         pool = [
             k
             for k in life.peers
             if life.kind[k] in kinds
+            and (where is None or where(k))
             and "name" in life.peers[k]
             and "added" not in life.peers[k]
             and life.free(k, lo - DAY, hi + DAY)
@@ -714,8 +766,62 @@ class _Attacks:
         tl.append({"at": _at(at), "wg_fails": "20m", "exit_status": 1, "stderr": f"Unable to access interface {IFACE}: Operation not permitted"})
         out.append(Planted("shipper-failing", None, None, None, at, (SHIPPER,)))
 
+        out.extend(self.plant_flows())
         t0 = int(START.timestamp())
         return [Planted(p.kind, p.peer, p.public_key, _bare(p.source), t0 + p.time, p.rules, p.within) for p in out]
+
+    def plant_flows(self) -> list[Planted]:
+        """The attacks inside the tunnel: the peers' inner connections (the story's `flows`,
+        made into conntrack lines by fleet_flows.py), on office laptops, on weekdays, drawn
+        after the other attacks so that those stay as they were."""
+        life, inner = self.life, load_inner_network()
+        files = inner.services["files"].hosts[0]
+        out: list[Planted] = []
+
+        # 11. A sweep: a laptop probes every address of the servers network on the SMB port
+        # within 100 s (254 hosts: the sweep rule wants 20 in 10 minutes), then the first 200
+        # ports of the file server in 45 s (the port scan rule wants 20).
+        at = self.workday(self.day[4]) * DAY + 10 * 3600 + 40 * 60 + 13
+        victim = self.pick(["laptop"], at - 600, at + 1200)
+        life.flows.append({"at": _at(at), "peer": victim, "sweep": {"hosts": str(inner.networks["servers"]), "port": 445, "over": "100s"}})
+        life.flows.append({"at": _at(at + 300), "peer": victim, "scan": {"host": files, "ports": 200, "over": "45s"}})
+        out.append(Planted("internal-sweep", victim, self.key(victim), None, at, (SWEEP, PORT_SCAN)))
+
+        # 12. Lateral movement: a laptop reaches a production database, a network only the
+        # application servers use, for the first time (one connection, a few MiB).
+        at = self.workday(self.day[3]) * DAY + 14 * 3600 + 15 * 60 + 41
+        victim = self.pick(["laptop"], at - 600, at + 900)
+        db = inner.services["database"].hosts[3]
+        life.flows.append({"at": _at(at), "peer": victim, "connect": {"host": db, "port": inner.services["database"].port,
+                                                                       "sent": "60KiB", "received": "12MiB", "over": "4m"}})  # fmt: skip
+        out.append(Planted("lateral-movement", victim, self.key(victim), None, at, (NEW_HOST,)))
+
+        # 13. A large copy out of the file server to a laptop: 2.5 GiB on one connection over
+        # 25 minutes, some 512 MiB per poll interval (half of what the tunnel-level Large
+        # Transfer rule wants), more than ten times what this laptop (sent at most 100 KiB/s)
+        # was ever sent: the flow rule names the file server, the spike rule sees the tunnel.
+        at = self.workday(self.day[6]) * DAY + 15 * 3600 + 5 * 60 + 37
+        victim = self.pick(["laptop"], at - 600, at + 1800, where=lambda k: size(life.peers[k]["tx"], "tx") <= 100 * 1024)
+        life.timeline.append({"at": _at(at), "peer": victim, "burst": {"tx": "2.5GiB", "over": "25m"}})
+        life.flows.append({"at": _at(at), "peer": victim, "connect": {"host": files, "port": inner.services["files"].port,
+                                                                       "sent": "3MiB", "received": "2.5GiB", "over": "25m"}})  # fmt: skip
+        out.append(Planted("internal-pull", victim, self.key(victim), None, at, (LARGE_PULL, EXFIL)))
+
+        # 14. Peer to peer: a laptop opens a colleague's device's SMB share through the hub.
+        at = self.workday(self.day[0]) * DAY + 16 * 3600 + 20 * 60 + 9
+        victim = self.pick(["laptop"], at - 600, at + 900)
+        target = self.pick(["laptop", "phone"], at - 600, at + 900)
+        life.flows.append({"at": _at(at), "peer": victim, "connect": {"peer": target, "port": 445, "sent": "200KiB", "received": "30MiB", "over": "90s"}})
+        out.append(Planted("peer-to-peer", victim, self.key(victim), None, at, (PEER_TO_PEER,)))
+        return out
+
+    def workday(self, day: int) -> int:
+        """`day` if a weekday, else the next one within the month, else the one before."""
+        days: list[int] = [*range(day, self.life.days), *range(day - 1, self.day[0] - 1, -1)]
+        for d in days:
+            if (START + timedelta(days=d)).weekday() < 5:
+                return d
+        raise ValueError(f"no weekday after the warm-up around day {day}: a longer fleet is needed")
 
     def sunday(self) -> int:
         """The judged Sunday nearest the middle of the judged days (else the night of the
@@ -764,6 +870,7 @@ def fleet_registry(story: dict[str, Any], names: dict[str, str]) -> Registry:
         if spec.get("name") and key in pulls:
             backup.add(spec["name"])
     site_limit = int(duration(SITE_SILENT_AFTER).total_seconds())
+    inner = load_inner_network()
     peers = {}
     for key, name in names.items():
         home = homes.get(name, ())
@@ -771,7 +878,7 @@ def fleet_registry(story: dict[str, Any], names: dict[str, str]) -> Registry:
         kind = kind.split("-")[0]  # site-nl-0005 → site
         role = _ROLES.get(kind)
         person = role in ("laptop", "phone")
-        tags: tuple[str, ...] = (_TEAMS[int(number) % len(_TEAMS)],) if person and number.isdigit() else ()
+        tags: tuple[str, ...] = (inner.team(int(number)),) if person and number.isdigit() else ()
         if role == "site":
             tags = ("site", "backup") if name in backup else ("site",)
         peers[key] = RegisteredPeer(
@@ -791,7 +898,6 @@ def fleet_registry(story: dict[str, Any], names: dict[str, str]) -> Registry:
 # The registry's role for each kind of peer (by the name's first part); evening users and
 # the contractor work on laptops.
 _ROLES = {"laptop": "laptop", "evening": "laptop", "contractor": "laptop", "phone": "phone", "server": "server", "site": "site"}
-_TEAMS = ("sales", "engineering", "finance", "support")
 
 
 # -- the run: shipper → pipeline → rules ------------------------------------------------
@@ -831,6 +937,8 @@ class FleetRun:
     seconds: dict[str, float] = field(default_factory=dict)  # per stage: render, shipper, pipeline, keep, rules
     kept_events: list[dict[str, Any]] = field(default_factory=list)
     failed_polls: int = 0  # polls where wg failed (a story's wg_fails): no documents, counted in health events
+    flow_lines: int = 0  # conntrack lines given to the shipper (fleet_flows.py)
+    flow_events: int = 0  # wireguard.flow events after the pipeline
 
 
 class _Keeper:
@@ -885,25 +993,26 @@ def run_fleet(
     tuning: Any = None,
     keep_all: bool = False,
     progress: Any = None,
+    flows: bool = True,
 ) -> FleetRun:
     """The fleet through the shipper's code path (in memory), the logs-wireguard ingest
     pipeline and every rule, the rules executing from `warmup_days` after the start (the
     days before are history for new terms and baselines). `keep_all` runs the rules on
     the whole events instead of the reduced ones (small fleets only). `tuning` (default:
-    the repository's exception lists) tunes the rules as it would in Kibana."""
-    from ..content import DETECTION_RULES
+    `fleet_tuning()`, the repository's lists and the fleet's own) tunes the rules as it
+    would in Kibana. The peers' inner flows (fleet_flows.py) go to the shipper with the
+    polls, as `ship` reads conntrack beside wg (`flows=False`: none, the fleet before them)."""
     from ..detection import run_rules
-    from ..rules.exceptions import load_tuning
     from ..rules.model import load_rules
 
     seconds: dict[str, float] = {}
     clock = time.process_time()
     rules = list(rules if rules is not None else load_rules())
-    tuning = tuning if tuning is not None else load_tuning(DETECTION_RULES)
+    tuning = tuning if tuning is not None else fleet_tuning()
     rendered = render(story, "fleet")
     seconds["render"] = time.process_time() - clock
     n_polls, n_lines = len(rendered.polls), len(rendered.log_lines)
-    flow = _Flow(story, rendered, geo_dir, rules, tuning, keep_all)
+    flow = _Flow(story, rendered, geo_dir, rules, tuning, keep_all, flows)
     flow.run(progress)
     seconds.update(flow.spent)
     clock = time.process_time()
@@ -918,15 +1027,33 @@ def run_fleet(
         problems.extend(f"rule {stats.name}: {w}" for w in stats.warnings)
     seconds["rules"] = time.process_time() - clock
     return FleetRun(
-        n_polls, flow.documents, flow.events, len(flow.kept), n_lines, result.alerts, start, end, problems, seconds, flow.kept, flow.failed_polls
-    )
+        n_polls, flow.documents, flow.events, len(flow.kept), n_lines, result.alerts, start, end, problems, seconds, flow.kept, flow.failed_polls,
+        flow.inner.counts["lines"], flow.flow_events,
+    )  # fmt: skip
+
+
+# The fleet organisation's own tuning, beside the repository's (docs/fleet.md): its sensitive
+# networks (the production databases) in place of the shipped list, and its replicating
+# sites left out of the large pull rule.
+FLEET_TUNING = FIXTURES / "fleet" / "tuning"
+
+
+def fleet_tuning() -> Any:
+    """The repository's exception and value lists, with the fleet's: its value lists replace
+    the repository's of the same id, its exception lists are added."""
+    from ..content import DETECTION_RULES
+    from ..rules.exceptions import Tuning, load_tuning
+
+    shipped, own = load_tuning(DETECTION_RULES), load_tuning(FLEET_TUNING)
+    return Tuning(shipped.lists + own.lists, {**shipped.value_lists, **own.value_lists})
 
 
 class _Flow:
     """A rendered fleet through the shipper and the ingest pipeline, keeping what the rules
     need; `spent` holds each stage's seconds."""
 
-    def __init__(self, story: dict[str, Any], rendered: Any, geo_dir: Path | None, rules: Sequence[Any], tuning: Any, keep_all: bool) -> None:
+    def __init__(self, story: dict[str, Any], rendered: Any, geo_dir: Path | None, rules: Sequence[Any], tuning: Any, keep_all: bool,
+                 flows: bool = True) -> None:  # fmt: skip
         from ..content import INGEST_PIPELINES
         from ..detection.matching import kql_compiler
         from ..pipelines.files import load_pipelines
@@ -947,10 +1074,13 @@ class _Flow:
         t0 = int(datetime.fromisoformat(story["start"].replace("Z", "+00:00")).timestamp())
         self.restarts = {t0 + _secs(seg["until"]) for seg in story["polls"] if "until" in seg and _secs(seg["every"]) > every}
         self.kept: list[dict[str, Any]] = []
-        self.documents = self.events = 0
+        self.documents = self.events = self.flow_events = 0
+        self.inner = InnerFlows(story)
+        self.with_flows = flows
         # Stage times by wall clock (perf_counter is cheap enough per document): one
-        # thread, no I/O, so they are CPU seconds too.
-        self.spent = {"shipper": 0.0, "pipeline": 0.0, "keep": 0.0}
+        # thread, no I/O, so they are CPU seconds too. `flows` is making the conntrack
+        # lines and parsing them, taken out of the shipper's time it happens in.
+        self.spent = {"flows": 0.0, "shipper": 0.0, "pipeline": 0.0, "keep": 0.0}
 
     def run(self, progress: Any) -> None:
         from .capture import date_lines, with_health
@@ -965,14 +1095,27 @@ class _Flow:
         # The shipper as `ship` runs it: its health events among the documents, its tally
         # starting again after the outage (it was stopped: nothing written meanwhile).
         with geoip:
-            docs = with_health(self.shipper, _raw_polls(polls, rendered.exits, progress), lines, HEALTH_EVERY, self._on_poll, self.restarts)
+            flows = self._timed(self.inner.records()) if self.with_flows else iter(())
+            docs = with_health(self.shipper, _raw_polls(polls, rendered.exits, progress), lines, HEALTH_EVERY, self._on_poll, self.restarts, flows)
             while True:
                 a = clock()
                 doc = next(docs, None)  # built here, so timed as the shipper's
                 self.spent["shipper"] += clock() - a
                 if doc is None:
-                    return
+                    break
                 self._ingest(doc)
+        self.spent["shipper"] -= self.spent["flows"]
+        self.problems.extend(f"fleet conntrack lines: {p}" for p in self.inner.problems)
+
+    def _timed(self, records: Iterator[Any]) -> Iterator[Any]:
+        clock = time.perf_counter
+        while True:
+            a = clock()
+            record = next(records, None)
+            self.spent["flows"] += clock() - a
+            if record is None:
+                return
+            yield record
 
     def _ingest(self, doc: dict[str, Any]) -> None:
         from .run import ingest
@@ -986,6 +1129,8 @@ class _Flow:
         if out is None:
             return
         self.events += 1
+        if out["event"].get("dataset") == "wireguard.flow":
+            self.flow_events += 1
         slim = out if self.keeper is None else self.keeper.keep(out)
         if slim is not None:
             self.kept.append(slim)
