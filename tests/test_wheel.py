@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 import wgsiem
-from wgsiem.package.build import assemble, zip_bytes
 from wgsiem.content import DETECTION_RULES
+from wgsiem.package.build import assemble, zip_bytes
 from wgsiem.rules.exceptions import load_tuning
 from wgsiem.rules.model import load_rules
 
