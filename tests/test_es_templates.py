@@ -22,7 +22,7 @@ from wgsiem.adapters.elasticsearch import EsSettings, connect, node_modules, req
 from wgsiem.cli import app
 from wgsiem.mappings import field_types, leaves
 from wgsiem.mappings.datastreams import data_stream_index
-from wgsiem.mappings.templates import fit_to_modules
+from wgsiem.mappings.templates import fit_to_modules, load_spec
 
 pytestmark = pytest.mark.es
 
@@ -54,9 +54,11 @@ def test_install_prints_what_it_adapts_and_is_idempotent(es_url: str) -> None:
         assert f"warning: {note}" in first.output
     again = RUNNER.invoke(app, ["templates", "install", "--es", es_url])
     assert again.exit_code == 0, again.output
-    assert again.output.count(": unchanged") == 5, again.output
+    datasets = load_spec().datasets
+    # The shared component template, and each dataset's @package and index template.
+    assert again.output.count(": unchanged") == 1 + 2 * len(datasets), again.output
     templates = request(_client(es_url), "GET", "/_index_template/logs-wireguard.*")["index_templates"]
-    assert {t["name"] for t in templates} == {"logs-wireguard.status", "logs-wireguard.log"}
+    assert {t["name"] for t in templates} == {d.index_template for d in datasets} >= {"logs-wireguard.status", "logs-wireguard.log", "logs-wireguard.flow"}
     assert all("data_stream" in t["index_template"] for t in templates)
 
 
@@ -92,10 +94,12 @@ def test_every_event_of_the_scenario_is_indexed_with_its_declared_types(es_templ
     resolved = request(client, "GET", f"/_resolve/index/{pattern}")
     assert sorted(ds["name"] for ds in resolved["data_streams"]) == streams
     assert all(i["name"].startswith(".ds-") for i in resolved["indices"])
-    # Each keeps its documents for the retention templates.yml gives (a year).
+    # Each keeps its documents for the retention templates.yml gives it (a year; flows 90 days).
     # (The test node has no data stream API: the effective template of each says it.)
+    retention = {d.dataset: d.retention for d in load_spec().datasets}
     lifecycles = {name: request(client, "POST", f"/_index_template/_simulate_index/{name}")["template"].get("lifecycle") for name in streams}
-    assert all(lifecycle and lifecycle.get("data_retention") == "365d" for lifecycle in lifecycles.values()), lifecycles
+    wanted = {name: retention[name.split("-")[1]] for name in streams}
+    assert {name: (lifecycle or {}).get("data_retention") for name, lifecycle in lifecycles.items()} == wanted
 
     # Every field of every event is mapped with the declared type (or the node's stand-in).
     fit = fit_to_modules(node_modules(client))
