@@ -36,6 +36,7 @@ class RoutedPeer:
     interface: str
     public_key: str
     prefix: str  # the allowed-ips entry that matched, as printed
+    default: bool = False  # that entry is a default route (0.0.0.0/0, ::/0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ class Routes:
                     continue  # the dump parser reports such a line; it routes nothing
                 table = self._tables[network.version].setdefault(network.prefixlen, {})
                 # Within an interface a prefix is one peer's; across interfaces the first wins.
-                table.setdefault(int(network.network_address), RoutedPeer(peer.interface, peer.public_key, prefix))
+                table.setdefault(int(network.network_address), RoutedPeer(peer.interface, peer.public_key, prefix, network.prefixlen == 0))
         self._lengths = {v: sorted(t, reverse=True) for v, t in self._tables.items()}
         self._cache: dict[str, RoutedPeer | None] = {}
         self.set_endpoints(peer.endpoint for peer in peers)
@@ -131,18 +132,15 @@ class Routes:
         # send what no route of its own claims, not that an address is behind that peer: the
         # host's LAN stays on its LAN (`wg set` adds no route). So it names no destination
         # peer, and loses to a specific prefix on the other end of the connection.
-        if source is not None and is_default(source) and target is not None and not is_default(target):
-            return Attribution(target, "outbound", target_address)
         if source is not None:
-            return Attribution(source, "inbound", o.src, None if target is None or is_default(target) else target)
+            if target is None:
+                return Attribution(source, "inbound", o.src)
+            if source.default and not target.default:
+                return Attribution(target, "outbound", target_address)
+            return Attribution(source, "inbound", o.src, None if target.default else target)
         if target is not None:
             return Attribution(target, "outbound", target_address)
         return NO_PEER
-
-
-def is_default(peer: RoutedPeer) -> bool:
-    """The peer was matched through a default route (a prefix of length 0)."""
-    return peer.prefix.endswith("/0")
 
 
 def _canonical(address: str) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from .attribute import NO_PEER, Attribution, Routes, is_default
+from .attribute import NO_PEER, Attribution, Routes
 from .community_id import community_id
 from .model import ConntrackRecord
 
@@ -85,11 +85,11 @@ class FlowTracker:
         opened = self.open.pop(key, None) if record.event == "DESTROY" and key is not None else None
         # A flow keeps the peer it was attributed to at NEW, as the connection keeps its tuples.
         found = opened[1] if opened is not None else routes.attribute(record)
-        if later is not None and opened is None and (found == NO_PEER or (isinstance(found, Attribution) and is_default(found.peer))):
+        if later is not None and opened is None and (found == NO_PEER or (isinstance(found, Attribution) and found.peer.default)):
             # A peer added since the poll before: the next poll's routes have it (and its
             # specific prefix beats another peer's default route).
             ahead = later.attribute(record)
-            if found == NO_PEER or (isinstance(ahead, Attribution) and not is_default(ahead.peer)):
+            if found == NO_PEER or (isinstance(ahead, Attribution) and not ahead.peer.default):
                 found = ahead
         if isinstance(found, str):
             self.counts[found] += 1
