@@ -18,6 +18,7 @@ from typing import Any
 
 from wgsiem.detection.timestamps import parse_ms_or_none
 
+from ..conntrack.flows import FLOW_ENDED, FLOW_STARTED
 from .alerts import Alert
 
 # The sessions of a peer the report lists, newest first; older ones are counted only.
@@ -31,8 +32,6 @@ FLOW_TARGETS_KEPT = 500
 # conntrack table holds about as many); past it they are forgotten, and the end of a
 # forgotten one counts it again.
 OPEN_FLOWS_KEPT = 100_000
-FLOW_STARTED = "flow-started"
-FLOW_ENDED = "flow-ended"
 
 
 @dataclass(slots=True)
