@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import pytest
 
+from tests.support.tiers import require
 from wgsiem.geoworld import build_world
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,7 +56,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tests marked `lab` or `root` skip when the lab cannot run here, those marked
     `browser` when there is no Chromium, and those marked `prometheus` when there is no
     Prometheus; under CI=true any of these fails instead."""
-    import os
 
     reason = None
     if item.get_closest_marker("lab") is not None or item.get_closest_marker("root") is not None:
@@ -72,11 +72,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         missing = [tool for tool in ("prometheus", "promtool") if shutil.which(tool) is None]
         if missing:
             reason = f"{' and '.join(missing)} not found: install the Debian package prometheus"
-    if reason is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true runs every tier, but {reason}", pytrace=False)
-    pytest.skip(reason)
+    require(reason)
 
 
 @pytest.fixture
@@ -107,7 +103,7 @@ def es_url():
     from wgsiem.lab.esnode import default_home, installed
 
     if not installed():
-        _no_es(f"WGSIEM_TEST_ES_URL is not set and no test Elasticsearch is in {default_home()} (python -m wgsiem.lab es-install)")
+        require(f"WGSIEM_TEST_ES_URL is not set and no test Elasticsearch is in {default_home()} (python -m wgsiem.lab es-install)")
     with _started_node() as node:
         yield node.url
 
@@ -127,7 +123,7 @@ def es_installed() -> None:
     from wgsiem.lab.esnode import default_home, installed
 
     if not installed():
-        _no_es(f"no test Elasticsearch is in {default_home()} (python -m wgsiem.lab es-install)")
+        require(f"no test Elasticsearch is in {default_home()} (python -m wgsiem.lab es-install)")
 
 
 @pytest.fixture
@@ -154,11 +150,3 @@ def _started_node():
         yield node
     finally:
         node.remove()
-
-
-def _no_es(reason: str) -> None:
-    import os
-
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true runs every tier, but {reason}", pytrace=False)
-    pytest.skip(reason)

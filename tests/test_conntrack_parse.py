@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.tiers import require
 from wgsiem.conntrack import ACCOUNTING_OFF, ConntrackParser, ConntrackProblem, ConntrackRecord, ConntrackTuple, parse_lines, parse_text
 from wgsiem.conntrack.parse import _COMMON, _LINE
 from wgsiem.lab import conntrack as lab
@@ -383,11 +384,7 @@ def test_the_fuzz_finds_problems_at_all():
 
 @pytest.mark.root
 def test_a_live_recording_parses_with_no_problem(tmp_path):
-    reason = lab.conntrack_lab_available()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true runs every tier, but {reason}", pytrace=False)
-        pytest.skip(reason)
+    require(lab.conntrack_lab_available())
     plan = lab.Plan(
         "live", "a few seconds of traffic",
         (lab._tcp("tcp", lab.GATEWAY4, 5432, 30_000, 5_000), lab.Step("ping -6", ("ping", lab.GATEWAY6, "2"))),

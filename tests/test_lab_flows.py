@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import re
 from collections import Counter
 from datetime import datetime
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.tiers import require
 from tests.test_lab_stories import alerts_of, convert, describe, play_recorded
 from wgsiem.adapters.capture import CONNTRACK_LOG
 from wgsiem.lab import stories
@@ -102,11 +102,7 @@ def ended(flows: list[dict], name: str) -> list[dict]:
 
 
 def require_conntrack() -> None:
-    reason = conntrack_lab_available()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true runs every tier, but {reason}", pytrace=False)
-        pytest.skip(reason)
+    require(conntrack_lab_available())
 
 
 def no_secrets(secrets: list[str], capture: Path, docs: list[dict]) -> None:

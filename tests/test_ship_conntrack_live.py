@@ -12,7 +12,6 @@ came in through a tunnel.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.dumps import FakeInterface, dump, fake_key
+from tests.support.tiers import require
 from wgsiem.lab import conntrack as lab
 from wgsiem.lab.tunnels import free_prefix
 
@@ -33,11 +33,7 @@ pytestmark = pytest.mark.root
 
 @pytest.fixture
 def site():
-    reason = lab.conntrack_lab_available()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true runs every tier, but {reason}", pytrace=False)
-        pytest.skip(reason)
+    require(lab.conntrack_lab_available())
     with lab.Namespaces(free_prefix("wgcs", 3), nat=False, accounting=True) as namespaces:
         yield namespaces
 
@@ -152,11 +148,7 @@ def test_ship_live_and_a_recording_see_the_clients_connections_with_their_bytes(
 
 def test_without_cap_net_admin_conntrack_is_refused_once_and_status_events_go_on(tmp_path):
     """The real conntrack, run by root without CAP_NET_ADMIN (a unit without the capability)."""
-    reason = lab.conntrack_lab_available()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true runs every tier, but {reason}", pytrace=False)
-        pytest.skip(reason)
+    require(lab.conntrack_lab_available())
     program = tmp_path / "conntrack"
     program.write_text('#!/bin/sh\nexec setpriv --bounding-set -net_admin conntrack "$@"\n')
     program.chmod(0o755)
