@@ -13,13 +13,13 @@ from __future__ import annotations
 import calendar
 import json
 import re
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.support.dumps import FakeInterface, dump, fake_key
+from tests.support import ship_process
+from tests.support.dumps import fake_key
 from wgsiem.conntrack import ACCOUNTING_OFF
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,68 +47,26 @@ def recording(name: str, shift: float = 0.0, ids: int = 0) -> list[str]:
 
 def fake_wg(tmp: Path) -> tuple[Path, Path]:
     """A `wg` printing a dump whose peer `laptop` has the client's addresses, and a names file."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    wg0 = FakeInterface()
-    wg0.peer("laptop", endpoint="198.51.100.7:51820", allowed_ips=PEER_IPS, handshake=int(time.time()) - 5)
-    (tmp / "current.dump").write_text(dump(wg0))
-    wg = tmp / "wg"
-    wg.write_text(f"#!/bin/sh\ncat '{tmp / 'current.dump'}'\n")
-    wg.chmod(0o755)
-    names = tmp / "peers.yaml"
-    names.write_text(f"{fake_key('laptop')}: laptop\n")
+    wg, names, _ = ship_process.fake_wg(tmp, "laptop", PEER_IPS)
     return wg, names
 
 
-class Ship:
+class Ship(ship_process.BackgroundShip):
     """`wgsiem ship --conntrack FILE` in the background, against a fake `wg`."""
 
     def __init__(self, tmp: Path, conntrack: str, *extra: str) -> None:
-        self.tmp = tmp
-        self.out = tmp / "out.ndjson"
-        wg, names = fake_wg(tmp)
-        self.argv = [sys.executable, "-m", "wgsiem", "ship", "--wg", str(wg), "--state-dir", str(tmp / "state"),
-                     "--output-file", str(self.out), "--host-name", "gw1", "--interval", "0.2", "--peers", str(names),
-                     "--wg-config-dir", str(tmp / "none"), "--kernel-log", "off", "--conntrack", conntrack, *extra]  # fmt: skip
-        self.proc: subprocess.Popen[str] | None = None
-        self.stderr = ""
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(self.argv, cwd=REPO, stderr=subprocess.PIPE, text=True)
-
-    def stop(self) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        _, err = self.proc.communicate(timeout=30)
-        self.stderr += err
-        return self.proc.returncode
-
-    def docs(self, dataset: str = "wireguard.flow") -> list[dict]:
-        if not self.out.exists():
-            return []
-        return [d for line in self.out.read_text().splitlines() if (d := json.loads(line))["event"]["dataset"] == dataset]
+        super().__init__(
+            tmp, "--kernel-log", "off", "--conntrack", conntrack, *extra,
+            peer="laptop", allowed_ips=PEER_IPS, host_name="gw1", dataset="wireguard.flow", timeout=20,
+        )  # fmt: skip
 
     def health(self) -> list[dict]:
         return [d for d in self.docs("wireguard.status") if d["event"]["action"] == "shipper-health"]
 
-    def wait_for(self, n: int, timeout: float = 20) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            docs = self.docs()
-            if len(docs) >= n:
-                return docs
-            assert self.proc is None or self.proc.poll() is None, self.proc.communicate()[1]
-            time.sleep(0.05)
-        raise AssertionError(f"{len(self.docs())} flow events, wanted {n}")
-
-    def wait_polls(self, polls: int = 2) -> None:
-        state = self.tmp / "state" / "state.json"
-        seen = set()
-        deadline = time.monotonic() + 20
-        while len(seen) < polls and time.monotonic() < deadline:
-            if state.exists():
-                seen.add(state.stat().st_mtime_ns)
-            time.sleep(0.05)
-        assert len(seen) >= polls, "ship saved no state"
+    def wait_polls(self, polls: int = 2) -> int:
+        seen = super().wait_polls(polls)
+        assert seen >= polls, "ship saved no state"
+        return seen
 
 
 def append(path: Path, lines: list[str]) -> None:

@@ -3,71 +3,28 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.support.dumps import FakeInterface, dump, fake_key
+from tests.support.dumps import FakeInterface, dump
 from tests.support.journal import FakeJournal
+from tests.support.ship_process import BackgroundShip
 
-REPO = Path(__file__).resolve().parents[1]
 
+class Ship(BackgroundShip):
+    """`wgsiem ship --kernel-log KERNEL_LOG` in the background; its wireguard.log events."""
 
-class Ship:
     def __init__(self, tmp_path: Path, kernel_log: str, *extra: str) -> None:
-        self.tmp = tmp_path
-        self.out = tmp_path / "out.ndjson"
-        wg0 = FakeInterface()
-        wg0.peer("alice", endpoint="198.51.100.7:51820", handshake=int(time.time()) - 5)
-        self.dump = tmp_path / "current.dump"
-        self.dump.write_text(dump(wg0))
-        self.wg = tmp_path / "wg"
-        self.wg.write_text(f"#!/bin/sh\ncat '{self.dump}'\n")
-        self.wg.chmod(0o755)
-        names = tmp_path / "peers.yaml"
-        names.write_text(f"{fake_key('alice')}: alice\n")
-        self.argv = [sys.executable, "-m", "wgsiem", "ship", "--wg", str(self.wg), "--state-dir", str(tmp_path / "state"),
-                     "--output-file", str(self.out), "--host-name", "vpn1", "--interval", "0.2", "--peers", str(names),
-                     "--wg-config-dir", str(tmp_path / "none"), "--kernel-log", kernel_log, *extra]  # fmt: skip
-        self.proc: subprocess.Popen | None = None
-        self.stderr = ""
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(self.argv, cwd=REPO, stderr=subprocess.PIPE, text=True)
-
-    def stop(self) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        _, err = self.proc.communicate(timeout=20)
-        self.stderr += err
-        return self.proc.returncode
+        super().__init__(
+            tmp_path, "--kernel-log", kernel_log, *extra,
+            peer="alice", allowed_ips=None, host_name="vpn1", dataset="wireguard.log", timeout=15,
+        )  # fmt: skip
 
     def logs(self) -> list[dict]:
-        if not self.out.exists():
-            return []
-        docs = [json.loads(line) for line in self.out.read_text().splitlines()]
-        return [d for d in docs if d["event"]["dataset"] == "wireguard.log"]
+        return self.docs()
 
-    def wait_for(self, n: int, timeout: float = 15) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            docs = self.logs()
-            if len(docs) >= n:
-                return docs
-            assert self.proc is None or self.proc.poll() is None, self.proc.communicate()[1]
-            time.sleep(0.05)
-        raise AssertionError(f"{len(self.logs())} log events, wanted {n}")
-
-    def wait_polls(self, polls: int = 2) -> None:
-        state = self.tmp / "state" / "state.json"
-        seen = set()
-        deadline = time.monotonic() + 15
-        while len(seen) < polls and time.monotonic() < deadline:
-            if state.exists():
-                seen.add(state.stat().st_mtime_ns)
-            time.sleep(0.05)
+    def stop(self, timeout: float = 20) -> int:
+        return super().stop(timeout)
 
 
 LINE = "wireguard: wg0: Keypair {n} created for peer 4"
