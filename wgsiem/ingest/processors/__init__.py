@@ -1,16 +1,19 @@
 """The processors the offline engine supports, by Elasticsearch type name.
 
-Each module holds a family: `fields` moves values around, `strings` transforms them,
-`parsers` extracts structure from text, `flow` steers execution, `geoip` enriches.
+Each module of this package holds a family of processors (its docstring says which); a
+class with a `type` is registered under that name, so a new family is a new module.
 """
 
 from __future__ import annotations
 
-from wgsiem.ingest.processors import fields, flow, geoip, parsers, strings
+import importlib
+import pkgutil
 
-REGISTRY = {
-    cls.type: cls
-    for module in (fields, strings, parsers, flow, geoip)
-    for cls in vars(module).values()
-    if isinstance(cls, type) and getattr(cls, "type", "") and cls.__module__ == module.__name__
-}
+REGISTRY: dict[str, type] = {}
+for _info in pkgutil.iter_modules(__path__):
+    _module = importlib.import_module(f"{__name__}.{_info.name}")
+    for _cls in vars(_module).values():
+        if isinstance(_cls, type) and getattr(_cls, "type", "") and _cls.__module__ == _module.__name__:
+            if _cls.type in REGISTRY:
+                raise RuntimeError(f"processor type [{_cls.type}] defined twice: {REGISTRY[_cls.type].__module__}, {_module.__name__}")
+            REGISTRY[_cls.type] = _cls
