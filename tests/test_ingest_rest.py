@@ -37,7 +37,15 @@ STATUS_EXIT = {200: 0, 400: 1}  # the CLI's exit status for each HTTP status it 
 # section that is neither encoded nor in `left_out` fails test_every_es_section_is_accounted_for.
 ES_SECTIONS: dict[str, list[str]] = {
     "10_basic": ["Ingest common installed"],
-    "15_info_ingest": ["Cluster ingest information"],
+    "15_info_ingest": [
+        "Cluster ingest information",
+        "Test bytes_produced not increased when pipeline fails",
+        "Test drop processor",
+        "Test that pipeline processor has byte stats recorded in first pipeline",
+        "Test that final pipeline has byte stats recorded in first pipeline",
+        "Test that reroute processor has byte stats recorded in first pipeline",
+        "Test human readable byte stat fields",
+    ],
     "20_crud": [
         "Test basic pipeline crud",
         "Test wildcard pipeline delete",
@@ -70,8 +78,9 @@ ES_SECTIONS: dict[str, list[str]] = {
     "70_bulk": [
         "Test bulk request without default pipeline",
         "Test bulk request with default pipeline",
+        "Test bulk request with _none request pipeline and default pipeline",
         "Update with pipeline",
-        "Test bulk request with skip_pipeline",
+        "Test bulk request with list_executed_pipelines",
     ],
     "80_foreach": ["Test foreach Processor"],
     "90_simulate": [
@@ -140,10 +149,10 @@ ES_SECTIONS: dict[str, list[str]] = {
     "270_set_processor": ["Test set processor with template value", "Test set processor with index change and require_alias", "Test set processor with copy_from"],
     "280_rename": ["Test Rename Processor with template snippets and ignore_missing", "Test Rename Processor with template snippets", "Test Rename Processor with template snippets and override"],
     "290_versioned_update": ["Test pipeline versioned updates"],
-    "300_redact_processor": ["Test put redact pipeline", "Test ignore missing"],
+    "300_redact_processor": ["Test put redact pipeline", "Test redact", "Test ignore missing", "Test custom start and end tokens"],
     "300_stats": ["Test processor names and types from the node stats", "Test processor call count from the cluster stats"],
     "310_data_stream_router_processor": ["Test first matching router terminates pipeline", "Test two stage routing"],
-    "310_reroute_processor": ["Test first matching router terminates pipeline", "Test two stage routing", "Test pipeline run after reroute", "Test data stream with lazy rollover obtains pipeline from template"],
+    "310_reroute_processor": ["Test first matching router terminates pipeline", "Test two stage routing", "Test pipeline run after reroute", "Test data stream with lazy rollover obtains pipeline from template", "Test remove then add reroute processor with and without lazy rollover"],
     "320_uri_parts_processor": ["Test URI parts Processor"],
     "330_terminate_processor": ["Test pipeline including conditional terminate pipeline", "Test pipeline with terminate invoked from an outer pipeline"],
     "340_apache_access_log": ["Test Apache access log parsing"],
@@ -154,7 +163,7 @@ ES_SECTIONS: dict[str, list[str]] = {
     "350_flexible_access_arrays": ["Test array writes", "Test array index retrieval", "Test array index removal"],
     "350_nginx_access_log": ["Test Nginx access log parsing"],
     "350_recover_failure_document_processor": ["Test recover_failure_document processor with data stream failure store", "Test recover_failure_document processor error handling - missing document field", "Test recover_failure_document processor error handling - missing source field"],
-    "360_append_allow_duplicates": ["allow_duplicates (false) removes duplicates with a present array and copy_from", "allow_duplicates (false) removes duplicates with an empty array and copy_from", "allow_duplicates (false) removes duplicates with a present array and templating", "allow_duplicates (false) removes duplicates with an empty array and templating"],
+    "360_append_allow_duplicates": ["allow_duplicates (false) removes duplicates with a present array and copy_from", "allow_duplicates (false) removes duplicates with an empty array and copy_from", "allow_duplicates (false) removes duplicates with a missing array and copy_from", "allow_duplicates (false) removes duplicates with a present array and templating", "allow_duplicates (false) removes duplicates with an empty array and templating", "allow_duplicates (false) removes duplicates with a missing array and templating"],
     "370_append_ignore_empty_values": ["A missing copy_from value is ignored", "A null copy_from value is ignored", "An empty string copy_from value is ignored", "An empty array copy_from value is ignored", "A non-null value is copied", "Empty strings and nulls are ignored in an array"],
     "380_append_edge_cases": ["scalar values will become a list if necessary", "if a value doesn't change because of ignoring duplicates or empty values, it doesn't become a list", "an absent value isn't added in the absence of change"],
     "390_registered_domain_processor": ["Registered Domain Processor: Valid FQDN", "Registered Domain Processor: Valid Domain Only (no subdomain)", "Registered Domain Processor: Valid TLD Only", "Registered Domain Processor: Complex FQDN", "Registered Domain Processor: Unmatchable FQDN", "Registered Domain Processor: Invalid input", "Registered Domain Processor: Field missing with ignore_missing true", "Registered Domain Processor: Field missing with ignore_missing false causes error"],
