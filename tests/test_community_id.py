@@ -1,11 +1,11 @@
-"""network.community_id (wgsiem/conntrack/community_id.py) against the Community ID spec's
+"""network.community_id (wgsiem/community_id.py) against the Community ID spec's
 published baseline values (corelight/community-id-spec, as Zeek's and Vector's tests pin them)."""
 
 from __future__ import annotations
 
 import pytest
 
-from wgsiem.conntrack.community_id import ICMP, ICMPV6, TCP, UDP, community_id
+from wgsiem.community_id import ICMP, ICMPV6, TCP, UDP, community_id
 
 V6_A, V6_B = "fe80:1:203:405:607:809:a0b:c0d", "fe80:1011:1213:1415:1617:1819:1a1b:1c1d"
 

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
+from ..community_id import community_id
 from .attribute import NO_PEER, Attribution, Routes
-from .community_id import community_id
 from .model import ConntrackRecord
 
 FLOW_STARTED = "flow-started"
