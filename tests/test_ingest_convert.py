@@ -14,7 +14,7 @@ import math
 
 import pytest
 
-from wgsiem.ingest.convert import (
+from wgsiem.ingest.formats.convert import (
     CONVERT_TYPES,
     ConvertError,
     convert_value,

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from wgsiem.ingest.date_formats import DEFAULT_OUTPUT_FORMAT, DateFormatError, DateParseError, DateParser, format_date
+from wgsiem.ingest.formats.date_formats import DEFAULT_OUTPUT_FORMAT, DateFormatError, DateParseError, DateParser, format_date
 
 NEW_YEAR_2025 = datetime(2025, 1, 1, 0, 30, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from wgsiem.ingest.dissect import Dissect, DissectError, DissectMismatch
+from wgsiem.ingest.formats.dissect import Dissect, DissectError, DissectMismatch
 
 
 def dissect(pattern: str, text: str, sep: str = "") -> dict[str, str]:

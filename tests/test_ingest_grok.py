@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from wgsiem.ingest.grok import Grok, GrokConversionError, GrokError, builtin_patterns
+from wgsiem.ingest.formats.grok import Grok, GrokConversionError, GrokError, builtin_patterns
 
 REQUIRED = """
 USERNAME USER EMAILLOCALPART EMAILADDRESS INT BASE10NUM NUMBER BASE16NUM POSINT NONNEGINT
@@ -50,7 +50,7 @@ def test_every_bank_pattern_compiles(name):
 
 def test_bank_is_free_of_cycles_and_dangling_references():
     # pins: PatternBank.forbidCircularReferences accepts the built-in bank
-    from wgsiem.ingest.grok import _check_bank
+    from wgsiem.ingest.formats.grok import _check_bank
 
     _check_bank(dict(builtin_patterns()))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from wgsiem.ingest.kv import KvSplitError, KvSplitter
+from wgsiem.ingest.formats.kv import KvSplitError, KvSplitter
 
 
 def test_rest_kv():

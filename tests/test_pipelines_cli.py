@@ -53,6 +53,44 @@ def test_simulate_pipeline_id_from_the_pipeline_dir() -> None:
     assert "event.ingested" not in source and source["event"]["ingested"]
 
 
+def test_simulate_pipeline_dir_with_a_pipeline_es_would_refuse(tmp_path: Path) -> None:
+    # Elasticsearch refuses such a pipeline at PUT (Pipeline.create: "pipeline [x] cannot have
+    # an empty on_failure option defined"), so it is never stored: simulating it by id answers
+    # that 400 body (exit 1), and a pipeline processor calling it finds no such pipeline, in
+    # verbose mode too (TrackingResultProcessor). `validate` still names the file.
+    (tmp_path / "broken.yml").write_text("processors:\n  - set: {field: a, value: 1}\non_failure: []\n")
+    (tmp_path / "caller.yml").write_text("processors:\n  - pipeline: {name: broken}\n")
+    done = wgsiem("pipelines", "simulate", "--pipeline-dir", str(tmp_path), stdin=json.dumps({"pipeline_id": "broken", "docs": [{"_source": {}}]}))
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout) == {
+        "error": {
+            "root_cause": [{"type": "parse_exception", "reason": "pipeline [broken] cannot have an empty on_failure option defined"}],
+            "type": "parse_exception",
+            "reason": "pipeline [broken] cannot have an empty on_failure option defined",
+        },
+        "status": 400,
+    }
+    call = json.dumps({"pipeline_id": "caller", "docs": [{"_source": {}}]})
+    done = wgsiem("pipelines", "simulate", "--pipeline-dir", str(tmp_path), stdin=call)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["docs"][0]["error"]["type"] == "illegal_state_exception"
+    done = wgsiem("pipelines", "simulate", "--verbose", "--pipeline-dir", str(tmp_path), stdin=call)
+    (result,) = json.loads(done.stdout)["docs"][0]["processor_results"]
+    assert result["status"] == "error" and result["error"]["reason"] == "Pipeline processor configured for non-existent pipeline [broken]"
+    done = wgsiem("pipelines", "validate", "--pipeline-dir", str(tmp_path))
+    assert done.returncode == 2 and f"{tmp_path / 'broken.yml'}: pipeline [broken] cannot have an empty on_failure" in done.stderr
+    (tmp_path / "broken.yml").write_text("processors: [\n")  # not YAML: a CLI error naming file and line
+    done = wgsiem("pipelines", "simulate", "--pipeline-dir", str(tmp_path), stdin=call)
+    assert done.returncode == 2 and f"{tmp_path / 'broken.yml'}:2:" in done.stderr and not done.stdout
+
+
+def test_simulate_help_documents_the_exit_statuses() -> None:
+    done = wgsiem("pipelines", "simulate", "--help")
+    text = " ".join(done.stdout.split())
+    assert "Exit status: 0 when Elasticsearch would answer 200" in text
+    assert "1 when it would answer an error body" in text and "2 when the command itself fails" in text
+
+
 def test_simulate_garbage_stdin_is_a_clear_error() -> None:
     done = wgsiem("pipelines", "simulate", stdin="{not json")
     assert done.returncode == 2 and "stdin: line 1" in done.stderr

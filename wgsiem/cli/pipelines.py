@@ -41,6 +41,17 @@ GeoipDirs = Annotated[
     ),
 ]
 
+UserAgentDirs = Annotated[
+    Optional[list[Path]],
+    typer.Option(
+        "--user-agent-dir",
+        help="Folder of user_agent regex files (repeatable): a processor's regex_file names a *.yml "
+        "file in it, as in Elasticsearch's config/user-agent folder. Default: none, only the built-in regexes.",
+        file_okay=False,
+        exists=True,
+    ),
+]
+
 
 @contextmanager
 def geoip_dirs(given: list[Path] | None) -> Iterator[list[Path]]:
@@ -61,19 +72,31 @@ def simulate(
     pipeline_dir: PipelineDir = INGEST_PIPELINES,
     verbose: Annotated[bool, typer.Option("--verbose", help="processor_results: the document after each processor.")] = False,
     geoip_dir: GeoipDirs = None,
+    user_agent_dir: UserAgentDirs = None,
 ) -> None:
     """Elasticsearch's POST _ingest/pipeline/_simulate, offline.
 
     Reads the request body on stdin ({"pipeline": {...}} or {"pipeline_id": "<id in
-    --pipeline-dir>"}, and "docs") and writes Elasticsearch's response on stdout. An invalid
-    pipeline gets Elasticsearch's 400 error body, and exit status 1.
+    --pipeline-dir>"}, and "docs") and writes Elasticsearch's response on stdout. A pipeline
+    file that does not build is treated as Elasticsearch treats a pipeline it refused to
+    store: simulating it by id answers the error its PUT would have had, and a pipeline
+    processor calling it finds no such pipeline.
+
+    Exit status: 0 when Elasticsearch would answer 200 (the "docs", each a document, an
+    error or null); 1 when it would answer an error body (written on stdout: an invalid
+    pipeline in the request or in --pipeline-dir, an unknown pipeline id, bad "docs");
+    2 when the command itself fails (usage, stdin that is not JSON, a pipeline file that
+    cannot be read or parsed, named with its line on stderr).
     """
     try:
         body = json.load(sys.stdin)
     except json.JSONDecodeError as error:
         raise fail(f"stdin: line {error.lineno}, column {error.colno}: {error.msg}") from None
+    except UnicodeDecodeError as error:
+        raise fail(f"stdin: not UTF-8 text: {error.reason} at byte {error.start}") from None
     with geoip_dirs(geoip_dir) as geoip:
-        status, response = run_simulate(body, load_pipelines(pipeline_dir, geoip), verbose=verbose, geoip_dirs=geoip)
+        pipelines = load_pipelines(pipeline_dir, geoip, keep_failed=True, user_agent_dirs=user_agent_dir)
+        status, response = run_simulate(body, pipelines, verbose=verbose, geoip_dirs=geoip, user_agent_dirs=user_agent_dir)
     json.dump(response, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     if status != 200:
@@ -84,13 +107,14 @@ def simulate(
 def validate(
     pipeline_dir: PipelineDir = INGEST_PIPELINES,
     geoip_dir: GeoipDirs = None,
+    user_agent_dir: UserAgentDirs = None,
 ) -> None:
     """Check every pipeline: structure, the engine's supported subset, that the pipelines it calls
     exist, and that every field it writes is defined in ecs_mappings/."""
     from ..pipelines.validate import validate_pipelines
 
     with geoip_dirs(geoip_dir) as geoip:
-        pipelines = load_pipelines(pipeline_dir, geoip)
+        pipelines = load_pipelines(pipeline_dir, geoip, user_agent_dirs=user_agent_dir)
     problems = validate_pipelines(pipelines)
     for problem in problems:
         typer.echo(f"{pipeline_dir}/{problem}", err=True)
@@ -106,6 +130,7 @@ def test_pipelines(
     es: Annotated[Optional[EsSettings], ES_OPTIONAL] = None,
     update: Annotated[bool, typer.Option("--update", help="Write the -expected.json files from what the pipelines give now.")] = False,
     geoip_dir: GeoipDirs = None,
+    user_agent_dir: UserAgentDirs = None,
 ) -> None:
     """Run the pipeline tests (_dev/test/pipeline/<id>/test-*) offline, or with --es through the
     cluster's _simulate (the pipelines are installed there first)."""
@@ -114,7 +139,7 @@ def test_pipelines(
         raise fail(f"no pipeline tests under {pipeline_dir}/_dev/test/pipeline")
     if es is None:
         with geoip_dirs(geoip_dir) as geoip:
-            pipelines = load_pipelines(pipeline_dir, geoip)
+            pipelines = load_pipelines(pipeline_dir, geoip, user_agent_dirs=user_agent_dir)
             results = run_tests(tests, lambda t: run_offline(pipelines, t), update=update)
     else:
         execute = _cluster_runner(pipeline_dir, es)

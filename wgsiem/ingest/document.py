@@ -10,12 +10,13 @@ Elasticsearch's, because they end up in `error.message` of failed documents and 
 from __future__ import annotations
 
 import copy
+import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from wgsiem.ingest.convert import java_double_to_string
 from wgsiem.ingest.errors import invalid
+from wgsiem.ingest.formats.convert import java_double_to_string
 
 METADATA_KEYS = (
     "_index",
@@ -28,9 +29,10 @@ METADATA_KEYS = (
     "_dynamic_templates",
 )
 _METADATA = frozenset(METADATA_KEYS)
-_CAST_NAMES = {str: "java.lang.String", list: "java.util.List", dict: "java.util.Map"}
+_CAST_NAMES: dict[type, str] = {str: "java.lang.String", list: "java.util.List", dict: "java.util.Map"}
 _MISSING = object()
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+_JAVA_INT = re.compile(r"[+-]?[0-9]+")
 
 
 def java_type(value: Any) -> str:
@@ -80,7 +82,7 @@ def iso_timestamp(moment: datetime) -> str:
 class Path:
     """A parsed field path: which map it starts from and its segments."""
 
-    __slots__ = ("text", "ingest", "keys")
+    __slots__ = ("text", "ingest", "keys", "parents", "leaf")
 
     def __init__(self, text: str) -> None:
         if not isinstance(text, str) or not text:
@@ -97,6 +99,8 @@ class Path:
         if "" in keys:
             raise invalid("fieldName cannot be empty")
         self.keys = tuple(keys)
+        self.parents = self.keys[:-1]  # the containers on the way, walked by every write
+        self.leaf = keys[-1]
 
 
 @lru_cache(maxsize=4096)
@@ -104,12 +108,17 @@ def path(text: str) -> Path:
     return Path(text)
 
 
+def java_int(key: str) -> int | None:
+    """Integer.parseInt, or None where it throws (signs allowed; no spaces, no overflow)."""
+    if not _JAVA_INT.fullmatch(key):
+        return None
+    value = int(key)
+    return value if INT_MIN <= value <= INT_MAX else None
+
+
 def _index(path_text: str, key: str, size: int) -> int:
-    try:
-        index = int(key)
-    except ValueError:
-        raise invalid(f"[{key}] is not an integer, cannot be used as an index as part of path [{path_text}]") from None
-    if not key.lstrip("-").isdigit():
+    index = java_int(key)
+    if index is None:
         raise invalid(f"[{key}] is not an integer, cannot be used as an index as part of path [{path_text}]")
     if index < 0 or index >= size:
         raise invalid(f"[{index}] is out of bounds for array with length [{size}] as part of path [{path_text}]")
@@ -132,15 +141,16 @@ def _step(context: Any, key: str, path_text: str) -> Any:
 class IngestDocument:
     """Source and metadata in `ctx` (one dict, like Elasticsearch's ctx map), plus `ingest`."""
 
-    __slots__ = ("ctx", "ingest", "executed", "rerouted")
+    __slots__ = ("ctx", "ingest", "executed", "rerouted", "terminated")
 
     def __init__(self, ctx: dict[str, Any], ingest: dict[str, Any] | None = None, *, now: datetime | None = None) -> None:
         self.ctx = ctx
-        self.ingest = ingest if ingest is not None else {"timestamp": now or datetime.now(UTC)}
+        self.ingest: dict[str, Any] = ingest if ingest is not None else {"timestamp": now or datetime.now(UTC)}
         self.executed: list[str] = []  # pipelines on the call stack, for cycle detection
         # IngestDocument.isReroute: set by `reroute`, never cleared while the document runs
         # (Elasticsearch resets it only between the pipelines of different targets).
         self.rerouted = False
+        self.terminated = False  # IngestDocument.terminate: the rest of the current pipeline skipped
 
     @classmethod
     def from_source(
@@ -194,9 +204,8 @@ class IngestDocument:
                 if context is _MISSING:
                     return False
             elif isinstance(context, list):
-                try:
-                    index = int(key)
-                except ValueError:
+                index = java_int(key)
+                if index is None:
                     return False
                 if 0 <= index < len(context):
                     context = context[index]
@@ -218,7 +227,7 @@ class IngestDocument:
 
     def _parent(self, p: Path, path_text: str, create: bool) -> Any:
         context = self.ingest if p.ingest else self.ctx
-        for key in p.keys[:-1]:
+        for key in p.parents:
             if type(context) is dict:  # the common case first
                 value = context.get(key, _MISSING)
                 if value is not _MISSING:
@@ -244,7 +253,7 @@ class IngestDocument:
     def set(self, path_text: str, value: Any) -> None:
         p = path(path_text)
         parent = self._parent(p, path_text, create=True)
-        leaf = p.keys[-1]
+        leaf = p.leaf
         if isinstance(parent, dict):
             parent[leaf] = value
         elif isinstance(parent, list):
@@ -257,12 +266,12 @@ class IngestDocument:
     def append(self, path_text: str, value: Any, allow_duplicates: bool = True) -> None:
         p = path(path_text)
         parent = self._parent(p, path_text, create=True)
-        leaf = p.keys[-1]
+        leaf = p.leaf
         if isinstance(parent, dict):
             existing = parent.get(leaf, _MISSING)
             if existing is _MISSING:
-                # A new field takes every value, duplicates included, as Elasticsearch does.
-                parent[leaf] = list(value) if isinstance(value, list) else [value]
+                # A new list, deduplicated too without allow_duplicates.
+                parent[leaf] = _append_values([], value, allow_duplicates)
             else:
                 parent[leaf] = _append_values(existing, value, allow_duplicates)
         elif isinstance(parent, list):
@@ -281,7 +290,7 @@ class IngestDocument:
             if ignore_missing:
                 return
             raise
-        leaf = p.keys[-1]
+        leaf = p.leaf
         if isinstance(parent, dict):
             if leaf in parent:
                 del parent[leaf]
@@ -317,6 +326,7 @@ class IngestDocument:
         clone = IngestDocument(copy.deepcopy(self.ctx), copy.deepcopy(self.ingest))
         clone.executed = list(self.executed)
         clone.rerouted = self.rerouted
+        clone.terminated = self.terminated
         return clone
 
     def to_simulate(self) -> dict[str, Any]:
@@ -345,8 +355,8 @@ def _append_values(existing: Any, value: Any, allow_duplicates: bool) -> Any:
 
 def _java_equals(a: Any, b: Any) -> bool:
     """`Object.equals` on JSON values: Boolean never equals a number, Integer never a Double."""
-    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
-        return a == b
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
+    if isinstance(a, list) and isinstance(b, list):  # List.equals: element by element
+        return len(a) == len(b) and all(_java_equals(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):  # Map.equals: same keys, equal values
+        return a.keys() == b.keys() and all(_java_equals(value, b[key]) for key, value in a.items())
     return type(a) is type(b) and a == b

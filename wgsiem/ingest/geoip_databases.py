@@ -39,7 +39,7 @@ from typing import Any
 
 import maxminddb
 
-from wgsiem.ingest.convert import IPAddress, parse_ip
+from wgsiem.ingest.formats.convert import IPAddress, parse_ip
 
 from ..errors import WgsiemError
 

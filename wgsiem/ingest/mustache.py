@@ -40,9 +40,8 @@ _ENCODERS: dict[str, Callable[[str], str]] = {
 }
 
 
-def _lookup(doc: IngestDocument, name: str) -> Any:
+def _lookup(doc: IngestDocument, parts: tuple[str, ...]) -> Any:
     """Mustache's dotted lookup over the document model (ctx, with `_source` and `_ingest`)."""
-    parts = name.split(".")
     head = parts[0]
     if head == "_ingest":
         context: Any = doc.ingest
@@ -51,7 +50,7 @@ def _lookup(doc: IngestDocument, name: str) -> Any:
     else:
         context = doc.ctx.get(head, _MISSING)
     for part in parts[1:]:
-        if isinstance(context, dict):
+        if type(context) is dict:
             context = context.get(part, _MISSING)
         elif isinstance(context, list) and part.isdigit() and int(part) < len(context):
             context = context[int(part)]
@@ -60,21 +59,24 @@ def _lookup(doc: IngestDocument, name: str) -> Any:
     return context
 
 
+Tag = tuple[tuple[str, ...], "Callable[[str], str] | None"]  # a name's keys, and its escaping (None: raw)
+
+
 class Template:
     """A compiled template; `static` is set when it holds no tag, so callers skip rendering."""
 
-    __slots__ = ("source", "parts", "static")
+    __slots__ = ("source", "parts", "static", "render", "_tag")
 
     def __init__(self, source: str, media_type: str = "application/json") -> None:
         self.source = source
         encode = _ENCODERS[media_type]
-        parts: list[str | tuple[str, Callable[[str], str] | None]] = []
+        parts: list[str | Tag] = []
         position = 0
         for match in _TAG.finditer(source):
             if match.start() > position:
                 parts.append(source[position : match.start()])
             if match.group(1) is not None:
-                parts.append((match.group(1), None))
+                parts.append((tuple(match.group(1).split(".")), None))
             else:
                 sigil, name = match.group(2), match.group(3)
                 if sigil in ("#", "^", "/", "!", ">", "="):
@@ -82,26 +84,45 @@ class Template:
                         f"mustache tag [{match.group()}] is not supported by the offline engine "
                         "(only {{field}}, {{{field}}} and {{&field}})"
                     )
-                parts.append((name, None if sigil == "&" else encode))
+                parts.append((tuple(name.split(".")), None if sigil == "&" else encode))
             position = match.end()
         if position < len(source):
             parts.append(source[position:])
         self.parts = tuple(parts)
-        self.static = all(isinstance(part, str) for part in parts)
-
-    def render(self, doc: IngestDocument) -> str:
+        tags = [part for part in parts if not isinstance(part, str)]
+        self.static = not tags
+        self._tag = tags[0] if tags else None
+        # `render` is chosen once: the source itself, one tag alone (the common
+        # "{{{field}}}"), or the general walk over text and tags.
         if self.static:
-            return self.source
+            self.render = self._static
+        elif len(parts) == 1:
+            self.render = self._single
+        else:
+            self.render = self._general
+
+    def _static(self, doc: IngestDocument) -> str:
+        return self.source
+
+    def _single(self, doc: IngestDocument) -> str:
+        names, encode = self._tag  # type: ignore[misc]  # set whenever _single is chosen
+        value = _lookup(doc, names)
+        if value is _MISSING or value is None:
+            return ""
+        text = value if type(value) is str else java_str(value)
+        return encode(text) if encode else text
+
+    def _general(self, doc: IngestDocument) -> str:
         out = []
         for part in self.parts:
             if isinstance(part, str):
                 out.append(part)
                 continue
-            name, encode = part
-            value = _lookup(doc, name)
+            names, encode = part
+            value = _lookup(doc, names)
             if value is _MISSING or value is None:
                 continue
-            text = java_str(value)
+            text = value if type(value) is str else java_str(value)
             out.append(encode(text) if encode else text)
         return "".join(out)
 

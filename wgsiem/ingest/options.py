@@ -6,12 +6,14 @@ processor does not know: Elasticsearch refuses those, and so do we.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from wgsiem.ingest.document import java_type
+from wgsiem.ingest.document import INT_MAX, INT_MIN, java_str, java_type
 from wgsiem.ingest.errors import PipelineConfigError
 
 _REQUIRED = object()
+_JAVA_INT = re.compile(r"[+-]?[0-9]+")
 
 
 class Options:
@@ -55,18 +57,18 @@ class Options:
         present, value = self._take(name, default)
         if present and not isinstance(value, bool):
             raise self.error(f"property isn't a boolean, but of type [{java_type(value)}]", name)
-        return value
+        return bool(value)
 
     def integer(self, name: str, default: Any = _REQUIRED) -> Any:
+        """readIntProperty: Integer.parseInt of the value's toString ("7" and 7, not 7.0 nor
+        a number beyond the int range)."""
         present, value = self._take(name, default)
         if not present:
             return value
-        try:
-            if isinstance(value, bool):
-                raise ValueError
-            return int(str(value))
-        except ValueError:
-            raise self.error(f"property cannot be converted to an int [{value}]", name) from None
+        text = java_str(value)
+        if _JAVA_INT.fullmatch(text) and INT_MIN <= int(text) <= INT_MAX:
+            return int(text)
+        raise self.error(f"property cannot be converted to an int [{text}]", name)
 
     def list(self, name: str, default: Any = _REQUIRED) -> Any:
         present, value = self._take(name, default)

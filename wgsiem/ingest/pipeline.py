@@ -9,7 +9,9 @@ A rerouted document (the `reroute` processor) runs no further step of any pipeli
 call stack: CompoundProcessor checks IngestDocument.isReroute before each processor, and
 the flag stays set when a `pipeline` processor returns. Handlers of an `on_failure` list
 and the iterations of a `foreach` are not such a loop, and still run after a reroute,
-except the steps that are CompoundProcessors themselves (see Step.run).
+except the steps that are CompoundProcessors themselves (see Step.run). The `terminate`
+processor stops its own pipeline the same way; Pipeline.execute clears the flag on return,
+so a calling pipeline goes on.
 
 `trace` is None on the fast path; `_simulate?verbose` passes a list and receives one
 result per processor run, in Elasticsearch's `processor_results` shape.
@@ -21,11 +23,13 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from wgsiem.ingest.document import IngestDocument
-from wgsiem.ingest.errors import DropDocument, IngestError
+from wgsiem.ingest.errors import DropDocument, IngestError, PipelineConfigError
 from wgsiem.ingest.painless import PainlessRuntimeError
+from wgsiem.ingest.script_config import condition_failure
 
 FAILURE_KEYS = ("on_failure_message", "on_failure_processor_type", "on_failure_processor_tag", "on_failure_pipeline")
 SIMULATE_PIPELINE_ID = "_simulate_pipeline"
+MAX_PIPELINES = 100  # IngestDocument.MAX_PIPELINES (es.ingest.max_pipelines)
 
 Trace = list[dict[str, Any]] | None
 
@@ -81,10 +85,10 @@ class Step:
         return result
 
     def run(self, doc: IngestDocument, trace: Trace, pipeline_id: str) -> None:
-        if doc.rerouted and (self.ignore_failure or self.on_failure):
+        if (doc.rerouted or doc.terminated) and (self.ignore_failure or self.on_failure):
             # Elasticsearch wraps such a step in an OnFailureProcessor, a CompoundProcessor,
-            # which runs nothing once the document is rerouted. Only reached where steps run
-            # outside a pipeline's loop: an on_failure list, a foreach's iterations.
+            # which runs nothing once the document is rerouted or terminated. Only reached
+            # where steps run outside a pipeline's loop: an on_failure list, a foreach.
             return
         try:
             condition = self.condition
@@ -92,7 +96,7 @@ class Step:
                 try:
                     passed = condition(doc.ctx)
                 except PainlessRuntimeError as error:
-                    raise IngestError(f"runtime error: {error}", "script_exception") from None
+                    raise condition_failure(error, self.tag, pipeline_id) from None
                 if not passed:
                     if trace is not None:
                         trace.append(self._result("skipped"))
@@ -101,9 +105,8 @@ class Step:
                 self.processor.execute(doc, None)
                 return
             if self.type == "pipeline":
-                # Elasticsearch lists the pipeline processor before what the pipeline ran.
-                trace.append(self._result("success"))
-                self.processor.execute(doc, trace)
+                # TrackingResultProcessor: the pipeline processor records its own results.
+                self.processor.execute_traced(doc, trace, self)  # type: ignore[attr-defined]
                 return
             self.processor.execute(doc, trace)
             trace.append(self._result("success", doc=doc.snapshot().to_simulate()))
@@ -112,26 +115,31 @@ class Step:
                 trace.append(self._result("dropped"))
             raise
         except IngestError as error:
-            if error.processor_type is None:
-                error.processor_type, error.processor_tag, error.pipeline = self.type, self.tag, pipeline_id
-            if self.ignore_failure:
-                if trace is not None:
-                    trace.append(self._result("error_ignored", ignored_error={"error": error.body()}, doc=doc.snapshot().to_simulate()))
-                return
-            if trace is not None and self.type != "pipeline":
-                trace.append(self._result("error", error=error.body()))
-            if not self.on_failure:
-                raise
-            handle_failure(self.on_failure, doc, trace, error, pipeline_id)
+            self.failed(doc, trace, error, pipeline_id)
+
+    def failed(self, doc: IngestDocument, trace: Trace, error: IngestError, pipeline_id: str) -> None:
+        """The processor failed: ignored, handed to this step's on_failure, or raised on."""
+        if error.processor_type is None:
+            error.processor_type, error.processor_tag, error.pipeline = self.type, self.tag, pipeline_id
+        # A pipeline processor's results are its own (PipelineCall.execute_traced).
+        traced = trace is not None and self.type != "pipeline"
+        if self.ignore_failure:
+            if traced:
+                trace.append(self._result("error_ignored", ignored_error={"error": error.body()}, doc=doc.snapshot().to_simulate()))  # type: ignore[union-attr]
+            return
+        if traced:
+            trace.append(self._result("error", error=error.body()))  # type: ignore[union-attr]
+        if not self.on_failure:
+            raise error
+        handle_failure(self.on_failure, doc, trace, error, pipeline_id)
 
 
 def handle_failure(handlers: list[Step], doc: IngestDocument, trace: Trace, error: IngestError, pipeline_id: str) -> None:
     """Run `on_failure` steps with the failure described in `_ingest.on_failure_*`."""
     ingest = doc.ingest
-    ingest["on_failure_message"] = error.reason
+    ingest["on_failure_message"] = error.root_message
     ingest["on_failure_processor_type"] = error.processor_type
-    if error.processor_tag is not None:
-        ingest["on_failure_processor_tag"] = error.processor_tag
+    ingest["on_failure_processor_tag"] = error.processor_tag  # put even when null, as ES does
     if error.pipeline is not None:
         ingest["on_failure_pipeline"] = error.pipeline
     try:
@@ -163,32 +171,62 @@ class Pipeline:
         self.body = body or {}
 
     def execute(self, doc: IngestDocument, trace: Trace = None) -> None:
-        """Run on `doc` in place, as IngestDocument.executePipeline does (cycle check, `_ingest.pipeline`)."""
-        if not self.steps and not self.on_failure:
+        """Run on `doc` in place, as IngestDocument.executePipeline does: a pipeline without
+        processors is skipped outright; then the nesting limit, the cycle check and
+        `_ingest.pipeline`; the `terminate` flag ends this pipeline only."""
+        steps = self.steps
+        if not steps:
             return
-        if self.id in doc.executed:
+        executed = doc.executed
+        if len(executed) >= MAX_PIPELINES:
+            raise IngestError(
+                f"Too many nested pipelines. Cannot have more than {MAX_PIPELINES} nested pipelines", "graph_structure_exception"
+            )
+        if self.id in executed:
             raise IngestError(f"Cycle detected for pipeline: {self.id}", "graph_structure_exception")
-        if len(doc.executed) >= 100:
-            raise IngestError("Too many nested pipelines. Cannot have more than 100 nested pipelines", "graph_structure_exception")
-        doc.executed.append(self.id)
-        previous = doc.ingest.get("pipeline")
-        doc.ingest["pipeline"] = self.id
+        executed.append(self.id)
+        ingest = doc.ingest
+        previous = ingest.get("pipeline")
+        ingest["pipeline"] = self.id
         try:
             try:
-                for step in self.steps:
-                    if doc.rerouted:
-                        break
-                    step.run(doc, trace, self.id)
+                if trace is None:
+                    self._run_fast(doc)
+                else:
+                    for step in steps:
+                        if doc.rerouted or doc.terminated:
+                            break
+                        step.run(doc, trace, self.id)
             except IngestError as error:
                 if not self.on_failure:
                     raise
                 handle_failure(self.on_failure, doc, trace, error, self.id)
         finally:
-            doc.executed.pop()
+            executed.pop()
+            doc.terminated = False  # Pipeline.execute resets it: an outer pipeline goes on
             if previous is None:
-                doc.ingest.pop("pipeline", None)
+                ingest.pop("pipeline", None)
             else:
-                doc.ingest["pipeline"] = previous
+                ingest["pipeline"] = previous
+
+    def _run_fast(self, doc: IngestDocument) -> None:
+        """The steps without a trace: Step.run inlined, as most documents take this path."""
+        ctx = doc.ctx
+        pipeline_id = self.id
+        for step in self.steps:
+            if doc.rerouted or doc.terminated:
+                break
+            try:
+                condition = step.condition
+                if condition is not None:
+                    try:
+                        if not condition(ctx):
+                            continue
+                    except PainlessRuntimeError as error:
+                        raise condition_failure(error, step.tag, pipeline_id) from None
+                step.processor.execute(doc, None)
+            except IngestError as error:
+                step.failed(doc, None, error, pipeline_id)
 
     def all_steps(self) -> list[Step]:
         """Every step, nested ones (on_failure, foreach) included."""
@@ -208,16 +246,24 @@ class Pipeline:
 
 
 class PipelineSet(Mapping[str, "Pipeline"]):
-    """Pipelines by id, for the `pipeline` processor (resolved when it runs, as in Elasticsearch)."""
+    """Pipelines by id, for the `pipeline` processor (resolved when it runs, as in Elasticsearch).
+
+    `failed` holds the definitions that do not build, with their error: Elasticsearch would
+    have refused to store them, so they are not pipelines here either; `_simulate` by such an
+    id answers the error their PUT would have had."""
 
     def __init__(self) -> None:
         self._pipelines: dict[str, Pipeline] = {}
+        self.failed: dict[str, PipelineConfigError] = {}
 
     def add(self, pipeline: Pipeline) -> None:
         self._pipelines[pipeline.id] = pipeline
 
     def __getitem__(self, key: str) -> Pipeline:
         return self._pipelines[key]
+
+    def get(self, key: str, default: Any = None) -> Any:  # the pipeline processor's lookup, per document
+        return self._pipelines.get(key, default)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._pipelines)

@@ -1,7 +1,8 @@
 """Pipelines as files: `<id>.yml` (or .yaml / .json) in a folder, installed as JSON.
 
 YAML and JSON errors name the file and line; a pipeline that does not build names the
-file, the processor and the option.
+file, the processor and the option (or, for `pipelines simulate`, is kept aside with the
+error Elasticsearch would have answered its PUT with).
 """
 
 from __future__ import annotations
@@ -56,15 +57,25 @@ def read_bodies(directory: Path) -> dict[str, dict[str, Any]]:
     return {pipeline_id: read_body(path) for pipeline_id, path in pipeline_files(directory).items()}
 
 
-def load_pipelines(directory: Path, geoip_dirs: list[Path] | None = None) -> PipelineSet:
-    """Every pipeline of a folder, built with one another in reach (the `pipeline` processor)."""
+def load_pipelines(
+    directory: Path, geoip_dirs: list[Path] | None = None, *, keep_failed: bool = False, user_agent_dirs: list[Path] | None = None
+) -> PipelineSet:
+    """Every pipeline of a folder, built with one another in reach (the `pipeline` processor).
+
+    A file that cannot be read or parsed is an error naming it (and its line). A definition
+    that does not build is too, unless `keep_failed`: then, as Elasticsearch would never have
+    stored it, it is left out of the set (a `pipeline` processor naming it finds it missing)
+    and its error kept in `failed`, for `_simulate` by its id to answer."""
     pipelines = PipelineSet()
-    builder = Builder(pipelines, geoip_dirs)
+    builder = Builder(pipelines, geoip_dirs, user_agent_dirs)
     for pipeline_id, path in pipeline_files(directory).items():
         body = read_body(path)
         try:
             pipelines.add(builder.pipeline(pipeline_id, body))
         except PipelineConfigError as error:
+            if keep_failed:
+                pipelines.failed[pipeline_id] = error
+                continue
             where = error.where()
-            raise PipelineFileError(f"{path}: {where + ': ' if where else ''}{error.reason}") from error
+            raise PipelineFileError(f"{path}: {where + ': ' if where else ''}{error.message}") from error
     return pipelines

@@ -34,7 +34,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from ..errors import WgsiemError
+from ...errors import WgsiemError
 
 CONVERT_TYPES: tuple[str, ...] = ("integer", "long", "float", "double", "string", "boolean", "ip", "auto")
 

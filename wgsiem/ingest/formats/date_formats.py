@@ -63,9 +63,9 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from wgsiem.ingest.convert import java_parse_double, java_parse_integer, java_to_string
+from wgsiem.ingest.formats.convert import java_parse_double, java_parse_integer, java_to_string
 
-from ..errors import WgsiemError
+from ...errors import WgsiemError
 
 DEFAULT_OUTPUT_FORMAT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"
 

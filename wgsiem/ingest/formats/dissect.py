@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import WgsiemError
+from ...errors import WgsiemError
 
 __all__ = ["Dissect", "DissectError", "DissectMismatch"]
 

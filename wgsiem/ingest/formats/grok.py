@@ -44,7 +44,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import WgsiemError
+from ...errors import WgsiemError
 
 __all__ = ["Grok", "GrokConversionError", "GrokError", "builtin_patterns"]
 
@@ -73,7 +73,7 @@ class GrokConversionError(WgsiemError):
 @lru_cache(maxsize=1)
 def builtin_patterns() -> Mapping[str, str]:
     """The built-in (legacy) pattern bank, name -> expression, checked once."""
-    text = resources.files("wgsiem.ingest").joinpath("grok_patterns.yaml").read_text("utf-8")
+    text = resources.files("wgsiem.ingest.formats").joinpath("grok_patterns.yaml").read_text("utf-8")
     data = yaml.safe_load(text)
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
         raise GrokError("grok_patterns.yaml must map pattern names to strings")
@@ -159,7 +159,7 @@ def _expand(expression: str, bank: Mapping[str, str]) -> str:
         name = m.group("pattern")
         body = bank.get(name)
         if body is None:
-            raise GrokError(f"grok pattern [{name}] is not defined, neither built in nor in pattern_definitions")
+            raise GrokError(f"Unable to find pattern [{name}] in Grok's pattern dictionary")  # Grok.java's words
         if "%{" + name + "}" in body or "%{" + name + ":" in body:
             raise GrokError(f"grok pattern [{name}] refers to itself")
         sub = m.group("sub")

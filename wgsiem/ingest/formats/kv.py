@@ -16,7 +16,7 @@ import re
 import warnings
 from collections.abc import Iterable
 
-from ..errors import WgsiemError
+from ...errors import WgsiemError
 
 __all__ = ["KvSplitError", "KvSplitter"]
 

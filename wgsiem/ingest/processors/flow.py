@@ -1,4 +1,4 @@
-"""Processors that steer execution: pipeline, foreach, drop, fail, reroute."""
+"""Processors that steer execution: pipeline, foreach, drop, terminate, fail, reroute."""
 
 from __future__ import annotations
 
@@ -6,22 +6,25 @@ from typing import Any
 
 from wgsiem.ingest.document import IngestDocument, java_type
 from wgsiem.ingest.errors import DropDocument, IngestError, PipelineConfigError, invalid
-from wgsiem.ingest.mustache import template
 from wgsiem.ingest.options import Options
-from wgsiem.ingest.pipeline import Processor, Trace
+from wgsiem.ingest.pipeline import Processor, Step, Trace
+from wgsiem.ingest.processors.fields import field_template
 from wgsiem.ingest.processors.strings import java_trim
 
 
 class PipelineCall(Processor):
+    """PipelineProcessor: the named pipeline (a template) runs on the document, resolved per
+    document; a missing one fails (illegal_state_exception) unless ignore_missing_pipeline."""
+
     type = "pipeline"
 
     def __init__(self, opts: Options, builder: Any) -> None:
-        self.name = template(opts.string("name"))
+        self.name = field_template(opts, "name")
         self.ignore_missing_pipeline = opts.boolean("ignore_missing_pipeline", False)
         self.pipelines = builder.pipelines
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
-        name = self.name.render(doc)
+        name = self.name.source if self.name.static else self.name.render(doc)
         pipeline = self.pipelines.get(name)
         if pipeline is None:
             if self.ignore_missing_pipeline:
@@ -29,11 +32,49 @@ class PipelineCall(Processor):
             raise IngestError(f"Pipeline processor configured for non-existent pipeline [{name}]", "illegal_state_exception")
         pipeline.execute(doc, trace)
 
+    def execute_traced(self, doc: IngestDocument, trace: list[dict[str, Any]], step: Step) -> None:
+        """_simulate?verbose, as TrackingResultProcessor runs a pipeline processor: a missing
+        pipeline is recorded as an illegal_argument_exception (ignored with its document under
+        ignore_missing_pipeline); a pipeline that could be part of a cycle is first run on a
+        copy of the document, and a cycle found there is the step's only result; otherwise the
+        step's success comes before the results of the pipeline it calls."""
+        name = self.name.source if self.name.static else self.name.render(doc)
+        pipeline = self.pipelines.get(name)
+        if pipeline is None:
+            error = invalid(f"Pipeline processor configured for non-existent pipeline [{name}]")
+            if self.ignore_missing_pipeline:
+                trace.append(step._result("error_ignored", ignored_error={"error": error.body()}, doc=doc.snapshot().to_simulate()))
+                return
+            trace.append(step._result("error", error=error.body()))
+            raise error
+        # Elasticsearch checks where its decorated processors do: in the simulated pipeline,
+        # and in any step with on_failure or ignore_failure.
+        if len(doc.executed) <= 1 or step.ignore_failure or step.on_failure:
+            try:
+                pipeline.execute(doc.snapshot(), None)
+            except IngestError as error:
+                if error.error_type == "graph_structure_exception":
+                    if step.ignore_failure:
+                        trace.append(step._result("error_ignored", ignored_error={"error": error.body()}, doc=doc.snapshot().to_simulate()))
+                    else:
+                        trace.append(step._result("error", error=error.body()))
+                    raise
+            except DropDocument:
+                pass
+        trace.append(step._result("success"))
+        pipeline.execute(doc, trace)
+
     def referenced_pipelines(self) -> list[str]:
         return [self.name.source]
 
 
 class Foreach(Processor):
+    """ForEachProcessor: the inner processor runs once per element of a list (or entry of a
+    map, with `_ingest._key`), and the field is replaced by the collected `_ingest._value`s
+    once every element has run. `_ingest._value` / `_key` are put back to what they were,
+    null included, as Elasticsearch's map put does. In verbose simulation only the foreach
+    itself has a result: TrackingResultProcessor does not look inside it."""
+
     type = "foreach"
 
     def __init__(self, opts: Options, builder: Any) -> None:
@@ -45,32 +86,40 @@ class Foreach(Processor):
         self.inner = builder.step(inner)
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
-        value = doc.subject(self.field, "cannot loop over its elements.", ignore_missing=self.ignore_missing)
+        value = doc.get(self.field, self.ignore_missing)
         if value is None:
-            return
+            if self.ignore_missing:
+                return
+            raise invalid(f"field [{self.field}] is null, cannot loop over its elements.")
         ingest = doc.ingest
-        saved = {k: ingest[k] for k in ("_key", "_value") if k in ingest}
-        pipeline_id = ingest.get("pipeline", "")
-        try:
-            if isinstance(value, list):
-                for index, item in enumerate(value):
-                    ingest["_value"] = item
-                    self.inner.run(doc, trace, pipeline_id)
-                    value[index] = ingest.get("_value")
-            elif isinstance(value, dict):
-                result: dict[str, Any] = {}
-                for key, item in list(value.items()):
-                    ingest["_key"], ingest["_value"] = key, item
-                    self.inner.run(doc, trace, pipeline_id)
-                    result[ingest.get("_key")] = ingest.get("_value")
-                value.clear()
-                value.update(result)
-            else:
-                raise invalid(f"field [{self.field}] of type [{java_type(value)}] cannot be cast to a list or map")
-        finally:
-            ingest.pop("_key", None)
-            ingest.pop("_value", None)
-            ingest.update(saved)
+        pipeline_id = doc.executed[-1] if doc.executed else ""
+        inner = self.inner
+        if isinstance(value, dict):
+            entries: dict[str, Any] = {}
+            for key, item in list(value.items()):
+                previous_key, previous_value = ingest.get("_key"), ingest.get("_value")
+                ingest["_key"], ingest["_value"] = key, item
+                try:
+                    inner.run(doc, None, pipeline_id)
+                finally:
+                    new_key = ingest.get("_key")
+                    if isinstance(new_key, str) and new_key.strip():  # Strings.hasText
+                        entries[new_key] = ingest.get("_value")
+                    ingest["_value"], ingest["_key"] = previous_value, previous_key
+            doc.set(self.field, entries)
+        elif isinstance(value, list):
+            items: list[Any] = []
+            for item in list(value):
+                previous_value = ingest.get("_value")
+                ingest["_value"] = item
+                try:
+                    inner.run(doc, None, pipeline_id)
+                finally:
+                    items.append(ingest.get("_value"))
+                    ingest["_value"] = previous_value
+            doc.set(self.field, items)
+        else:
+            raise invalid(f"field [{self.field}] of type [{java_type(value)}] cannot be cast to a list or map")
 
 
 class Drop(Processor):
@@ -83,11 +132,24 @@ class Drop(Processor):
         raise DropDocument
 
 
+class Terminate(Processor):
+    """TerminateProcessor: no further processor of the current pipeline runs (a calling
+    pipeline goes on); usually given an `if`."""
+
+    type = "terminate"
+
+    def __init__(self, opts: Options, builder: Any) -> None:
+        pass
+
+    def execute(self, doc: IngestDocument, trace: Trace) -> None:
+        doc.terminated = True
+
+
 class Fail(Processor):
     type = "fail"
 
     def __init__(self, opts: Options, builder: Any) -> None:
-        self.message = template(opts.string("message"))
+        self.message = field_template(opts, "message")
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
         raise IngestError(self.message.render(doc), "fail_processor_exception")
@@ -186,14 +248,15 @@ def _value_sources(opts: Options, name: str, disallowed: frozenset[str]) -> list
             # The list is taken unchecked; mapping an entry to DataStreamValueSource fails in
             # Java, and readProcessor wraps that exception as it is (type `exception`).
             if item is None:
-                reason = 'java.lang.NullPointerException: Cannot invoke "String.contains(java.lang.CharSequence)" because "value" is null'
+                exception, message = "java.lang.NullPointerException", 'Cannot invoke "String.contains(java.lang.CharSequence)" because "value" is null'
             else:
                 cls = java_type(item)
-                reason = (
-                    f"java.lang.ClassCastException: class {cls} cannot be cast to class java.lang.String "
+                exception = "java.lang.ClassCastException"
+                message = (
+                    f"class {cls} cannot be cast to class java.lang.String "
                     f"({cls} and java.lang.String are in module java.base of loader 'bootstrap')"
                 )
-            raise PipelineConfigError(reason, processor_type=opts.type, processor_tag=opts.tag, error_type="exception")
+            raise PipelineConfigError.java(exception, message, processor_type=opts.type, processor_tag=opts.tag)
         try:
             sources.append(DataStreamValue(item, disallowed))
         except ValueError as error:

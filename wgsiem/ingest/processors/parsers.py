@@ -6,20 +6,21 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from wgsiem.ingest.document import IngestDocument, java_str
-from wgsiem.ingest.errors import IngestError, invalid
-from wgsiem.ingest.kv import KvSplitError, KvSplitter
+from wgsiem.ingest.document import IngestDocument, java_str, java_type
+from wgsiem.ingest.errors import IngestError, PipelineConfigError, invalid
+from wgsiem.ingest.formats.kv import KvSplitError, KvSplitter
 from wgsiem.ingest.mustache import template
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import Processor, Trace
+from wgsiem.ingest.processors.fields import field_template
 
 
 class Grok(Processor):
     type = "grok"
 
     def __init__(self, opts: Options, builder: Any) -> None:
-        from wgsiem.ingest.grok import Grok as GrokMatcher
-        from wgsiem.ingest.grok import GrokError
+        from wgsiem.ingest.formats.grok import Grok as GrokMatcher
+        from wgsiem.ingest.formats.grok import GrokError
 
         self.field = opts.string("field")
         patterns = opts.list("patterns")
@@ -36,14 +37,15 @@ class Grok(Processor):
         try:
             self.grok = GrokMatcher(patterns, definitions, trace_match=self.trace_match)
         except GrokError as error:
-            raise opts.error(str(error), "patterns") from None
+            listed = "[" + ", ".join(java_str(p) for p in patterns) + "]"
+            raise opts.error(f"Invalid regex pattern found in: {listed}. {error}", "patterns") from None
         self.multiple = len(patterns) > 1
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
         text = doc.subject(self.field, "cannot process it.", ignore_missing=self.ignore_missing, kind=str)
         if text is None:
             return
-        from wgsiem.ingest.grok import GrokConversionError
+        from wgsiem.ingest.formats.grok import GrokConversionError
 
         try:
             found = self.grok.match(text)
@@ -65,8 +67,8 @@ class Dissect(Processor):
     type = "dissect"
 
     def __init__(self, opts: Options, builder: Any) -> None:
-        from wgsiem.ingest.dissect import Dissect as DissectParser
-        from wgsiem.ingest.dissect import DissectError
+        from wgsiem.ingest.formats.dissect import Dissect as DissectParser
+        from wgsiem.ingest.formats.dissect import DissectError
 
         self.field = opts.string("field")
         pattern = opts.string("pattern")
@@ -75,10 +77,14 @@ class Dissect(Processor):
         try:
             self.parser = DissectParser(pattern, separator)
         except DissectError as error:
-            raise opts.error(str(error), "pattern") from None
+            # DissectParser's exception is not caught by the factory: readProcessor wraps it.
+            reason = str(error)
+            kind = "KeyParse" if reason.startswith("dissect key") else "PatternParse"
+            message = f"Unable to parse {'key' if kind == 'KeyParse' else 'pattern'}: {pattern} Reason: {reason}"
+            raise PipelineConfigError.java(f"org.elasticsearch.dissect.DissectException${kind}", message) from None
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
-        from wgsiem.ingest.dissect import DissectMismatch
+        from wgsiem.ingest.formats.dissect import DissectMismatch
 
         text = doc.subject(self.field, "cannot process it.", ignore_missing=self.ignore_missing, kind=str)
         if text is None:
@@ -92,14 +98,21 @@ class Dissect(Processor):
 
 
 class KeyValue(Processor):
+    """KeyValueProcessor. `field` and `target_field` are templates: a field that renders
+    empty, or is absent, is missing (`field [x] doesn't exist`, or skipped under
+    ignore_missing); an empty target puts the keys at the root."""
+
     type = "kv"
 
     def __init__(self, opts: Options, builder: Any) -> None:
-        self.field = template(opts.string("field"))
-        target = opts.string("target_field", None)
-        self.target = template(target) if target is not None else None
+        self.field = field_template(opts)
+        self.target = field_template(opts, "target_field", None)
         field_split = opts.string("field_split")
         value_split = opts.string("value_split")
+        trim_key = opts.string("trim_key", None)
+        trim_value = opts.string("trim_value", None)
+        prefix = opts.string("prefix", None)
+        strip_brackets = opts.boolean("strip_brackets", False)
         include = opts.list("include_keys", None)
         exclude = opts.list("exclude_keys", None)
         self.ignore_missing = opts.boolean("ignore_missing", False)
@@ -107,26 +120,40 @@ class KeyValue(Processor):
             self.splitter = KvSplitter(
                 field_split,
                 value_split,
-                trim_key=opts.string("trim_key", None),
-                trim_value=opts.string("trim_value", None),
-                strip_brackets=opts.boolean("strip_brackets", False),
+                trim_key=trim_key,
+                trim_value=trim_value,
+                strip_brackets=strip_brackets,
                 include_keys=include,
                 exclude_keys=exclude,
-                prefix=opts.string("prefix", None),
+                prefix=prefix,
             )
         except ValueError as error:
             raise opts.error(str(error)) from None
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
-        field = self.field.render(doc)
-        text = doc.subject(field, "cannot extract key-value pairs.", ignore_missing=self.ignore_missing, kind=str)
+        target = self.target.render(doc) if self.target is not None else ""
+        path = self.field.source if self.field.static else self.field.render(doc)
+        if not path or not doc.has(path, True):
+            if self.ignore_missing:
+                return
+            raise invalid(f"field [{path}] doesn't exist")
+        text = doc.get(path, self.ignore_missing)
         if text is None:
-            return
+            if self.ignore_missing:
+                return
+            raise invalid(f"field [{path}] is null, cannot extract key-value pairs.")
+        if not isinstance(text, str):
+            raise invalid(f"field [{path}] of type [{java_type(text)}] cannot be cast to [java.lang.String]")
+        base = target + "." if target else ""
         try:
-            pairs = self.splitter.split(text, field=field)
+            pairs = self.splitter.split(text, field=path)
         except KvSplitError as error:
+            self._put(doc, base, error.pairs)  # Elasticsearch has set the pairs before the bad one
             raise invalid(str(error)) from None
-        base = self.target.render(doc) + "." if self.target is not None else ""
+        self._put(doc, base, pairs)
+
+    @staticmethod
+    def _put(doc: IngestDocument, base: str, pairs: list[tuple[str, str]]) -> None:
         for key, value in pairs:
             path = base + key
             if doc.has(path):
@@ -135,26 +162,42 @@ class KeyValue(Processor):
                 doc.set(path, value)
 
 
+_JSON_SPACE = " \t\n\r"
+_JSON_CONSTANTS = {"NaN", "Infinity", "-Infinity"}
+
+
 class Json(Processor):
+    """JsonProcessor: the field's text (String.valueOf of its value) parsed as JSON, into
+    `target_field` or merged into the document's root."""
+
     type = "json"
 
     def __init__(self, opts: Options, builder: Any) -> None:
         self.field = opts.string("field")
         target = opts.string("target_field", None)
         self.add_to_root = opts.boolean("add_to_root", False)
-        strategy = opts.string("add_to_root_conflict_strategy", None)
         self.allow_duplicate_keys = opts.boolean("allow_duplicate_keys", False)
-        self.strict = opts.boolean("strict_json_parsing", True)
+        strategy = opts.string("add_to_root_conflict_strategy", None)
+        # ConflictStrategy.valueOf(upper case): "Merge" is merge
+        if strategy is not None and strategy.upper() not in ("REPLACE", "MERGE"):
+            raise opts.error(f"conflict strategy [{strategy}] not supported, cannot convert field.", "add_to_root_conflict_strategy")
         if self.add_to_root and target is not None:
             raise opts.error("Cannot set a target field while also setting `add_to_root` to true", "target_field")
         if strategy is not None and not self.add_to_root:
             raise opts.error("Cannot set `add_to_root_conflict_strategy` if `add_to_root` is false", "add_to_root_conflict_strategy")
-        if strategy not in (None, "replace", "merge"):
-            raise opts.error(f"conflict strategy [{strategy}] not supported, cannot convert field.", "add_to_root_conflict_strategy")
-        self.merge = strategy == "merge"
+        self.strict = opts.boolean("strict_json_parsing", True)
+        self.merge = strategy is not None and strategy.upper() == "MERGE"
         self.target = target if target is not None else self.field
 
-    def _parse(self, text: str) -> Any:
+    def _parse(self, raw: Any) -> Any:
+        """JsonProcessor.apply: the first JSON value of the text (null for a blank text); under
+        strict_json_parsing, anything after it fails. A text that does not start with valid
+        JSON fails in the parser itself (x_content_parse_exception; Python's wording)."""
+        text = "null" if raw is None else java_str(raw)
+        start = len(text) - len(text.lstrip(_JSON_SPACE))
+        if start == len(text):
+            return None
+
         def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
             out: dict[str, Any] = {}
             for key, value in items:
@@ -163,23 +206,27 @@ class Json(Processor):
                 out[key] = value
             return out
 
-        decoder = json.JSONDecoder(object_pairs_hook=pairs)
-        stripped = text.strip()
-        value, end = decoder.raw_decode(stripped)
-        if self.strict and end != len(stripped):
-            raise ValueError(f"Unexpected trailing content after the JSON value at offset {end}")
+        def constant(name: str) -> Any:
+            raise ValueError(f"Non-standard token '{name}'")
+
+        try:
+            value, end = json.JSONDecoder(object_pairs_hook=pairs, parse_constant=constant).raw_decode(text, start)
+        except ValueError as error:
+            raise IngestError(f"[1:{start + 1}] {error}", "x_content_parse_exception") from None
+        rest = text[end:]
+        if rest and not isinstance(value, (dict, list, str)) and rest[0] not in _JSON_SPACE:
+            # Jackson wants a space after a root-level number or literal: 123abc is one bad token
+            raise IngestError(f"[1:{end + 1}] Unexpected character ('{rest[0]}'): Expected space separating root-level values", "x_content_parse_exception")
+        if self.strict and rest.strip(_JSON_SPACE):
+            raise invalid(f"The input {text} is not valid JSON and the strict_json_parsing parameter is true")
         return value
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
-        raw = doc.get(self.field)
-        text = "null" if raw is None else java_str(raw)
-        try:
-            value = self._parse(text)
-        except ValueError as error:
-            raise invalid(str(error)) from None
         if not self.add_to_root:
-            doc.set(self.target, value)
+            doc.set(self.target, self._parse(doc.get(self.field)))
             return
+        # add_to_root reads the field as a key of the root map, not as a path
+        value = self._parse(doc.ctx.get(self.field))
         if not isinstance(value, dict):
             raise invalid("cannot add non-map fields to root of document")
         if self.merge:
@@ -203,7 +250,7 @@ class Date(Processor):
     type = "date"
 
     def __init__(self, opts: Options, builder: Any) -> None:
-        from wgsiem.ingest.date_formats import DateFormatError, format_date
+        from wgsiem.ingest.formats.date_formats import DateFormatError, format_date
 
         self.field = opts.string("field")
         self.target = opts.string("target_field", "@timestamp")
@@ -222,7 +269,7 @@ class Date(Processor):
             raise opts.error(str(error)) from None
 
     def _parser(self, timezone: str, locale: str) -> Any:
-        from wgsiem.ingest.date_formats import DateParser
+        from wgsiem.ingest.formats.date_formats import DateParser
 
         key = (timezone, locale)
         parser = self._parsers.get(key)
@@ -231,7 +278,7 @@ class Date(Processor):
         return parser
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
-        from wgsiem.ingest.date_formats import DateFormatError, DateParseError
+        from wgsiem.ingest.formats.date_formats import DateFormatError, DateParseError
 
         raw = doc.get(self.field)
         text = None if raw is None else java_str(raw)

@@ -1,4 +1,5 @@
-"""Processors that transform values: lowercase, uppercase, trim, gsub, split, join, convert."""
+"""Processors that transform values: lowercase, uppercase, trim, gsub, split, join, convert,
+html_strip, urldecode."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import re
 from typing import Any
 
 from wgsiem.ingest.document import IngestDocument, java_str, java_type
-from wgsiem.ingest.errors import invalid
+from wgsiem.ingest.errors import IngestError, invalid
+from wgsiem.ingest.java.regex import JavaRegexError, compile_java, java_replacement
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import Processor, Trace
 
@@ -30,6 +32,8 @@ class _StringProcessor(Processor):
             out = []
             for item in value:
                 if not isinstance(item, str):
+                    if item is None:  # the message's value.getClass() meets the null first
+                        raise IngestError('Cannot invoke "Object.getClass()" because "value" is null', "null_pointer_exception")
                     raise invalid(
                         f"value [{java_str(item)}] of type [{java_type(item)}] in list field [{self.field}] "
                         "cannot be cast to [java.lang.String]"
@@ -59,6 +63,31 @@ class Uppercase(_StringProcessor):
         return value.upper()
 
 
+class HtmlStrip(_StringProcessor):
+    type = "html_strip"
+
+    def transform(self, value: str) -> str:
+        # HtmlStripProcessor's shortcut: without both '<' and '>' the value is left as it
+        # is, character references included.
+        if "<" not in value or ">" not in value:
+            return value
+        from wgsiem.ingest.formats.html_strip import strip_html
+
+        return strip_html(value)
+
+
+class UrlDecode(_StringProcessor):
+    type = "urldecode"
+
+    def transform(self, value: str) -> str:
+        from wgsiem.ingest.formats.url_decode import UrlDecodeError, java_url_decode
+
+        try:
+            return java_url_decode(value)
+        except UrlDecodeError as error:
+            raise invalid(str(error)) from None
+
+
 def java_trim(value: str) -> str:
     """String.trim: strips code points up to U+0020, not Unicode whitespace."""
     start, end = 0, len(value)
@@ -76,37 +105,6 @@ class Trim(_StringProcessor):
         return java_trim(value)
 
 
-_JAVA_GROUP = re.compile(r"\\(.)|\$(\d+|\{(\w+)\})")
-
-
-def java_replacement(replacement: str) -> Any:
-    """A Java Matcher replacement string ($1, ${name}, \\$) as a function of a Python match."""
-
-    def render(match: re.Match[str]) -> str:
-        out = []
-        position = 0
-        for token in _JAVA_GROUP.finditer(replacement):
-            out.append(replacement[position : token.start()])
-            if token.group(1) is not None:
-                out.append(token.group(1))
-            elif token.group(3) is not None:
-                out.append(match.group(token.group(3)) or "")
-            else:
-                out.append(match.group(int(token.group(2))) or "")
-            position = token.end()
-        out.append(replacement[position:])
-        return "".join(out)
-
-    if not _JAVA_GROUP.search(replacement):
-        return lambda match: replacement
-    return render
-
-
-def java_regex(pattern: str) -> str:
-    """The Java named-group syntax in Python's spelling; the rest of the subset is shared."""
-    return re.sub(r"\(\?<([A-Za-z][A-Za-z0-9]*)>", r"(?P<\1>", pattern)
-
-
 class Gsub(_StringProcessor):
     type = "gsub"
 
@@ -114,13 +112,29 @@ class Gsub(_StringProcessor):
         super().__init__(opts, builder)
         pattern = opts.string("pattern")
         try:
-            self.pattern = re.compile(java_regex(pattern))
-        except re.error as error:
+            self.pattern = compile_java(pattern)
+        except JavaRegexError as error:
             raise opts.error(f"Invalid regex pattern. {error}", "pattern") from None
-        self.replace = java_replacement(opts.string("replacement"))
+        replacement = opts.string("replacement")
+        # Matcher.replaceAll reads the replacement per document: a bad one fails each document.
+        self.replace: Any = None
+        self.replace_error: str | None = None
+        try:
+            self.replace = java_replacement(replacement)
+        except JavaRegexError as error:
+            self.replace_error = str(error)
 
     def transform(self, value: str) -> str:
-        return self.pattern.sub(self.replace, value)
+        if self.replace is None:
+            raise IngestError(self.replace_error or "", "illegal_argument_exception")
+        try:
+            return self.pattern.sub(self.replace, value)
+        except JavaRegexError as error:  # a group the pattern does not have
+            # Matcher.group(int) throws IndexOutOfBoundsException ("No group 2"); a missing
+            # name is an IllegalArgumentException ("No group with name {x}").
+            numbered = error.message.startswith("No group ") and error.message[9:].isdigit()
+            kind = "index_out_of_bounds_exception" if numbered else "illegal_argument_exception"
+            raise IngestError(error.message, kind) from None
 
 
 def java_split(pattern: re.Pattern[str], text: str, keep_trailing: bool) -> list[str]:
@@ -150,10 +164,14 @@ class Split(Processor):
     def __init__(self, opts: Options, builder: Any) -> None:
         self.field = opts.string("field")
         separator = opts.string("separator")
+        # String.split compiles the separator per document: a bad one fails each document,
+        # not the pipeline.
+        self.separator: re.Pattern[str] | None = None
+        self.separator_error: str | None = None
         try:
-            self.separator = re.compile(java_regex(separator))
-        except re.error as error:
-            raise opts.error(f"Invalid regex pattern. {error}", "separator") from None
+            self.separator = compile_java(separator)
+        except JavaRegexError as error:
+            self.separator_error = str(error)
         self.ignore_missing = opts.boolean("ignore_missing", False)
         self.preserve_trailing = opts.boolean("preserve_trailing", False)
         self.target = opts.string("target_field", self.field)
@@ -162,6 +180,8 @@ class Split(Processor):
         value = doc.subject(self.field, "cannot split.", ignore_missing=self.ignore_missing, kind=str)
         if value is None:
             return
+        if self.separator is None:
+            raise IngestError(self.separator_error or "", "pattern_syntax_exception")
         doc.set(self.target, java_split(self.separator, value, self.preserve_trailing))
 
     def produced_fields(self) -> list[str]:
@@ -188,18 +208,19 @@ class Convert(Processor):
     type = "convert"
 
     def __init__(self, opts: Options, builder: Any) -> None:
-        from wgsiem.ingest.convert import CONVERT_TYPES, convert_value
+        from wgsiem.ingest.formats.convert import CONVERT_TYPES, convert_value
 
         self.convert_value = convert_value
         self.field = opts.string("field")
-        self.to = opts.string("type").lower()  # ES reads the type case-insensitively
+        given = opts.string("type")
+        self.to = given.lower()  # ES reads the type case-insensitively
         if self.to not in CONVERT_TYPES:
-            raise opts.error(f"type [{self.to}] not supported, cannot convert field.", "type")
+            raise opts.error(f"type [{given}] not supported, cannot convert field.", "type")
         self.target = opts.string("target_field", self.field)
         self.ignore_missing = opts.boolean("ignore_missing", False)
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
-        from wgsiem.ingest.convert import ConvertError
+        from wgsiem.ingest.formats.convert import ConvertError
 
         value = doc.get(self.field, self.ignore_missing)
         if value is None:
