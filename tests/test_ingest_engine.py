@@ -109,8 +109,9 @@ def test_unknown_processor_type() -> None:
 
 def test_unsupported_processor_is_named_not_passed() -> None:
     # The engine's own rule: a real ES processor it does not run is an error naming it.
-    err = bad_request({"processors": [{"script": {"source": "ctx.a = 1"}}]})
-    assert "script" in err["reason"] and "not supported" in err["reason"]
+    # (`enrich` needs a cluster's enrich indices, which the engine has not.)
+    err = bad_request({"processors": [{"enrich": {"policy_name": "p", "field": "a", "target_field": "b"}}]})
+    assert "enrich" in err["reason"] and "not supported" in err["reason"]
 
 
 def test_wrong_option_type_names_java_type() -> None:
@@ -398,8 +399,8 @@ def test_template_in_field_name_and_nested_value() -> None:
 
 def test_append_semantics() -> None:
     # pins: IngestDocument.appendValues: a scalar becomes a list; allow_duplicates false
-    # leaves the field untouched when nothing new is added (even a scalar); a new field
-    # takes every value given
+    # leaves the field untouched when nothing new is added (even a scalar), and dedupes a
+    # new field too (360_append_allow_duplicates.yml "... with a missing array ...")
     out = source(
         [
             {"append": {"field": "s", "value": ["b", "c"]}},
@@ -409,7 +410,7 @@ def test_append_semantics() -> None:
         ],
         {"s": "a", "same": "a", "l": ["a"]},
     )
-    assert out == {"s": ["a", "b", "c"], "same": "a", "l": ["a", "x"], "new": ["z", "z"]}
+    assert out == {"s": ["a", "b", "c"], "same": "a", "l": ["a", "x"], "new": ["z"]}
 
 
 def test_append_duplicates_use_java_equality() -> None:
@@ -459,6 +460,15 @@ def test_string_processors_on_lists_and_wrong_types() -> None:
 def test_gsub_java_replacement_groups() -> None:
     # pins: gsub docs (Java regex and $1 replacement references)
     assert source([{"gsub": {"field": "s", "pattern": r"(\d+)-(\d+)", "replacement": "$2:$1"}}], {"s": "10-20 x"}) == {"s": "20:10 x"}
+    # GsubProcessor compiles with java.util.regex: the same translation Painless uses, so
+    # Java's possessive quantifiers and \p{Alpha} work; Matcher.group(2) on a one-group
+    # pattern throws IndexOutOfBoundsException for each document.
+    assert source([{"gsub": {"field": "s", "pattern": r"\p{Alpha}++", "replacement": "w"}}], {"s": "ab 12 cd"}) == {"s": "w 12 w"}
+    assert error([{"gsub": {"field": "s", "pattern": "(a)", "replacement": "$2"}}], {"s": "a"}) == {
+        "root_cause": [{"type": "index_out_of_bounds_exception", "reason": "No group 2"}],
+        "type": "index_out_of_bounds_exception",
+        "reason": "No group 2",
+    }
 
 
 def test_split_and_join() -> None:
@@ -497,6 +507,7 @@ def test_pipeline_processor_missing_pipeline() -> None:
 
 
 def test_condition_runtime_error_fails_the_processor() -> None:
-    # pins: ConditionalProcessor: a condition that throws fails the processor (on_failure applies)
+    # pins: ConditionalProcessor: a condition that throws fails the processor (on_failure
+    # applies), and the failed processor is the ConditionalProcessor, type "conditional"
     out = source([{"set": {"if": "ctx.a.b == 1", "field": "x", "value": 1, "on_failure": [{"set": {"field": "failed", "value": "{{{_ingest.on_failure_processor_type}}}"}}]}}], {})
-    assert out == {"failed": "set"}
+    assert out == {"failed": "conditional"}
