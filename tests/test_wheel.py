@@ -83,6 +83,9 @@ def test_the_wheel_carries_the_content_and_no_checkout_path(wheel: Path):
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     requires = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "Requires-Dist: mmdb-writer" in requires and "Requires-Dist: netaddr" in requires
+    # The ingest engine's data sets: its own rule files, and the pinned packages it reads.
+    assert "wgsiem/ingest/formats/user_agent_device_types.yaml" in names and "wgsiem/ingest/formats/grok_patterns_ecs.yaml" in names
+    assert "Requires-Dist: publicsuffixlist==" in requires and "Requires-Dist: ua-parser-builtins==" in requires
 
 
 def test_the_sdist_carries_the_content(tmp_path: Path):
