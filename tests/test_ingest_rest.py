@@ -198,6 +198,8 @@ class Section:
     pipelines: dict[str, dict[str, Any]]
     runs: list[Run]
     line: int
+    # Files the node would hold in config/ingest-user-agent: given with --user-agent-dir.
+    user_agent_files: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -213,7 +215,7 @@ class Suite:
 
 
 _FILE_KEYS = {"suite", "left_out", "sections"}
-_SECTION_KEYS = {"name", "pipelines", "runs"}
+_SECTION_KEYS = {"name", "pipelines", "runs", "user_agent_files"}
 _RUN_KEYS = {"request", "verbose", "status", "match", "absent", "length", "regex"}
 
 
@@ -330,7 +332,10 @@ def load_suite(path: Path) -> Suite:
             _run(run, f"{path}:{run_lines[n] if n < len(run_lines) else line}: section [{name}]: run {n}")
             for n, run in enumerate(runs_raw)
         ]
-        suite.sections.append(Section(path.stem, name, pipelines, runs, line))
+        user_agent_files = _mapping(item.get("user_agent_files") or {}, f"{where}: user_agent_files", "user_agent_files")
+        if not all(isinstance(text, str) for text in user_agent_files.values()):
+            raise SuiteFileError(f"{where}: user_agent_files maps file names to their text")
+        suite.sections.append(Section(path.stem, name, pipelines, runs, line, user_agent_files))
     return suite
 
 
@@ -443,9 +448,16 @@ def run_section(section: Section, folder: Path, invoke: Invoke) -> tuple[list[st
     folder.mkdir(parents=True, exist_ok=True)
     for pipeline_id, body in section.pipelines.items():
         (folder / f"{pipeline_id}.json").write_text(json.dumps(body), encoding="utf-8")
+    extra: list[str] = []
+    if section.user_agent_files:
+        regexes = folder.parent / f"{folder.name}-user-agent"
+        regexes.mkdir(exist_ok=True)
+        for name, text in section.user_agent_files.items():
+            (regexes / name).write_text(text, encoding="utf-8")
+        extra = ["--user-agent-dir", str(regexes)]
     report, answers = [], []
     for n, run in enumerate(section.runs):
-        args = ["pipelines", "simulate", "--pipeline-dir", str(folder), *(["--verbose"] if run.verbose else [])]
+        args = ["pipelines", "simulate", "--pipeline-dir", str(folder), *extra, *(["--verbose"] if run.verbose else [])]
         code, out, err = invoke(args, json.dumps(run.request))
         try:
             answer = json.loads(out)
