@@ -159,6 +159,27 @@ def test_pipelines_validate_and_simulate(installed: Installed):
     assert installed.run("pipelines", "test").stdout.strip().endswith("0 failed")
 
 
+def test_simulate_runs_the_data_set_processors_and_painless(installed: Installed):
+    """user_agent and registered_domain read their data sets from the pinned packages, as
+    installed; a script runs; an invalid pipeline answers Elasticsearch's 400 body, exit 1."""
+    agent = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+    request = {
+        "pipeline": {"processors": [
+            {"user_agent": {"field": "agent"}},
+            {"registered_domain": {"field": "host", "target_field": "url"}},
+            {"script": {"source": "ctx.labels = ctx.host.splitOnToken('.').length + params.extra", "params": {"extra": 1}}},
+        ]},
+        "docs": [{"_source": {"agent": agent, "host": "vpn.gateway.example.co.uk"}}],
+    }  # fmt: skip
+    source = json.loads(installed.run("pipelines", "simulate", stdin=json.dumps(request)).stdout)["docs"][0]["doc"]["_source"]
+    assert source["user_agent"]["name"] == "Firefox" and source["user_agent"]["os"]["name"] == "Linux"
+    assert source["url"]["registered_domain"] == "example.co.uk" and source["url"]["subdomain"] == "vpn.gateway"
+    assert source["labels"] == 6
+    invalid = {"pipeline": {"processors": [{"script": {"source": "ctx.x = "}}]}, "docs": [{"_source": {}}]}
+    proc = installed.run("pipelines", "simulate", stdin=json.dumps(invalid), check=False)
+    assert proc.returncode == 1 and json.loads(proc.stdout)["error"]["type"] == "script_exception"
+
+
 def test_replay_of_a_scenario_directory(installed: Installed):
     out = installed.run("replay", str(REPO / "fixtures" / "scenarios" / "stolen-key-abroad")).stdout
     assert "1 of 1 scenarios passed" in out
