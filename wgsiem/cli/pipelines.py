@@ -14,6 +14,7 @@ import typer
 
 from ..adapters.elasticsearch import EsSettings
 from ..content import INGEST_PIPELINES
+from ..ingest.simulate import deep_documents
 from ..ingest.simulate import simulate as run_simulate
 from ..pipelines.files import load_pipelines, read_bodies
 from ..pipelines.testing import PipelineTest, PipelineTestError, discover, run_offline, run_tests
@@ -88,16 +89,19 @@ def simulate(
     2 when the command itself fails (usage, stdin that is not JSON, a pipeline file that
     cannot be read or parsed, named with its line on stderr).
     """
-    try:
-        body = json.load(sys.stdin)
-    except json.JSONDecodeError as error:
-        raise fail(f"stdin: line {error.lineno}, column {error.colno}: {error.msg}") from None
-    except UnicodeDecodeError as error:
-        raise fail(f"stdin: not UTF-8 text: {error.reason} at byte {error.start}") from None
-    with geoip_dirs(geoip_dir) as geoip:
-        pipelines = load_pipelines(pipeline_dir, geoip, keep_failed=True, user_agent_dirs=user_agent_dir)
-        status, response = run_simulate(body, pipelines, verbose=verbose, geoip_dirs=geoip, user_agent_dirs=user_agent_dir)
-    json.dump(response, sys.stdout, ensure_ascii=False)
+    with deep_documents():
+        try:
+            body = json.load(sys.stdin)
+        except json.JSONDecodeError as error:
+            raise fail(f"stdin: line {error.lineno}, column {error.colno}: {error.msg}") from None
+        except UnicodeDecodeError as error:
+            raise fail(f"stdin: not UTF-8 text: {error.reason} at byte {error.start}") from None
+        except RecursionError:
+            raise fail("stdin: the JSON nests too deeply (Elasticsearch takes at most 1000 levels)") from None
+        with geoip_dirs(geoip_dir) as geoip:
+            pipelines = load_pipelines(pipeline_dir, geoip, keep_failed=True, user_agent_dirs=user_agent_dir)
+            status, response = run_simulate(body, pipelines, verbose=verbose, geoip_dirs=geoip, user_agent_dirs=user_agent_dir)
+        json.dump(response, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     if status != 200:
         raise typer.Exit(1)

@@ -10,13 +10,14 @@ Elasticsearch's, because they end up in `error.message` of failed documents and 
 from __future__ import annotations
 
 import copy
+import math
 import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from wgsiem.ingest.errors import invalid
-from wgsiem.ingest.formats.convert import java_double_to_string
+from wgsiem.ingest.formats.convert import iso_timestamp, java_str
 
 METADATA_KEYS = (
     "_index",
@@ -52,31 +53,6 @@ def java_type(value: Any) -> str:
     if isinstance(value, datetime):
         return "java.time.ZonedDateTime"
     return type(value).__name__
-
-
-def java_str(value: Any) -> str:
-    """`String.valueOf` of a JSON value: what templates and string conversions print."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return java_double_to_string(value)
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}={java_str(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(java_str(v) for v in value) + "]"
-    if isinstance(value, datetime):
-        return iso_timestamp(value)
-    return str(value)
-
-
-def iso_timestamp(moment: datetime) -> str:
-    """ZonedDateTime's ISO form in UTC, as `_ingest.timestamp` renders."""
-    text = moment.astimezone(UTC).isoformat(timespec="microseconds")
-    return text.replace("+00:00", "Z")
 
 
 class Path:
@@ -332,9 +308,31 @@ class IngestDocument:
     def to_simulate(self) -> dict[str, Any]:
         """The `doc` object of a `_simulate` answer."""
         doc: dict[str, Any] = {key: java_str(value) for key, value in self.metadata().items()}
-        doc["_source"] = self.source()
+        doc["_source"] = _rendered(self.source())
         doc["_ingest"] = {k: (iso_timestamp(v) if isinstance(v, datetime) else v) for k, v in self.ingest.items()}
         return doc
+
+
+def _rendered(value: Any, within: frozenset[int] = frozenset()) -> Any:
+    """`_ingest.timestamp` copied into the source (set or append copy_from, rename) is a
+    ZonedDateTime there too, and XContent writes it as `_ingest` shows it. The same objects
+    come back where there is none, and a map inside itself is left for simulate to refuse.
+    A NaN or an infinity (a script's 10.0 / 0) is written as Jackson writes it by default
+    (QUOTE_NON_NUMERIC_NUMBERS): the strings "NaN", "Infinity", "-Infinity"."""
+    if isinstance(value, datetime):
+        return iso_timestamp(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, (dict, list)):
+        if id(value) in within:
+            return value
+        inner = within | {id(value)}
+        if isinstance(value, dict):
+            items = {k: _rendered(v, inner) for k, v in value.items()}
+            return items if any(items[k] is not v for k, v in value.items()) else value
+        out = [_rendered(v, inner) for v in value]
+        return out if any(a is not b for a, b in zip(out, value, strict=True)) else value
+    return value
 
 
 def _append_values(existing: Any, value: Any, allow_duplicates: bool) -> Any:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import SIMULATE_PIPELINE_ID, Pipeline, PipelineSet
 
 MATCH_ANY_VERSION = -3  # what Elasticsearch puts in _version when the request gives none
+RECURSION_LIMIT = 10_000
 _JAVA_LONG = re.compile(r"[+-]?[0-9]+")
 
 
@@ -30,12 +34,39 @@ def simulate(
 ) -> tuple[int, dict[str, Any]]:
     """(HTTP status, response body). A request Elasticsearch refuses gets its error body and
     status (400; 500 where ES lets a Java exception through)."""
+    with deep_documents():
+        try:
+            pipeline = _pipeline(body, pipelines, pipeline_id, Builder(pipelines, geoip_dirs, user_agent_dirs))
+            docs = _documents(body, now)
+        except PipelineConfigError as error:
+            return error.status, error.body()
+        except RecursionError:
+            # Elasticsearch's parser (Jackson's StreamReadConstraints) refuses more than 1000 levels.
+            refused = PipelineConfigError("the request nests too deeply (more than 1000 levels)", error_type="x_content_parse_exception")
+            return refused.status, refused.body()
+        return 200, {"docs": [_run_guarded(pipeline, doc, verbose) for doc in docs]}
+
+
+@contextmanager
+def deep_documents() -> Iterator[None]:
+    """Room for documents as deep as Elasticsearch's parser takes (1000 levels): copying,
+    walking and writing them costs a few Python frames a level, more than the default limit."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     try:
-        pipeline = _pipeline(body, pipelines, pipeline_id, Builder(pipelines, geoip_dirs, user_agent_dirs))
-        docs = _documents(body, now)
-    except PipelineConfigError as error:
-        return error.status, error.body()
-    return 200, {"docs": [run_one(pipeline, doc, verbose) for doc in docs]}
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _run_guarded(pipeline: Pipeline, doc: IngestDocument, verbose: bool) -> dict[str, Any] | None:
+    """run_one, with the engine's stack limit as the document's clear failure: Elasticsearch
+    would overflow its own stack there (a StackOverflowError), only deeper."""
+    try:
+        return run_one(pipeline, doc, verbose)
+    except RecursionError:
+        reason = "the document nests too deeply for the offline engine's stack (StackOverflowError in Elasticsearch)"
+        return {"error": IngestError(reason, "stack_overflow_error").body()}
 
 
 def run_one(pipeline: Pipeline, doc: IngestDocument, verbose: bool) -> dict[str, Any] | None:
@@ -45,6 +76,10 @@ def run_one(pipeline: Pipeline, doc: IngestDocument, verbose: bool) -> dict[str,
             pipeline.execute(doc, trace)
         except (IngestError, DropDocument):
             pass  # the trace already ends with the failing (or dropping) processor
+        for i, result in enumerate(trace):
+            if "doc" in result and _references_itself(result["doc"]):
+                failed = {k: v for k, v in result.items() if k not in ("doc", "status")}
+                return {"processor_results": [*trace[:i], {**failed, "status": "error", "error": _self_referencing(pipeline, doc)}]}
         return {"processor_results": trace}
     try:
         pipeline.execute(doc)
@@ -52,7 +87,47 @@ def run_one(pipeline: Pipeline, doc: IngestDocument, verbose: bool) -> dict[str,
         return None
     except IngestError as error:
         return {"error": error.body()}
+    if _references_itself(doc.ctx):
+        return {"error": _self_referencing(pipeline, doc)}
     return {"doc": doc.to_simulate()}
+
+
+def _references_itself(value: Any) -> bool:
+    """CollectionUtils.ensureNoSelfReferences: a map or list found inside itself (a script
+    aliased two fields, then a rename put one inside the other). Shared values that are not
+    their own ancestors are fine."""
+    path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(value, False)]
+    while stack:
+        item, leaving = stack.pop()
+        if leaving:
+            path.discard(id(item))
+            continue
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if id(item) in path:
+            return True
+        path.add(id(item))
+        stack.append((item, True))
+        stack.extend((child, False) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def _self_referencing(pipeline: Pipeline, doc: IngestDocument) -> dict[str, Any]:
+    """What IngestService answers for such a document once its pipeline has run: its source
+    cannot be written (_simulate itself has no answer: copying the document for the response
+    overflows the stack)."""
+    meta = doc.metadata()
+    reason = (
+        f"Failed to generate the source document for ingest pipeline [{pipeline.id}] for document "
+        f"[{meta.get('_index')}/{meta.get('_id')}]"
+    )
+    cause = {"type": "illegal_argument_exception", "reason": "Iterable object is self-referencing itself"}
+    return IngestError(reason, caused_by=cause).body()
 
 
 def _pipeline(body: Any, pipelines: PipelineSet, pipeline_id: str | None, builder: Builder) -> Pipeline:

@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 from .compiler import CTX, FIRST_LOCAL, LOOP_BUDGET, RET, Compiler, Unit, _needs_frame
-from .errors import PainlessCompileError, PainlessRuntimeError
+from .errors import PainlessCompileError, PainlessRuntimeError, PainlessStackOverflowError
 from .ingest import check_ctx, register_processor_runner
 from .objects import to_plain
 from .parser import parse
@@ -55,6 +54,12 @@ class Script:
             raise ValueError(context)
         self.source = source
         self.context = context
+        try:
+            self._compile(source, context)
+        except RecursionError:
+            raise PainlessStackOverflowError(source) from None
+
+    def _compile(self, source: str, context: str) -> None:
         functions, statements, starts = parse(source)
         compiler = Compiler(source, context, tuple(starts))
         self.unit: Unit = compiler.unit
@@ -131,8 +136,3 @@ def compile_condition(source: str) -> Callable[[Any], bool]:
     the returned callable raises PainlessRuntimeError where Painless would throw.
     """
     return compile_script(source, "condition").condition()
-
-
-def run_script(script: Script, ctx: dict[str, Any], params: Mapping[str, Any], timestamp: datetime | None) -> None:
-    """Run an ingest script on a document's ctx (the script processor's execute)."""
-    script.run(ctx, params, {"timestamp": timestamp} if timestamp is not None else None)

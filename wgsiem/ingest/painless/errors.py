@@ -74,6 +74,26 @@ class PainlessCompileError(WgsiemError):
         }
 
 
+class PainlessStackOverflowError(PainlessCompileError):
+    """The script nests deeper than the compiler's stack: PainlessScriptEngine.compile turns
+    the StackOverflowError into a "compile error" whose script_stack is empty and without a
+    position (no frame of the script's class in the trace). Java's stack takes deeper
+    nesting than Python's, so this comes sooner here (some hundreds of levels)."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__("the script nests too deeply for the compiler's stack (StackOverflowError)", source, 0)
+
+    def script_exception(self) -> dict[str, Any]:
+        return {
+            "type": "script_exception",
+            "reason": "compile error",
+            "script_stack": [],
+            "script": self.source,
+            "lang": LANG,
+            "caused_by": {"type": "stack_overflow_error", "reason": None},
+        }
+
+
 class PainlessRuntimeError(WgsiemError):
     """Evaluation failed where Painless would throw.
 
