@@ -19,7 +19,7 @@ from wgsiem.ingest.formats.convert import (
     ConvertError,
     convert_value,
     java_double_to_string,
-    java_to_string,
+    java_str,
     parse_ip,
 )
 
@@ -232,9 +232,9 @@ def test_parse_ip_maps_ipv4_mapped_to_ipv4():
         ({"a": 1, "b": [True]}, "{a=1, b=[true]}"),
     ],
 )
-def test_java_to_string(value, text):
+def test_java_str(value, text):
     # JAVA String.valueOf / Double.toString (JDK 19+ shortest form, as bundled with ES 9).
-    assert java_to_string(value) == text
+    assert java_str(value) == text
 
 
 def test_string_conversion():

@@ -181,11 +181,8 @@ class Builder:
         return compiled.condition(spec.params or None), spec.source
 
 
-# Elasticsearch processors this engine deliberately leaves out: a clear error, not "unknown".
+# Processors of Elasticsearch's other modules and plugins (attachment, spatial, enrich, ML,
+# security, ip_location) that this engine leaves out: a clear error, not "unknown".
 KNOWN_ELSEWHERE = frozenset(
-    {
-        "attachment", "bytes", "circle", "community_id", "csv", "date_index_name", "enrich", "fingerprint",
-        "html_strip", "inference", "ip_location", "network_direction", "redact", "registered_domain", "script",
-        "set_security_user", "sort", "terminate", "uri_parts", "urldecode", "user_agent",
-    }
-)  # fmt: skip
+    {"attachment", "circle", "enrich", "geo_grid", "inference", "ip_location", "set_security_user"}
+)

@@ -42,17 +42,6 @@ class Options:
             raise self.error(f"property isn't a string, but of type [{java_type(value)}]", name)
         return value
 
-    def string_or_list(self, name: str, default: Any = _REQUIRED) -> Any:
-        """A string or a list of strings, returned as a list (remove's `field`)."""
-        present, value = self._take(name, default)
-        if not present:
-            return value
-        if isinstance(value, str):
-            return [value]
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return value
-        raise self.error(f"property isn't a list or string, but of type [{java_type(value)}]", name)
-
     def boolean(self, name: str, default: bool) -> bool:
         present, value = self._take(name, default)
         if present and not isinstance(value, bool):

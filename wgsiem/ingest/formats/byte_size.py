@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from wgsiem.errors import WgsiemError
 from wgsiem.ingest.formats.convert import LONG_MAX, java_parse_integer
-from wgsiem.ingest.processors.strings import java_trim
+from wgsiem.ingest.java.strings import java_trim
 
 _UNITS = {"k": 1, "kb": 1, "m": 2, "mb": 2, "g": 3, "gb": 3, "t": 4, "tb": 4, "p": 5, "pb": 5}
 _SUFFIX = {1: "kb", 2: "mb", 3: "gb", 4: "tb", 5: "pb"}

@@ -30,11 +30,13 @@ import math
 import re
 import struct
 import unicodedata
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from ...errors import WgsiemError
+from ..java.strings import java_trim
 
 CONVERT_TYPES: tuple[str, ...] = ("integer", "long", "float", "double", "string", "boolean", "ip", "auto")
 
@@ -49,8 +51,9 @@ class ConvertError(WgsiemError):
 # --- Java's toString ----------------------------------------------------------------------
 
 
-def java_to_string(value: Any) -> str:
-    """`String.valueOf(value)` for a JSON value as Elasticsearch holds it."""
+def java_str(value: Any) -> str:
+    """`String.valueOf(value)` for a JSON value as Elasticsearch holds it (and the ingest
+    timestamp): what templates and string conversions print."""
     if isinstance(value, str):
         return value
     if value is None:
@@ -62,10 +65,18 @@ def java_to_string(value: Any) -> str:
     if isinstance(value, float):
         return java_double_to_string(value)
     if isinstance(value, dict):  # AbstractMap.toString
-        return "{" + ", ".join(f"{java_to_string(k)}={java_to_string(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{java_str(k)}={java_str(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):  # AbstractCollection.toString
-        return "[" + ", ".join(java_to_string(v) for v in value) + "]"
+        return "[" + ", ".join(java_str(v) for v in value) + "]"
+    if isinstance(value, datetime):
+        return iso_timestamp(value)
     return str(value)
+
+
+def iso_timestamp(moment: datetime) -> str:
+    """ZonedDateTime's ISO form in UTC, as `_ingest.timestamp` renders."""
+    text = moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return text.replace("+00:00", "Z")
 
 
 def _shortest_digits(x: float, round_trips: Any, max_digits: int) -> tuple[str, int]:
@@ -235,12 +246,7 @@ def java_parse_decimal(text: str) -> Fraction | float:
 
     Java trims characters <= ' ' first; digits are ASCII only. Raises ValueError otherwise.
     """
-    start, end = 0, len(text)
-    while start < end and text[start] <= " ":
-        start += 1
-    while end > start and text[end - 1] <= " ":
-        end -= 1
-    match = _JAVA_FLOAT.fullmatch(text, start, end)
+    match = _JAVA_FLOAT.fullmatch(java_trim(text))
     if match is None:
         raise ValueError(f"not a Java floating-point literal: {text!r}")
     negative = match["sign"] == "-"
@@ -404,7 +410,7 @@ def parse_ip(text: str) -> IPAddress:
 
 
 def _to_integer(value: Any, bits: int, name: str) -> int:
-    text = java_to_string(value)
+    text = java_str(value)
     try:
         if text.startswith(("0x", "-0x")):
             return _java_decode_hex(text, bits)
@@ -414,7 +420,7 @@ def _to_integer(value: Any, bits: int, name: str) -> int:
 
 
 def _to_floating(value: Any, name: str) -> float:
-    text = java_to_string(value)
+    text = java_str(value)
     try:
         return java_parse_float(text) if name == "float" else java_parse_double(text)
     except ValueError:
@@ -422,7 +428,7 @@ def _to_floating(value: Any, name: str) -> float:
 
 
 def _to_boolean(value: Any) -> bool:
-    text = java_to_string(value)
+    text = java_str(value)
     if _equals_ignore_case(text, "true"):
         return True
     if _equals_ignore_case(text, "false"):
@@ -433,7 +439,7 @@ def _to_boolean(value: Any) -> bool:
 def _to_ip(value: Any) -> str:
     if not isinstance(value, str):
         # ES casts to String and fails with a ClassCastException.
-        raise ConvertError(f"[{java_to_string(value)}] is not a string, cannot convert to ip")
+        raise ConvertError(f"[{java_str(value)}] is not a string, cannot convert to ip")
     try:
         parse_ip(value)
     except ValueError as error:
@@ -475,7 +481,7 @@ def _convert_one(value: Any, kind: str) -> Any:
     if kind == "ip":
         return _to_ip(value)
     if kind == "string":
-        return java_to_string(value)
+        return java_str(value)
     return _auto(value)
 
 

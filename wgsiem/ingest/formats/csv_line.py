@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from wgsiem.errors import WgsiemError
+
 _MISSING = object()
 _START, _UNQUOTED, _QUOTED, _QUOTED_END = range(4)
 
 
-class CsvLineError(ValueError):
+class CsvLineError(WgsiemError, ValueError):
     """A line CsvParser refuses; the message is Elasticsearch's."""
 
 

@@ -63,7 +63,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from wgsiem.ingest.formats.convert import java_parse_double, java_parse_integer, java_to_string
+from wgsiem.ingest.formats.convert import java_parse_double, java_parse_integer, java_str
 
 from ...errors import WgsiemError
 
@@ -1049,7 +1049,7 @@ class DateParser:
         return _java_parsers(pattern, zone, self.locale, self._now)
 
     def parse(self, value: Any) -> datetime:
-        text = None if value is None else java_to_string(value)
+        text = None if value is None else java_str(value)
         if text is None:
             raise DateParseError("unable to parse date [null]")
         last: Exception | None = None

@@ -30,9 +30,7 @@ raises GrokError when the pattern is built.
 
 from __future__ import annotations
 
-import math
 import re
-import struct
 import threading
 import warnings
 from collections import OrderedDict
@@ -45,6 +43,8 @@ from typing import Any
 import yaml
 
 from ...errors import WgsiemError
+from ..java.strings import java_trim
+from .convert import java_parse_double, java_parse_float
 
 __all__ = ["Grok", "GrokConversionError", "GrokError", "builtin_patterns"]
 
@@ -432,10 +432,6 @@ class _Translator:
 # Java's conversions
 
 _INT = re.compile(r"[+-]?\d+")  # Character.digit accepts any Unicode decimal digit
-_JAVA_DECIMAL = re.compile(r"[+-]?(?:NaN|Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[fFdD]?)")
-_JAVA_HEX = re.compile(r"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?[0-9]+[fFdD]?")
-_JAVA_BLANKS = "".join(chr(c) for c in range(33))  # String.trim() drops chars <= ' '
-_F32 = struct.Struct("<f")
 
 
 def _java_integer(bits: int) -> Callable[[str], int]:
@@ -451,42 +447,18 @@ def _java_integer(bits: int) -> Callable[[str], int]:
     return parse
 
 
-def _java_double(s: str) -> float:
-    t = s.strip(_JAVA_BLANKS)
-    if not t:
-        raise GrokConversionError("empty String")
-    if _JAVA_DECIMAL.fullmatch(t):
-        return float(t[:-1] if t[-1] in "fFdD" else t)
-    if _JAVA_HEX.fullmatch(t):
-        return float.fromhex(t[:-1] if t[-1] in "fFdD" else t)
-    raise GrokConversionError(f'For input string: "{t}"')
+def _java_decimal(parse: Callable[[str], float]) -> Callable[[str], float]:
+    """Double.parseDouble / Float.parseFloat (a Float as the double that prints like it: ES
+    writes it with Float.toString, so 0.1f goes out as 0.1, not 0.10000000149011612)."""
 
+    def convert(s: str) -> float:
+        try:
+            return parse(s)
+        except ValueError:
+            text = java_trim(s)  # Java's message quotes the trimmed text
+            raise GrokConversionError(f'For input string: "{text}"' if text else "empty String") from None
 
-def _to_float32(x: float) -> float:
-    try:
-        return _F32.unpack(_F32.pack(x))[0]
-    except OverflowError:
-        return math.copysign(math.inf, x)
-
-
-def _java_float(s: str) -> float:
-    """Float.parseFloat, as the double whose shortest text is Float.toString's.
-
-    Elasticsearch keeps a java.lang.Float and writes it with Float.toString, so 0.1f goes
-    out as 0.1, not as 0.10000000149011612.
-    """
-    f = _to_float32(_java_double(s))
-    if f == 0.0 or math.isinf(f) or math.isnan(f):
-        return f
-    for digits in range(1, 10):
-        shortest = float(f"{f:.{digits}g}")
-        if _to_float32(shortest) == f:
-            if digits == 1:  # Java writes at least two digits; a closer one may round back
-                two = float(f"{f:.2g}")
-                if _to_float32(two) == f:
-                    return two
-            return shortest
-    return f
+    return convert
 
 
 def _java_boolean(s: str) -> bool:
@@ -497,8 +469,8 @@ _CONVERTERS: dict[str, Callable[[str], Any] | None] = {
     "string": None,
     "int": _java_integer(32),
     "long": _java_integer(64),
-    "float": _java_float,
-    "double": _java_double,
+    "float": _java_decimal(java_parse_float),
+    "double": _java_decimal(java_parse_double),
     "boolean": _java_boolean,
 }
 

@@ -15,8 +15,10 @@ import ipaddress
 import unicodedata
 from dataclasses import dataclass
 
+from wgsiem.errors import WgsiemError
 
-class JavaUriError(ValueError):
+
+class JavaUriError(WgsiemError, ValueError):
     """The string is neither a java.net.URI nor a java.net.URL."""
 
 

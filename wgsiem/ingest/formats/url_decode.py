@@ -12,10 +12,11 @@ from __future__ import annotations
 import sys
 from array import array
 
+from wgsiem.errors import WgsiemError
 from wgsiem.ingest.formats.convert import _java_digit
 
 
-class UrlDecodeError(ValueError):
+class UrlDecodeError(WgsiemError, ValueError):
     """A malformed escape; the message is URLDecoder's."""
 
 

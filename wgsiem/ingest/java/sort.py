@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from wgsiem.errors import WgsiemError
 from wgsiem.ingest.document import java_type
 
 _COMPARABLE = frozenset(
@@ -26,7 +27,7 @@ _COMPARABLE = frozenset(
 _MIN_MERGE = 32
 
 
-class JavaSortError(Exception):
+class JavaSortError(WgsiemError):
     """The exception Java's sort throws: `error_type` is Elasticsearch's name for it."""
 
     def __init__(self, reason: str, error_type: str) -> None:

@@ -1879,15 +1879,6 @@ def _store_return(fn: Callable[[Any], Any]) -> Callable[[Any], int]:
     return run
 
 
-def _convert_slot(convert: Callable[[Any], Any], f: Any, slot: int, at: Any) -> Any:
-    try:
-        return convert(f)
-    except PainlessRuntimeError as e:
-        if e.at is None:
-            e.at = at
-        raise
-
-
 def _checkcast(v: Any, to: str) -> Any:
     if is_instance(v, to):
         return v

@@ -11,7 +11,8 @@ and, failing that, as a dotted key (WriteField.resolveDepthFlat).
 
 `Processors.*` (modules/ingest-common ProcessorsWhitelistExtension, script context only)
 run the engine's own processors: the host (processors/script.py) registers how, so this
-package does not import the processors.
+package does not import the processors when it loads (only a compile that meets
+`Processors.*` before they are loaded imports them, see processor_available).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..java.strings import java_trim, py_index, utf16_char_at, utf16_index, utf16_len, utf16_slice
 from .errors import PainlessRuntimeError, cce, iae, ioobe, java_cast_message, npe, unsupported_op
 from .objects import (
     Collector,
@@ -54,13 +55,8 @@ from .values import (
     map_keys,
     num_kind,
     num_value,
-    py_index,
     string_compare,
     to_double,
-    utf16_char_at,
-    utf16_index,
-    utf16_len,
-    utf16_slice,
     wrap_int,
 )
 
@@ -182,7 +178,6 @@ def _table(entries: Table, *bases: Table) -> Table:
 
 # --- String ------------------------------------------------------------------------------------------------
 
-_TRIM = "".join(chr(i) for i in range(0x21))
 _NULL_PREFIX = 'Cannot invoke "String.length()" because "prefix" is null'
 _NULL_OTHER = 'Cannot read field "value" because "anotherString" is null'
 
@@ -308,7 +303,7 @@ STRING: Table = _table(
         ("replace", 2): (_replace, "String", ("CharSequence", "CharSequence")),
         ("toLowerCase", 0): (lambda s: s.lower(), "String", ()),
         ("toUpperCase", 0): (lambda s: s.upper(), "String", ()),
-        ("trim", 0): (lambda s: s.strip(_TRIM), "String", ()),
+        ("trim", 0): (java_trim, "String", ()),
         ("splitOnToken", 1): (split_on_token, "String[]", ("String",)),
         ("splitOnToken", 2): (split_on_token, "String[]", ("String", "int")),
         ("toCharArray", 0): (lambda s: JArray([JChar(utf16_char_at(s, i)) for i in range(utf16_len(s))], "char"), "char[]", ()),

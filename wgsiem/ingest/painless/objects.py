@@ -464,7 +464,7 @@ def to_plain(value: Any, seen: set[int] | None = None) -> Any:
     from datetime import datetime
 
     if isinstance(value, datetime):
-        from ..document import iso_timestamp
+        from ..formats.convert import iso_timestamp
 
         return iso_timestamp(value)
     if isinstance(value, MapEntry):

@@ -12,9 +12,10 @@ import re
 from typing import Any
 
 from ..java.regex import FLAG_BITS, compile_java, java_replacement
+from ..java.strings import py_index, utf16_index
 from .errors import PainlessRuntimeError
 from .objects import JavaObject
-from .values import JArray, jstr, py_index, utf16_index
+from .values import JArray, jstr
 
 
 class Pattern(JavaObject):

@@ -14,6 +14,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from ..formats.convert import java_parse_double, java_parse_float, java_parse_integer
+from ..java.strings import java_trim
 from .errors import PainlessRuntimeError, cce, java_cast_message, npe, unsupported_op
 from .methods import (
     CIDR,
@@ -63,37 +65,36 @@ from .values import (
 
 
 def _parse_int(s: str, radix: int = 10, bits: int = 32) -> int:
-    from ..formats.convert import ConvertError
-
     if s is None:
         raise PainlessRuntimeError("Cannot parse null string", "NumberFormatException")
+    if radix < 2:
+        raise PainlessRuntimeError(f"radix {radix} less than Character.MIN_RADIX", "NumberFormatException")
+    if radix > 36:
+        raise PainlessRuntimeError(f"radix {radix} greater than Character.MAX_RADIX", "NumberFormatException")
     try:
-        text = s
-        if not text or not all(c.isdigit() or c.isalpha() for c in text.lstrip("+-")) or text in ("+", "-"):
-            raise ValueError
-        value = int(text, radix)
-        low, high = (INT_MIN, INT_MAX) if bits == 32 else (LONG_MIN, LONG_MAX)
-        if not low <= value <= high or "_" in text or text.strip() != text:
-            raise ValueError
-    except (ValueError, ConvertError):
+        return java_parse_integer(s, radix, bits)
+    except ValueError:
         radix_note = f" under radix {radix}" if radix != 10 else ""
         raise PainlessRuntimeError(f'For input string: "{s}"{radix_note}', "NumberFormatException") from None
-    return value
 
 
-def _parse_double(s: str) -> float:
-    from ..formats.grok import _java_double
-
+def _parse_decimal(s: str, parse: Callable[[str], float]) -> float:
+    """Double.parseDouble / Float.parseFloat (which rounds the decimal once, to 32 bits)."""
     if s is None:
         raise npe('Cannot invoke "String.length()" because "in" is null')
     try:
-        return float(_java_double(s))
-    except Exception:  # noqa: BLE001 - Java's parser says NumberFormatException for every bad text
-        raise PainlessRuntimeError(f'For input string: "{s}"', "NumberFormatException") from None
+        return parse(s)
+    except ValueError:
+        text = java_trim(s)  # Java's message quotes the trimmed text
+        raise PainlessRuntimeError(f'For input string: "{text}"' if text else "empty String", "NumberFormatException") from None
+
+
+def _parse_double(s: str) -> float:
+    return _parse_decimal(s, java_parse_double)
 
 
 def _parse_float(s: str) -> JFloat:
-    return jfloat(_parse_double(s))
+    return jfloat(_parse_decimal(s, java_parse_float))
 
 
 def _to_radix(n: int, radix: int) -> str:

@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from ..formats.convert import java_double_to_string, java_float32
+from ..formats.convert import iso_timestamp, java_double_to_string, java_float32
+from ..java.strings import utf16_units
 from .errors import cce, java_cast_message, npe
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
@@ -365,57 +366,6 @@ def string_compare(a: str, b: str) -> int:
     return len(ua) - len(ub)
 
 
-# --- Strings as UTF-16 -----------------------------------------------------------------------------
-
-
-def utf16_units(s: str) -> list[int]:
-    data = s.encode("utf-16-le", "surrogatepass")
-    return [data[i] | data[i + 1] << 8 for i in range(0, len(data), 2)]
-
-
-def _is_bmp(s: str) -> bool:
-    return s.isascii() or all(ord(c) <= 0xFFFF for c in s)
-
-
-def utf16_len(s: str) -> int:
-    if _is_bmp(s):
-        return len(s)
-    return len(s) + sum(1 for c in s if ord(c) > 0xFFFF)
-
-
-def utf16_slice(s: str, start: int, end: int | None = None) -> str:
-    """s.substring(start, end) counted in UTF-16 units (a split pair gives lone surrogates)."""
-    if _is_bmp(s):
-        return s[start:end]
-    data = s.encode("utf-16-le", "surrogatepass")
-    return data[2 * start : None if end is None else 2 * end].decode("utf-16-le", "surrogatepass")
-
-
-def utf16_char_at(s: str, index: int) -> str:
-    if _is_bmp(s):
-        return s[index]
-    return utf16_slice(s, index, index + 1)
-
-
-def utf16_index(s: str, python_index: int) -> int:
-    """The UTF-16 index of a Python index into s."""
-    if python_index <= 0 or _is_bmp(s):
-        return python_index
-    return python_index + sum(1 for c in s[:python_index] if ord(c) > 0xFFFF)
-
-
-def py_index(s: str, unit_index: int) -> int:
-    """The Python index of a UTF-16 index into s (for searches that start at an index)."""
-    if unit_index <= 0 or _is_bmp(s):
-        return unit_index
-    units = 0
-    for i, c in enumerate(s):
-        if units >= unit_index:
-            return i
-        units += 2 if ord(c) > 0xFFFF else 1
-    return len(s)
-
-
 def java_hash(v: Any) -> int:  # noqa: PLR0911 - one rule per Java class
     """Object.hashCode of a value, as a signed 32-bit int."""
     if v is None:
@@ -543,8 +493,6 @@ def jstr(v: Any) -> str:  # noqa: PLR0911 - one rendering per Java class
     if own is not None:
         return str(own())
     if isinstance(v, datetime):
-        from ..document import iso_timestamp
-
         return iso_timestamp(v)
     if isinstance(v, str):
         return str.__str__(v)

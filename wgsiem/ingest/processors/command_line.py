@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from wgsiem.errors import WgsiemError
 from wgsiem.ingest.document import IngestDocument
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import Processor, Trace
@@ -187,8 +188,8 @@ SHELLS: dict[str, Callable[[str], list[str]]] = {
 }
 
 
-class UnknownShellError(ValueError):
-    pass
+class UnknownShellError(WgsiemError, ValueError):
+    """A shell name CommandLineParserProcessor does not know."""
 
 
 def shell_splitter(name: str) -> Callable[[str], list[str]]:

@@ -7,13 +7,9 @@ from typing import Any
 from wgsiem.ingest.document import IngestDocument, java_type
 from wgsiem.ingest.errors import invalid
 from wgsiem.ingest.formats.csv_line import CsvLine, CsvLineError
+from wgsiem.ingest.java.strings import utf16_len
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import Processor, Trace
-
-
-def _java_length(text: str) -> int:
-    """String.length(): UTF-16 code units, so a character beyond the BMP counts two."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 class Csv(Processor):
@@ -22,10 +18,10 @@ class Csv(Processor):
     def __init__(self, opts: Options, builder: Any) -> None:
         self.field = opts.string("field")
         quote = opts.string("quote", '"')
-        if _java_length(quote) != 1:
+        if utf16_len(quote) != 1:
             raise opts.error("quote has to be single character like \" or '", "quote")
         separator = opts.string("separator", ",")
-        if _java_length(separator) != 1:
+        if utf16_len(separator) != 1:
             raise opts.error("separator has to be single character like , or ;", "separator")
         trim = opts.boolean("trim", False)
         options: dict[str, Any] = {}

@@ -6,10 +6,10 @@ from typing import Any
 
 from wgsiem.ingest.document import IngestDocument, java_type
 from wgsiem.ingest.errors import DropDocument, IngestError, PipelineConfigError, invalid
+from wgsiem.ingest.java.strings import java_trim
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import Processor, Step, Trace
 from wgsiem.ingest.processors.fields import field_template
-from wgsiem.ingest.processors.strings import java_trim
 
 
 class PipelineCall(Processor):

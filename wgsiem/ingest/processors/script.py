@@ -8,7 +8,7 @@ document's `script_exception`. Stored scripts (`id`) do not exist offline: the p
 refused as Elasticsearch refuses one naming a script it cannot find.
 
 The `Processors.*` helpers of Painless run this engine's processors; this module hands the
-Painless package the means to (so that package never imports the processors).
+Painless package the means to (so that package does not import the processors when it loads).
 """
 
 from __future__ import annotations

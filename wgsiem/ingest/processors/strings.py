@@ -9,6 +9,7 @@ from typing import Any
 from wgsiem.ingest.document import IngestDocument, java_str, java_type
 from wgsiem.ingest.errors import IngestError, invalid
 from wgsiem.ingest.java.regex import JavaRegexError, compile_java, java_replacement
+from wgsiem.ingest.java.strings import java_trim
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import Processor, Trace
 
@@ -86,16 +87,6 @@ class UrlDecode(_StringProcessor):
             return java_url_decode(value)
         except UrlDecodeError as error:
             raise invalid(str(error)) from None
-
-
-def java_trim(value: str) -> str:
-    """String.trim: strips code points up to U+0020, not Unicode whitespace."""
-    start, end = 0, len(value)
-    while start < end and value[start] <= " ":
-        start += 1
-    while end > start and value[end - 1] <= " ":
-        end -= 1
-    return value[start:end]
 
 
 class Trim(_StringProcessor):
