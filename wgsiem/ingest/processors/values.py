@@ -7,6 +7,8 @@ from typing import Any
 
 from wgsiem.ingest.document import IngestDocument
 from wgsiem.ingest.errors import IngestError
+from wgsiem.ingest.formats.byte_size import ByteSizeError, parse_byte_size
+from wgsiem.ingest.java.sort import JavaSortError, java_sort
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import Processor, Trace
 from wgsiem.ingest.processors.strings import _StringProcessor
@@ -17,19 +19,9 @@ class Bytes(_StringProcessor):
 
     type = "bytes"
 
-    def __init__(self, opts: Options, builder: Any) -> None:
-        # Imported here: byte_size reads java_trim from the strings processors, and this
-        # package imports every processor module when it is first imported.
-        from wgsiem.ingest.formats.byte_size import parse_byte_size
-
-        super().__init__(opts, builder)
-        self.parse = parse_byte_size
-
     def transform(self, value: str) -> int:
-        from wgsiem.ingest.formats.byte_size import ByteSizeError
-
         try:
-            return self.parse(value)
+            return parse_byte_size(value)
         except ByteSizeError as error:
             raise IngestError(str(error), "parse_exception") from None
 
@@ -46,8 +38,6 @@ class Sort(Processor):
         self.descending = order == "desc"
 
     def execute(self, doc: IngestDocument, trace: Trace) -> None:
-        from wgsiem.ingest.java.sort import JavaSortError, java_sort
-
         values = doc.subject(self.field, "cannot sort.", kind=list)
         try:
             doc.set(self.target, java_sort(values, self.descending))
