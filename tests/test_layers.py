@@ -189,3 +189,38 @@ def test_the_table_is_read_from_the_architecture_doc():
     layers = layer_table(ARCHITECTURE.read_text())
     assert layers[-1] == ["errors", "content", "settings", "wgsiem"]
     assert ["cli"] in layers and ["wgdump", "conntrack", "mappings", "ingest", "geoworld"] in layers
+
+
+# Inside the ingest engine: java/ (what Elasticsearch inherits from Java) is the floor, and
+# formats/ (text formats and data sets) sits on it knowing nothing of documents, pipelines
+# or processors: docs/architecture.md says so, and this holds it.
+INGEST_FLOORS = {"wgsiem.ingest.java": ("wgsiem.ingest.java",), "wgsiem.ingest.formats": ("wgsiem.ingest.java", "wgsiem.ingest.formats")}
+
+
+def ingest_floor_problems(root: Path) -> list[str]:
+    files = sorted(root.rglob("*.py"))
+    modules = {module_name(p, root) for p in files}
+    found = []
+    for path in files:
+        for imp in imports_of(path, root, modules):
+            for floor, allowed in INGEST_FLOORS.items():
+                if imp.source.startswith(floor + ".") or imp.source == floor:
+                    inside = imp.target.startswith("wgsiem.ingest")
+                    if inside and not any(imp.target == a or imp.target.startswith(a + ".") for a in allowed):
+                        found.append(f"{imp.file}:{imp.line}: {imp.source} imports {imp.target}, above {floor}")
+    return found
+
+
+def test_the_ingest_engine_s_floors_import_nothing_above_them():
+    found = ingest_floor_problems(PACKAGE)
+    assert not found, "\n".join(found)
+
+
+def test_an_ingest_format_that_reads_documents_is_found(tmp_path):
+    root = write(tmp_path, {
+        "wgsiem/__init__.py": "", "wgsiem/ingest/__init__.py": "", "wgsiem/ingest/document.py": "",
+        "wgsiem/ingest/java/__init__.py": "", "wgsiem/ingest/formats/__init__.py": "",
+        "wgsiem/ingest/formats/csv_line.py": "from wgsiem.ingest.java import types\ndef f():\n    from ..document import x\n",
+    })  # fmt: skip
+    (found,) = ingest_floor_problems(root)
+    assert "csv_line.py:3: wgsiem.ingest.formats.csv_line imports wgsiem.ingest.document, above wgsiem.ingest.formats" in found

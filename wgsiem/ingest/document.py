@@ -18,6 +18,7 @@ from typing import Any
 
 from wgsiem.ingest.errors import invalid
 from wgsiem.ingest.formats.convert import iso_timestamp, java_str
+from wgsiem.ingest.java.types import INT_MAX, INT_MIN, java_type
 
 METADATA_KEYS = (
     "_index",
@@ -32,27 +33,7 @@ METADATA_KEYS = (
 _METADATA = frozenset(METADATA_KEYS)
 _CAST_NAMES: dict[type, str] = {str: "java.lang.String", list: "java.util.List", dict: "java.util.Map"}
 _MISSING = object()
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 _JAVA_INT = re.compile(r"[+-]?[0-9]+")
-
-
-def java_type(value: Any) -> str:
-    """The Java class Elasticsearch would hold this JSON value in (for error messages)."""
-    if isinstance(value, str):
-        return "java.lang.String"
-    if isinstance(value, bool):
-        return "java.lang.Boolean"
-    if isinstance(value, int):
-        return "java.lang.Integer" if INT_MIN <= value <= INT_MAX else "java.lang.Long"
-    if isinstance(value, float):
-        return "java.lang.Double"
-    if isinstance(value, dict):
-        return "java.util.HashMap"
-    if isinstance(value, list):
-        return "java.util.ArrayList"
-    if isinstance(value, datetime):
-        return "java.time.ZonedDateTime"
-    return type(value).__name__
 
 
 class Path:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wgsiem.errors import WgsiemError
-from wgsiem.ingest.document import java_type
+from wgsiem.ingest.java.types import java_type
 
 _COMPARABLE = frozenset(
     {"java.lang.String", "java.lang.Integer", "java.lang.Long", "java.lang.Double", "java.lang.Boolean", "java.time.ZonedDateTime"}
