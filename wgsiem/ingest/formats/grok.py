@@ -46,7 +46,7 @@ from ...errors import WgsiemError
 from ..java.strings import java_trim
 from .convert import java_parse_double, java_parse_float
 
-__all__ = ["Grok", "GrokConversionError", "GrokError", "builtin_patterns"]
+__all__ = ["Grok", "GrokConversionError", "GrokError", "builtin_patterns", "ecs_patterns"]
 
 _MAX_EXPANSIONS = 100_000
 _CACHE_SIZE = 256
@@ -70,15 +70,27 @@ class GrokConversionError(WgsiemError):
 # The pattern bank
 
 
+def _read_bank(name: str) -> dict[str, str]:
+    """A pattern file of this package: pattern name -> expression."""
+    data = yaml.safe_load(resources.files("wgsiem.ingest.formats").joinpath(name).read_text("utf-8"))
+    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        raise GrokError(f"{name} must map pattern names to strings")
+    return data
+
+
 @lru_cache(maxsize=1)
 def builtin_patterns() -> Mapping[str, str]:
     """The built-in (legacy) pattern bank, name -> expression, checked once."""
-    text = resources.files("wgsiem.ingest.formats").joinpath("grok_patterns.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
-        raise GrokError("grok_patterns.yaml must map pattern names to strings")
+    data = _read_bank("grok_patterns.yaml")
     _check_bank(data)
     return MappingProxyType(dict(data))
+
+
+@lru_cache(maxsize=1)
+def ecs_patterns() -> Mapping[str, str]:
+    """The ECS v1 forms of the built-in patterns that differ from the legacy bank (the part
+    of Elasticsearch's ecs-v1 bank that redact uses), laid over `builtin_patterns()`."""
+    return MappingProxyType(_read_bank("grok_patterns_ecs.yaml"))
 
 
 def _references(name: str, body: str, bank: Mapping[str, str]) -> list[str]:

@@ -23,10 +23,7 @@ from __future__ import annotations
 import re
 import warnings
 from functools import lru_cache
-from importlib import resources
 from typing import Any
-
-import yaml
 
 from wgsiem.ingest.document import IngestDocument, java_str, java_type
 from wgsiem.ingest.errors import IngestError, invalid
@@ -34,16 +31,6 @@ from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import Processor, Trace
 
 _IS_REDACTED = "_ingest._redact._is_redacted"
-
-
-@lru_cache(maxsize=1)
-def ecs_overlay() -> dict[str, str]:
-    """The ECS v1 forms of the built-in patterns that differ from the legacy bank."""
-    text = resources.files("wgsiem.ingest.formats").joinpath("grok_patterns_ecs.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
-        raise ValueError("grok_patterns_ecs.yaml must map pattern names to strings")
-    return data
 
 
 @lru_cache(maxsize=256)
@@ -61,7 +48,7 @@ class Redact(Processor):
     type = "redact"
 
     def __init__(self, opts: Options, builder: Any) -> None:
-        from wgsiem.ingest.formats.grok import Grok, GrokError
+        from wgsiem.ingest.formats.grok import Grok, GrokError, ecs_patterns
 
         self.field = opts.string("field")
         patterns = opts.list("patterns")
@@ -73,7 +60,7 @@ class Redact(Processor):
         if not patterns:
             raise opts.error("List of patterns must not be empty", "patterns")
         definitions = opts.map("pattern_definitions", None)
-        bank = dict(ecs_overlay())
+        bank = dict(ecs_patterns())
         if definitions:
             bank.update(definitions)
         # (regex, name of the first capture or None): one grok per pattern, as in Elasticsearch.
