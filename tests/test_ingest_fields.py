@@ -8,36 +8,10 @@ modules/ingest-common/src/yamlRestTest/resources/rest-api-spec/test/ingest/.
 
 from __future__ import annotations
 
-from typing import Any
-
-from wgsiem.ingest.pipeline import PipelineSet
-from wgsiem.ingest.simulate import simulate
-
-
-def answer(processors: list[dict[str, Any]], source: dict[str, Any]) -> dict[str, Any]:
-    body = {"pipeline": {"processors": processors}, "docs": [{"_index": "i", "_id": "1", "_source": source}]}
-    status, response = simulate(body, PipelineSet())
-    assert status == 200, response
-    return response["docs"][0]
-
-
-def source(processors: list[dict[str, Any]], doc: dict[str, Any]) -> dict[str, Any]:
-    result = answer(processors, doc)
-    assert "doc" in result, result
-    return result["doc"]["_source"]
-
-
-def failure(processors: list[dict[str, Any]], doc: dict[str, Any]) -> dict[str, Any]:
-    result = answer(processors, doc)
-    assert "error" in result, result
-    return result["error"]
-
-
-def refused(processor: dict[str, Any]) -> dict[str, Any]:
-    status, response = simulate({"pipeline": {"processors": [processor]}, "docs": [{"_source": {}}]}, PipelineSet())
-    assert status == 400 and response["status"] == 400, response
-    return response["error"]
-
+from tests.support.ingest import answer
+from tests.support.ingest import config_error as refused
+from tests.support.ingest import error as failure
+from tests.support.ingest import output as source
 
 # --- append ---------------------------------------------------------------------------
 

@@ -11,17 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from wgsiem.ingest.build import Builder
+from tests.support.ingest import stored_pipelines as stored
 from wgsiem.ingest.pipeline import PipelineSet
 from wgsiem.ingest.simulate import simulate
-
-
-def stored(**bodies: dict[str, Any]) -> PipelineSet:
-    pipelines = PipelineSet()
-    builder = Builder(pipelines)
-    for pipeline_id, body in bodies.items():
-        pipelines.add(builder.pipeline(pipeline_id, body))
-    return pipelines
 
 
 def answer(processors: list[dict[str, Any]], doc: dict[str, Any] | None = None, *, verbose: bool = False, pipelines: PipelineSet | None = None) -> Any:

@@ -9,15 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.support.ingest import answer
 from wgsiem.ingest.pipeline import PipelineSet
 from wgsiem.ingest.simulate import simulate
-
-
-def answer(processors: list[dict[str, Any]], source: dict[str, Any]) -> dict[str, Any]:
-    body = {"pipeline": {"processors": processors}, "docs": [{"_index": "i", "_id": "1", "_source": source}]}
-    status, response = simulate(body, PipelineSet())
-    assert status == 200, response
-    return response["docs"][0]
 
 
 def kv(**options: Any) -> dict[str, Any]:

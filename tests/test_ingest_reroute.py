@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from wgsiem.ingest.build import Builder
+from tests.support.ingest import stored_pipelines as pipelines
 from wgsiem.ingest.pipeline import PipelineSet
 from wgsiem.ingest.simulate import simulate
 
@@ -76,14 +76,6 @@ def bad_request(options: Any) -> dict[str, Any]:
 
 def data_stream(result: dict[str, Any]) -> tuple[str, Any]:
     return result["_index"], result["_source"].get("data_stream")
-
-
-def pipelines(**bodies: dict[str, Any]) -> PipelineSet:
-    found = PipelineSet()
-    builder = Builder(found)
-    for pipeline_id, body in bodies.items():
-        found.add(builder.pipeline(pipeline_id, body))
-    return found
 
 
 def stored(pipeline_id: str, found: PipelineSet, previous: dict[str, Any]) -> dict[str, Any]:

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.conftest import GeoWorld
+from tests.support.ingest import stored_pipelines
 from wgsiem.cli import app
-from wgsiem.ingest.pipeline import PipelineSet
 from wgsiem.ingest.processors import REGISTRY
 from wgsiem.ingest.simulate import deep_documents, simulate
 
@@ -305,16 +305,8 @@ def check_error(error: dict[str, Any]) -> None:
         assert isinstance(cause["type"], str) and isinstance(cause["reason"], str), cause
 
 
-def _pipelines() -> PipelineSet:
-    """One stored pipeline, for `pipeline` processors and `pipeline_id` requests to find."""
-    from wgsiem.ingest.build import Builder
-
-    pipelines = PipelineSet()
-    pipelines.add(Builder(pipelines).pipeline("a", {"processors": [{"set": {"field": "called", "value": True}}]}))
-    return pipelines
-
-
-PIPELINES = _pipelines()
+# One stored pipeline, for `pipeline` processors and `pipeline_id` requests to find.
+PIPELINES = stored_pipelines(a={"processors": [{"set": {"field": "called", "value": True}}]})
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.support.ingest import answer
+from tests.support.ingest import output as source
 from wgsiem.cli import app
 from wgsiem.ingest.formats.public_suffix import SuffixList, to_unicode
 from wgsiem.ingest.formats.uri import JavaUriError, java_uri_parts
@@ -29,18 +31,6 @@ from wgsiem.ingest.simulate import simulate
 
 REPO = Path(__file__).resolve().parents[1]
 CHROME_MAC = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_2) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/33.0.1750.149 Safari/537.36"
-
-
-def answer(processor: dict[str, Any], source: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    status, body = simulate({"pipeline": {"processors": [processor]}, "docs": [{"_source": source}]}, PipelineSet(), **kwargs)
-    assert status == 200, body
-    return body["docs"][0]
-
-
-def source(processor: dict[str, Any], doc: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    got = answer(processor, doc, **kwargs)
-    assert "doc" in got, got
-    return got["doc"]["_source"]
 
 
 def build_error(processor: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
