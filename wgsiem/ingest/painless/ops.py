@@ -171,12 +171,18 @@ def bxor(a: Any, b: Any) -> Any:
     return _bitwise(a, b, "^", lambda x, y: x ^ y)
 
 
-def neg(a: Any) -> Any:
+def _unary_kind(a: Any, symbol: str, kinds: tuple[int, ...] | None = None) -> int:
+    """The numeric kind of a unary operand, or the exception Painless's def unary throws."""
     if a is None:
         raise npe('Cannot invoke "Object.getClass()" because "unary" is null')
     kind = num_kind(a)
-    if kind is None:
-        raise cce(f"Cannot apply [-] operation to type [{jclass(a)}].")
+    if kind is None or (kinds is not None and kind not in kinds):
+        raise cce(f"Cannot apply [{symbol}] operation to type [{jclass(a)}].")
+    return kind
+
+
+def neg(a: Any) -> Any:
+    kind = _unary_kind(a, "-")
     v = num_value(a)
     if kind == INT:
         return wrap_int(-v)
@@ -188,20 +194,12 @@ def neg(a: Any) -> Any:
 
 
 def plus(a: Any) -> Any:
-    if a is None:
-        raise npe('Cannot invoke "Object.getClass()" because "unary" is null')
-    kind = num_kind(a)
-    if kind is None:
-        raise cce(f"Cannot apply [+] operation to type [{jclass(a)}].")
+    _unary_kind(a, "+")
     return ord(a) if type(a) is JChar else a
 
 
 def bnot(a: Any) -> Any:
-    if a is None:
-        raise npe('Cannot invoke "Object.getClass()" because "unary" is null')
-    kind = num_kind(a)
-    if kind not in (INT, LONG):
-        raise cce(f"Cannot apply [~] operation to type [{jclass(a)}].")
+    kind = _unary_kind(a, "~", (INT, LONG))
     v = int(num_value(a))
     return wrap_int(~v) if kind == INT else wrap_long(~v)
 
