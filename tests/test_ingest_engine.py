@@ -469,6 +469,8 @@ def test_gsub_java_replacement_groups() -> None:
         "type": "index_out_of_bounds_exception",
         "reason": "No group 2",
     }
+    # appendReplacement refuses "$x" with IllegalArgumentException, for each document.
+    assert error([{"gsub": {"field": "s", "pattern": "a", "replacement": "$x"}}], {"s": "a"})["reason"] == "Illegal group reference"
 
 
 def test_split_and_join() -> None:

@@ -709,3 +709,16 @@ def test_script_processor_with_if_tag_and_ignore_failure():
         [{"script": {"if": "ctx.a == 1", "tag": "t", "ignore_failure": True, "source": "ctx.b = ctx.a.c.d"}}], {"a": 1}, {"a": 3}
     )
     assert [d["doc"]["_source"] for d in docs] == [{"a": 1}, {"a": 3}]
+
+
+def test_a_bad_group_in_a_replacement_is_the_exception_matcher_throws() -> None:
+    # Matcher.appendReplacement: group(2) of a one-group pattern throws
+    # IndexOutOfBoundsException "No group 2"; "$x" is IllegalArgumentException "Illegal group
+    # reference". Both are runtime errors of the script, never a crash of the engine.
+    error = fails("ctx.out = /(a)/.matcher(ctx.s).replaceAll('$2')", {"s": "abc"})
+    assert (error.java_exception, error.message) == ("IndexOutOfBoundsException", "No group 2")
+    error = fails("ctx.out = /a/.matcher(ctx.s).replaceFirst('$x')", {"s": "abc"})
+    assert (error.java_exception, error.message) == ("IllegalArgumentException", "Illegal group reference")
+    (result,) = simulate_docs([{"script": {"source": "ctx.out = /(a)/.matcher(ctx.s).replaceAll('$2')"}}], {"s": "abc"})
+    assert result["error"]["type"] == "script_exception"
+    assert result["error"]["caused_by"] == {"type": "index_out_of_bounds_exception", "reason": "No group 2"}

@@ -54,9 +54,12 @@ _ASCII_CLASSES = {"d": "0-9", "w": "a-zA-Z0-9_", "s": " \\t\\n\\x0b\\f\\r"}
 class JavaRegexError(WgsiemError):
     """A pattern Java would reject, or one this translation cannot reproduce."""
 
-    def __init__(self, message: str, pattern: str, index: int) -> None:
-        super().__init__(f"{message} near index {index} of [{pattern}]")
+    def __init__(self, message: str, pattern: str, index: int, java_exception: str = "PatternSyntaxException") -> None:
+        # Only a pattern's syntax errors point into it; Matcher's replacement errors do not.
+        syntax = java_exception == "PatternSyntaxException"
+        super().__init__(f"{message} near index {index} of [{pattern}]" if syntax else message)
         self.message = message
+        self.java_exception = java_exception
         self.pattern = pattern
         self.index = index
 
@@ -295,19 +298,19 @@ def java_replacement(replacement: str) -> Callable[[re.Match[str]], str]:
         c = replacement[i]
         if c == "\\":
             if i + 1 >= n:
-                raise JavaRegexError("character to be escaped is missing", replacement, i)
+                raise JavaRegexError("character to be escaped is missing", replacement, i, "IllegalArgumentException")
             text.append(replacement[i + 1])
             i += 2
         elif c == "$":
             if i + 1 >= n:
-                raise JavaRegexError("Illegal group reference: group index is missing", replacement, i)
+                raise JavaRegexError("Illegal group reference: group index is missing", replacement, i, "IllegalArgumentException")
             if text:
                 pieces.append("".join(text))
                 text = []
             if replacement[i + 1] == "{":
                 end = replacement.find("}", i + 2)
                 if end < 0:
-                    raise JavaRegexError("named capturing group is missing trailing '}'", replacement, i)
+                    raise JavaRegexError("named capturing group is missing trailing '}'", replacement, i, "IllegalArgumentException")
                 pieces.append(("name", replacement[i + 2 : end]))
                 i = end + 1
             elif replacement[i + 1].isdigit():
@@ -317,7 +320,7 @@ def java_replacement(replacement: str) -> Callable[[re.Match[str]], str]:
                 pieces.append(("digits", replacement[i + 1 : j]))
                 i = j
             else:
-                raise JavaRegexError("Illegal group reference", replacement, i)
+                raise JavaRegexError("Illegal group reference", replacement, i, "IllegalArgumentException")
         else:
             text.append(c)
             i += 1
@@ -336,14 +339,14 @@ def java_replacement(replacement: str) -> Callable[[re.Match[str]], str]:
             kind, value = piece
             if kind == "name":
                 if value not in match.re.groupindex:
-                    raise JavaRegexError(f"No group with name {{{value}}}", replacement, 0)
+                    raise JavaRegexError(f"No group with name {{{value}}}", replacement, 0, "IllegalArgumentException")
                 out.append(match.group(value) or "")
                 continue
             # The first digit is the group; later digits join it while the number exists.
             number = int(value[0])
             rest = value[1:]
             if number > match.re.groups:
-                raise JavaRegexError(f"No group {number}", replacement, 0)
+                raise JavaRegexError(f"No group {number}", replacement, 0, "IndexOutOfBoundsException")
             while rest and number * 10 + int(rest[0]) <= match.re.groups:
                 number = number * 10 + int(rest[0])
                 rest = rest[1:]

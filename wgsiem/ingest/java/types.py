@@ -3,6 +3,7 @@ number is an Integer when it fits 32 bits and a Long otherwise, an object a Hash
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -26,3 +27,11 @@ def java_type(value: Any) -> str:
     if isinstance(value, datetime):
         return "java.time.ZonedDateTime"
     return type(value).__name__
+
+
+def es_exception_name(java_exception: str) -> str:
+    """ElasticsearchException.getExceptionName: NullPointerException -> null_pointer_exception."""
+    if java_exception == "ElasticsearchParseException":
+        return "parse_exception"
+    name = java_exception.removeprefix("Elasticsearch")
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

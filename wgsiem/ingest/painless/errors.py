@@ -10,10 +10,10 @@ PainlessScriptEngine and PainlessScript.convertToScriptException make them.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ...errors import WgsiemError
+from ..java.types import es_exception_name
 
 LANG = "painless"
 
@@ -29,14 +29,6 @@ def line_column(source: str, offset: int) -> tuple[int, int]:
     line = before.count("\n") + before.count("\r") - before.count("\r\n") + 1
     start = max(before.rfind("\n"), before.rfind("\r")) + 1
     return line, offset - start + 1
-
-
-def es_type(java_exception: str) -> str:
-    """ElasticsearchException.getExceptionName: NullPointerException -> null_pointer_exception."""
-    if java_exception == "ElasticsearchParseException":
-        return "parse_exception"
-    name = java_exception.removeprefix("Elasticsearch")
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 class PainlessCompileError(WgsiemError):
@@ -109,7 +101,7 @@ class PainlessRuntimeError(WgsiemError):
         super().__init__(message if message is not None else java_exception)
         self.message = message  # type: ignore[assignment]  # Java's getMessage() may be null
         self.java_exception = java_exception
-        self.es_exception = es_exception or es_type(java_exception)
+        self.es_exception = es_exception or es_exception_name(java_exception)
         self.at: tuple[int, int, int, Any] | None = None
         self.unit: Any = None  # the script, when no node claimed the error
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..java.regex import FLAG_BITS, compile_java, java_replacement
+from ..java.regex import FLAG_BITS, JavaRegexError, compile_java, java_replacement
 from ..java.strings import py_index, utf16_index
 from .errors import PainlessRuntimeError
 from .objects import JavaObject
@@ -133,10 +133,16 @@ class Matcher(JavaObject):
         return utf16_index(self.text, m.end(index)) if m.end(index) >= 0 else -1
 
     def replace_all(self, replacement: str) -> str:
-        return self.pattern.regex.sub(java_replacement(replacement), self.text)
+        return self._replace(replacement, 0)
 
     def replace_first(self, replacement: str) -> str:
-        return self.pattern.regex.sub(java_replacement(replacement), self.text, count=1)
+        return self._replace(replacement, 1)
+
+    def _replace(self, replacement: str, count: int) -> str:
+        try:
+            return self.pattern.regex.sub(java_replacement(replacement), self.text, count=count)
+        except JavaRegexError as error:  # Matcher's IllegalArgument / IndexOutOfBounds
+            raise PainlessRuntimeError(error.message, error.java_exception) from None
 
 
 def replace_with(pattern: Pattern, text: str, replacer: Any, count: int = 0) -> str:

@@ -10,6 +10,7 @@ from wgsiem.ingest.document import IngestDocument, java_str, java_type
 from wgsiem.ingest.errors import IngestError, invalid
 from wgsiem.ingest.java.regex import JavaRegexError, compile_java, java_replacement
 from wgsiem.ingest.java.strings import java_trim
+from wgsiem.ingest.java.types import es_exception_name
 from wgsiem.ingest.options import Options
 from wgsiem.ingest.pipeline import Processor, Trace
 
@@ -109,23 +110,24 @@ class Gsub(_StringProcessor):
         replacement = opts.string("replacement")
         # Matcher.replaceAll reads the replacement per document: a bad one fails each document.
         self.replace: Any = None
-        self.replace_error: str | None = None
+        self.replace_error: JavaRegexError | None = None
         try:
             self.replace = java_replacement(replacement)
         except JavaRegexError as error:
-            self.replace_error = str(error)
+            self.replace_error = error
 
     def transform(self, value: str) -> str:
-        if self.replace is None:
-            raise IngestError(self.replace_error or "", "illegal_argument_exception")
+        if self.replace_error is not None:
+            raise _replacement_failed(self.replace_error)
         try:
             return self.pattern.sub(self.replace, value)
         except JavaRegexError as error:  # a group the pattern does not have
-            # Matcher.group(int) throws IndexOutOfBoundsException ("No group 2"); a missing
-            # name is an IllegalArgumentException ("No group with name {x}").
-            numbered = error.message.startswith("No group ") and error.message[9:].isdigit()
-            kind = "index_out_of_bounds_exception" if numbered else "illegal_argument_exception"
-            raise IngestError(error.message, kind) from None
+            raise _replacement_failed(error) from None
+
+
+def _replacement_failed(error: JavaRegexError) -> IngestError:
+    """Matcher's replacement errors, as the Java exceptions they are."""
+    return IngestError(error.message, es_exception_name(error.java_exception))
 
 
 def java_split(pattern: re.Pattern[str], text: str, keep_trailing: bool) -> list[str]:
