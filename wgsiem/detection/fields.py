@@ -24,11 +24,6 @@ _INTEGER = frozenset({"long", "integer", "short", "byte", "unsigned_long"})
 _FLOAT = frozenset({"double", "float", "half_float", "scaled_float"})
 
 
-def first_value(doc: Mapping[str, Any], field: str) -> Any:
-    values = raw_values(doc, field)
-    return values[0] if values else None
-
-
 class TermReader:
     """Reads one field's aggregatable terms, normalised for its mapped type (None: the
     field is not mapped, and dynamic mapping decides). A multi-field (`name.keyword`)
